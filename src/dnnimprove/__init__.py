@@ -1,0 +1,51 @@
+"""dnnimprove: improving deep neural networks, in NumPy.
+
+One import gives the whole toolkit::
+
+    import dnnimprove as dn
+    X, y = dn.datasets.circles(n_samples=300, noise=0.05, seed=1)
+    model = dn.Sequential([dn.Dense(10, init="he"), dn.ReLU(), dn.Dense(5, init="he"), dn.ReLU(),
+                           dn.Dense(1, init="he")], loss="binary_crossentropy", seed=3)
+    history = model.fit(X, y, epochs=15000, optimizer=dn.GradientDescent(lr=0.01))
+    model.evaluate(X, y)
+    dn.check_gradients(model, X[:20], y[:20]).ok
+"""
+
+from . import data
+from . import data as datasets
+from ._validation import NotFittedError
+from .data import Standardizer, train_dev_test_split
+from .gradcheck import GradientCheckReport, check_derivative, check_gradients
+from .initializers import Initializer, VarianceScaling, Zeros, get_initializer
+from .layers import ELU, SELU, Activation, Dense, Layer, LeakyReLU, ParamSpec, ReLU, Sigmoid, Tanh, get_activation
+from .losses import BinaryCrossEntropy, CategoricalCrossEntropy, Loss, MeanSquaredError, get_loss
+from .model import ParamInfo, Sequential
+from .optimizers import Adam, AdamW, GradientDescent, Momentum, Optimizer, OptimizerState, RMSProp, ewma, get_optimizer
+from .random import CourseRandom, GeneratorSource, RandomSource, as_random_source
+from .schedules import (
+    Constant,
+    CosineDecay,
+    ExponentialDecay,
+    FixedIntervalDecay,
+    InverseTimeDecay,
+    Schedule,
+    StepDecay,
+    get_schedule,
+)
+from .training import Callback, History, TrainingDiverged, TrainingRun, fit
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "data", "datasets", "Standardizer", "train_dev_test_split", "NotFittedError",
+    "GradientCheckReport", "check_gradients", "check_derivative",
+    "Initializer", "VarianceScaling", "Zeros", "get_initializer",
+    "Layer", "ParamSpec", "Dense", "Activation", "ReLU", "LeakyReLU", "ELU", "SELU", "Tanh", "Sigmoid", "get_activation",
+    "Loss", "BinaryCrossEntropy", "CategoricalCrossEntropy", "MeanSquaredError", "get_loss",
+    "Sequential", "ParamInfo",
+    "Optimizer", "OptimizerState", "GradientDescent", "Momentum", "RMSProp", "Adam", "AdamW", "get_optimizer", "ewma",
+    "RandomSource", "GeneratorSource", "CourseRandom", "as_random_source",
+    "Schedule", "Constant", "InverseTimeDecay", "FixedIntervalDecay", "ExponentialDecay", "StepDecay", "CosineDecay",
+    "get_schedule",
+    "fit", "History", "Callback", "TrainingRun", "TrainingDiverged",
+]

@@ -1,0 +1,156 @@
+"""Datasets that ship with the install, train/dev/test splits and input standardization.
+
+Every loader returns ``(X, y)`` with examples as rows: ``X`` of shape ``(m, n_features)`` (float64) and
+``y`` of shape ``(m,)`` (int64 labels). Nothing is downloaded: ``moons`` and ``circles`` are
+scikit-learn's generators (``seed`` is their ``random_state``, which equals the course's
+``np.random.seed(seed)`` before the call), ``digits`` and ``breast_cancer`` are scikit-learn's bundled sets.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from ._validation import NotFittedError, check_choice, check_features, check_int, check_number
+
+__all__ = [
+    "moons",
+    "circles",
+    "digits",
+    "breast_cancer",
+    "load",
+    "DATASETS",
+    "train_dev_test_split",
+    "Standardizer",
+]
+
+
+def _check_generator_args(n_samples: Any, noise: Any, seed: Any) -> tuple[int, float]:
+    n_samples = check_int("n_samples", n_samples, low=2)
+    noise = check_number("noise", noise, low=0.0)
+    if seed is not None:
+        check_int("seed", seed, low=0)
+    return n_samples, noise
+
+
+def moons(n_samples: int = 300, noise: float = 0.2, seed: int | None = 3) -> tuple[np.ndarray, np.ndarray]:
+    """Two interleaving half circles (2 features, labels 0/1). Course: ``seed=3``, 300 points, noise 0.2."""
+    from sklearn.datasets import make_moons
+
+    n_samples, noise = _check_generator_args(n_samples, noise, seed)
+    X, y = make_moons(n_samples=n_samples, noise=noise, random_state=seed)
+    return X, y.astype(np.int64)
+
+
+def circles(n_samples: int = 300, noise: float = 0.05, seed: int | None = 1) -> tuple[np.ndarray, np.ndarray]:
+    """A circle inside a circle (2 features, labels 0/1). Course: train ``seed=1`` (300), test ``seed=2`` (100)."""
+    from sklearn.datasets import make_circles
+
+    n_samples, noise = _check_generator_args(n_samples, noise, seed)
+    X, y = make_circles(n_samples=n_samples, noise=noise, random_state=seed)
+    return X, y.astype(np.int64)
+
+
+def digits() -> tuple[np.ndarray, np.ndarray]:
+    """8x8 handwritten digits (1797 examples, 64 features in 0..16, 10 classes), scikit-learn's bundled copy."""
+    from sklearn.datasets import load_digits
+
+    bunch = load_digits()
+    return bunch.data.astype(np.float64), bunch.target.astype(np.int64)
+
+
+def breast_cancer() -> tuple[np.ndarray, np.ndarray]:
+    """Wisconsin breast cancer (569 examples, 30 features, labels 0/1), scikit-learn's bundled copy."""
+    from sklearn.datasets import load_breast_cancer
+
+    bunch = load_breast_cancer()
+    return bunch.data.astype(np.float64), bunch.target.astype(np.int64)
+
+
+DATASETS = {"moons": moons, "circles": circles, "digits": digits, "breast_cancer": breast_cancer}
+
+
+def load(name: str, **settings: Any) -> tuple[np.ndarray, np.ndarray]:
+    """Load a dataset by name (see ``DATASETS``) with its settings."""
+    check_choice("dataset", name, DATASETS)
+    return DATASETS[name](**settings)
+
+
+def train_dev_test_split(
+    X: Any, y: Any, dev: float = 0.2, test: float = 0.2, seed: int | None = 0, stratify: bool = True
+) -> tuple[np.ndarray, ...]:
+    """Shuffle and split into train/dev/test: returns ``X_train, X_dev, X_test, y_train, y_dev, y_test``.
+
+    ``dev`` and ``test`` are fractions of all examples (each in [0, 1), together < 1); ``stratify``
+    keeps the class proportions (classification labels). With big data the course's advice is small dev
+    and test fractions (e.g. 1% each); with a few thousand examples 60/20/20.
+    """
+    from sklearn.model_selection import train_test_split
+
+    X = check_features(X, None)
+    y = np.asarray(y)
+    if y.shape[0] != X.shape[0]:
+        raise ValueError(f"X and y must have the same number of rows; got {X.shape[0]} and {y.shape[0]}")
+    dev = check_number("dev", dev, low=0.0, high=1.0, high_open=True)
+    test = check_number("test", test, low=0.0, high=1.0, high_open=True)
+    if dev + test >= 1:
+        raise ValueError(f"dev + test must be < 1 to leave training examples; got {dev} + {test}")
+    labels = y if stratify and y.ndim == 1 else None
+    n = X.shape[0]
+    n_test = int(round(test * n))
+    n_dev = int(round(dev * n))
+    if n - n_test - n_dev < 1:
+        raise ValueError(f"too few examples ({n}) for dev={dev} and test={test}")
+    empty = lambda a: a[:0]  # noqa: E731
+    if n_test:
+        X_rest, X_test, y_rest, y_test = train_test_split(X, y, test_size=n_test, random_state=seed, stratify=labels)
+    else:
+        X_rest, X_test, y_rest, y_test = X, empty(X), y, empty(y)
+    if n_dev:
+        rest_labels = y_rest if labels is not None else None
+        X_train, X_dev, y_train, y_dev = train_test_split(
+            X_rest, y_rest, test_size=n_dev, random_state=seed, stratify=rest_labels
+        )
+    else:
+        X_train, X_dev, y_train, y_dev = X_rest, empty(X_rest), y_rest, empty(y_rest)
+    return X_train, X_dev, X_test, y_train, y_dev, y_test
+
+
+class Standardizer:
+    """Input standardization ``(X - mean) / std`` with ``mean`` and ``std`` learned on the training set only.
+
+    Features with zero variance keep ``std = 1`` (they are only centred). Use the same fitted
+    standardizer for dev and test data.
+
+    Attributes
+    ----------
+    mean_, std_ : ndarray of shape (n_features,)
+    """
+
+    def __init__(self) -> None:
+        self.mean_: np.ndarray | None = None
+        self.std_: np.ndarray | None = None
+
+    def fit(self, X: Any) -> "Standardizer":
+        X = check_features(X, np.float64)
+        self.mean_ = X.mean(axis=0)
+        std = X.std(axis=0)
+        self.std_ = np.where(std > 0, std, 1.0)
+        return self
+
+    def transform(self, X: Any) -> np.ndarray:
+        if self.mean_ is None:
+            raise NotFittedError("this Standardizer is not fitted yet: call fit(X_train) first")
+        X = check_features(X, np.float64)
+        if X.shape[1] != self.mean_.shape[0]:
+            raise ValueError(f"X has {X.shape[1]} features, but the Standardizer was fitted on {self.mean_.shape[0]}")
+        return (X - self.mean_) / self.std_
+
+    def fit_transform(self, X: Any) -> np.ndarray:
+        return self.fit(X).transform(X)
+
+    def inverse_transform(self, X: Any) -> np.ndarray:
+        if self.mean_ is None:
+            raise NotFittedError("this Standardizer is not fitted yet: call fit(X_train) first")
+        return np.asarray(X) * self.std_ + self.mean_

@@ -1,0 +1,168 @@
+"""Gradient checking: prove back-propagation right, and name the tensor that is wrong when it is not.
+
+For every component ``theta_i`` of the model's flat parameter vector, the two-sided difference::
+
+    g_approx_i = (J(theta + eps e_i) - J(theta - eps e_i)) / (2 eps)        eps = 1e-7
+
+is compared with back-propagation's ``g`` by the relative difference::
+
+    difference = ||g - g_approx|| / (||g|| + ||g_approx||)
+
+over the whole vector and over each tensor's slice (``dense_2.W``, ``dense_1.b``, ...). Verdict:
+below 1e-7 ``correct``, up to 1e-5 ``suspicious`` (recheck, e.g. a ReLU kink), above 1e-3 ``wrong``;
+between 1e-5 and 1e-3 ``suspicious`` too. Run it in float64.
+
+Random layers (dropout) are checked *on*: their masks are drawn once and frozen for every perturbed
+evaluation. Non-trained state (batch-norm running statistics) is restored afterwards.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+import numpy as np
+
+from ._validation import check_number
+from .model import Sequential
+
+__all__ = ["GradientCheckReport", "check_gradients", "check_derivative", "verdict", "CORRECT", "SUSPICIOUS", "WRONG"]
+
+CORRECT = 1e-7
+SUSPICIOUS = 1e-5
+WRONG = 1e-3
+
+
+def verdict(difference: float) -> str:
+    """``"correct"`` below 1e-7, ``"wrong"`` above 1e-3, ``"suspicious"`` in between."""
+    if difference < CORRECT:
+        return "correct"
+    if difference > WRONG:
+        return "wrong"
+    return "suspicious"
+
+
+def relative_difference(g: np.ndarray, g_approx: np.ndarray) -> float:
+    """``||g - g_approx|| / (||g|| + ||g_approx||)`` (0 when both are zero)."""
+    denominator = np.linalg.norm(g) + np.linalg.norm(g_approx)
+    if denominator == 0:
+        return 0.0
+    return float(np.linalg.norm(g - g_approx) / denominator)
+
+
+@dataclass
+class GradientCheckReport:
+    """Result of :func:`check_gradients`.
+
+    Attributes
+    ----------
+    difference : float
+        Relative difference over the whole flat vector.
+    per_tensor : dict[str, float]
+        Relative difference for each tensor (``"dense_1.W"`` -> 3.2e-10).
+    gradient, approximation : ndarray
+        Back-propagation's gradient and the two-sided approximation, flat.
+    """
+
+    difference: float
+    per_tensor: dict[str, float]
+    gradient: np.ndarray = field(repr=False)
+    approximation: np.ndarray = field(repr=False)
+    epsilon: float = 1e-7
+
+    @property
+    def verdict(self) -> str:
+        return verdict(self.difference)
+
+    @property
+    def ok(self) -> bool:
+        """True when the whole vector is below 1e-7 and no tensor is above 1e-5.
+
+        A tensor whose gradient is tiny (early layers of a deep sigmoid network) can show a per-tensor
+        difference between 1e-7 and 1e-5 while correct: the two-sided difference carries a rounding error
+        of about ``machine_eps * |J| / epsilon`` (~1e-9) per component, large *relative* to a tiny gradient.
+        A wrong tensor (a doubled ``dW``) shows 0.1 or more.
+        """
+        return self.difference < CORRECT and all(value <= SUSPICIOUS for value in self.per_tensor.values())
+
+    @property
+    def wrong_tensors(self) -> list[str]:
+        """Tensors whose difference is not ``correct``, worst first."""
+        bad = [name for name, value in self.per_tensor.items() if value >= CORRECT]
+        return sorted(bad, key=lambda name: -self.per_tensor[name])
+
+    def __str__(self) -> str:
+        lines = [f"gradient check: difference {self.difference:.3e} ({self.verdict})"]
+        for name, value in self.per_tensor.items():
+            lines.append(f"  {name:<16}{value:.3e}  {verdict(value)}")
+        return "\n".join(lines)
+
+
+def check_gradients(
+    model: Sequential,
+    X: Any,
+    y: Any,
+    *,
+    epsilon: float = 1e-7,
+    l2: float = 0.0,
+    training: bool = True,
+) -> GradientCheckReport:
+    """Compare back-propagation with two-sided differences on ``model`` at its current parameters.
+
+    Builds the model first if it was never fitted (from ``X``'s width). Costs ``2 * n_params + 1``
+    forward passes: use a few examples (e.g. ``X[:20]``).
+
+    Parameters
+    ----------
+    model : Sequential
+    X, y : arrays as for ``fit``
+    epsilon : float > 0
+        The perturbation (default 1e-7).
+    l2 : float >= 0
+        Include the L2 term in the cost and gradient.
+    training : bool
+        Check the training-mode computation (dropout on with frozen masks, batch statistics).
+    """
+    epsilon = check_number("epsilon", epsilon, low=0.0, low_open=True)
+    if not model.built:
+        model.build(np.asarray(X).shape[1] if np.ndim(X) == 2 else -1)
+    X = model.check_X(X)
+    Y = model.encode_targets(y, X.shape[0])
+    params = model.params
+    saved_state = {key: value.copy() for key, value in model.state_arrays().items()}
+    saved_params = params.copy()
+    try:
+        model.compute_gradients(X, Y, training, l2)
+        gradient = model.grads.copy()
+        model.freeze_randomness(True)
+        approximation = np.empty_like(gradient)
+        for i in range(params.size):
+            original = params[i]
+            params[i] = original + epsilon
+            plus = model.compute_cost(X, Y, training, l2)
+            params[i] = original - epsilon
+            minus = model.compute_cost(X, Y, training, l2)
+            params[i] = original
+            approximation[i] = (plus - minus) / (2 * epsilon)
+    finally:
+        model.freeze_randomness(False)
+        np.copyto(params, saved_params)
+        for key, value in model.state_arrays().items():
+            np.copyto(value, saved_state[key])
+    per_tensor = {
+        info.name: relative_difference(gradient[info.slice], approximation[info.slice]) for info in model.table
+    }
+    return GradientCheckReport(relative_difference(gradient, approximation), per_tensor, gradient, approximation, epsilon)
+
+
+def check_derivative(
+    f: Callable[[float], float], df: Callable[[float], float], x: float, epsilon: float = 1e-7
+) -> float:
+    """The 1-D form: relative difference between ``df(x)`` and ``(f(x+eps) - f(x-eps)) / (2 eps)``.
+
+    >>> check_derivative(lambda t: t ** 3, lambda t: 3 * t ** 2, 2.0) < 1e-7
+    True
+    """
+    epsilon = check_number("epsilon", epsilon, low=0.0, low_open=True)
+    approximation = (f(x + epsilon) - f(x - epsilon)) / (2 * epsilon)
+    return relative_difference(np.atleast_1d(df(x)), np.atleast_1d(approximation))

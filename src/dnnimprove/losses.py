@@ -1,0 +1,200 @@
+"""Losses fused with the output activation, computed from the logits ``Z`` of the last dense layer.
+
+Each loss turns raw targets into a target matrix ``Y`` (``encode``), computes the mean cost over the
+batch from logits without overflow or ``log(0)``, and the gradient of that cost with respect to the
+logits, which for all three is ``(output - Y) / m`` up to a constant:
+
+=========================  ==========================================  ===========================
+loss                       cost ``J`` (mean over the ``m`` examples)     ``dJ/dZ``
+=========================  ==========================================  ===========================
+``binary_crossentropy``    ``-(1/m) sum(y log a + (1-y) log(1-a))``,   ``(a - y) / m``
+                           ``a = sigmoid(z)``, computed as
+                           ``max(z,0) - y z + log(1 + exp(-|z|))``
+``categorical_crossentropy`` ``-(1/m) sum_i sum_k Y_ik log softmax(Z)_ik``  ``(softmax(Z) - Y) / m``
+                           via log-sum-exp
+``mse``                    ``(1/(m k)) sum (Z - Y)**2``                 ``2 (Z - Y) / (m k)``
+=========================  ==========================================  ===========================
+
+``mse`` is the mean over examples *and* outputs, as in PyTorch's ``MSELoss`` and Keras
+(scikit-learn's MLPRegressor halves it).
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+import numpy as np
+
+from ._validation import check_choice, check_finite_array
+
+__all__ = ["Loss", "BinaryCrossEntropy", "CategoricalCrossEntropy", "MeanSquaredError", "LOSSES", "get_loss"]
+
+
+class Loss:
+    """Base class of the fused output-activation + cost pairs."""
+
+    name: ClassVar[str] = "loss"
+    is_classifier: ClassVar[bool] = True
+
+    def encode(self, y: Any, n_outputs: int, dtype: Any) -> np.ndarray:
+        """Validate raw targets and return the target matrix ``Y`` of shape ``(m, n_outputs)``."""
+        raise NotImplementedError
+
+    def output(self, Z: np.ndarray) -> np.ndarray:
+        """The output activation applied to logits (probabilities or regression values)."""
+        raise NotImplementedError
+
+    def cost(self, Z: np.ndarray, Y: np.ndarray) -> float:
+        """Mean cost over the batch."""
+        raise NotImplementedError
+
+    def gradient(self, Z: np.ndarray, Y: np.ndarray) -> np.ndarray:
+        """``dJ/dZ``, shape ``(m, n_outputs)``."""
+        raise NotImplementedError
+
+    def predict(self, Z: np.ndarray) -> np.ndarray:
+        """Predicted labels (classification) or values (regression), shape ``(m,)`` or ``(m, k)``."""
+        raise NotImplementedError
+
+    def accuracy(self, Z: np.ndarray, Y: np.ndarray) -> float:
+        """Fraction of correctly classified examples (classification losses only)."""
+        raise NotImplementedError
+
+
+def _sigmoid(Z: np.ndarray) -> np.ndarray:
+    # The course's formula; exp(-Z) overflows to inf for very negative Z and gives 0, correctly.
+    with np.errstate(over="ignore"):
+        return 1.0 / (1.0 + np.exp(-Z))
+
+
+class BinaryCrossEntropy(Loss):
+    """Sigmoid output with binary cross-entropy; labels in {0, 1}; one output unit."""
+
+    name = "binary_crossentropy"
+
+    def encode(self, y: Any, n_outputs: int, dtype: Any) -> np.ndarray:
+        if n_outputs != 1:
+            raise ValueError(
+                f"binary_crossentropy needs a last Dense layer with 1 unit; got {n_outputs} units "
+                "(use categorical_crossentropy for more classes)"
+            )
+        y = check_finite_array("y", y, ndim=(1, 2))
+        if y.ndim == 2 and y.shape[1] != 1:
+            raise ValueError(f"y for binary_crossentropy must have shape (m,) or (m, 1); got {y.shape}")
+        y = y.reshape(-1)
+        labels = np.unique(y)
+        if not np.isin(labels, (0, 1)).all():
+            bad = labels[~np.isin(labels, (0, 1))]
+            raise ValueError(f"y for binary_crossentropy must contain only labels 0 and 1; got {bad[:5].tolist()}")
+        return y.astype(dtype).reshape(-1, 1)
+
+    def output(self, Z: np.ndarray) -> np.ndarray:
+        return _sigmoid(Z)
+
+    def cost(self, Z: np.ndarray, Y: np.ndarray) -> float:
+        # -[y log a + (1-y) log(1-a)] = max(z, 0) - y z + log(1 + exp(-|z|)), stable for any z.
+        losses = np.maximum(Z, 0) - Y * Z + np.log1p(np.exp(-np.abs(Z)))
+        return float(losses.sum() / Z.shape[0])
+
+    def gradient(self, Z: np.ndarray, Y: np.ndarray) -> np.ndarray:
+        return (_sigmoid(Z) - Y) / Z.shape[0]
+
+    def predict(self, Z: np.ndarray) -> np.ndarray:
+        return (_sigmoid(Z) > 0.5).astype(np.int64).reshape(-1)
+
+    def accuracy(self, Z: np.ndarray, Y: np.ndarray) -> float:
+        return float(np.mean((_sigmoid(Z) > 0.5) == (Y > 0.5)))
+
+
+class CategoricalCrossEntropy(Loss):
+    """Softmax output with categorical cross-entropy; integer labels ``0..k-1`` or one-hot rows."""
+
+    name = "categorical_crossentropy"
+
+    def encode(self, y: Any, n_outputs: int, dtype: Any) -> np.ndarray:
+        if n_outputs < 2:
+            raise ValueError(f"categorical_crossentropy needs a last Dense layer with >= 2 units; got {n_outputs}")
+        y = check_finite_array("y", y, ndim=(1, 2))
+        if y.ndim == 2 and y.shape[1] != 1:
+            if y.shape[1] != n_outputs:
+                raise ValueError(f"one-hot y must have {n_outputs} columns (the last layer's units); got {y.shape[1]}")
+            if not (np.isin(y, (0, 1)).all() and (y.sum(axis=1) == 1).all()):
+                raise ValueError("one-hot y must have exactly one 1 per row and zeros elsewhere")
+            return y.astype(dtype)
+        y = y.reshape(-1)
+        if y.dtype.kind == "f" and not np.all(y == np.round(y)):
+            raise ValueError(f"y for categorical_crossentropy must hold integer labels; got {y[y != np.round(y)][:5].tolist()}")
+        labels = y.astype(np.int64)
+        outside = (labels < 0) | (labels >= n_outputs)
+        if outside.any():
+            raise ValueError(
+                f"y for categorical_crossentropy must hold labels in 0..{n_outputs - 1} "
+                f"(the last layer has {n_outputs} units); got {np.unique(labels[outside])[:5].tolist()}"
+            )
+        Y = np.zeros((labels.shape[0], n_outputs), dtype=dtype)
+        Y[np.arange(labels.shape[0]), labels] = 1
+        return Y
+
+    def output(self, Z: np.ndarray) -> np.ndarray:
+        shifted = Z - Z.max(axis=1, keepdims=True)
+        exp = np.exp(shifted)
+        return exp / exp.sum(axis=1, keepdims=True)
+
+    def cost(self, Z: np.ndarray, Y: np.ndarray) -> float:
+        shifted = Z - Z.max(axis=1, keepdims=True)
+        log_probs = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+        return float(-(Y * log_probs).sum() / Z.shape[0])
+
+    def gradient(self, Z: np.ndarray, Y: np.ndarray) -> np.ndarray:
+        return (self.output(Z) - Y) / Z.shape[0]
+
+    def predict(self, Z: np.ndarray) -> np.ndarray:
+        return np.argmax(Z, axis=1)
+
+    def accuracy(self, Z: np.ndarray, Y: np.ndarray) -> float:
+        return float(np.mean(np.argmax(Z, axis=1) == np.argmax(Y, axis=1)))
+
+
+class MeanSquaredError(Loss):
+    """Identity output with mean squared error, for regression."""
+
+    name = "mse"
+    is_classifier = False
+
+    def encode(self, y: Any, n_outputs: int, dtype: Any) -> np.ndarray:
+        y = check_finite_array("y", y, ndim=(1, 2))
+        Y = y.reshape(-1, 1) if y.ndim == 1 else y
+        if Y.shape[1] != n_outputs:
+            raise ValueError(f"y must have {n_outputs} column(s) (the last layer's units); got shape {y.shape}")
+        return Y.astype(dtype)
+
+    def output(self, Z: np.ndarray) -> np.ndarray:
+        return Z
+
+    def cost(self, Z: np.ndarray, Y: np.ndarray) -> float:
+        diff = Z - Y
+        return float((diff * diff).sum() / diff.size)
+
+    def gradient(self, Z: np.ndarray, Y: np.ndarray) -> np.ndarray:
+        return (Z - Y) * (2.0 / Z.size)
+
+    def predict(self, Z: np.ndarray) -> np.ndarray:
+        return Z.reshape(-1) if Z.shape[1] == 1 else Z
+
+    def accuracy(self, Z: np.ndarray, Y: np.ndarray) -> float:
+        raise ValueError("accuracy is defined for classification losses only; this model uses mse")
+
+
+LOSSES: dict[str, type[Loss]] = {
+    "binary_crossentropy": BinaryCrossEntropy,
+    "categorical_crossentropy": CategoricalCrossEntropy,
+    "mse": MeanSquaredError,
+}
+
+
+def get_loss(loss: str | Loss) -> Loss:
+    """Resolve a loss by name (see ``LOSSES``) or return the instance given."""
+    if isinstance(loss, Loss):
+        return loss
+    check_choice("loss", loss, LOSSES)
+    return LOSSES[loss]()

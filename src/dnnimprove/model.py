@@ -1,0 +1,294 @@
+"""Sequential model: a stack of layers that owns one flat parameter vector and one flat gradient vector.
+
+At build time (the first ``fit``, or ``build(n_features)``) the model asks every layer for its
+tensors, allocates ``params`` and ``grads`` once, and hands each layer *views* into them. The table
+of those views (``model.table``: name like ``dense_1.W``, slice, shape, role) is what gradient
+checking, L2, optimizers and checkpoints work with, so none of them needs to know the layers.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Sequence
+
+import numpy as np
+
+from ._validation import NotFittedError, check_choice, check_features
+from .layers import Layer
+from .losses import Loss, get_loss
+from .random import RandomSource, as_random_source
+from .regularizers import add_l2_gradient, l2_penalty
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .training import History
+
+__all__ = ["ParamInfo", "Sequential"]
+
+DTYPES = {"float32": np.float32, "float64": np.float64}
+
+
+@dataclass(frozen=True)
+class ParamInfo:
+    """One row of the parameter table: where a layer's tensor lives in the flat vector."""
+
+    name: str
+    layer: int
+    key: str
+    start: int
+    stop: int
+    shape: tuple[int, ...]
+    role: str
+
+    @property
+    def slice(self) -> slice:
+        return slice(self.start, self.stop)
+
+    @property
+    def size(self) -> int:
+        return self.stop - self.start
+
+
+def resolve_dtype(dtype: Any) -> np.dtype:
+    """``"float64"``/``"float32"`` (or the NumPy types) as a NumPy dtype; anything else is an error."""
+    try:
+        name = np.dtype(dtype).name
+    except TypeError:
+        name = repr(dtype)
+    check_choice("dtype", name, DTYPES)
+    return np.dtype(DTYPES[name])
+
+
+class Sequential:
+    """A feed-forward network: layers applied in order, the last ``Dense`` giving the logits.
+
+    Parameters
+    ----------
+    layers : sequence of Layer
+        E.g. ``[Dense(10), ReLU(), Dense(1)]``. The output activation is not a layer: it is fused
+        with the loss.
+    loss : {"binary_crossentropy", "categorical_crossentropy", "mse"} or Loss
+        ``binary_crossentropy`` (sigmoid output, one unit, labels 0/1), ``categorical_crossentropy``
+        (softmax output, one unit per class, integer labels), ``mse`` (regression).
+    seed : int, numpy.random.Generator, random source or None
+        Drives initialization, shuffling and dropout masks (see :mod:`dnnimprove.random`).
+    dtype : {"float64", "float32"}
+        Parameters, gradients and activations are kept in this dtype end to end.
+
+    Attributes
+    ----------
+    params, grads : ndarray of shape (n_params,)
+        The flat vectors (``None`` before the model is built).
+    table : list of ParamInfo
+        Where every layer tensor lives in them.
+    weight_mask : ndarray of shape (n_params,)
+        1.0 on weights (``role == "weight"``), 0.0 elsewhere.
+    n_features_in_ : int
+        Input width, inferred from the data at the first fit.
+    history_ : History
+        The history of the last ``fit``.
+    """
+
+    def __init__(
+        self,
+        layers: Sequence[Layer],
+        loss: str | Loss = "binary_crossentropy",
+        seed: Any = None,
+        dtype: str = "float64",
+    ) -> None:
+        layers = list(layers)
+        if not layers:
+            raise ValueError("layers must hold at least one layer; got an empty list")
+        for index, layer in enumerate(layers):
+            if not isinstance(layer, Layer):
+                raise TypeError(f"layers[{index}] must be a Layer (e.g. Dense(10), ReLU()); got {layer!r}")
+        self.layers = layers
+        self.loss = get_loss(loss)
+        self.dtype = resolve_dtype(dtype)
+        self.random: RandomSource = as_random_source(seed)
+        self.params: np.ndarray | None = None
+        self.grads: np.ndarray | None = None
+        self.weight_mask: np.ndarray | None = None
+        self.table: list[ParamInfo] = []
+        self.n_features_in_: int | None = None
+        self.n_outputs: int | None = None
+        self.history_: History | None = None
+        self._scratch: np.ndarray | None = None
+
+    # -- building ---------------------------------------------------------------------------
+    @property
+    def built(self) -> bool:
+        return self.params is not None
+
+    def build(self, n_features: int) -> "Sequential":
+        """Allocate the flat buffers for ``n_features`` inputs, bind the layers and initialize them."""
+        if isinstance(n_features, bool) or not isinstance(n_features, (int, np.integer)) or n_features < 1:
+            raise ValueError(f"n_features must be a positive integer; got {n_features!r}")
+        counts: dict[str, int] = {}
+        width = int(n_features)
+        layout: list[tuple[int, Layer, list]] = []
+        offset = 0
+        for index, layer in enumerate(self.layers):
+            counts[layer.kind] = counts.get(layer.kind, 0) + 1
+            layer.name = f"{layer.kind}_{counts[layer.kind]}"
+            width = layer.build(width)
+            specs = layer.param_specs()
+            layout.append((index, layer, specs))
+            for spec in specs:
+                size = int(np.prod(spec.shape))
+                self.table.append(
+                    ParamInfo(f"{layer.name}.{spec.name}", index, spec.name, offset, offset + size, tuple(spec.shape), spec.role)
+                )
+                offset += size
+        if not self.table:
+            raise ValueError("the model has no trainable tensors: add at least one Dense layer")
+        self.n_outputs = width
+        self.params = np.zeros(offset, dtype=self.dtype)
+        self.grads = np.zeros(offset, dtype=self.dtype)
+        self.weight_mask = np.zeros(offset, dtype=self.dtype)
+        self._scratch = np.empty(offset, dtype=self.dtype)
+        for info in self.table:
+            if info.role == "weight":
+                self.weight_mask[info.slice] = 1.0
+        for index, layer, specs in layout:
+            rows = [info for info in self.table if info.layer == index]
+            layer.bind(
+                {info.key: self.params[info.slice].reshape(info.shape) for info in rows},
+                {info.key: self.grads[info.slice].reshape(info.shape) for info in rows},
+            )
+            layer.source = self.random
+            layer.needs_input_grad = index > 0
+            layer.initialize(self.random)
+        self.n_features_in_ = int(n_features)
+        return self
+
+    def set_random(self, seed: Any) -> None:
+        """Replace the model's random source (a seed, Generator or source) for what follows."""
+        self.random = as_random_source(seed)
+        for layer in self.layers:
+            layer.source = self.random
+
+    # -- validation helpers ------------------------------------------------------------------
+    def _require_built(self, action: str) -> None:
+        if not self.built:
+            raise NotFittedError(f"this Sequential model is not fitted yet: call fit(X, y) before {action}")
+
+    def check_X(self, X: Any) -> np.ndarray:
+        """Validate ``X`` against the built model: 2-D, finite, the width seen at fit."""
+        X = check_features(X, self.dtype)
+        if self.n_features_in_ is not None and X.shape[1] != self.n_features_in_:
+            raise ValueError(
+                f"X has {X.shape[1]} features, but the model was built for {self.n_features_in_} features"
+            )
+        return X
+
+    def encode_targets(self, y: Any, n_samples: int) -> np.ndarray:
+        """Validate ``y`` and turn it into the loss's target matrix ``Y`` of shape ``(m, n_outputs)``."""
+        Y = self.loss.encode(y, self.n_outputs, self.dtype)
+        if Y.shape[0] != n_samples:
+            raise ValueError(f"X and y must have the same number of rows; got {n_samples} and {Y.shape[0]}")
+        return Y
+
+    # -- computation ------------------------------------------------------------------------
+    def forward(self, X: np.ndarray, training: bool = False) -> np.ndarray:
+        """Logits of the last layer, shape ``(m, n_outputs)``. ``training`` switches dropout and batch norm."""
+        A = X
+        for layer in self.layers:
+            A = layer.forward(A, training)
+        return A
+
+    def backward(self, dZ: np.ndarray) -> None:
+        """Back-propagate ``dJ/dlogits`` through every layer, filling ``grads`` in place."""
+        for layer in reversed(self.layers):
+            dZ = layer.backward(dZ)
+
+    def compute_cost(self, X: np.ndarray, Y: np.ndarray, training: bool = True, l2: float = 0.0) -> float:
+        """Cost ``J`` (data cost + L2 penalty) for validated arrays, without gradients."""
+        Z = self.forward(X, training)
+        return self.loss.cost(Z, Y) + l2_penalty(self.params, self.weight_mask, l2, X.shape[0])
+
+    def compute_gradients(
+        self, X: np.ndarray, Y: np.ndarray, training: bool = True, l2: float = 0.0, need_cost: bool = True
+    ) -> float:
+        """Forward, loss and backward on validated arrays: fills ``grads`` (L2 term included).
+
+        Returns the *data* cost of the batch (without the L2 penalty, which
+        :func:`dnnimprove.regularizers.l2_penalty` gives); NaN when ``need_cost=False`` (the step does
+        not need it, so it is not computed).
+        """
+        Z = self.forward(X, training)
+        self.backward(self.loss.gradient(Z, Y))
+        add_l2_gradient(self.grads, self.params, self.weight_mask, l2, X.shape[0], self._scratch)
+        return self.loss.cost(Z, Y) if need_cost else float("nan")
+
+    # -- inference ---------------------------------------------------------------------------
+    def decision_function(self, X: Any) -> np.ndarray:
+        """Logits in inference mode, shape ``(m, n_outputs)``."""
+        self._require_built("predicting")
+        return self.forward(self.check_X(X), training=False)
+
+    def predict_proba(self, X: Any) -> np.ndarray:
+        """Class probabilities, shape ``(m, n_classes)`` (two columns ``[1 - p, p]`` for a binary model)."""
+        if not self.loss.is_classifier:
+            raise ValueError("predict_proba needs a classification loss; this model uses mse (use predict)")
+        probabilities = self.loss.output(self.decision_function(X))
+        if probabilities.shape[1] == 1:
+            return np.hstack([1 - probabilities, probabilities])
+        return probabilities
+
+    def predict(self, X: Any) -> np.ndarray:
+        """Labels ``(m,)`` for classification (``p > 0.5`` or argmax), values for regression."""
+        return self.loss.predict(self.decision_function(X))
+
+    def evaluate(self, X: Any, y: Any) -> dict[str, float]:
+        """``{"cost": J, "accuracy": ...}`` (no ``accuracy`` for regression) in inference mode."""
+        Z = self.decision_function(X)
+        Y = self.encode_targets(y, Z.shape[0])
+        result = {"cost": self.loss.cost(Z, Y)}
+        if self.loss.is_classifier:
+            result["accuracy"] = self.loss.accuracy(Z, Y)
+        return result
+
+    # -- training ----------------------------------------------------------------------------
+    def fit(self, X: Any, y: Any, **settings: Any) -> "History":
+        """Train the model; see :func:`dnnimprove.training.fit` for the settings. Returns the History."""
+        from .training import fit
+
+        return fit(self, X, y, **settings)
+
+    # -- inspection --------------------------------------------------------------------------
+    def tensor(self, name: str, grad: bool = False) -> np.ndarray:
+        """The view of tensor ``name`` (e.g. ``"dense_1.W"``) in ``params`` (or ``grads``)."""
+        self._require_built("reading tensors")
+        for info in self.table:
+            if info.name == name:
+                return (self.grads if grad else self.params)[info.slice].reshape(info.shape)
+        raise KeyError(f"no tensor {name!r}; the model has {', '.join(info.name for info in self.table)}")
+
+    def state_arrays(self) -> dict[str, np.ndarray]:
+        """Non-trained arrays (batch-norm running statistics), keyed ``layer.key``."""
+        return {f"{layer.name}.{key}": value for layer in self.layers for key, value in layer.state_arrays().items()}
+
+    def freeze_randomness(self, frozen: bool) -> None:
+        """Make random layers replay their last draws (``True``) or draw afresh (``False``)."""
+        for layer in self.layers:
+            layer.freeze_randomness(frozen)
+
+    def summary(self) -> str:
+        """A table of the layers and their tensors (name, slice, shape, role)."""
+        self._require_built("summary")
+        lines = [f"{'tensor':<16}{'slice':<16}{'shape':<14}role"]
+        for info in self.table:
+            lines.append(f"{info.name:<16}{f'{info.start}:{info.stop}':<16}{str(info.shape):<14}{info.role}")
+        lines.append(f"{self.params.size} parameters, {self.dtype}")
+        return "\n".join(lines)
+
+    def config(self) -> dict:
+        return {
+            "layers": [{"kind": layer.kind, **layer.config()} for layer in self.layers],
+            "loss": self.loss.name,
+            "dtype": str(self.dtype),
+        }
+
+    def __repr__(self) -> str:
+        inner = ", ".join(repr(layer) for layer in self.layers)
+        return f"Sequential([{inner}], loss={self.loss.name!r}, dtype={str(self.dtype)!r})"

@@ -1,0 +1,44 @@
+"""L2 regularization over the flat parameter vector (weights only: not biases, not batch-norm gamma/beta).
+
+With ``m`` examples in the batch and the model's weight mask ``M`` (1 on weights, 0 elsewhere)::
+
+    J_L2  = (lambd / (2 m)) * sum_l ||W_l||_F**2      = (lambd / (2 m)) * sum(M * theta**2)
+    dJ_L2 = (lambd / m) * W                            = (lambd * M * theta) / m
+
+The gradient is computed as ``(lambd * W) / m``, the order of the course's ``(lambd * W3) / m``.
+Keras's ``l2(alpha)`` adds ``alpha * sum(W**2)`` (no ``1/(2m)``); PyTorch's ``weight_decay`` adds
+``weight_decay * W`` to the gradient of every parameter, biases included.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ._validation import check_number
+
+__all__ = ["l2_penalty", "add_l2_gradient", "check_lambd"]
+
+
+def check_lambd(lambd: float) -> float:
+    """Validate an L2 strength (``lambd >= 0``)."""
+    return check_number("l2", lambd, low=0.0)
+
+
+def l2_penalty(params: np.ndarray, weight_mask: np.ndarray, lambd: float, m: int) -> float:
+    """``(lambd / (2 m)) * sum(M * theta**2)``; 0.0 when ``lambd == 0``."""
+    if not lambd:
+        return 0.0
+    weights = params * weight_mask
+    return float(lambd / (2 * m) * np.dot(weights, weights))
+
+
+def add_l2_gradient(
+    grads: np.ndarray, params: np.ndarray, weight_mask: np.ndarray, lambd: float, m: int, scratch: np.ndarray
+) -> None:
+    """``grads += (lambd * M * theta) / m`` in place, using ``scratch`` (parameter-sized) as buffer."""
+    if not lambd:
+        return
+    np.multiply(params, weight_mask, out=scratch)
+    scratch *= lambd
+    scratch /= m
+    grads += scratch

@@ -1,0 +1,186 @@
+"""Learning-rate schedules: plain functions of a counter (the epoch, or the step when asked).
+
+``schedule(epoch) -> lr``. A schedule keeps no state and knows nothing of the optimizer; the training
+loop owns the counter and calls it at the start of every epoch (``fit(..., schedule=...)``) or before
+every step (``per_step=True``).
+
+=====================  =================================================
+schedule               ``lr(epoch)``
+=====================  =================================================
+``Constant``           ``lr0``
+``InverseTimeDecay``   ``lr0 / (1 + decay_rate * epoch)``
+``FixedIntervalDecay`` ``lr0 / (1 + decay_rate * floor(epoch / time_interval))``
+``ExponentialDecay``   ``lr0 * decay_rate ** epoch``
+``StepDecay``          ``lr0 * drop ** floor(epoch / every)``
+``CosineDecay``        ``lr_min + (lr0 - lr_min) * (1 + cos(pi * min(epoch, total) / total)) / 2``
+=====================  =================================================
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass
+from typing import Any, Callable, ClassVar
+
+from ._validation import check_choice, check_int, check_number
+
+__all__ = [
+    "Schedule",
+    "Constant",
+    "InverseTimeDecay",
+    "FixedIntervalDecay",
+    "ExponentialDecay",
+    "StepDecay",
+    "CosineDecay",
+    "SCHEDULES",
+    "get_schedule",
+    "checked_lr",
+]
+
+
+class Schedule:
+    """Base class: a frozen dataclass with ``__call__(counter) -> lr``."""
+
+    name: ClassVar[str] = "schedule"
+    per_step: bool = False
+
+    def __call__(self, counter: int) -> float:
+        raise NotImplementedError
+
+    def config(self) -> dict:
+        return {"name": self.name, **asdict(self)}
+
+
+def _lr0(value: Any) -> float:
+    return check_number("lr0", value, low=0.0, low_open=True)
+
+
+def _rate(value: Any) -> float:
+    return check_number("decay_rate", value, low=0.0)
+
+
+@dataclass(frozen=True)
+class Constant(Schedule):
+    """``lr = lr0`` at every epoch."""
+
+    lr0: float
+    per_step: bool = False
+    name: ClassVar[str] = "constant"
+
+    def __post_init__(self) -> None:
+        _lr0(self.lr0)
+
+    def __call__(self, counter: int) -> float:
+        return self.lr0
+
+
+@dataclass(frozen=True)
+class InverseTimeDecay(Schedule):
+    """``lr = lr0 / (1 + decay_rate * epoch)``: the course's ``update_lr``."""
+
+    lr0: float
+    decay_rate: float = 1.0
+    per_step: bool = False
+    name: ClassVar[str] = "inverse_time"
+
+    def __post_init__(self) -> None:
+        _lr0(self.lr0)
+        _rate(self.decay_rate)
+
+    def __call__(self, counter: int) -> float:
+        return self.lr0 / (1 + self.decay_rate * counter)
+
+
+@dataclass(frozen=True)
+class FixedIntervalDecay(Schedule):
+    """``lr = lr0 / (1 + decay_rate * floor(epoch / time_interval))``: the course's ``schedule_lr_decay``."""
+
+    lr0: float
+    decay_rate: float = 1.0
+    time_interval: int = 1000
+    per_step: bool = False
+    name: ClassVar[str] = "fixed_interval"
+
+    def __post_init__(self) -> None:
+        _lr0(self.lr0)
+        _rate(self.decay_rate)
+        check_int("time_interval", self.time_interval, low=1)
+
+    def __call__(self, counter: int) -> float:
+        return self.lr0 / (1 + self.decay_rate * math.floor(counter / self.time_interval))
+
+
+@dataclass(frozen=True)
+class ExponentialDecay(Schedule):
+    """``lr = lr0 * decay_rate ** epoch`` (``decay_rate`` in (0, 1])."""
+
+    lr0: float
+    decay_rate: float = 0.95
+    per_step: bool = False
+    name: ClassVar[str] = "exponential"
+
+    def __post_init__(self) -> None:
+        _lr0(self.lr0)
+        check_number("decay_rate", self.decay_rate, low=0.0, high=1.0, low_open=True)
+
+    def __call__(self, counter: int) -> float:
+        return self.lr0 * self.decay_rate**counter
+
+
+@dataclass(frozen=True)
+class StepDecay(Schedule):
+    """``lr = lr0 * drop ** floor(epoch / every)``: drop by a factor every ``every`` epochs."""
+
+    lr0: float
+    drop: float = 0.5
+    every: int = 100
+    per_step: bool = False
+    name: ClassVar[str] = "step"
+
+    def __post_init__(self) -> None:
+        _lr0(self.lr0)
+        check_number("drop", self.drop, low=0.0, high=1.0, low_open=True)
+        check_int("every", self.every, low=1)
+
+    def __call__(self, counter: int) -> float:
+        return self.lr0 * self.drop ** math.floor(counter / self.every)
+
+
+@dataclass(frozen=True)
+class CosineDecay(Schedule):
+    """``lr = lr_min + (lr0 - lr_min) * (1 + cos(pi * min(epoch, total) / total)) / 2``."""
+
+    lr0: float
+    total: int = 1000
+    lr_min: float = 0.0
+    per_step: bool = False
+    name: ClassVar[str] = "cosine"
+
+    def __post_init__(self) -> None:
+        _lr0(self.lr0)
+        check_int("total", self.total, low=1)
+        check_number("lr_min", self.lr_min, low=0.0, high=self.lr0)
+
+    def __call__(self, counter: int) -> float:
+        progress = min(counter, self.total) / self.total
+        return self.lr_min + (self.lr0 - self.lr_min) * (1 + math.cos(math.pi * progress)) / 2
+
+
+SCHEDULES: dict[str, type[Schedule]] = {
+    cls.name: cls for cls in (Constant, InverseTimeDecay, FixedIntervalDecay, ExponentialDecay, StepDecay, CosineDecay)
+}
+
+
+def get_schedule(name: str, **settings: Any) -> Schedule:
+    """Build a schedule by name (see ``SCHEDULES``)."""
+    check_choice("schedule", name, SCHEDULES)
+    return SCHEDULES[name](**settings)
+
+
+def checked_lr(schedule: Callable[[int], float], counter: int) -> float:
+    """Call ``schedule(counter)`` and check the result is a finite positive learning rate."""
+    lr = schedule(counter)
+    try:
+        return check_number(f"learning rate from schedule {schedule!r} at {counter}", lr, low=0.0, low_open=True)
+    except TypeError as error:
+        raise ValueError(str(error)) from None

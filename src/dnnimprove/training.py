@@ -1,0 +1,317 @@
+"""The training loop: epochs of shuffled mini-batches, a schedule, L2, callbacks and a History.
+
+Per epoch: the schedule gives ``lr``; the random source gives the epoch's permutation; per mini-batch:
+``model.forward -> loss -> model.backward -> (+ L2 gradient) -> optimizer.step``. Batch gradient
+descent is ``batch_size=None`` (one batch, never shuffled), stochastic is ``batch_size=1``; the last
+mini-batch of an epoch may be smaller.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Any, Callable, Sequence
+
+import numpy as np
+
+from ._validation import check_features, check_int, check_number
+from .model import Sequential
+from .optimizers import Adam, Optimizer, OptimizerState
+from .regularizers import check_lambd, l2_penalty
+from .schedules import checked_lr
+
+__all__ = ["History", "Callback", "TrainingRun", "TrainingDiverged", "fit", "VALIDATION_SPLIT_SEED"]
+
+VALIDATION_SPLIT_SEED = 0
+"""``validation_fraction`` splits with its own generator seeded with this, so it draws nothing from the run."""
+
+
+class TrainingDiverged(FloatingPointError):
+    """Training produced a non-finite cost or gradient; the model keeps its last finite parameters."""
+
+    def __init__(self, epoch: int, batch: int, lr: float, what: str = "gradient") -> None:
+        self.epoch, self.batch, self.lr = epoch, batch, lr
+        super().__init__(
+            f"training diverged: non-finite {what} at epoch {epoch}, mini-batch {batch}, learning rate {lr:g}; "
+            f"try a smaller learning rate (e.g. {lr / 10:g})"
+        )
+
+
+@dataclass
+class History:
+    """What ``fit`` recorded, one entry per recorded epoch (every ``record_every`` epochs and the last).
+
+    ``cost`` is ``data_cost + penalty``: ``data_cost`` is the mean loss over the epoch's examples as the
+    mini-batches saw them (the course's ``cost_total / m``), ``penalty`` the L2 term at the epoch's end.
+    Validation metrics (and the training accuracy) are recorded only when there is a validation set.
+    """
+
+    epoch: list[int] = field(default_factory=list)
+    cost: list[float] = field(default_factory=list)
+    data_cost: list[float] = field(default_factory=list)
+    penalty: list[float] = field(default_factory=list)
+    lr: list[float] = field(default_factory=list)
+    train_accuracy: list[float] = field(default_factory=list)
+    val_cost: list[float] = field(default_factory=list)
+    val_accuracy: list[float] = field(default_factory=list)
+    iteration_cost: list[float] = field(default_factory=list)
+    seconds: float = 0.0
+    steps: int = 0
+    stopped_epoch: int | None = None
+    best_epoch: int | None = None
+
+    def as_dict(self) -> dict:
+        return {key: (list(value) if isinstance(value, list) else value) for key, value in self.__dict__.items()}
+
+    def __len__(self) -> int:
+        return len(self.epoch)
+
+
+@dataclass
+class TrainingRun:
+    """What callbacks see: the model, the optimizer and its state, the history and the loop's position.
+
+    A callback stops training by setting ``run.stop = True``.
+    """
+
+    model: Sequential
+    optimizer: Optimizer
+    state: OptimizerState
+    history: History
+    X: np.ndarray
+    Y: np.ndarray
+    validation: tuple[np.ndarray, np.ndarray] | None
+    l2: float
+    epochs: int
+    epoch: int = 0
+    batch: int = 0
+    lr: float = 0.0
+    stop: bool = False
+    recorded: bool = False
+
+
+class Callback:
+    """Hooks into ``fit``; every method is optional."""
+
+    def on_train_begin(self, run: TrainingRun) -> None: ...
+
+    def on_batch_end(self, run: TrainingRun) -> None: ...
+
+    def on_epoch_end(self, run: TrainingRun) -> None: ...
+
+    def on_train_end(self, run: TrainingRun) -> None: ...
+
+
+def _split_validation(X: np.ndarray, y: np.ndarray, fraction: float) -> tuple[np.ndarray, ...]:
+    n_dev = int(round(fraction * X.shape[0]))
+    if n_dev < 1 or n_dev >= X.shape[0]:
+        raise ValueError(
+            f"validation_fraction={fraction} leaves {n_dev} of {X.shape[0]} examples for the dev set; "
+            "it must leave at least one example on each side"
+        )
+    order = np.random.default_rng(VALIDATION_SPLIT_SEED).permutation(X.shape[0])
+    dev, train = order[:n_dev], order[n_dev:]
+    return X[train], y[train], X[dev], y[dev]
+
+
+def fit(
+    model: Sequential,
+    X: Any,
+    y: Any,
+    *,
+    epochs: int = 100,
+    batch_size: int | None = None,
+    optimizer: Optimizer | None = None,
+    schedule: Callable[[int], float] | None = None,
+    l2: float = 0.0,
+    seed: Any = None,
+    shuffle: bool = True,
+    validation_data: tuple[Any, Any] | None = None,
+    validation_fraction: float | None = None,
+    callbacks: Sequence[Callback] = (),
+    augment: Callable[[np.ndarray, Any], np.ndarray] | None = None,
+    record_every: int = 1,
+    record_iterations: bool = False,
+    optimizer_state: OptimizerState | None = None,
+    progress: bool = False,
+) -> History:
+    """Train ``model`` on ``(X, y)`` and return its :class:`History`.
+
+    Parameters
+    ----------
+    X : array of shape (m, n_features)
+    y : array of shape (m,) (labels or values) or (m, k) (one-hot or regression targets)
+    epochs : int >= 0
+        Passes over the training set.
+    batch_size : int >= 1 or None
+        ``None`` (or >= m): batch gradient descent; ``1``: stochastic; else mini-batches, the last one smaller.
+    optimizer : Optimizer
+        Default ``Adam(lr=0.001)``.
+    schedule : callable ``epoch -> lr``
+        Applied at the start of every epoch (every step if it has ``per_step = True``); default: the
+        optimizer's ``lr``. The learning rate used is recorded in ``History.lr``.
+    l2 : float >= 0
+        L2 strength ``lambd``: adds ``(lambd / (2 m)) * sum ||W||**2`` per mini-batch of m examples.
+    seed : int, Generator or random source
+        If given, replaces the model's random source for shuffling (and dropout) from here on.
+    shuffle : bool
+        Reshuffle the examples every epoch (mini-batch and stochastic only).
+    validation_data : (X_dev, y_dev) or None
+    validation_fraction : float in (0, 1) or None
+        Split a dev set off the training data instead (its own fixed seed, drawing nothing from the run).
+    callbacks : sequence of Callback
+    augment : callable ``(X_batch, source) -> X_batch``
+        Transforms every training mini-batch (never applied at inference).
+    record_every : int >= 1
+        Record (and so compute) the cost every this many epochs, and at the last epoch.
+    record_iterations : bool
+        Also record every mini-batch's cost in ``History.iteration_cost``.
+    optimizer_state : OptimizerState or None
+        Continue from this state (e.g. a previous fit's ``model.optimizer_state_``) instead of a fresh one.
+    progress : bool
+        Show a progress bar over the epochs.
+
+    Raises
+    ------
+    TrainingDiverged
+        On a non-finite gradient or cost; the model keeps its last finite parameters.
+    """
+    epochs = check_int("epochs", epochs, low=0)
+    record_every = check_int("record_every", record_every, low=1)
+    l2 = check_lambd(l2)
+    if batch_size is not None:
+        batch_size = check_int("batch_size", batch_size, low=1)
+    optimizer = Adam() if optimizer is None else optimizer
+    if not isinstance(optimizer, Optimizer):
+        raise TypeError(f"optimizer must be an Optimizer (e.g. dn.Adam(lr=0.001)); got {optimizer!r}")
+    if validation_data is not None and validation_fraction is not None:
+        raise ValueError("give validation_data or validation_fraction, not both")
+
+    X = check_features(X, model.dtype)
+    if model.built:
+        X = model.check_X(X)
+    else:
+        model.build(X.shape[1])
+    Y = model.encode_targets(y, X.shape[0])
+    validation = None
+    if validation_fraction is not None:
+        check_number("validation_fraction", validation_fraction, low=0.0, high=1.0, low_open=True, high_open=True)
+        X, Y, X_dev, Y_dev = _split_validation(X, Y, validation_fraction)
+        validation = (X_dev, Y_dev)
+    elif validation_data is not None:
+        if not isinstance(validation_data, (tuple, list)) or len(validation_data) != 2:
+            raise ValueError(f"validation_data must be a pair (X_dev, y_dev); got {type(validation_data).__name__}")
+        try:
+            X_dev = model.check_X(validation_data[0])
+        except ValueError as error:
+            raise ValueError(f"validation_data: {error}") from None
+        validation = (X_dev, model.encode_targets(validation_data[1], X_dev.shape[0]))
+    if seed is not None:
+        model.set_random(seed)
+
+    state = optimizer.init(model.params, model.weight_mask) if optimizer_state is None else optimizer_state
+    history = History()
+    run = TrainingRun(model, optimizer, state, history, X, Y, validation, l2, epochs)
+    model.history_ = history
+    model.optimizer_ = optimizer
+    model.optimizer_state_ = state
+    _loop(run, batch_size, schedule, shuffle, callbacks, augment, record_every, record_iterations, progress)
+    return history
+
+
+def _loop(
+    run: TrainingRun,
+    batch_size: int | None,
+    schedule: Callable[[int], float] | None,
+    shuffle: bool,
+    callbacks: Sequence[Callback],
+    augment: Callable[[np.ndarray, Any], np.ndarray] | None,
+    record_every: int,
+    record_iterations: bool,
+    progress: bool,
+) -> None:
+    model, optimizer, state, history = run.model, run.optimizer, run.state, run.history
+    X, Y, l2 = run.X, run.Y, run.l2
+    params, grads = model.params, model.grads
+    m = X.shape[0]
+    batch = m if batch_size is None else min(batch_size, m)
+    starts = range(0, m, batch)
+    mini_batched = len(starts) > 1
+    shuffled = shuffle and mini_batched
+    if shuffled:  # gathered batches land in preallocated buffers: no per-batch allocation
+        X_buffer = np.empty((batch, X.shape[1]), dtype=X.dtype)
+        Y_buffer = np.empty((batch, Y.shape[1]), dtype=Y.dtype)
+    per_step = bool(getattr(schedule, "per_step", False))
+    last_finite = params.copy()
+    epochs_iter: Any = range(run.epochs)
+    if progress:
+        from tqdm.auto import tqdm
+
+        epochs_iter = tqdm(epochs_iter, desc="training", unit="epoch", leave=False)
+    for callback in callbacks:
+        callback.on_train_begin(run)
+    started = time.perf_counter()
+    for epoch in epochs_iter:
+        run.epoch = epoch
+        lr = optimizer.lr if schedule is None else checked_lr(schedule, state.t if per_step else epoch)
+        record = epoch % record_every == 0 or epoch == run.epochs - 1
+        need_cost = record or record_iterations
+        order = model.random.permutation(m, epoch) if shuffled else None
+        total = 0.0
+        np.copyto(last_finite, params)
+        for index, start in enumerate(starts):
+            stop = min(start + batch, m)
+            if order is None:
+                X_batch, Y_batch = X[start:stop], Y[start:stop]
+            else:
+                rows = order[start:stop]
+                X_batch = np.take(X, rows, axis=0, out=X_buffer[: stop - start])
+                Y_batch = np.take(Y, rows, axis=0, out=Y_buffer[: stop - start])
+            if augment is not None:
+                X_batch = augment(X_batch, model.random)
+            if per_step and index:
+                lr = checked_lr(schedule, state.t)
+            cost = model.compute_gradients(X_batch, Y_batch, True, l2, need_cost)
+            if not np.isfinite(grads.sum()) or (need_cost and not np.isfinite(cost)):
+                if not np.isfinite(params).all():
+                    np.copyto(params, last_finite)
+                history.seconds = time.perf_counter() - started
+                raise TrainingDiverged(epoch, index, lr, "gradient" if not np.isfinite(grads.sum()) else "cost")
+            optimizer.step(params, grads, state, lr)
+            if need_cost:
+                total += cost * (stop - start)
+                if record_iterations:
+                    history.iteration_cost.append(cost)
+            run.batch = index
+            for callback in callbacks:
+                callback.on_batch_end(run)
+        history.steps = state.t
+        run.lr = lr
+        run.recorded = record
+        if record:
+            _record(run, epoch, lr, total / m)
+        for callback in callbacks:
+            callback.on_epoch_end(run)
+        if run.stop:
+            history.stopped_epoch = epoch
+            break
+    history.seconds = time.perf_counter() - started
+    for callback in callbacks:
+        callback.on_train_end(run)
+
+
+def _record(run: TrainingRun, epoch: int, lr: float, data_cost: float) -> None:
+    model, history = run.model, run.history
+    penalty = l2_penalty(model.params, model.weight_mask, run.l2, run.X.shape[0])
+    history.epoch.append(epoch)
+    history.lr.append(lr)
+    history.data_cost.append(data_cost)
+    history.penalty.append(penalty)
+    history.cost.append(data_cost + penalty)
+    if run.validation is not None:
+        X_dev, Y_dev = run.validation
+        Z_dev = model.forward(X_dev, training=False)
+        history.val_cost.append(model.loss.cost(Z_dev, Y_dev))
+        if model.loss.is_classifier:
+            history.val_accuracy.append(model.loss.accuracy(Z_dev, Y_dev))
+            history.train_accuracy.append(model.loss.accuracy(model.forward(run.X, training=False), run.Y))

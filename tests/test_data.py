@@ -1,0 +1,62 @@
+"""Datasets ship with the install; splits and standardization behave as the course teaches."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import dnnimprove as dn
+
+
+def test_generators_equal_the_course_global_seed_recipe():
+    from sklearn.datasets import make_circles, make_moons
+
+    np.random.seed(1)
+    X_course, y_course = make_circles(n_samples=300, noise=0.05)
+    X, y = dn.datasets.circles(n_samples=300, noise=0.05, seed=1)
+    assert np.array_equal(X, X_course) and np.array_equal(y, y_course)
+    np.random.seed(3)
+    X_course, _ = make_moons(n_samples=300, noise=0.2)
+    assert np.array_equal(dn.datasets.moons(300, 0.2, seed=3)[0], X_course)
+
+
+@pytest.mark.parametrize("name, shape, n_classes", [("digits", (1797, 64), 10), ("breast_cancer", (569, 30), 2)])
+def test_bundled_sets_load_without_download(name, shape, n_classes):
+    X, y = dn.datasets.load(name)
+    assert X.shape == shape and len(np.unique(y)) == n_classes
+
+
+def test_split_sizes_and_no_overlap():
+    X = np.arange(200, dtype=float).reshape(100, 2)
+    y = np.repeat([0, 1], 50)
+    X_train, X_dev, X_test, y_train, y_dev, y_test = dn.train_dev_test_split(X, y, dev=0.2, test=0.1, seed=0)
+    assert (len(X_train), len(X_dev), len(X_test)) == (70, 20, 10)
+    rows = {tuple(r) for part in (X_train, X_dev, X_test) for r in part}
+    assert len(rows) == 100
+    assert y_dev.mean() == 0.5
+
+
+def test_standardizer_learns_on_train_only():
+    rng = np.random.default_rng(0)
+    train = rng.normal(5, 2, (500, 3))
+    scaler = dn.Standardizer().fit(train)
+    np.testing.assert_allclose(scaler.transform(train).mean(axis=0), 0, atol=1e-12)
+    np.testing.assert_allclose(scaler.transform(train).std(axis=0), 1)
+    dev = rng.normal(5, 2, (10, 3))
+    np.testing.assert_allclose(scaler.transform(dev), (dev - train.mean(axis=0)) / train.std(axis=0))
+    constant = np.ones((4, 2))
+    assert np.isfinite(dn.Standardizer().fit_transform(constant)).all()
+
+
+@pytest.mark.parametrize(
+    "call, message",
+    [
+        (lambda: dn.datasets.load("mnist"), r"unknown dataset 'mnist'; valid values: 'breast_cancer'"),
+        (lambda: dn.datasets.moons(n_samples=-3), r"n_samples must be an integer in \[2, inf\); got -3"),
+        (lambda: dn.Standardizer().transform(np.ones((2, 2))), r"not fitted"),
+        (lambda: dn.train_dev_test_split(np.ones((10, 2)), np.ones(10), dev=0.6, test=0.5), r"dev \+ test must be < 1"),
+    ],
+)
+def test_bad_input(call, message):
+    with pytest.raises(ValueError, match=message):
+        call()

@@ -1,0 +1,119 @@
+"""Gradient checking proves every layer and loss right, and names the wrong tensor when one is not."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import dnnimprove as dn
+from conftest import at_generic_point, deep_model, make_problem
+
+ACTIVATIONS = ["relu", "leaky_relu", "elu", "selu", "tanh", "sigmoid"]
+
+
+@pytest.mark.parametrize("activation", ACTIVATIONS)
+@pytest.mark.parametrize("kind", ["binary", "multiclass", "regression"])
+def test_every_activation_and_loss_passes_in_a_three_hidden_layer_network(activation, kind):
+    X, y, loss, n_out = make_problem(kind)
+    model = at_generic_point(deep_model(activation, n_out, loss), X.shape[1])
+    report = dn.check_gradients(model, X, y)
+    assert report.difference < 1e-7, str(report)
+    assert report.ok, str(report)
+    assert set(report.per_tensor) == {f"dense_{i}.{k}" for i in range(1, 5) for k in "Wb"}
+
+
+def test_l2_term_is_gradient_checked():
+    X, y, loss, n_out = make_problem("binary")
+    report = dn.check_gradients(deep_model("tanh", n_out, loss), X, y, l2=0.7)
+    assert report.ok, str(report)
+
+
+def test_dense_without_bias_has_no_bias_tensor_and_passes():
+    X, y, _, _ = make_problem("binary")
+    model = dn.Sequential([dn.Dense(4, use_bias=False), dn.Tanh(), dn.Dense(1)], seed=0)
+    report = dn.check_gradients(model, X, y)
+    assert report.ok and "dense_1.b" not in report.per_tensor
+
+
+class DoubledWeightGradient(dn.Layer):
+    """A custom dense layer whose backward doubles dW and quadruples db: a deliberate bug."""
+
+    kind = "buggy"
+
+    def __init__(self, units: int) -> None:
+        super().__init__()
+        self.units = units
+
+    def output_dim(self, input_dim: int) -> int:
+        return self.units
+
+    def param_specs(self):
+        return [dn.ParamSpec("W", (self.input_dim, self.units), "weight"), dn.ParamSpec("b", (self.units,), "bias")]
+
+    def initialize(self, source) -> None:
+        self.params["W"][...] = source.normal((self.input_dim, self.units), np.float64) * 0.5
+        self.params["b"][...] = 0.1
+
+    def forward(self, X, training):
+        self._X = X
+        return X @ self.params["W"] + self.params["b"]
+
+    def backward(self, dZ):
+        self.grads["W"][...] = 2 * (self._X.T @ dZ)
+        self.grads["b"][...] = 4 * dZ.sum(axis=0)
+        return dZ @ self.params["W"].T
+
+
+def test_a_wrong_custom_layer_is_named_by_the_report():
+    X, y, _, _ = make_problem("binary")
+    model = dn.Sequential([dn.Dense(4), dn.Tanh(), DoubledWeightGradient(3), dn.Tanh(), dn.Dense(1)], seed=2)
+    report = dn.check_gradients(model, X, y)
+    assert not report.ok
+    assert report.verdict == "wrong"
+    assert set(report.wrong_tensors) == {"buggy_1.W", "buggy_1.b"}
+    # The correct layers around it still check out: the error is localized, not smeared.
+    assert report.per_tensor["dense_2.W"] < 1e-7 and report.per_tensor["dense_2.b"] < 1e-7
+
+
+def test_a_correct_custom_layer_passes():
+    class Scale(dn.Layer):
+        kind = "scale"
+
+        def param_specs(self):
+            return [dn.ParamSpec("gamma", (self.input_dim,), "scale")]
+
+        def initialize(self, source):
+            self.params["gamma"][...] = 1.5
+
+        def forward(self, X, training):
+            self._X = X
+            return X * self.params["gamma"]
+
+        def backward(self, dA):
+            self.grads["gamma"][...] = (dA * self._X).sum(axis=0)
+            return dA * self.params["gamma"]
+
+    X, y, _, _ = make_problem("binary")
+    model = dn.Sequential([dn.Dense(4), Scale(), dn.Tanh(), dn.Dense(1)], seed=2)
+    assert dn.check_gradients(model, X, y).ok
+
+
+def test_check_does_not_change_the_parameters():
+    X, y, loss, n_out = make_problem("multiclass")
+    model = deep_model("relu", n_out, loss)
+    model.build(X.shape[1])
+    before = model.params.copy()
+    dn.check_gradients(model, X, y)
+    assert np.array_equal(before, model.params)
+
+
+@pytest.mark.parametrize(
+    "difference, expected", [(1e-9, "correct"), (5e-7, "suspicious"), (1e-4, "suspicious"), (1e-2, "wrong")]
+)
+def test_verdict_thresholds(difference, expected):
+    assert dn.gradcheck.verdict(difference) == expected
+
+
+def test_one_dimensional_form():
+    assert dn.check_derivative(np.sin, np.cos, 0.3) < 1e-7
+    assert dn.check_derivative(np.sin, lambda x: 1.1 * np.cos(x), 0.3) > 1e-3

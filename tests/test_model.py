@@ -1,0 +1,96 @@
+"""Sequential: one flat parameter vector with views, inference, and bad input."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import dnnimprove as dn
+
+
+def small_model(**kwargs) -> dn.Sequential:
+    return dn.Sequential([dn.Dense(5), dn.ReLU(), dn.Dense(2), dn.ReLU(), dn.Dense(1)], seed=0, **kwargs)
+
+
+def test_tensors_are_views_into_one_flat_vector():
+    model = small_model().build(2)
+    assert [(i.name, i.shape, i.role) for i in model.table] == [
+        ("dense_1.W", (2, 5), "weight"), ("dense_1.b", (5,), "bias"),
+        ("dense_2.W", (5, 2), "weight"), ("dense_2.b", (2,), "bias"),
+        ("dense_3.W", (2, 1), "weight"), ("dense_3.b", (1,), "bias"),
+    ]
+    assert model.params.size == 2 * 5 + 5 + 5 * 2 + 2 + 2 + 1
+    model.params[:] = np.arange(model.params.size)
+    assert model.tensor("dense_2.b").tolist() == [25.0, 26.0]
+    assert np.shares_memory(model.layers[0].W, model.params)
+    assert np.shares_memory(model.layers[0].dW, model.grads)
+    assert model.weight_mask.sum() == 10 + 10 + 2
+    assert "dense_3.W" in model.summary()
+
+
+def test_width_is_inferred_at_first_fit_and_checked_afterwards():
+    X, y = dn.datasets.moons(60, 0.2, seed=0)
+    model = small_model()
+    model.fit(X, y, epochs=1)
+    assert model.n_features_in_ == 2
+    with pytest.raises(ValueError, match="X has 3 features, but the model was built for 2"):
+        model.predict(np.ones((4, 3)))
+
+
+def test_binary_predict_proba_has_two_columns_that_sum_to_one():
+    X, y = dn.datasets.moons(60, 0.2, seed=0)
+    model = small_model()
+    model.fit(X, y, epochs=5)
+    proba = model.predict_proba(X)
+    assert proba.shape == (60, 2)
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0)
+    assert np.array_equal(model.predict(X), (proba[:, 1] > 0.5).astype(int))
+
+
+def test_multiclass_with_integer_labels_learns_digits():
+    X, y = dn.datasets.digits()
+    X = dn.Standardizer().fit_transform(X)
+    model = dn.Sequential([dn.Dense(32), dn.ReLU(), dn.Dense(10)], loss="categorical_crossentropy", seed=0)
+    model.fit(X[:1200], y[:1200], epochs=30, batch_size=64, optimizer=dn.Adam(0.003))
+    assert model.evaluate(X[1200:], y[1200:])["accuracy"] > 0.9
+    assert model.predict_proba(X[:5]).shape == (5, 10)
+
+
+def test_regression_with_mse_fits_a_line():
+    rng = np.random.default_rng(0)
+    X = rng.uniform(-1, 1, (200, 1))
+    y = 3 * X[:, 0] - 1
+    model = dn.Sequential([dn.Dense(1)], loss="mse", seed=0)
+    model.fit(X, y, epochs=400, optimizer=dn.GradientDescent(0.3))
+    assert model.evaluate(X, y)["cost"] < 1e-8
+    np.testing.assert_allclose(model.predict(X[:3]), y[:3], atol=1e-4)
+    assert "accuracy" not in model.evaluate(X, y)
+
+
+def test_float32_stays_float32_end_to_end():
+    X, y = dn.datasets.moons(60, 0.2, seed=0)
+    model = small_model(dtype="float32")
+    model.fit(X, y, epochs=3, batch_size=16, optimizer=dn.Adam(0.01))
+    assert model.params.dtype == np.float32 and model.grads.dtype == np.float32
+    assert model.decision_function(X).dtype == np.float32
+
+
+@pytest.mark.parametrize(
+    "call, message",
+    [
+        (lambda: dn.Dense(0), r"units must be an integer in \[1, inf\); got 0"),
+        (lambda: dn.get_activation("swish"), r"unknown activation 'swish'; valid values: .*'relu'"),
+        (lambda: dn.Sequential([dn.Dense(1)], loss="hinge"), r"unknown loss 'hinge'"),
+        (lambda: dn.Sequential([dn.Dense(1)], dtype="float16"), r"unknown dtype 'float16'"),
+        (lambda: dn.Sequential([]), r"at least one layer"),
+        (lambda: dn.Sequential(["relu"]), r"layers\[0\] must be a Layer"),
+    ],
+)
+def test_construction_errors_name_the_argument_and_value(call, message):
+    with pytest.raises((ValueError, TypeError), match=message):
+        call()
+
+
+def test_predicting_before_fitting_is_a_clear_error():
+    with pytest.raises(dn.NotFittedError, match="not fitted yet"):
+        small_model().predict(np.ones((2, 2)))

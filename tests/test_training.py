@@ -1,0 +1,135 @@
+"""fit: mini-batches, reproducibility, the course's initialization figures, and bad input."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import dnnimprove as dn
+
+
+def circles_model(init: str, seed) -> dn.Sequential:
+    return dn.Sequential(
+        [dn.Dense(10, init=init), dn.ReLU(), dn.Dense(5, init=init), dn.ReLU(), dn.Dense(1, init=init)],
+        loss="binary_crossentropy", seed=seed,
+    )
+
+
+@pytest.fixture(scope="module")
+def circles():
+    return dn.datasets.circles(n_samples=300, noise=0.05, seed=1)
+
+
+def train_accuracy(init: str, seed, data) -> float:
+    X, y = data
+    model = circles_model(init, seed)
+    model.fit(X, y, epochs=15000, batch_size=None, optimizer=dn.GradientDescent(lr=0.01), record_every=5000)
+    return model.evaluate(X, y)["accuracy"]
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_zeros_init_stays_at_exactly_half_for_every_seed(seed, circles):
+    assert train_accuracy("zeros", seed, circles) == 0.5
+
+
+def test_he_init_reaches_96_percent_for_at_least_three_of_five_seeds(circles):
+    accuracies = [train_accuracy("he", seed, circles) for seed in range(5)]
+    assert sum(a >= 0.96 for a in accuracies) >= 3, accuracies
+
+
+def test_course_exact_initialization_figures(circles):
+    X_test, y_test = dn.datasets.circles(n_samples=100, noise=0.05, seed=2)
+    published = {"zeros": (0.5, 0.5), "large_random": (0.83, 0.86), "he": (0.9933, 0.96)}
+    for init, (train, test) in published.items():
+        model = circles_model(init, dn.CourseRandom(init_seed=3))
+        model.fit(*circles, epochs=15000, optimizer=dn.GradientDescent(lr=0.01), record_every=5000)
+        assert round(model.evaluate(*circles)["accuracy"], 4) == train, init
+        assert round(model.evaluate(X_test, y_test)["accuracy"], 4) == test, init
+
+
+def test_same_seed_same_data_gives_bit_identical_parameters():
+    X, y = dn.datasets.moons(300, 0.2, seed=3)
+
+    def run():
+        model = dn.Sequential([dn.Dense(5), dn.ReLU(), dn.Dense(2), dn.ReLU(), dn.Dense(1)], seed=7)
+        model.fit(X, y, epochs=50, batch_size=64, optimizer=dn.Adam(0.01))
+        return model.params.copy(), model.history_.cost
+
+    (first, cost1), (second, cost2) = run(), run()
+    assert np.array_equal(first, second) and cost1 == cost2
+
+
+@pytest.mark.parametrize("batch_size, steps_per_epoch", [(None, 1), (300, 1), (64, 5), (1, 300), (1000, 1)])
+def test_batch_size_selects_batch_mini_batch_or_stochastic(batch_size, steps_per_epoch):
+    X, y = dn.datasets.moons(300, 0.2, seed=3)
+    model = dn.Sequential([dn.Dense(3), dn.ReLU(), dn.Dense(1)], seed=0)
+    history = model.fit(X, y, epochs=2, batch_size=batch_size, optimizer=dn.GradientDescent(0.01))
+    assert history.steps == 2 * steps_per_epoch
+
+
+def test_epoch_cost_is_the_mean_over_the_epochs_examples():
+    X, y = dn.datasets.moons(100, 0.2, seed=3)
+    model = dn.Sequential([dn.Dense(3), dn.ReLU(), dn.Dense(1)], seed=0)
+    history = model.fit(X, y, epochs=1, batch_size=30, optimizer=dn.GradientDescent(1e-12), record_iterations=True)
+    # With a negligible step the parameters barely move, so the epoch cost is the size-weighted batch mean.
+    sizes = np.array([30, 30, 30, 10])
+    assert history.cost[0] == pytest.approx(np.dot(history.iteration_cost, sizes) / 100, rel=1e-12)
+    assert history.cost[0] == pytest.approx(model.evaluate(X, y)["cost"], rel=1e-6)
+
+
+def test_history_records_lr_every_epoch_and_cost_every_record_every():
+    X, y = dn.datasets.moons(100, 0.2, seed=3)
+    model = dn.Sequential([dn.Dense(3), dn.ReLU(), dn.Dense(1)], seed=0)
+    history = model.fit(X, y, epochs=10, record_every=4, optimizer=dn.GradientDescent(0.1),
+                        schedule=dn.InverseTimeDecay(lr0=0.1, decay_rate=1.0))
+    assert history.epoch == [0, 4, 8, 9]
+    assert history.lr == [0.1, 0.1 / 5, 0.1 / 9, 0.1 / 10]
+
+
+def test_validation_data_is_recorded():
+    X, y = dn.datasets.moons(200, 0.2, seed=3)
+    model = dn.Sequential([dn.Dense(5), dn.ReLU(), dn.Dense(1)], seed=0)
+    history = model.fit(X[:150], y[:150], epochs=3, validation_data=(X[150:], y[150:]))
+    assert len(history.val_cost) == len(history.val_accuracy) == len(history.train_accuracy) == 3
+    history = dn.Sequential([dn.Dense(5), dn.ReLU(), dn.Dense(1)], seed=0).fit(X, y, epochs=2, validation_fraction=0.25)
+    assert len(history.val_accuracy) == 2
+
+
+def test_divergence_stops_with_a_clear_error_and_finite_parameters():
+    X, y = dn.datasets.moons(100, 0.2, seed=3)
+    X = X * 1e3
+    model = dn.Sequential([dn.Dense(20), dn.ReLU(), dn.Dense(20), dn.ReLU(), dn.Dense(1)], loss="mse", seed=0)
+    with pytest.raises(dn.TrainingDiverged, match=r"epoch \d+, mini-batch \d+, learning rate 1000.*smaller"):
+        model.fit(X, y, epochs=50, optimizer=dn.GradientDescent(1e3))
+    assert np.isfinite(model.params).all()
+
+
+class BadInput:
+    X, y = dn.datasets.moons(20, 0.2, seed=0)
+
+
+@pytest.mark.parametrize(
+    "X, y, settings, message",
+    [
+        (np.full((4, 2), np.nan), [0, 1, 0, 1], {}, r"X must contain only finite values; got nan"),
+        (np.ones((4, 2)), [0, 1, np.inf, 1], {}, r"y must contain only finite values; got inf"),
+        (np.ones((4, 2)), [0, 1, 0], {}, r"same number of rows; got 4 and 3"),
+        (np.ones(4), [0, 1, 0, 1], {}, r"X must be 2-D; got shape \(4,\).*reshape"),
+        (np.ones((4, 2)), [0, 1, 2, 1], {}, r"only labels 0 and 1; got \[2\]"),
+        (BadInput.X, BadInput.y, {"epochs": -1}, r"epochs must be an integer in \[0, inf\); got -1"),
+        (BadInput.X, BadInput.y, {"batch_size": 0}, r"batch_size must be an integer in \[1, inf\); got 0"),
+        (BadInput.X, BadInput.y, {"l2": -0.1}, r"l2 must be in \[0, inf\); got -0.1"),
+        (np.ones((0, 2)), [], {}, r"X must not be empty"),
+        (np.array([["a", "b"]]), [0], {}, r"X must be a numeric array"),
+    ],
+)
+def test_bad_input_gets_a_clear_error(X, y, settings, message):
+    model = dn.Sequential([dn.Dense(2), dn.ReLU(), dn.Dense(1)], seed=0)
+    with pytest.raises(ValueError, match=message):
+        model.fit(X, y, **settings)
+
+
+def test_unknown_multiclass_labels_are_named():
+    model = dn.Sequential([dn.Dense(3)], loss="categorical_crossentropy", seed=0)
+    with pytest.raises(ValueError, match=r"labels in 0..2 .* got \[3, 7\]"):
+        model.fit(np.ones((4, 2)), [0, 3, 7, 1], epochs=1)
