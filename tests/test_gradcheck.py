@@ -117,3 +117,9 @@ def test_verdict_thresholds(difference, expected):
 def test_one_dimensional_form():
     assert dn.check_derivative(np.sin, np.cos, 0.3) < 1e-7
     assert dn.check_derivative(np.sin, lambda x: 1.1 * np.cos(x), 0.3) > 1e-3
+
+
+def test_checking_an_unbuilt_model_with_1d_X_names_X():
+    model = dn.Sequential([dn.Dense(1)], seed=0)
+    with pytest.raises(ValueError, match=r"X must be 2-D; got shape \(5,\)"):
+        dn.check_gradients(model, np.ones(5), np.ones(5))

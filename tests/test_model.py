@@ -94,3 +94,11 @@ def test_construction_errors_name_the_argument_and_value(call, message):
 def test_predicting_before_fitting_is_a_clear_error():
     with pytest.raises(dn.NotFittedError, match="not fitted yet"):
         small_model().predict(np.ones((2, 2)))
+
+
+def test_rebuilding_gives_a_fresh_table_of_the_same_layout():
+    model = small_model().build(2)
+    first = list(model.table)
+    model.build(3)
+    assert len(model.table) == len(first)
+    assert model.table[0].shape == (3, 5)

@@ -23,7 +23,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from ._validation import check_number
+from ._validation import check_features, check_number
 from .model import Sequential
 
 __all__ = ["GradientCheckReport", "check_gradients", "check_derivative", "verdict", "CORRECT", "SUSPICIOUS", "WRONG"]
@@ -124,8 +124,9 @@ def check_gradients(
         Check the training-mode computation (dropout on with frozen masks, batch statistics).
     """
     epsilon = check_number("epsilon", epsilon, low=0.0, low_open=True)
+    X = check_features(X, model.dtype)
     if not model.built:
-        model.build(np.asarray(X).shape[1] if np.ndim(X) == 2 else -1)
+        model.build(X.shape[1])
     X = model.check_X(X)
     Y = model.encode_targets(y, X.shape[0])
     params = model.params

@@ -124,6 +124,7 @@ class Sequential:
         if isinstance(n_features, bool) or not isinstance(n_features, (int, np.integer)) or n_features < 1:
             raise ValueError(f"n_features must be a positive integer; got {n_features!r}")
         counts: dict[str, int] = {}
+        self.table = []
         width = int(n_features)
         layout: list[tuple[int, Layer, list]] = []
         offset = 0
