@@ -17,7 +17,21 @@ from ._validation import NotFittedError
 from .data import Standardizer, train_dev_test_split
 from .gradcheck import GradientCheckReport, check_derivative, check_gradients
 from .initializers import Initializer, VarianceScaling, Zeros, get_initializer
-from .layers import ELU, SELU, Activation, Dense, Layer, LeakyReLU, ParamSpec, ReLU, Sigmoid, Tanh, get_activation
+from .layers import (
+    ELU,
+    SELU,
+    Activation,
+    BatchNorm,
+    Dense,
+    Dropout,
+    Layer,
+    LeakyReLU,
+    ParamSpec,
+    ReLU,
+    Sigmoid,
+    Tanh,
+    get_activation,
+)
 from .losses import BinaryCrossEntropy, CategoricalCrossEntropy, Loss, MeanSquaredError, get_loss
 from .model import ParamInfo, Sequential
 from .optimizers import Adam, AdamW, GradientDescent, Momentum, Optimizer, OptimizerState, RMSProp, ewma, get_optimizer
@@ -41,6 +55,7 @@ __all__ = [
     "GradientCheckReport", "check_gradients", "check_derivative",
     "Initializer", "VarianceScaling", "Zeros", "get_initializer",
     "Layer", "ParamSpec", "Dense", "Activation", "ReLU", "LeakyReLU", "ELU", "SELU", "Tanh", "Sigmoid", "get_activation",
+    "Dropout", "BatchNorm",
     "Loss", "BinaryCrossEntropy", "CategoricalCrossEntropy", "MeanSquaredError", "get_loss",
     "Sequential", "ParamInfo",
     "Optimizer", "OptimizerState", "GradientDescent", "Momentum", "RMSProp", "Adam", "AdamW", "get_optimizer", "ewma",

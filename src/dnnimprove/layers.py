@@ -34,6 +34,8 @@ __all__ = [
     "SELU",
     "Tanh",
     "Sigmoid",
+    "Dropout",
+    "BatchNorm",
     "ACTIVATIONS",
     "get_activation",
 ]
@@ -321,3 +323,200 @@ def get_activation(name: str | Activation) -> Activation:
     return ACTIVATIONS[name]()
 
 
+
+
+class Dropout(Layer):
+    """Inverted dropout: in training ``A = (X * D) / keep_prob`` with ``D = U < keep_prob``, ``U ~ U[0, 1)``.
+
+    Each unit of each example is kept with probability ``keep_prob``; dividing by ``keep_prob`` keeps the
+    expected activation ``E[A] = X``, so at inference (``training=False``) the layer is the identity and
+    nothing needs rescaling. Backward applies the *same* mask: ``dX = (dA * D) / keep_prob``.
+
+    Parameters
+    ----------
+    keep_prob : float in (0, 1]
+        Probability of keeping a unit (the course's ``keep_prob``; PyTorch's and Keras's ``p``/``rate``
+        is the drop probability ``1 - keep_prob``). ``1.0`` turns dropout off.
+
+    Notes
+    -----
+    The mask ``D`` has the input's shape ``(m, n)`` and is drawn from the model's random source
+    (``self.source.uniform``), so a seeded model draws the same masks every run. The course draws
+    ``rand(n_l, m)`` in its column layout; :class:`dnnimprove.CourseRandom` draws exactly that and
+    transposes it (with ``dropout_seed`` the model reseeds at the start of every training forward pass,
+    as the course's ``forward_propagation_with_dropout`` does). While ``freeze_randomness(True)`` is in
+    effect the layer replays its last mask, which lets gradient checking run *with* dropout on.
+    The boolean mask lives in a buffer reused across mini-batches.
+    """
+
+    kind = "dropout"
+
+    def __init__(self, keep_prob: float = 0.5) -> None:
+        super().__init__()
+        self.keep_prob = check_number("keep_prob", keep_prob, low=0.0, high=1.0, low_open=True)
+        self._frozen = False
+        self._buffer: np.ndarray | None = None  # boolean mask storage, grown to the largest batch seen
+        self._mask: np.ndarray | None = None  # the mask of the last training forward pass (a view of _buffer)
+
+    def freeze_randomness(self, frozen: bool) -> None:
+        self._frozen = bool(frozen)
+
+    @property
+    def mask(self) -> np.ndarray | None:
+        """The boolean mask ``D`` of the last training forward pass, shape ``(m, n)`` (None before one)."""
+        return self._mask
+
+    def _draw_mask(self, shape: tuple[int, ...], dtype: np.dtype) -> np.ndarray:
+        if self._frozen and self._mask is not None:
+            if self._mask.shape != shape:
+                raise ValueError(
+                    f"{self.name}: randomness is frozen with a mask of shape {self._mask.shape}; got input of shape {shape}"
+                )
+            return self._mask
+        if self._buffer is None or self._buffer.shape[0] < shape[0] or self._buffer.shape[1:] != shape[1:]:
+            self._buffer = np.empty(shape, dtype=bool)
+        mask = self._buffer[: shape[0]]
+        np.less(self.source.uniform(shape, dtype), self.keep_prob, out=mask)
+        self._mask = mask
+        return mask
+
+    def forward(self, X: np.ndarray, training: bool) -> np.ndarray:
+        self._active = bool(training) and self.keep_prob < 1.0
+        if not self._active:
+            return X
+        A = X * self._draw_mask(X.shape, X.dtype)
+        A /= self.keep_prob
+        return A
+
+    def backward(self, dA: np.ndarray) -> np.ndarray:
+        if not self._active:
+            return dA
+        dX = dA * self._mask
+        dX /= self.keep_prob
+        return dX
+
+    def config(self) -> dict:
+        return {"keep_prob": self.keep_prob}
+
+
+class BatchNorm(Layer):
+    """Batch normalization (Ioffe & Szegedy, 2015) of each unit over the mini-batch, then scale and shift.
+
+    Place it between a ``Dense(..., use_bias=False)`` and its activation (the shift ``beta`` makes a bias
+    redundant). With ``Z`` of shape ``(m, n)`` in training mode, per unit (column)::
+
+        mu     = (1/m) sum_i Z_i                          (n,)
+        var    = (1/m) sum_i (Z_i - mu)**2                (n,)   biased, as the paper and PyTorch normalize
+        Z_norm = (Z - mu) / sqrt(var + epsilon)           (m, n)
+        A      = gamma * Z_norm + beta                    (m, n)  gamma starts at 1, beta at 0
+
+    and the running statistics used at inference are exponentially weighted averages::
+
+        running_mean = momentum * running_mean + (1 - momentum) * mu
+        running_var  = momentum * running_var  + (1 - momentum) * var * m / (m - 1)
+
+    (the unbiased batch variance, as in the paper's inference network and PyTorch; Keras averages the biased
+    one). They start at 0 and 1. At inference ``Z_norm = (Z - running_mean) / sqrt(running_var + epsilon)``,
+    so every row is transformed on its own and one example predicts the same alone or inside a batch.
+
+    Backward (the compact form), with ``dZ_norm = dA * gamma``::
+
+        dgamma = sum_i dA_i * Z_norm_i                                         (n,)
+        dbeta  = sum_i dA_i                                                    (n,)
+        dZ     = (1 / (m sqrt(var + eps))) * (m dZ_norm - sum_i dZ_norm_i - Z_norm * sum_i dZ_norm_i * Z_norm_i)
+
+    Parameters
+    ----------
+    momentum : float in [0, 1)
+        Weight of the *old* running value (the course's beta). PyTorch's ``momentum=0.1`` weights the *new*
+        value: ours 0.9 is PyTorch's 0.1; Keras's ``momentum=0.99`` has our meaning.
+    epsilon : float > 0
+        Added to the variance before the square root (PyTorch 1e-5, Keras 1e-3).
+
+    Notes
+    -----
+    ``gamma`` (role ``"scale"``) and ``beta`` (role ``"shift"``) live in the model's flat vector and are
+    not L2-regularized; ``running_mean`` and ``running_var`` are non-trained state (``state_arrays()``).
+    A training-mode mini-batch needs at least two rows: the variance of one row is 0 and the unbiased
+    estimate is undefined. The normalized batch and the backward scratch reuse buffers across mini-batches.
+    """
+
+    kind = "batch_norm"
+
+    def __init__(self, momentum: float = 0.9, epsilon: float = 1e-5) -> None:
+        super().__init__()
+        self.momentum = check_number("momentum", momentum, low=0.0, high=1.0, high_open=True)
+        self.epsilon = check_number("epsilon", epsilon, low=0.0, low_open=True)
+        self.running_mean: np.ndarray | None = None
+        self.running_var: np.ndarray | None = None
+        self._buffers: dict[str, np.ndarray] = {}
+
+    def param_specs(self) -> list[ParamSpec]:
+        return [ParamSpec("gamma", (self.input_dim,), "scale"), ParamSpec("beta", (self.input_dim,), "shift")]
+
+    def bind(self, params: dict[str, np.ndarray], grads: dict[str, np.ndarray]) -> None:
+        super().bind(params, grads)
+        self.gamma, self.beta = params["gamma"], params["beta"]
+        self.dgamma, self.dbeta = grads["gamma"], grads["beta"]
+        self.running_mean = np.zeros(self.input_dim, dtype=self.gamma.dtype)
+        self.running_var = np.ones(self.input_dim, dtype=self.gamma.dtype)
+        self._buffers = {}
+
+    def initialize(self, source: Any) -> None:
+        self.gamma[...] = 1
+        self.beta[...] = 0
+        self.running_mean[...] = 0
+        self.running_var[...] = 1
+
+    def state_arrays(self) -> dict[str, np.ndarray]:
+        if self.running_mean is None:
+            return {}
+        return {"running_mean": self.running_mean, "running_var": self.running_var}
+
+    def _buffer(self, key: str, shape: tuple[int, int], dtype: np.dtype) -> np.ndarray:
+        """A reusable ``(m, n)`` buffer, grown to the largest batch seen; returns its first ``m`` rows."""
+        buffer = self._buffers.get(key)
+        if buffer is None or buffer.shape[0] < shape[0] or buffer.shape[1] != shape[1] or buffer.dtype != dtype:
+            buffer = self._buffers[key] = np.empty(shape, dtype=dtype)
+        return buffer[: shape[0]]
+
+    def forward(self, X: np.ndarray, training: bool) -> np.ndarray:
+        if not training:
+            return (X - self.running_mean) / np.sqrt(self.running_var + self.epsilon) * self.gamma + self.beta
+        m = X.shape[0]
+        if m < 2:
+            raise ValueError(
+                f"{self.name}: batch normalization in training mode needs a mini-batch of at least 2 rows; got {m} "
+                "(use batch_size >= 2, and avoid a last mini-batch of one row)"
+            )
+        mu = X.mean(axis=0)
+        Z_norm = np.subtract(X, mu, out=self._buffer("Z_norm", X.shape, X.dtype))
+        var = np.einsum("ij,ij->j", Z_norm, Z_norm) / m
+        inv_std = 1.0 / np.sqrt(var + self.epsilon)
+        Z_norm *= inv_std
+        self._Z_norm, self._inv_std = Z_norm, inv_std
+        self.running_mean *= self.momentum
+        self.running_mean += (1 - self.momentum) * mu
+        self.running_var *= self.momentum
+        self.running_var += (1 - self.momentum) * (m / (m - 1)) * var
+        A = Z_norm * self.gamma
+        A += self.beta
+        return A
+
+    def backward(self, dA: np.ndarray) -> np.ndarray:
+        Z_norm, inv_std = self._Z_norm, self._inv_std
+        m = dA.shape[0]
+        np.einsum("ij,ij->j", dA, Z_norm, out=self.dgamma)
+        np.sum(dA, axis=0, out=self.dbeta)
+        if not self.needs_input_grad:
+            return dA
+        # sum_i dZ_norm_i = gamma * dbeta and sum_i dZ_norm_i * Z_norm_i = gamma * dgamma
+        dZ = np.multiply(Z_norm, self.dgamma, out=self._buffer("dZ", dA.shape, dA.dtype))
+        dZ += self.dbeta
+        dZ *= -1.0 / m
+        dZ += dA
+        dZ *= self.gamma * inv_std
+        return dZ
+
+    def config(self) -> dict:
+        return {"momentum": self.momentum, "epsilon": self.epsilon}

@@ -191,7 +191,15 @@ class Sequential:
 
     # -- computation ------------------------------------------------------------------------
     def forward(self, X: np.ndarray, training: bool = False) -> np.ndarray:
-        """Logits of the last layer, shape ``(m, n_outputs)``. ``training`` switches dropout and batch norm."""
+        """Logits of the last layer, shape ``(m, n_outputs)``. ``training`` switches dropout and batch norm.
+
+        A training pass first calls the random source's ``start_forward()`` if it has one
+        (:class:`dnnimprove.CourseRandom` reseeds there, as the course's forward pass with dropout does).
+        """
+        if training:
+            start_forward = getattr(self.random, "start_forward", None)
+            if start_forward is not None:
+                start_forward()
         A = X
         for layer in self.layers:
             A = layer.forward(A, training)

@@ -111,7 +111,7 @@ class CourseRandom:
         return np.random.rand(*shape[::-1]).T.astype(dtype, copy=False)
 
     def start_forward(self) -> None:
-        """Called by dropout before a training forward pass: reseeds where the course does."""
+        """Called by the model at the start of every training forward pass: reseeds where the course does."""
         if self.dropout_seed is not None:
             np.random.seed(self.dropout_seed)
 
