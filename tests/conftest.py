@@ -45,3 +45,24 @@ def at_generic_point(model: dn.Sequential, n_features: int, seed: int = 0) -> dn
         if info.role == "bias":
             model.params[info.slice] = rng.normal(0.0, 0.1, info.size)
     return model
+
+
+def moons_gradient(seed: int = 0, m: int = 64):
+    """A float64 problem for optimizer oracles: ``(theta0, weight_mask, grad)`` of a 2-5-2-1 ReLU net on moons.
+
+    ``grad(theta)`` returns a fresh copy of the cost's gradient at ``theta`` (full batch of ``m`` examples),
+    so two optimizers fed by it follow their own trajectories on the same problem.
+    """
+    X, y = dn.datasets.moons(m, 0.2, seed=3)
+    model = dn.Sequential([dn.Dense(5), dn.ReLU(), dn.Dense(2), dn.ReLU(), dn.Dense(1)], seed=seed)
+    at_generic_point(model, 2, seed)
+    theta0 = model.params.copy()
+    X = model.check_X(X)
+    Y = model.encode_targets(y, m)
+
+    def grad(theta: np.ndarray) -> np.ndarray:
+        model.params[:] = theta
+        model.compute_gradients(X, Y, True, 0.0, False)
+        return model.grads.copy()
+
+    return theta0, model.weight_mask.copy(), grad

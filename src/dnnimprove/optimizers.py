@@ -15,9 +15,23 @@ The formulas are the course's, element-wise on the flat vectors (``g`` is the gr
 - AdamW: Adam plus decoupled weight decay ``W -= lr * weight_decay * W`` before the Adam step
   (Loshchilov & Hutter; as ``torch.optim.AdamW``), on weights only unless told otherwise.
 
-Where the peers differ: PyTorch's SGD momentum is ``v = beta v + (1 - dampening) g`` (``dampening=0`` by
-default, so no ``(1 - beta)``), Keras's Adam epsilon is "epsilon hat" (default 1e-7) and PyTorch/Keras
-RMSprop keep epsilon outside the square root as we do (optax puts it inside).
+Where the peers differ (``dnnimprove.conventions`` translates each of them):
+
+- PyTorch's ``SGD(momentum=beta)`` keeps ``buf = beta buf + (1 - dampening) g`` with ``dampening=0`` by
+  default, so its buffer is ours divided by ``1 - beta``: ``SGD(lr=lr*(1-beta), momentum=beta)`` is exactly
+  our ``Momentum(lr, beta)`` (nesterov too). With ``dampening=beta`` it would be ours, except that its first
+  step sets ``buf = g`` instead of ``(1 - beta) g``; pre-set ``optimizer.state[p]["momentum_buffer"]`` to
+  zeros to make it exact. Keras's ``SGD(momentum=beta)`` is ``velocity = beta velocity - lr g`` (also
+  without ``(1 - beta)``).
+- RMSprop: PyTorch's ``alpha`` is our ``beta`` (default 0.99, ours 0.999), epsilon outside the square root
+  as ours; Keras's ``rho`` (default 0.9) likewise, but its epsilon default is 1e-7; optax puts epsilon inside.
+- Adam: PyTorch's ``Adam``/``AdamW`` are ours (same bias correction, epsilon outside, default 1e-8);
+  Keras's epsilon is "epsilon hat" (default 1e-7), added to ``sqrt(s)`` *before* the bias correction:
+  Keras's ``epsilon_hat`` is our ``epsilon * sqrt(1 - beta2**t)``, a factor that changes with t;
+  scikit-learn's ``MLPClassifier(solver="adam")`` folds the corrections into the learning rate the same way.
+- AdamW: PyTorch multiplies every parameter by ``1 - lr * weight_decay`` (biases included unless parameter
+  groups exclude them); the model's weight mask limits ours to the weights. Loshchilov & Hutter's paper
+  uses the schedule multiplier instead of ``lr``.
 
 The step allocates nothing parameter-sized: the state holds the scratch buffers.
 """
@@ -43,6 +57,7 @@ __all__ = [
     "OPTIMIZERS",
     "get_optimizer",
     "ewma",
+    "ewma_update",
 ]
 
 
@@ -53,13 +68,15 @@ class OptimizerState:
     Attributes
     ----------
     t : int
-        Steps taken so far (the next step is number ``t + 1``).
-    v : ndarray or None
-        First moment / velocity, same shape as the parameters (momentum, Adam).
-    s : ndarray or None
-        Second moment (RMSprop, Adam).
-    decay_mask : ndarray or None
+        Steps taken so far (the next step is number ``t + 1``; Adam's bias correction uses it).
+    v : ndarray of shape (n_params,) or None
+        First moment / velocity, the course's ``v["dW1"]`` etc. flattened (momentum, Adam).
+    s : ndarray of shape (n_params,) or None
+        Second moment, the course's ``s["dW1"]`` etc. flattened (RMSprop, Adam).
+    decay_mask : ndarray of shape (n_params,) or None
         AdamW: 1 where weight decay applies, 0 elsewhere.
+    scratch, scratch2 : ndarray or None
+        Preallocated work buffers, so a step allocates nothing parameter-sized.
     """
 
     t: int = 0
@@ -71,6 +88,7 @@ class OptimizerState:
 
     @property
     def size(self) -> int:
+        """Number of parameters the state was made for (-1 for an empty state)."""
         return -1 if self.scratch is None else self.scratch.size
 
 
@@ -78,8 +96,24 @@ def _check_beta(name: str, value: Any) -> float:
     return check_number(name, value, low=0.0, high=1.0, high_open=True)
 
 
+def ewma_update(average: np.ndarray, value: np.ndarray, beta: float, scratch: np.ndarray) -> None:
+    """One in-place step of the exponentially weighted average: ``average = beta average + (1 - beta) value``.
+
+    The form every moving average here uses (momentum's ``v``, RMSprop's and Adam's ``s``, batch-norm
+    running statistics). It rounds as the course's ``beta * v + (1 - beta) * dW`` does; ``scratch``
+    (same shape, may be ``value`` itself) receives ``(1 - beta) * value``.
+    """
+    average *= beta
+    np.multiply(value, 1 - beta, out=scratch)
+    average += scratch
+
+
 class Optimizer:
-    """Base class: ``init(params) -> OptimizerState`` and ``step(params, grads, state, lr)``."""
+    """Base class: ``init(params) -> OptimizerState`` and ``step(params, grads, state, lr)``.
+
+    Subclasses implement ``_update``; ``step`` checks the state against the parameters (a state made
+    for another model, or by another optimizer, is a clear error) and counts ``t``.
+    """
 
     name: ClassVar[str] = "optimizer"
     uses_v: ClassVar[bool] = False
@@ -88,24 +122,47 @@ class Optimizer:
     def __init__(self, lr: float) -> None:
         self.lr = check_number("lr", lr, low=0.0, low_open=True)
 
+    @property
+    def _uses_scratch2(self) -> bool:
+        return self.uses_s
+
     def init(self, params: np.ndarray, weight_mask: np.ndarray | None = None) -> OptimizerState:
-        """Fresh state for a flat parameter vector (zeros for ``v`` and ``s``)."""
-        zeros = lambda: np.zeros_like(params)  # noqa: E731 - small local factory
+        """Fresh state for a flat parameter vector: ``t = 0`` and zeros for ``v`` and ``s``.
+
+        ``weight_mask`` (1 on weights, 0 elsewhere, as ``model.weight_mask``) is used by AdamW only.
+        """
         return OptimizerState(
             t=0,
-            v=zeros() if self.uses_v else None,
-            s=zeros() if self.uses_s else None,
+            v=np.zeros_like(params) if self.uses_v else None,
+            s=np.zeros_like(params) if self.uses_s else None,
             scratch=np.empty_like(params),
-            scratch2=np.empty_like(params) if self.uses_s else None,
+            scratch2=np.empty_like(params) if self._uses_scratch2 else None,
         )
 
+    def check_state(self, params: np.ndarray, grads: np.ndarray, state: OptimizerState) -> None:
+        """Raise a clear ``ValueError`` unless ``state`` was made by ``self.init`` for these parameters."""
+        if not isinstance(state, OptimizerState):
+            raise TypeError(f"state must be an OptimizerState from optimizer.init(params); got {state!r}")
+        if grads.shape != params.shape:
+            raise ValueError(f"grads must have the shape of params {params.shape}; got {grads.shape}")
+        buffers = {"scratch": state.scratch, "v": state.v if self.uses_v else params, "s": state.s if self.uses_s else params}
+        if self._uses_scratch2:
+            buffers["scratch2"] = state.scratch2
+        for key, buffer in buffers.items():
+            if buffer is None or buffer.shape != params.shape or buffer.dtype != params.dtype:
+                found = "missing" if buffer is None else f"{buffer.size} {buffer.dtype} values"
+                raise ValueError(
+                    f"optimizer state does not match the model: state.{key} is {found}, the model has "
+                    f"{params.size} {params.dtype} parameters (was the model rebuilt, or the state made by "
+                    f"another optimizer? call {type(self).__name__}.init(params) again)"
+                )
+
     def step(self, params: np.ndarray, grads: np.ndarray, state: OptimizerState, lr: float | None = None) -> None:
-        """Update ``params`` in place from ``grads``; advances ``state.t``."""
-        if state.scratch is None or state.scratch.shape != params.shape or grads.shape != params.shape:
-            raise ValueError(
-                f"optimizer state does not match the model: state is for {state.size} parameters, "
-                f"the model has {params.size} (was the model rebuilt? call optimizer.init(params) again)"
-            )
+        """Update ``params`` in place from ``grads`` (both shape ``(n_params,)``); advances ``state.t``.
+
+        ``lr`` overrides the optimizer's own learning rate for this step (a schedule's value).
+        """
+        self.check_state(params, grads, state)
         state.t += 1
         self._update(params, grads, state, self.lr if lr is None else lr)
 
@@ -121,7 +178,11 @@ class Optimizer:
 
 
 class GradientDescent(Optimizer):
-    """Plain (batch, mini-batch or stochastic) gradient descent ``W -= lr * g``."""
+    """Plain gradient descent ``W -= lr * g`` (batch, mini-batch or stochastic, by ``fit``'s ``batch_size``).
+
+    PyTorch: ``torch.optim.SGD(lr=lr)``; Keras: ``keras.optimizers.SGD(learning_rate=lr)``;
+    scikit-learn: ``MLPClassifier(solver="sgd", momentum=0, learning_rate_init=lr)``.
+    """
 
     name = "gd"
 
@@ -131,11 +192,16 @@ class GradientDescent(Optimizer):
 
 
 class Momentum(Optimizer):
-    """Gradient descent with momentum, the course's exponentially weighted average.
+    """Gradient descent with momentum, the course's exponentially weighted average of the gradients.
 
-    ``v = beta v + (1 - beta) g``; ``W -= lr * v``. With ``nesterov=True`` the step uses the
-    look-ahead ``beta v + (1 - beta) g`` (with the new ``v``) instead of ``v``.
+    ``v = beta v + (1 - beta) g``; ``W -= lr * v`` (``v`` starts at zero). With ``nesterov=True`` the
+    step is the look-ahead ``W -= lr * (beta v + (1 - beta) g)`` with the new ``v``.
     ``beta = 0`` is plain gradient descent.
+
+    Peers: PyTorch's ``SGD(momentum=beta)`` (``dampening=0``) and Keras's ``SGD(momentum=beta)`` keep
+    ``buf = beta buf + g``, which is our ``v / (1 - beta)``: they equal ours with ``lr * (1 - beta)`` as
+    their learning rate. PyTorch's ``dampening=beta`` gives our formula except on the first step, where it
+    sets ``buf = g``; see :mod:`dnnimprove.conventions`.
     """
 
     name = "momentum"
@@ -146,14 +212,16 @@ class Momentum(Optimizer):
         self.beta = _check_beta("beta", beta)
         self.nesterov = bool(nesterov)
 
+    @property
+    def _uses_scratch2(self) -> bool:
+        return self.nesterov
+
     def _update(self, params: np.ndarray, grads: np.ndarray, state: OptimizerState, lr: float) -> None:
         v, scratch = state.v, state.scratch
-        v *= self.beta
-        np.multiply(grads, 1 - self.beta, out=scratch)
-        v += scratch
-        if self.nesterov:
-            np.multiply(v, self.beta, out=scratch)
-            scratch += (1 - self.beta) * grads
+        ewma_update(v, grads, self.beta, scratch)
+        if self.nesterov:  # scratch holds (1 - beta) g: add beta v
+            np.multiply(v, self.beta, out=state.scratch2)
+            scratch += state.scratch2
             scratch *= lr
         else:
             np.multiply(v, lr, out=scratch)
@@ -164,7 +232,12 @@ class Momentum(Optimizer):
 
 
 class RMSProp(Optimizer):
-    """RMSprop: ``s = beta s + (1 - beta) g**2``; ``W -= lr * g / (sqrt(s) + epsilon)``."""
+    """RMSprop: ``s = beta s + (1 - beta) g**2``; ``W -= lr * g / (sqrt(s) + epsilon)`` (``s`` starts at zero).
+
+    No bias correction (Adam with ``beta1 = 0`` is the bias-corrected form). PyTorch's
+    ``RMSprop(alpha=beta, eps=epsilon)`` is this formula exactly (its default alpha is 0.99); Keras's
+    ``RMSprop(rho=beta, epsilon=epsilon)`` too (defaults 0.9 and 1e-7).
+    """
 
     name = "rmsprop"
     uses_s = True
@@ -176,10 +249,8 @@ class RMSProp(Optimizer):
 
     def _update(self, params: np.ndarray, grads: np.ndarray, state: OptimizerState, lr: float) -> None:
         s, scratch, denom = state.s, state.scratch, state.scratch2
-        s *= self.beta
         np.multiply(grads, grads, out=scratch)
-        scratch *= 1 - self.beta
-        s += scratch
+        ewma_update(s, scratch, self.beta, scratch)
         np.sqrt(s, out=denom)
         denom += self.epsilon
         np.multiply(grads, lr, out=scratch)
@@ -191,7 +262,17 @@ class RMSProp(Optimizer):
 
 
 class Adam(Optimizer):
-    """Adam with the course's bias correction (``1 - beta1**t`` and ``1 - beta2**t``, t from 1)."""
+    """Adam with the course's bias correction (``t`` counts steps from 1)::
+
+        v = beta1 v + (1 - beta1) g            s = beta2 s + (1 - beta2) g**2
+        v_hat = v / (1 - beta1**t)             s_hat = s / (1 - beta2**t)
+        W -= lr * v_hat / (sqrt(s_hat) + epsilon)
+
+    ``beta1 = 0`` is bias-corrected RMSprop. PyTorch's ``Adam(lr, betas=(beta1, beta2), eps=epsilon)`` is
+    this formula exactly. Keras's ``Adam`` and scikit-learn's ``solver="adam"`` add their epsilon to
+    ``sqrt(s)`` before the correction ("epsilon hat", Keras default 1e-7): theirs equals ours with
+    ``epsilon_hat = epsilon * sqrt(1 - beta2**t)``, a factor that changes with ``t``.
+    """
 
     name = "adam"
     uses_v = True
@@ -206,14 +287,9 @@ class Adam(Optimizer):
     def _update(self, params: np.ndarray, grads: np.ndarray, state: OptimizerState, lr: float) -> None:
         v, s, scratch, denom = state.v, state.s, state.scratch, state.scratch2
         t = state.t
-        # v = beta1 v + (1 - beta1) g ; s = beta2 s + (1 - beta2) g**2  (same rounding as the course)
-        v *= self.beta1
-        np.multiply(grads, 1 - self.beta1, out=scratch)
-        v += scratch
-        s *= self.beta2
+        ewma_update(v, grads, self.beta1, scratch)
         np.multiply(grads, grads, out=scratch)
-        scratch *= 1 - self.beta2
-        s += scratch
+        ewma_update(s, scratch, self.beta2, scratch)
         # denom = sqrt(s / (1 - beta2**t)) + epsilon ; step = (lr * (v / (1 - beta1**t))) / denom
         np.divide(s, 1 - self.beta2**t, out=denom)
         np.sqrt(denom, out=denom)
@@ -228,11 +304,12 @@ class Adam(Optimizer):
 
 
 class AdamW(Adam):
-    """Adam with decoupled weight decay: ``W -= lr * weight_decay * W`` (weights only), then Adam.
+    """Adam with decoupled weight decay: ``W -= lr * weight_decay * W`` (weights only), then the Adam step.
 
     The decay multiplies the parameters by ``1 - lr * weight_decay`` before the Adam update, as
-    ``torch.optim.AdamW`` does; ``init(params, weight_mask)`` limits it to the weights (the model
-    passes its mask), ``weight_mask=None`` decays every parameter as PyTorch does by default.
+    ``torch.optim.AdamW`` does (with the scheduled ``lr``); ``init(params, weight_mask)`` limits it to the
+    weights (``fit`` passes the model's mask), ``weight_mask=None`` decays every parameter as PyTorch does
+    by default. Unlike L2 (``fit(l2=...)``), the decay does not pass through the moments ``v`` and ``s``.
     """
 
     name = "adamw"
@@ -251,8 +328,19 @@ class AdamW(Adam):
     def init(self, params: np.ndarray, weight_mask: np.ndarray | None = None) -> OptimizerState:
         state = super().init(params)
         if weight_mask is not None:
-            state.decay_mask = np.asarray(weight_mask, dtype=params.dtype)
+            mask = np.asarray(weight_mask, dtype=params.dtype)
+            if mask.shape != params.shape:
+                raise ValueError(f"weight_mask must have the shape of params {params.shape}; got {mask.shape}")
+            state.decay_mask = mask
         return state
+
+    def check_state(self, params: np.ndarray, grads: np.ndarray, state: OptimizerState) -> None:
+        super().check_state(params, grads, state)
+        if state.decay_mask is not None and state.decay_mask.shape != params.shape:
+            raise ValueError(
+                f"optimizer state does not match the model: state.decay_mask has {state.decay_mask.size} values, "
+                f"the model has {params.size} parameters (call AdamW.init(params, weight_mask) again)"
+            )
 
     def _update(self, params: np.ndarray, grads: np.ndarray, state: OptimizerState, lr: float) -> None:
         if self.weight_decay:
@@ -289,28 +377,29 @@ def get_optimizer(optimizer: str | Optimizer, **settings: Any) -> Optimizer:
 def ewma(values: Iterable[float] | np.ndarray, beta: float, bias_correction: bool = True) -> np.ndarray:
     """Exponentially weighted average of a sequence.
 
-    ``v_0 = 0``; ``v_t = beta v_{t-1} + (1 - beta) x_t``; with bias correction the result is
-    ``v_t / (1 - beta**t)`` (t from 1), which removes the start-up bias towards zero.
-    It averages over roughly the last ``1 / (1 - beta)`` values.
+    ``v_0 = 0``; ``v_t = beta v_{t-1} + (1 - beta) x_t`` (the update :func:`ewma_update` performs); with bias
+    correction the result is ``v_t / (1 - beta**t)`` (t from 1), which removes the start-up bias towards
+    zero. It averages over roughly the last ``1 / (1 - beta)`` values. ``beta = 0`` returns the values.
 
     Parameters
     ----------
-    values : sequence of float, shape (n,) or (n, ...)
-        The sequence, first axis is time.
+    values : array-like of shape (n,) or (n, ...)
+        The sequence; the first axis is time.
     beta : float in [0, 1)
     bias_correction : bool
 
     Returns
     -------
-    ndarray of the same shape as ``values``.
+    ndarray of float, the same shape as ``values``: the average after each element.
     """
     beta = _check_beta("beta", beta)
-    x = np.asarray(values, dtype=float)
+    x = np.array(values, dtype=float)
+    if x.ndim == 0 or x.shape[0] == 0:
+        raise ValueError(f"values must be a non-empty sequence; got shape {x.shape}")
     out = np.empty_like(x)
-    v = np.zeros_like(x[0]) if x.ndim > 1 else 0.0
+    average = np.zeros_like(x[0])
+    scratch = np.empty_like(x[0])
     for t in range(x.shape[0]):
-        v = beta * v + (1 - beta) * x[t]
-        out[t] = v / (1 - beta ** (t + 1)) if bias_correction else v
+        ewma_update(average, x[t], beta, scratch)
+        out[t] = average / (1 - beta ** (t + 1)) if bias_correction else average
     return out
-
-

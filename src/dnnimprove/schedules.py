@@ -14,6 +14,13 @@ schedule               ``lr(epoch)``
 ``StepDecay``          ``lr0 * drop ** floor(epoch / every)``
 ``CosineDecay``        ``lr_min + (lr0 - lr_min) * (1 + cos(pi * min(epoch, total) / total)) / 2``
 =====================  =================================================
+
+Peers count differently (``dnnimprove.conventions`` translates): Keras's
+``InverseTimeDecay(initial_learning_rate, decay_steps, decay_rate, staircase)`` is evaluated at the optimizer
+*step*, ``lr0 / (1 + decay_rate * step / decay_steps)`` (``floor`` with ``staircase=True``), so our per-epoch
+``FixedIntervalDecay`` is Keras's staircase form with ``decay_steps = time_interval * steps_per_epoch``;
+scikit-learn's ``learning_rate="invscaling"`` is ``lr0 / t**power_t`` with ``t`` counting *samples* seen;
+PyTorch has no inverse-time scheduler (``LambdaLR(opt, lambda epoch: 1 / (1 + k * epoch))`` stepped per epoch).
 """
 
 from __future__ import annotations
@@ -178,9 +185,13 @@ def get_schedule(name: str, **settings: Any) -> Schedule:
 
 
 def checked_lr(schedule: Callable[[int], float], counter: int) -> float:
-    """Call ``schedule(counter)`` and check the result is a finite positive learning rate."""
+    """Call ``schedule(counter)`` and check the result is a finite, non-negative learning rate.
+
+    Zero is allowed (a cosine schedule with ``lr_min=0`` ends there; the step then changes nothing);
+    a negative, infinite, NaN or non-numeric value is a ``ValueError`` naming the schedule and the counter.
+    """
     lr = schedule(counter)
     try:
-        return check_number(f"learning rate from schedule {schedule!r} at {counter}", lr, low=0.0, low_open=True)
+        return check_number(f"learning rate from schedule {schedule!r} at {counter}", lr, low=0.0)
     except TypeError as error:
         raise ValueError(str(error)) from None
