@@ -12,6 +12,7 @@ One import gives the whole toolkit::
 """
 
 from . import data
+from .callbacks import EarlyStopping
 from . import data as datasets
 from ._validation import NotFittedError
 from .data import Standardizer, train_dev_test_split
@@ -63,4 +64,5 @@ __all__ = [
     "Schedule", "Constant", "InverseTimeDecay", "FixedIntervalDecay", "ExponentialDecay", "StepDecay", "CosineDecay",
     "get_schedule",
     "fit", "History", "Callback", "TrainingRun", "TrainingDiverged",
+    "EarlyStopping",
 ]
