@@ -16,6 +16,7 @@ from .callbacks import EarlyStopping
 from . import data as datasets
 from ._validation import NotFittedError
 from .data import Standardizer, train_dev_test_split
+from .diagnostics import Diagnosis, diagnose, diagnose_model
 from .gradcheck import GradientCheckReport, check_derivative, check_gradients
 from .initializers import Initializer, VarianceScaling, Zeros, get_initializer
 from .layers import (
@@ -64,5 +65,5 @@ __all__ = [
     "Schedule", "Constant", "InverseTimeDecay", "FixedIntervalDecay", "ExponentialDecay", "StepDecay", "CosineDecay",
     "get_schedule",
     "fit", "History", "Callback", "TrainingRun", "TrainingDiverged",
-    "EarlyStopping",
+    "EarlyStopping", "Diagnosis", "diagnose", "diagnose_model",
 ]
