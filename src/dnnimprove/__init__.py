@@ -11,10 +11,11 @@ One import gives the whole toolkit::
     dn.check_gradients(model, X[:20], y[:20]).ok
 """
 
-from . import data
-from .callbacks import EarlyStopping
+from . import augmentation, data
 from . import data as datasets
 from ._validation import NotFittedError
+from .augmentation import Compose, GaussianNoise, RandomShift
+from .callbacks import EarlyStopping
 from .data import Standardizer, train_dev_test_split
 from .diagnostics import Diagnosis, diagnose, diagnose_model
 from .gradcheck import GradientCheckReport, check_derivative, check_gradients
@@ -65,5 +66,6 @@ __all__ = [
     "Schedule", "Constant", "InverseTimeDecay", "FixedIntervalDecay", "ExponentialDecay", "StepDecay", "CosineDecay",
     "get_schedule",
     "fit", "History", "Callback", "TrainingRun", "TrainingDiverged",
+    "augmentation", "RandomShift", "GaussianNoise", "Compose",
     "EarlyStopping", "Diagnosis", "diagnose", "diagnose_model",
 ]
