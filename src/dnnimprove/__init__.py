@@ -18,6 +18,7 @@ from .augmentation import Compose, GaussianNoise, RandomShift
 from .callbacks import EarlyStopping
 from .data import Standardizer, train_dev_test_split
 from .diagnostics import Diagnosis, diagnose, diagnose_model
+from .estimator import DNNClassifier, DNNRegressor
 from .gradcheck import GradientCheckReport, check_derivative, check_gradients
 from .initializers import Initializer, VarianceScaling, Zeros, get_initializer
 from .layers import (
@@ -68,4 +69,5 @@ __all__ = [
     "fit", "History", "Callback", "TrainingRun", "TrainingDiverged",
     "augmentation", "RandomShift", "GaussianNoise", "Compose",
     "EarlyStopping", "Diagnosis", "diagnose", "diagnose_model",
+    "DNNClassifier", "DNNRegressor",
 ]

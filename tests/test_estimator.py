@@ -1,0 +1,163 @@
+"""DNNClassifier / DNNRegressor: the scikit-learn contract, and a thin layer over Sequential.
+
+scikit-learn's own estimator checks run below with ``parametrize_with_checks``. None is marked as an
+expected failure. Two checks skip themselves inside scikit-learn when an optional dependency is
+missing here: ``check_classifier_data_not_an_array`` / ``check_regressor_data_not_an_array`` (need
+pandas) and ``check_array_api_input`` (needs ``SCIPY_ARRAY_API=1`` and an array-API library); we do
+not support the array API (inputs are converted to NumPy).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from sklearn.base import clone
+from sklearn.model_selection import GridSearchCV, RandomizedSearchCV, cross_val_score, train_test_split
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+from sklearn.utils.estimator_checks import parametrize_with_checks
+
+import dnnimprove as dn
+from dnnimprove.estimator import DNNClassifier, DNNRegressor
+
+
+@parametrize_with_checks([DNNClassifier(seed=0), DNNRegressor(seed=0)])
+def test_scikit_learn_estimator_checks(estimator, check):
+    check(estimator)
+
+
+@pytest.fixture(scope="module")
+def digits_split():
+    X, y = dn.datasets.digits()
+    return train_test_split(X, y, test_size=0.25, random_state=0, stratify=y)
+
+
+def test_classifier_in_a_pipeline_learns_digits(digits_split):
+    X_train, X_test, y_train, y_test = digits_split
+    pipeline = make_pipeline(StandardScaler(), DNNClassifier(epochs=20, lr=0.003, seed=0))
+    assert pipeline.fit(X_train, y_train).score(X_test, y_test) >= 0.95
+
+
+def test_classifier_is_sequential_plus_fit_bit_for_bit():
+    X, y = dn.datasets.moons(n_samples=200, noise=0.2, seed=3)
+    clf = DNNClassifier(hidden_layer_sizes=(5, 2), init="he", optimizer="momentum", lr=0.05, beta=0.8,
+                        batch_size=32, epochs=30, l2=0.1, seed=7).fit(X, y)
+    model = dn.Sequential([dn.Dense(5, init="he"), dn.ReLU(), dn.Dense(2, init="he"), dn.ReLU(),
+                           dn.Dense(1, init="he")], loss="binary_crossentropy", seed=7)
+    model.fit(X, y, epochs=30, batch_size=32, optimizer=dn.Momentum(lr=0.05, beta=0.8), l2=0.1)
+    np.testing.assert_array_equal(clf.model_.params, model.params)
+    assert clf.history_.cost == model.history_.cost
+    assert clf.n_iter_ == 30
+
+
+def test_two_classes_use_one_sigmoid_output_and_more_use_softmax():
+    X, y = dn.datasets.moons(n_samples=100, seed=0)
+    binary = DNNClassifier(epochs=2, seed=0).fit(X, y)
+    assert binary.model_.loss.name == "binary_crossentropy" and binary.model_.n_outputs == 1
+    multi = DNNClassifier(epochs=2, seed=0).fit(X, np.arange(100) % 3)
+    assert multi.model_.loss.name == "categorical_crossentropy" and multi.model_.n_outputs == 3
+    assert multi.predict_proba(X).shape == (100, 3)
+    np.testing.assert_allclose(multi.predict_proba(X).sum(axis=1), 1.0)
+
+
+def test_string_labels_round_trip_and_probability_columns_follow_classes():
+    X, y = dn.datasets.moons(n_samples=200, noise=0.1, seed=0)
+    labels = np.array(["red", "blue"])[y]
+    clf = DNNClassifier(hidden_layer_sizes=(16,), lr=0.01, epochs=100, seed=0).fit(X, labels)
+    assert clf.classes_.tolist() == ["blue", "red"]
+    predicted = clf.predict(X)
+    assert set(predicted) <= {"red", "blue"} and np.mean(predicted == labels) > 0.9
+    proba = clf.predict_proba(X)
+    np.testing.assert_array_equal(clf.classes_[proba.argmax(axis=1)], predicted)
+
+
+def test_works_with_clone_cross_val_score_and_grid_search_on_string_labels():
+    X, y = dn.datasets.moons(n_samples=150, noise=0.1, seed=1)
+    labels = np.array(["no", "yes"])[y]
+    base = DNNClassifier(hidden_layer_sizes=(8,), epochs=40, lr=0.01, seed=0)
+    assert clone(base).get_params() == base.get_params()
+    scores = cross_val_score(base, X, labels, cv=3)
+    assert scores.shape == (3,) and scores.min() > 0.75
+    grid = GridSearchCV(base, {"lr": [1e-4, 1e-2]}, cv=3).fit(X, labels)
+    assert grid.best_params_ == {"lr": 1e-2}
+    random = RandomizedSearchCV(base, {"l2": [0.0, 0.1], "batch_size": [16, 32]}, n_iter=3, cv=2, random_state=0)
+    assert random.fit(X, labels).predict(X[:5]).dtype.kind == "U"
+
+
+def test_same_seed_same_predictions_and_different_seed_differs():
+    X, y = dn.datasets.moons(n_samples=100, seed=0)
+    first = DNNClassifier(epochs=5, seed=1).fit(X, y).predict_proba(X)
+    np.testing.assert_array_equal(first, DNNClassifier(epochs=5, seed=1).fit(X, y).predict_proba(X))
+    assert not np.array_equal(first, DNNClassifier(epochs=5, seed=2).fit(X, y).predict_proba(X))
+
+
+def test_optimizer_settings_and_schedule_reach_the_model():
+    X, y = dn.datasets.moons(n_samples=64, seed=0)
+    clf = DNNClassifier(optimizer="adam", lr=0.01, beta1=0.8, beta2=0.99, epsilon=1e-6, schedule="inverse_time",
+                        decay_rate=1.0, epochs=3, batch_size=None, seed=0).fit(X, y)
+    optimizer = clf.model_.optimizer_
+    assert (type(optimizer), optimizer.beta1, optimizer.beta2, optimizer.epsilon) == (dn.Adam, 0.8, 0.99, 1e-6)
+    np.testing.assert_allclose(clf.history_.lr, [0.01, 0.01 / 2, 0.01 / 3])
+    fixed = DNNClassifier(lr=0.1, schedule="fixed_interval", decay_rate=1.0, schedule_params={"time_interval": 2},
+                          epochs=4, seed=0).fit(X, y)
+    np.testing.assert_allclose(fixed.history_.lr, [0.1, 0.1, 0.05, 0.05])
+    assert DNNClassifier(optimizer="rmsprop", beta=0.5, epochs=1, seed=0).fit(X, y).model_.optimizer_.beta == 0.5
+
+
+def test_float32_end_to_end():
+    X, y = dn.datasets.moons(n_samples=64, seed=0)
+    clf = DNNClassifier(dtype="float32", epochs=2, seed=0).fit(X, y)
+    assert clf.model_.params.dtype == np.float32 and clf.predict_proba(X).dtype == np.float32
+
+
+def test_regressor_fits_a_smooth_function_and_keeps_the_output_layout():
+    rng = np.random.default_rng(0)
+    X = rng.uniform(-1, 1, (300, 2))
+    y = np.sin(2 * X[:, 0]) + X[:, 1] ** 2
+    reg = DNNRegressor(hidden_layer_sizes=(32, 32), lr=0.01, epochs=200, batch_size=32, seed=0).fit(X, y)
+    assert reg.model_.loss.name == "mse" and reg.predict(X).shape == (300,)
+    assert reg.score(X, y) > 0.95
+    two = DNNRegressor(epochs=2, seed=0).fit(X, np.column_stack([y, -y]))
+    assert two.predict(X).shape == (300, 2)
+
+
+@pytest.mark.parametrize(
+    ("setting", "message"),
+    [
+        ({"lr": -1.0}, r"lr must be in \(0, inf\); got -1.0"),
+        ({"lr": "fast"}, r"lr must be a real number; got 'fast'"),
+        ({"hidden_layer_sizes": (8, 0)}, r"hidden_layer_sizes\[1\] must be an integer in \[1, inf\); got 0"),
+        ({"hidden_layer_sizes": "8"}, r"hidden_layer_sizes must be a sequence of positive integers"),
+        ({"activation": "swish"}, r"unknown activation 'swish'; valid values: 'elu'"),
+        ({"init": "glorious"}, r"unknown initializer 'glorious'"),
+        ({"optimizer": "sgd"}, r"unknown optimizer 'sgd'; valid values: 'adam', 'adamw', 'gd'"),
+        ({"beta1": 1.0}, r"beta1 must be in \[0, 1\); got 1.0"),
+        ({"optimizer": "momentum", "beta": -0.1}, r"beta must be in \[0, 1\); got -0.1"),
+        ({"epsilon": 0.0}, r"epsilon must be in \(0, inf\); got 0.0"),
+        ({"l2": -0.5}, r"l2 must be in \[0, inf\); got -0.5"),
+        ({"batch_size": 0}, r"batch_size must be an integer in \[1, inf\); got 0"),
+        ({"epochs": 0}, r"epochs must be an integer in \[1, inf\); got 0"),
+        ({"epochs": 2.5}, r"epochs must be an integer; got 2.5"),
+        ({"schedule": "linear"}, r"unknown schedule 'linear'"),
+        ({"decay_rate": 0.5}, r"decay_rate and schedule_params need a schedule"),
+        ({"schedule": "step", "decay_rate": 0.5}, r"schedule 'step': .*decay_rate"),
+        ({"dtype": "float16"}, r"unknown dtype 'float16'; valid values: 'float32', 'float64'"),
+    ],
+)
+def test_bad_hyperparameters_pass_set_params_and_fail_at_fit_naming_the_value(setting, message):
+    X, y = dn.datasets.moons(n_samples=20, seed=0)
+    clf = DNNClassifier(epochs=1).set_params(**setting)  # scikit-learn hands anything through
+    with pytest.raises((ValueError, TypeError), match=message):
+        clf.fit(X, y)
+
+
+def test_one_class_is_a_clear_error():
+    with pytest.raises(ValueError, match=r"at least 2 classes in y; got 1 class \('a'\)"):
+        DNNClassifier().fit(np.ones((4, 2)), ["a"] * 4)
+
+
+def test_predict_checks_the_width_seen_at_fit():
+    X, y = dn.datasets.moons(n_samples=20, seed=0)
+    clf = DNNClassifier(epochs=1, seed=0).fit(X, y)
+    with pytest.raises(ValueError, match="X has 3 features, but DNNClassifier is expecting 2 features"):
+        clf.predict(np.ones((2, 3)))
