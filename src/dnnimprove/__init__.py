@@ -13,6 +13,7 @@ One import gives the whole toolkit::
 
 from . import augmentation, data
 from . import data as datasets
+from . import search
 from ._validation import NotFittedError
 from .augmentation import Compose, GaussianNoise, RandomShift
 from .callbacks import EarlyStopping
@@ -69,5 +70,5 @@ __all__ = [
     "fit", "History", "Callback", "TrainingRun", "TrainingDiverged",
     "augmentation", "RandomShift", "GaussianNoise", "Compose",
     "EarlyStopping", "Diagnosis", "diagnose", "diagnose_model",
-    "DNNClassifier", "DNNRegressor",
+    "DNNClassifier", "DNNRegressor", "search",
 ]
