@@ -39,6 +39,7 @@ from .layers import (
 )
 from .losses import BinaryCrossEntropy, CategoricalCrossEntropy, Loss, MeanSquaredError, get_loss
 from .model import ParamInfo, Sequential
+from .persistence import ModelFileError, load, register_layer, save
 from .optimizers import Adam, AdamW, GradientDescent, Momentum, Optimizer, OptimizerState, RMSProp, ewma, get_optimizer
 from .random import CourseRandom, GeneratorSource, RandomSource, as_random_source
 from .schedules import (
@@ -51,7 +52,7 @@ from .schedules import (
     StepDecay,
     get_schedule,
 )
-from .training import Callback, History, TrainingDiverged, TrainingRun, fit
+from .training import Callback, History, TrainingDiverged, TrainingInterrupted, TrainingRun, fit
 
 __version__ = "0.1.0"
 
@@ -67,7 +68,8 @@ __all__ = [
     "RandomSource", "GeneratorSource", "CourseRandom", "as_random_source",
     "Schedule", "Constant", "InverseTimeDecay", "FixedIntervalDecay", "ExponentialDecay", "StepDecay", "CosineDecay",
     "get_schedule",
-    "fit", "History", "Callback", "TrainingRun", "TrainingDiverged",
+    "save", "load", "register_layer", "ModelFileError",
+    "fit", "History", "Callback", "TrainingRun", "TrainingDiverged", "TrainingInterrupted",
     "augmentation", "RandomShift", "GaussianNoise", "Compose",
     "EarlyStopping", "Diagnosis", "diagnose", "diagnose_model",
     "DNNClassifier", "DNNRegressor", "search",

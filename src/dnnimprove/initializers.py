@@ -27,7 +27,7 @@ import numpy as np
 
 from ._validation import check_choice, check_number
 
-__all__ = ["Initializer", "VarianceScaling", "Zeros", "get_initializer", "INITIALIZERS"]
+__all__ = ["Initializer", "VarianceScaling", "Zeros", "get_initializer", "initializer_config", "INITIALIZERS"]
 
 
 class Initializer:
@@ -106,10 +106,28 @@ INITIALIZERS = {
 
 
 def get_initializer(init: Any) -> Initializer:
-    """Resolve an initializer given by name (see ``INITIALIZERS``) or as an :class:`Initializer`."""
+    """Resolve an initializer given by name (see ``INITIALIZERS``), as a config dict
+    (:func:`initializer_config`'s output) or as an :class:`Initializer`."""
     if isinstance(init, Initializer):
         return init
     if isinstance(init, str):
         check_choice("initializer", init, INITIALIZERS)
         return INITIALIZERS[init]()
+    if isinstance(init, dict):
+        settings = dict(init)
+        if settings.get("name") == "zeros" and len(settings) == 1:
+            return Zeros()
+        try:
+            return VarianceScaling(**settings)
+        except TypeError as error:
+            raise TypeError(f"init config must hold name, mode and scale; got {init!r} ({error})") from None
     raise TypeError(f"init must be a name ({', '.join(sorted(INITIALIZERS))}) or an Initializer; got {init!r}")
+
+
+def initializer_config(init: Initializer) -> str | dict:
+    """The preset's name when ``init`` is a preset, else its config dict; either rebuilds it via
+    :func:`get_initializer` (used by ``Dense.config`` and model files)."""
+    preset = INITIALIZERS.get(init.name)
+    if preset is not None and preset().config() == init.config():
+        return init.name
+    return init.config()

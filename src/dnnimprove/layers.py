@@ -21,7 +21,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from ._validation import check_int, check_number
-from .initializers import Initializer, get_initializer
+from .initializers import Initializer, get_initializer, initializer_config
 
 __all__ = [
     "ParamSpec",
@@ -184,7 +184,7 @@ class Dense(Layer):
         return dZ @ self.W.T
 
     def config(self) -> dict:
-        return {"units": self.units, "init": self.init.name, "use_bias": self.use_bias}
+        return {"units": self.units, "init": initializer_config(self.init), "use_bias": self.use_bias}
 
 
 class Activation(Layer):

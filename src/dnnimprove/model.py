@@ -264,6 +264,12 @@ class Sequential:
 
         return fit(self, X, y, **settings)
 
+    def save(self, path: Any) -> str:
+        """Save the built model to one ``.npz`` file; see :func:`dnnimprove.persistence.save`."""
+        from .persistence import save
+
+        return save(self, path)
+
     # -- inspection --------------------------------------------------------------------------
     def tensor(self, name: str, grad: bool = False) -> np.ndarray:
         """The view of tensor ``name`` (e.g. ``"dense_1.W"``) in ``params`` (or ``grads``)."""

@@ -8,6 +8,7 @@ mini-batch of an epoch may be smaller.
 
 from __future__ import annotations
 
+import os
 import time
 from dataclasses import dataclass, field
 from typing import Any, Callable, Sequence
@@ -20,7 +21,7 @@ from .optimizers import Adam, Optimizer, OptimizerState
 from .regularizers import check_lambd, l2_penalty
 from .schedules import checked_lr
 
-__all__ = ["History", "Callback", "TrainingRun", "TrainingDiverged", "fit", "VALIDATION_SPLIT_SEED"]
+__all__ = ["History", "Callback", "TrainingRun", "TrainingDiverged", "TrainingInterrupted", "fit", "VALIDATION_SPLIT_SEED"]
 
 VALIDATION_SPLIT_SEED = 0
 """``validation_fraction`` splits with its own generator seeded with this, so it draws nothing from the run."""
@@ -34,6 +35,21 @@ class TrainingDiverged(FloatingPointError):
         super().__init__(
             f"training diverged: non-finite {what} at epoch {epoch}, mini-batch {batch}, learning rate {lr:g}; "
             f"try a smaller learning rate (e.g. {lr / 10:g})"
+        )
+
+
+class TrainingInterrupted(KeyboardInterrupt):
+    """Ctrl-C during a checkpointed ``fit``: the checkpoint of the last completed epoch has been written.
+
+    Attributes ``path`` (the checkpoint) and ``epoch`` (epochs completed); a ``KeyboardInterrupt``, so
+    code that stops on Ctrl-C still stops.
+    """
+
+    def __init__(self, path: str, epoch: int) -> None:
+        self.path, self.epoch = path, epoch
+        super().__init__(
+            f"training interrupted after {epoch} completed epoch(s); checkpoint written to {path}; "
+            f"resume with fit(..., resume={path!r})"
         )
 
 
@@ -134,6 +150,9 @@ def fit(
     record_iterations: bool = False,
     optimizer_state: OptimizerState | None = None,
     progress: bool = False,
+    checkpoint: str | os.PathLike | None = None,
+    checkpoint_every: int = 1,
+    resume: str | os.PathLike | None = None,
 ) -> History:
     """Train ``model`` on ``(X, y)`` and return its :class:`History`.
 
@@ -170,11 +189,23 @@ def fit(
         Continue from this state (e.g. a previous fit's ``model.optimizer_state_``) instead of a fresh one.
     progress : bool
         Show a progress bar over the epochs.
+    checkpoint : path or None
+        Save a checkpoint (see :mod:`dnnimprove.checkpoint`) to this file, atomically, every
+        ``checkpoint_every`` epochs and after the last epoch. Default: the ``resume`` file, if given.
+    checkpoint_every : int >= 1
+    resume : path or None
+        Continue the run saved in this checkpoint: parameters, optimizer state, batch-norm statistics,
+        random state, epoch and history are restored, so the run ends bit-identical to one never
+        interrupted. The model, data and settings must be the ones the checkpoint was written with.
 
     Raises
     ------
     TrainingDiverged
-        On a non-finite gradient or cost; the model keeps its last finite parameters.
+        On a non-finite gradient, cost or parameter; the model keeps its last finite parameters and
+        ``model.history_`` the epochs recorded before.
+    TrainingInterrupted
+        (a ``KeyboardInterrupt``) on Ctrl-C when checkpointing: the checkpoint of the last completed
+        epoch is written and the model is put back to that epoch before it is raised.
     """
     epochs = check_int("epochs", epochs, low=0)
     record_every = check_int("record_every", record_every, low=1)
@@ -215,7 +246,20 @@ def fit(
     model.history_ = history
     model.optimizer_ = optimizer
     model.optimizer_state_ = state
-    _loop(run, batch_size, schedule, shuffle, callbacks, augment, record_every, record_iterations, progress)
+    checkpointer = None
+    if checkpoint is not None or resume is not None:
+        from .checkpoint import Checkpointer
+
+        settings = {"batch_size": batch_size, "l2": l2, "shuffle": shuffle, "record_every": record_every,
+                    "record_iterations": record_iterations, "schedule": schedule, "augment": augment}
+        checkpointer = Checkpointer(run, checkpoint, checkpoint_every, resume, settings, optimizer_state)
+        callbacks = [*callbacks, checkpointer]
+    try:
+        _loop(run, batch_size, schedule, shuffle, callbacks, augment, record_every, record_iterations, progress)
+    except KeyboardInterrupt:
+        if checkpointer is None:
+            raise
+        checkpointer.interrupted()  # writes the last completed epoch, restores it, raises TrainingInterrupted
     return history
 
 
@@ -243,14 +287,14 @@ def _loop(
         Y_buffer = np.empty((batch, Y.shape[1]), dtype=Y.dtype)
     per_step = bool(getattr(schedule, "per_step", False))
     last_finite = params.copy()
-    epochs_iter: Any = range(run.epochs)
+    epochs_iter: Any = range(run.epoch, run.epochs)  # run.epoch > 0 when resuming
     if progress:
         from tqdm.auto import tqdm
 
         epochs_iter = tqdm(epochs_iter, desc="training", unit="epoch", leave=False)
     for callback in callbacks:
         callback.on_train_begin(run)
-    started = time.perf_counter()
+    started = time.perf_counter() - history.seconds
     for epoch in epochs_iter:
         run.epoch = epoch
         lr = optimizer.lr if schedule is None else checked_lr(schedule, state.t if per_step else epoch)
@@ -285,6 +329,10 @@ def _loop(
             run.batch = index
             for callback in callbacks:
                 callback.on_batch_end(run)
+        if not np.isfinite(params).all():  # the epoch's last step overflowed: go back to its start
+            np.copyto(params, last_finite)
+            history.seconds = time.perf_counter() - started
+            raise TrainingDiverged(epoch, run.batch, lr, "parameters")
         history.steps = state.t
         run.lr = lr
         run.recorded = record

@@ -1,0 +1,282 @@
+"""Checkpoints: save a training run at epoch boundaries and resume it bit for bit.
+
+``fit(..., checkpoint="run.npz", checkpoint_every=N)`` writes, every ``N`` epochs and after the last,
+one model file (:mod:`dnnimprove.persistence`) whose header gains a ``checkpoint`` section and whose
+archive gains the optimizer's arrays:
+
+===========================  ========================================================================
+what                         where
+===========================  ========================================================================
+parameters                   ``params`` (the flat vector)
+batch-norm running stats     ``state.<layer>.<name>`` (``model.state_arrays()``)
+optimizer state              ``optimizer.v``, ``optimizer.s``, ``optimizer.decay_mask`` (AdamW);
+                             ``t``, the optimizer's name and settings in the header
+schedule position            the epoch (schedules are functions of the epoch, or of ``t``)
+random state                 ``model.random.get_state()`` (the Generator's bit-generator state, or
+                             NumPy's legacy state for ``CourseRandom``)
+epoch and history            epochs completed; the ``History`` recorded so far
+settings and data            batch size, L2, shuffling, recording, schedule settings, and a CRC-32
+                             of the training (and dev) arrays, checked on resume
+===========================  ========================================================================
+
+``fit(..., resume="run.npz")`` restores all of it into the model and continues from the next epoch,
+so a run interrupted at any epoch and resumed ends bit-identical to the run never interrupted. The
+state of user callbacks (e.g. an early-stopping counter) is not saved.
+
+The run's state at the last completed epoch is also kept in memory (a copy of the parameter-sized
+arrays per epoch, only when checkpointing): on Ctrl-C (``KeyboardInterrupt``) mid-epoch, ``fit``
+writes that state to the checkpoint, puts the model back to it (parameters, optimizer state, random
+state and history agree with the file) and raises :class:`~dnnimprove.training.TrainingInterrupted`,
+a ``KeyboardInterrupt`` that names the file and how to resume.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import zlib
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from ._validation import check_int
+from .optimizers import OptimizerState
+from .persistence import Archive, ModelFileError, _Expect, model_header, read_archive, write_archive
+from .training import Callback, History, TrainingInterrupted, TrainingRun
+
+__all__ = ["Checkpointer", "Boundary", "capture", "apply"]
+
+_HISTORY_LISTS = [f.name for f in dataclasses.fields(History) if f.default_factory is list]
+_OPTIMIZER_ARRAYS = ("v", "s", "decay_mask")
+
+
+@dataclass
+class Boundary:
+    """The run's state at the end of a completed epoch (``epoch`` epochs done)."""
+
+    epoch: int
+    params: np.ndarray
+    state_arrays: dict[str, np.ndarray]
+    t: int
+    optimizer: dict[str, np.ndarray | None]
+    random: dict
+    history: dict[str, Any]
+
+
+def _history_values(history: History) -> dict[str, Any]:
+    return {key: (list(value) if isinstance(value, list) else value) for key, value in vars(history).items()}
+
+
+def capture(run: TrainingRun, epoch: int) -> Boundary:
+    """Copy what a resume needs. History lists are kept as lengths (they only grow)."""
+    model, state = run.model, run.state
+    lengths = {key: len(getattr(run.history, key)) for key in _HISTORY_LISTS}
+    scalars = {key: value for key, value in vars(run.history).items() if key not in lengths}
+    return Boundary(
+        epoch=epoch,
+        params=model.params.copy(),
+        state_arrays={key: value.copy() for key, value in model.state_arrays().items()},
+        t=state.t,
+        optimizer={key: None if getattr(state, key) is None else getattr(state, key).copy() for key in _OPTIMIZER_ARRAYS},
+        random=model.random.get_state(),
+        history={**lengths, **scalars},
+    )
+
+
+def apply(run: TrainingRun, boundary: Boundary) -> None:
+    """Put the model, optimizer state, random source and history back to ``boundary`` (all checked)."""
+    model, state, history = run.model, run.state, run.history
+    np.copyto(model.params, boundary.params)
+    for key, value in model.state_arrays().items():
+        np.copyto(value, boundary.state_arrays[key])
+    state.t = boundary.t
+    for key in _OPTIMIZER_ARRAYS:
+        saved = boundary.optimizer[key]
+        if saved is None:
+            continue
+        if getattr(state, key) is None:
+            setattr(state, key, saved.copy())
+        else:
+            np.copyto(getattr(state, key), saved)
+    model.random.set_state(boundary.random)
+    for key, value in boundary.history.items():
+        if key in _HISTORY_LISTS:
+            current = getattr(history, key)
+            current[:] = current[:value] if isinstance(value, int) else value
+        else:
+            setattr(history, key, value)
+    run.epoch = boundary.epoch
+
+
+def _jsonable(value: Any) -> Any:
+    """Random states as JSON: arrays (MT19937 keys, Philox counters) become lists."""
+    if isinstance(value, dict):
+        return {key: _jsonable(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(item) for item in value]
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    if isinstance(value, np.generic):
+        return value.item()
+    return value
+
+
+def _crc(*arrays: np.ndarray) -> int:
+    crc = 0
+    for array in arrays:
+        crc = zlib.crc32(np.ascontiguousarray(array).view(np.uint8).reshape(-1), crc)
+    return crc
+
+
+def _describe(settings: dict) -> dict:
+    """The fit settings a resumed run must repeat, as JSON (a custom schedule is not compared)."""
+    schedule = settings["schedule"]
+    described = {key: settings[key] for key in ("batch_size", "l2", "shuffle", "record_every", "record_iterations")}
+    described["shuffle"] = bool(described["shuffle"])
+    described["record_iterations"] = bool(described["record_iterations"])
+    described["schedule"] = None if schedule is None else (schedule.config() if hasattr(schedule, "config") else "custom")
+    described["augment"] = settings["augment"] is not None
+    return described
+
+
+class Checkpointer(Callback):
+    """The callback ``fit`` adds when given ``checkpoint=`` or ``resume=``; it runs after the user's callbacks."""
+
+    def __init__(
+        self,
+        run: TrainingRun,
+        path: Any,
+        every: int,
+        resume: Any,
+        settings: dict,
+        optimizer_state: OptimizerState | None,
+    ) -> None:
+        self.every = check_int("checkpoint_every", every, low=1)
+        target = resume if path is None else path
+        if not isinstance(target, (str, os.PathLike)):
+            raise TypeError(f"checkpoint must be a path; got {target!r}")
+        if resume is not None and not isinstance(resume, (str, os.PathLike)):
+            raise TypeError(f"resume must be a path; got {resume!r}")
+        if resume is not None and optimizer_state is not None:
+            raise ValueError("give resume or optimizer_state, not both (the checkpoint holds the optimizer state)")
+        source = run.model.random
+        if not (hasattr(source, "get_state") and hasattr(source, "set_state")):
+            raise TypeError(f"checkpointing needs a random source with get_state/set_state; the model's is {source!r}")
+        model_header(run.model)  # fails now, not after the first epoch, for a model that cannot be saved
+        self.path = os.fspath(target)
+        self.run = run
+        self.settings = _describe(settings)
+        validation = () if run.validation is None else run.validation
+        self.data = {"m": int(run.X.shape[0]), "crc32": _crc(run.X, run.Y), "validation_crc32": _crc(*validation)}
+        if resume is not None:
+            apply(run, read_archive(resume, self._boundary_from_file))
+        self.boundary = capture(run, run.epoch)
+
+    # -- callback ----------------------------------------------------------------------------
+    def on_epoch_end(self, run: TrainingRun) -> None:
+        self.boundary = capture(run, run.epoch + 1)  # one assignment: a Ctrl-C never sees half of it
+        done = run.epoch + 1
+        if done % self.every == 0 or done == run.epochs or run.stop:
+            self.write(self.boundary)
+
+    def interrupted(self) -> None:
+        """On Ctrl-C: write the last completed epoch, put the model back to it and raise TrainingInterrupted."""
+        self.write(self.boundary)
+        apply(self.run, self.boundary)
+        raise TrainingInterrupted(self.path, self.boundary.epoch) from None
+
+    # -- writing -----------------------------------------------------------------------------
+    def write(self, boundary: Boundary) -> str:
+        run = self.run
+        history = {
+            key: (getattr(run.history, key)[:value] if key in _HISTORY_LISTS else value)
+            for key, value in boundary.history.items()
+        }
+        header = model_header(run.model, kind="checkpoint")
+        header["checkpoint"] = {
+            "epoch": boundary.epoch,
+            "epochs": run.epochs,
+            "optimizer": {"name": run.optimizer.name, "config": run.optimizer.config(), "t": boundary.t},
+            "random": {"source": type(run.model.random).__name__, "state": _jsonable(boundary.random)},
+            "history": history,
+            "settings": self.settings,
+            "data": self.data,
+        }
+        arrays = {"params": boundary.params}
+        arrays.update({f"state.{key}": value for key, value in boundary.state_arrays.items()})
+        arrays.update({f"optimizer.{key}": value for key, value in boundary.optimizer.items() if value is not None})
+        return write_archive(self.path, header, arrays)
+
+    # -- reading -----------------------------------------------------------------------------
+    def _boundary_from_file(self, archive: Archive, header: dict) -> Boundary:
+        """Check a checkpoint against this run, all of it before anything is changed."""
+        run, expect = self.run, _Expect(archive)
+        if header.get("kind") != "checkpoint" or not isinstance(header.get("checkpoint"), dict):
+            raise archive.error("is a model file, not a checkpoint (save one with fit(..., checkpoint=path))")
+        ours = model_header(run.model, kind="checkpoint")
+        for key in ("model", "n_params", "parameters", "state"):
+            if header.get(key) != ours[key]:
+                raise archive.error(f"was written for another model: its {key} is {header.get(key)!r:.200}, this model's {ours[key]!r:.200}")
+        section = header["checkpoint"]
+        epoch = expect.integer("checkpoint.epoch", section.get("epoch"))
+        if epoch > run.epochs:
+            raise archive.error(f"has {epoch} completed epochs, more than the {run.epochs} epochs fit was asked for")
+        optimizer = expect.kind("checkpoint.optimizer", section.get("optimizer"), dict)
+        wanted = {"name": run.optimizer.name, "config": run.optimizer.config()}
+        found = {"name": optimizer.get("name"), "config": optimizer.get("config")}
+        if found != wanted:
+            raise archive.error(f"was written with optimizer {found}; fit was given {wanted}")
+        for key, value in self.settings.items():
+            saved = expect.section(section, "settings").get(key)
+            if saved != value:
+                raise archive.error(f"was written with {key}={saved!r:.120}; fit was given {key}={value!r:.120}")
+        if section.get("data") != self.data:
+            raise archive.error("was written for other training data (the rows, their order or the dev set differ)")
+        t = expect.integer("checkpoint.optimizer.t", optimizer.get("t"))
+        arrays = {}
+        for key in _OPTIMIZER_ARRAYS:
+            mine = getattr(run.state, key)
+            expected = mine is not None or (key == "decay_mask" and archive.has("optimizer.decay_mask"))
+            if archive.has(f"optimizer.{key}") != expected:
+                raise archive.error(f"optimizer array {key!r} is {'missing' if expected else 'unexpected'} for {run.optimizer.name}")
+            arrays[key] = archive.array(f"optimizer.{key}", run.model.params.shape, run.model.dtype) if expected else None
+        params = archive.array("params", run.model.params.shape, run.model.dtype)
+        state_arrays = {
+            key: archive.array(f"state.{key}", value.shape, value.dtype) for key, value in run.model.state_arrays().items()
+        }
+        history = self._history(archive, expect.section(section, "history"))
+        random = expect.section(section, "random")
+        if random.get("source") != type(run.model.random).__name__:
+            raise archive.error(f"holds the state of a {random.get('source')!r:.80} random source; the model has {type(run.model.random).__name__}")
+        self._check_random_state(archive, random.get("state"))
+        return Boundary(epoch, params, state_arrays, t, arrays, random["state"], history)
+
+    def _history(self, archive: Archive, saved: dict) -> dict[str, Any]:
+        expect = _Expect(archive)
+        values = _history_values(History())
+        if set(saved) != set(values):
+            raise archive.error(f"checkpoint.history must have the fields {sorted(values)}; got {sorted(saved)!r:.200}")
+        for key in _HISTORY_LISTS:
+            items = expect.kind(f"checkpoint.history.{key}", saved[key], list)
+            if not all(isinstance(item, (int, float)) and not isinstance(item, bool) for item in items):
+                raise archive.error(f"checkpoint.history.{key} must hold numbers")
+        for key in ("steps",):
+            expect.integer(f"checkpoint.history.{key}", saved[key])
+        if not isinstance(saved["seconds"], (int, float)) or isinstance(saved["seconds"], bool):
+            raise archive.error("checkpoint.history.seconds must be a number")
+        for key in ("stopped_epoch", "best_epoch"):
+            if saved[key] is not None:
+                expect.integer(f"checkpoint.history.{key}", saved[key])
+        return saved
+
+    def _check_random_state(self, archive: Archive, state: Any) -> None:
+        """Try the state on the model's source and put the current one back: set_state is the check."""
+        source = self.run.model.random
+        current = source.get_state()
+        try:
+            source.set_state(state)
+        except (TypeError, ValueError, KeyError, IndexError, OverflowError) as error:
+            raise archive.error(f"holds a random state the model's source rejects ({type(error).__name__}: {error})") from None
+        finally:
+            source.set_state(current)

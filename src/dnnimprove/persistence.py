@@ -1,0 +1,394 @@
+"""Model files: one ``.npz`` with a JSON header, read back without pickle and validated before use.
+
+Usage::
+
+    model.save("model.npz")            # or dn.save(model, "model.npz")
+    model = dn.load("model.npz")       # a built Sequential, ready to predict
+
+The file is a plain NumPy ``.npz`` archive (a zip of ``.npy`` members) holding:
+
+============  ===============================================================================
+member        content
+============  ===============================================================================
+``header``    UTF-8 JSON as ``uint8``: ``format``, ``version``, ``kind`` (``"model"`` or
+              ``"checkpoint"``), ``model`` (layers by registered name with their settings, loss,
+              dtype, ``n_features_in``), ``parameters`` (name, shape, role of every tensor),
+              ``n_params``, ``state`` (name and shape of every non-trained array)
+``params``    the flat parameter vector, shape ``(n_params,)``, in the model's dtype
+``state.K``   the non-trained array ``K`` (batch-norm running statistics), e.g. ``state.batchnorm_1.running_mean``
+============  ===============================================================================
+
+Checkpoints (:mod:`dnnimprove.checkpoint`) add a ``checkpoint`` section to the header and the
+optimizer's arrays; :func:`load` reads the model out of either.
+
+Reading never unpickles (``.npy`` headers are parsed with :mod:`numpy.lib.format`, object arrays are
+refused) and checks everything before building: the header's format, version and structure, every
+layer's registered name and settings, that the architecture has exactly the parameter count, tensor
+shapes and state arrays the file declares, and each array's dtype, shape and length. A file that fails
+any check raises :class:`ModelFileError` (a :class:`ValueError`) naming the file and the problem; a
+missing file raises :class:`FileNotFoundError` as ``open`` does.
+
+Layers are rebuilt through an explicit registry ``kind -> class`` (:data:`LAYER_CLASSES`), never by
+parsing a repr; :func:`register_layer` adds a custom layer. Writes are atomic (a temporary file in the
+same directory, flushed and fsynced, then renamed over the target), so a crash never leaves a half
+file behind.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import struct
+import tempfile
+import zipfile
+import zlib
+from typing import Any, Callable
+
+import numpy as np
+
+from .layers import ELU, SELU, Dense, Layer, LeakyReLU, ReLU, Sigmoid, Tanh
+from .losses import LOSSES
+from .model import DTYPES, Sequential
+
+__all__ = [
+    "FORMAT",
+    "FORMAT_VERSION",
+    "LAYER_CLASSES",
+    "ModelFileError",
+    "register_layer",
+    "save",
+    "load",
+    "model_header",
+    "write_archive",
+    "read_archive",
+]
+
+FORMAT = "dnnimprove"
+FORMAT_VERSION = 1
+MAX_HEADER_BYTES = 64 * 2**20
+"""A header larger than this is refused (it is a few kilobytes for any real model)."""
+
+LAYER_CLASSES: dict[str, type[Layer]] = {
+    cls.kind: cls for cls in (Dense, ReLU, LeakyReLU, ELU, SELU, Tanh, Sigmoid)
+}
+"""Registered layers by ``kind``: the only classes a model file can name."""
+
+# What zipfile, zlib, json and numpy.lib.format raise on damaged bytes; all become ModelFileError.
+_READ_ERRORS = (
+    OSError, EOFError, KeyError, IndexError, ValueError, TypeError, OverflowError, NotImplementedError,
+    RuntimeError, MemoryError, zipfile.BadZipFile, zipfile.LargeZipFile, zlib.error, struct.error,
+)
+
+
+class ModelFileError(ValueError):
+    """A model or checkpoint file that cannot be used; the message names the file and the problem."""
+
+
+def register_layer(cls: type[Layer]) -> type[Layer]:
+    """Allow model files to name ``cls`` by its ``kind`` (usable as a class decorator).
+
+    The layer's ``config()`` must return its constructor arguments as JSON values.
+    """
+    if not (isinstance(cls, type) and issubclass(cls, Layer)):
+        raise TypeError(f"register_layer needs a Layer subclass; got {cls!r}")
+    existing = LAYER_CLASSES.get(cls.kind)
+    if existing is not None and existing is not cls:
+        raise ValueError(f"layer kind {cls.kind!r} is already registered for {existing.__name__}")
+    LAYER_CLASSES[cls.kind] = cls
+    return cls
+
+
+# -- writing -----------------------------------------------------------------------------------
+def model_header(model: Sequential, kind: str = "model") -> dict:
+    """The JSON header describing ``model`` (checked to rebuild the same architecture)."""
+    if not model.built:
+        raise ValueError("the model is not built yet: fit it (or call build(n_features)) before saving")
+    loss_class = LOSSES.get(model.loss.name)
+    if loss_class is None or type(model.loss) is not loss_class:
+        raise ValueError(f"cannot save a model with the unregistered loss {model.loss!r}; use one of {sorted(LOSSES)}")
+    layers = []
+    for layer in model.layers:
+        registered = LAYER_CLASSES.get(layer.kind)
+        if registered is not type(layer):
+            raise ValueError(
+                f"cannot save layer {layer.name!r} ({type(layer).__name__}): its kind {layer.kind!r} is not "
+                "registered; call dn.register_layer(YourLayer) first"
+            )
+        settings = layer.config()
+        if registered(**settings).config() != settings:
+            raise ValueError(f"cannot save layer {layer.name!r}: {type(layer).__name__}(**config()) does not rebuild it")
+        layers.append({"kind": layer.kind, **settings})
+    return {
+        "format": FORMAT,
+        "version": FORMAT_VERSION,
+        "kind": kind,
+        "model": {
+            "layers": layers,
+            "loss": model.loss.name,
+            "dtype": str(model.dtype),
+            "n_features_in": model.n_features_in_,
+        },
+        "n_params": int(model.params.size),
+        "parameters": [{"name": info.name, "shape": list(info.shape), "role": info.role} for info in model.table],
+        "state": [{"name": name, "shape": list(value.shape)} for name, value in model.state_arrays().items()],
+    }
+
+
+def model_arrays(model: Sequential) -> dict[str, np.ndarray]:
+    """The arrays of a model file: ``params`` and ``state.<name>``."""
+    arrays = {"params": model.params}
+    arrays.update({f"state.{name}": value for name, value in model.state_arrays().items()})
+    return arrays
+
+
+def write_archive(path: str | os.PathLike, header: dict, arrays: dict[str, np.ndarray]) -> str:
+    """Write ``header`` and ``arrays`` to ``path`` atomically (temp file, fsync, rename); returns the path."""
+    path = os.fspath(path)
+    directory = os.path.dirname(os.path.abspath(path))
+    encoded = np.frombuffer(json.dumps(header).encode("utf-8"), dtype=np.uint8)
+    handle, temporary = tempfile.mkstemp(prefix=f".{os.path.basename(path)}.", suffix=".tmp", dir=directory)
+    try:
+        with os.fdopen(handle, "wb") as stream:
+            np.savez(stream, allow_pickle=False, header=encoded, **arrays)
+            stream.flush()
+            os.fsync(stream.fileno())
+        os.replace(temporary, path)
+    except BaseException:
+        if os.path.exists(temporary):
+            os.unlink(temporary)
+        raise
+    _fsync_directory(directory)
+    return path
+
+
+def _fsync_directory(directory: str) -> None:
+    """Make the rename durable (POSIX); a no-op where directories cannot be opened."""
+    try:
+        handle = os.open(directory, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(handle)
+    except OSError:
+        pass
+    finally:
+        os.close(handle)
+
+
+def save(model: Sequential, path: str | os.PathLike) -> str:
+    """Save a built ``model`` to ``path`` (written as given, no extension added); returns the path."""
+    if not isinstance(model, Sequential):
+        raise TypeError(f"model must be a Sequential; got {type(model).__name__}")
+    return write_archive(path, model_header(model), model_arrays(model))
+
+
+# -- reading -----------------------------------------------------------------------------------
+class Archive:
+    """An open model file whose arrays are read one by one, each checked against what is expected."""
+
+    def __init__(self, path: str, zipped: zipfile.ZipFile) -> None:
+        self.path = path
+        self.zipped = zipped
+
+    def error(self, problem: str) -> ModelFileError:
+        return ModelFileError(f"{self.path}: {problem}")
+
+    def has(self, key: str) -> bool:
+        return f"{key}.npy" in self.zipped.NameToInfo
+
+    def array(self, key: str, shape: tuple[int, ...] | None, dtype: Any, max_bytes: int | None = None) -> np.ndarray:
+        """Member ``key``, checked to have ``dtype`` and ``shape`` (``None``: any 1-D length up to ``max_bytes``)."""
+        dtype = np.dtype(dtype)
+        if not self.has(key):
+            raise self.error(f"array {key!r} is missing")
+        info = self.zipped.getinfo(f"{key}.npy")
+        with self.zipped.open(info) as stream:
+            version = np.lib.format.read_magic(stream)
+            if version == (1, 0):
+                found_shape, fortran, found_dtype = np.lib.format.read_array_header_1_0(stream)
+            elif version == (2, 0):
+                found_shape, fortran, found_dtype = np.lib.format.read_array_header_2_0(stream)
+            else:
+                raise self.error(f"array {key!r} has an unsupported .npy version {version}")
+            if found_dtype != dtype:
+                raise self.error(f"array {key!r} has dtype {found_dtype}; expected {dtype}")
+            if shape is None:
+                if len(found_shape) != 1 or found_shape[0] * dtype.itemsize > (max_bytes or 0):
+                    raise self.error(f"array {key!r} has shape {found_shape}; expected a 1-D array of at most {max_bytes} bytes")
+                shape = tuple(found_shape)
+            elif tuple(found_shape) != tuple(shape):
+                raise self.error(f"array {key!r} has shape {tuple(found_shape)}; the header declares {tuple(shape)}")
+            size = math.prod(shape) * dtype.itemsize
+            if size > info.file_size:
+                raise self.error(f"array {key!r} is truncated: its shape {tuple(shape)} needs {size} bytes, the member holds {info.file_size}")
+            data = stream.read(size + 1)  # reading to the end also checks the member's CRC
+        if len(data) != size:
+            raise self.error(f"array {key!r} holds {len(data)} bytes; its shape {tuple(shape)} needs {size} (truncated?)")
+        return np.frombuffer(data, dtype=dtype).reshape(shape, order="F" if fortran else "C").copy()
+
+
+def read_archive(path: str | os.PathLike, use: Callable[[Archive, dict], Any]) -> Any:
+    """Open ``path``, read and check its header, and return ``use(archive, header)``.
+
+    Any damage (not a zip, truncated, bad CRC, malformed ``.npy`` or JSON) raises :class:`ModelFileError`
+    naming the file; ``use`` raises it for what it finds wrong.
+    """
+    path = os.fspath(path)
+    with open(path, "rb") as stream:  # a missing file is FileNotFoundError, as for open()
+        try:
+            with zipfile.ZipFile(stream) as zipped:
+                archive = Archive(path, zipped)
+                header = _read_header(archive)
+                return use(archive, header)
+        except ModelFileError:
+            raise
+        except _READ_ERRORS as error:
+            raise ModelFileError(f"{path}: not a readable dnnimprove file ({type(error).__name__}: {error})") from error
+
+
+def _read_header(archive: Archive) -> dict:
+    raw = archive.array("header", None, np.uint8, max_bytes=MAX_HEADER_BYTES)
+    try:
+        header = json.loads(raw.tobytes().decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as error:
+        raise archive.error(f"the header is not valid JSON ({error})") from None
+    expect = _Expect(archive)
+    expect.kind("header", header, dict)
+    if header.get("format") != FORMAT:
+        raise archive.error(f"not a {FORMAT} file (format {header.get('format')!r})")
+    version = expect.integer("version", header.get("version"), low=1)
+    if version > FORMAT_VERSION:
+        raise archive.error(
+            f"format version {version} is newer than this dnnimprove reads ({FORMAT_VERSION}); upgrade dnnimprove"
+        )
+    return header
+
+
+class _Expect:
+    """Checks on the decoded header; each failure names the file and the field."""
+
+    def __init__(self, archive: Archive) -> None:
+        self.archive = archive
+
+    def kind(self, field: str, value: Any, kind: type) -> Any:
+        if kind is int:
+            return self.integer(field, value)
+        if not isinstance(value, kind) or isinstance(value, bool) and kind is not bool:
+            raise self.archive.error(f"header field {field} must be a {kind.__name__}; got {value!r:.80}")
+        return value
+
+    def integer(self, field: str, value: Any, low: int = 0, high: int | None = None) -> int:
+        if isinstance(value, bool) or not isinstance(value, int) or value < low or (high is not None and value > high):
+            bound = f"in [{low}, {high}]" if high is not None else f">= {low}"
+            raise self.archive.error(f"header field {field} must be an integer {bound}; got {value!r:.80}")
+        return value
+
+    def shape(self, field: str, value: Any) -> tuple[int, ...]:
+        self.kind(field, value, list)
+        return tuple(self.integer(f"{field}[{i}]", n) for i, n in enumerate(value))
+
+    def section(self, header: dict, field: str) -> dict:
+        return self.kind(field, header.get(field), dict)
+
+
+def _build_layers(archive: Archive, entries: Any) -> list[Layer]:
+    expect = _Expect(archive)
+    expect.kind("model.layers", entries, list)
+    if not entries:
+        raise archive.error("header field model.layers is empty")
+    layers = []
+    for index, entry in enumerate(entries):
+        expect.kind(f"model.layers[{index}]", entry, dict)
+        kind = entry.get("kind")
+        if not isinstance(kind, str) or kind not in LAYER_CLASSES:
+            raise archive.error(
+                f"model.layers[{index}] names the unknown layer kind {kind!r:.80}; registered: {', '.join(sorted(LAYER_CLASSES))}"
+            )
+        settings = {key: value for key, value in entry.items() if key != "kind"}
+        try:
+            layers.append(LAYER_CLASSES[kind](**settings))
+        except (TypeError, ValueError) as error:
+            raise archive.error(f"model.layers[{index}] ({kind}) has bad settings: {error}") from None
+    return layers
+
+
+def _check_size(archive: Archive, layers: list[Layer], n_features: int, n_params: int) -> None:
+    """Walk the layer widths without allocating anything; the parameter count must equal ``n_params``.
+
+    Run before ``Sequential.build`` so that an edited width can never make it allocate more than the
+    file holds.
+    """
+    width, count = n_features, 0
+    for index, layer in enumerate(layers):
+        if width > n_params:
+            break
+        try:
+            width = int(layer.build(width))
+            count += sum(math.prod(spec.shape) for spec in layer.param_specs())
+        except (TypeError, ValueError, OverflowError) as error:
+            raise archive.error(f"model.layers[{index}] does not fit its input width {width}: {error}") from None
+        if count > n_params:
+            break
+    if count != n_params:
+        raise archive.error(
+            f"the architecture does not fit the parameters: the layers need {'more than ' if count > n_params else ''}"
+            f"{count} parameters for {n_features} input features, the file holds {n_params}"
+        )
+
+
+def model_from_archive(archive: Archive, header: dict, seed: Any = None) -> Sequential:
+    """Rebuild the model a checked header describes and fill it from the archive's arrays."""
+    expect = _Expect(archive)
+    section = expect.section(header, "model")
+    dtype = section.get("dtype")
+    if dtype not in DTYPES:
+        raise archive.error(f"header field model.dtype must be one of {sorted(DTYPES)}; got {dtype!r:.80}")
+    loss = section.get("loss")
+    if loss not in LOSSES:
+        raise archive.error(f"header field model.loss must be one of {sorted(LOSSES)}; got {loss!r:.80}")
+    n_features = expect.integer("model.n_features_in", section.get("n_features_in"), low=1)
+    n_params = expect.integer("n_params", header.get("n_params"), low=1)
+    if n_features > n_params:  # every architecture has at least one weight per input feature
+        raise archive.error(f"model.n_features_in={n_features} cannot fit {n_params} parameters")
+    table = expect.kind("parameters", header.get("parameters"), list)
+    state_table = expect.kind("state", header.get("state"), list)
+    layers = _build_layers(archive, section.get("layers"))
+    params = archive.array("params", (n_params,), DTYPES[dtype])  # bounded by the file's own size
+    _check_size(archive, layers, n_features, n_params)
+    try:
+        model = Sequential(layers, loss=loss, seed=seed, dtype=dtype).build(n_features)
+    except (TypeError, ValueError) as error:
+        raise archive.error(f"the architecture cannot be built: {error}") from None
+    declared = [(row.get("name"), row.get("shape"), row.get("role")) if isinstance(row, dict) else row for row in table]
+    built = [(info.name, list(info.shape), info.role) for info in model.table]
+    if declared != built:
+        raise archive.error(f"the parameter table {declared!r:.200} does not match the architecture's {built!r:.200}")
+    np.copyto(model.params, params)
+    state = model.state_arrays()
+    declared_state = [(row.get("name"), row.get("shape")) if isinstance(row, dict) else row for row in state_table]
+    built_state = [(name, list(value.shape)) for name, value in state.items()]
+    if declared_state != built_state:
+        raise archive.error(f"the state arrays {declared_state!r:.200} do not match the architecture's {built_state!r:.200}")
+    for name, value in state.items():
+        np.copyto(value, archive.array(f"state.{name}", value.shape, value.dtype))
+    return model
+
+
+def load(path: str | os.PathLike, seed: Any = None) -> Sequential:
+    """Load a model saved by :func:`save` (or the model inside a checkpoint).
+
+    Parameters
+    ----------
+    path : str or path-like
+    seed : int, Generator, random source or None
+        The loaded model's random source (for later training or dropout); files hold no random state.
+
+    Raises
+    ------
+    ModelFileError
+        (a ``ValueError``) naming the file and the problem, for any file that is not a valid model.
+    FileNotFoundError
+        When ``path`` does not exist.
+    """
+    return read_archive(path, lambda archive, header: model_from_archive(archive, header, seed))
