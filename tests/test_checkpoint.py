@@ -1,0 +1,267 @@
+"""Checkpoints: a run interrupted at any epoch and resumed ends bit-identical to the run never interrupted."""
+
+from __future__ import annotations
+
+import functools
+import os
+import shutil
+
+import numpy as np
+import pytest
+
+import dnnimprove as dn
+
+X, Y = dn.datasets.moons(60, 0.2, seed=3)  # 4 mini-batches of 16 (the last of 12) per epoch
+EPOCHS = 4
+
+OPTIMIZERS = {
+    "gd": lambda: dn.GradientDescent(0.1),
+    "momentum": lambda: dn.Momentum(0.1, beta=0.9),
+    "rmsprop": lambda: dn.RMSProp(0.01),
+    "adam": lambda: dn.Adam(0.01),
+    "adamw": lambda: dn.AdamW(0.01, weight_decay=0.1),
+}
+SCHEDULES = {"constant": None, "inverse_time": dn.InverseTimeDecay(lr0=0.05, decay_rate=1.0)}
+
+
+def make_model(seed=0) -> dn.Sequential:
+    return dn.Sequential([dn.Dense(5), dn.ReLU(), dn.Dense(3), dn.Tanh(), dn.Dense(1)], seed=seed)
+
+
+def settings(optimizer: str, schedule: str, **extra) -> dict:
+    return dict(epochs=EPOCHS, batch_size=16, optimizer=OPTIMIZERS[optimizer](), schedule=SCHEDULES[schedule],
+                l2=0.1, validation_data=(X[:20], Y[:20]), **extra)
+
+
+def outcome(model: dn.Sequential):
+    """Everything a finished run leaves: parameters, optimizer state, history (wall time aside)."""
+    state = model.optimizer_state_
+    history = {key: value for key, value in model.history_.as_dict().items() if key != "seconds"}
+    arrays = {key: getattr(state, key) for key in ("v", "s", "decay_mask")}
+    return model.params.copy(), state.t, {k: None if v is None else v.copy() for k, v in arrays.items()}, history
+
+
+def assert_identical(first, second):
+    params1, t1, arrays1, history1 = first
+    params2, t2, arrays2, history2 = second
+    assert np.array_equal(params1, params2)  # bit for bit, not approximately
+    assert t1 == t2 and history1 == history2
+    for key in arrays1:
+        assert (arrays1[key] is None and arrays2[key] is None) or np.array_equal(arrays1[key], arrays2[key]), key
+
+
+@functools.lru_cache(maxsize=None)
+def uninterrupted(optimizer: str, schedule: str):
+    model = make_model()
+    model.fit(X, Y, **settings(optimizer, schedule))
+    return outcome(model)
+
+
+class InterruptAt(dn.Callback):
+    """Raises ``error`` (Ctrl-C by default) in the middle of ``epoch``, after mini-batch ``batch``."""
+
+    def __init__(self, epoch: int, batch: int = 1, error: type[BaseException] = KeyboardInterrupt) -> None:
+        self.epoch, self.batch, self.error = epoch, batch, error
+
+    def on_batch_end(self, run):
+        if run.epoch == self.epoch and run.batch == self.batch:
+            raise self.error()
+
+
+@pytest.mark.parametrize("epoch", range(EPOCHS))
+@pytest.mark.parametrize("schedule", SCHEDULES)
+@pytest.mark.parametrize("optimizer", OPTIMIZERS)
+def test_ctrl_c_at_any_epoch_then_resume_is_bit_identical(optimizer, schedule, epoch, tmp_path):
+    path = tmp_path / "run.npz"
+    with pytest.raises(dn.TrainingInterrupted):
+        make_model().fit(X, Y, checkpoint=path, callbacks=[InterruptAt(epoch)], **settings(optimizer, schedule))
+    resumed = make_model()  # a fresh process would build the same model and call fit(..., resume=...)
+    resumed.fit(X, Y, resume=path, **settings(optimizer, schedule))
+    assert_identical(outcome(resumed), uninterrupted(optimizer, schedule))
+
+
+@pytest.mark.parametrize("optimizer", ["momentum", "adamw"])
+def test_a_crash_resumes_from_the_last_checkpoint_on_disk(optimizer, tmp_path):
+    path = tmp_path / "run.npz"
+    with pytest.raises(RuntimeError):  # not Ctrl-C: nothing is written at the crash, the file is from epoch 2
+        make_model().fit(X, Y, checkpoint=path, checkpoint_every=2, callbacks=[InterruptAt(3, error=RuntimeError)],
+                         **settings(optimizer, "inverse_time"))
+    resumed = make_model()
+    history = resumed.fit(X, Y, resume=path, **settings(optimizer, "inverse_time"))
+    assert_identical(outcome(resumed), uninterrupted(optimizer, "inverse_time"))
+    assert history.epoch == list(range(EPOCHS))
+
+
+def test_ctrl_c_writes_the_last_completed_epoch_and_puts_the_model_back_to_it(tmp_path):
+    path = tmp_path / "run.npz"
+    model = make_model()
+    with pytest.raises(KeyboardInterrupt) as caught:  # TrainingInterrupted is a KeyboardInterrupt
+        model.fit(X, Y, checkpoint=path, checkpoint_every=100, callbacks=[InterruptAt(2)], **settings("adam", "constant"))
+    error = caught.value
+    assert isinstance(error, dn.TrainingInterrupted) and error.epoch == 2 and error.path == str(path)
+    assert str(error) == (f"training interrupted after 2 completed epoch(s); checkpoint written to {path}; "
+                          f"resume with fit(..., resume={str(path)!r})")
+    assert model.history_.epoch == [0, 1] and model.optimizer_state_.t == 2 * 4
+    assert np.array_equal(dn.load(path).params, model.params)  # the model is the checkpoint
+    model.fit(X, Y, resume=path, **settings("adam", "constant"))  # and resumes in the same process
+    assert_identical(outcome(model), uninterrupted("adam", "constant"))
+
+
+def test_ctrl_c_without_a_checkpoint_is_a_plain_keyboard_interrupt():
+    with pytest.raises(KeyboardInterrupt) as caught:
+        make_model().fit(X, Y, callbacks=[InterruptAt(1)], **settings("gd", "constant"))
+    assert type(caught.value) is KeyboardInterrupt
+
+
+@pytest.mark.parametrize(
+    "extra",
+    [
+        {"record_every": 3, "record_iterations": True},
+        {"schedule": dn.CosineDecay(lr0=0.05, total=10, lr_min=0.001, per_step=True)},
+        {"validation_data": None, "validation_fraction": 0.25},
+        {"shuffle": False},
+    ],
+    ids=["recording", "per-step-schedule", "validation-fraction", "no-shuffle"],
+)
+def test_resume_is_bit_identical_with_recording_step_schedules_and_dev_splits(extra, tmp_path):
+    config = {**settings("adam", "constant"), **extra}
+    reference = make_model()
+    reference.fit(X, Y, **config)
+    path = tmp_path / "run.npz"
+    with pytest.raises(dn.TrainingInterrupted):
+        make_model().fit(X, Y, checkpoint=path, callbacks=[InterruptAt(2, batch=2)], **config)
+    resumed = make_model()
+    resumed.fit(X, Y, resume=path, **config)
+    assert_identical(outcome(resumed), outcome(reference))
+
+
+@pytest.mark.parametrize("bit_generator", [np.random.PCG64, np.random.MT19937, np.random.Philox])
+def test_the_generators_state_travels_through_the_checkpoint(bit_generator, tmp_path):
+    def model():
+        return make_model(seed=np.random.Generator(bit_generator(5)))
+
+    def noisy(batch, source):  # draws from the run's generator every mini-batch
+        return batch + 0.01 * source.normal(batch.shape, batch.dtype)
+
+    reference = model()
+    reference.fit(X, Y, augment=noisy, **settings("adam", "constant"))
+    path = tmp_path / "run.npz"
+    with pytest.raises(dn.TrainingInterrupted):
+        model().fit(X, Y, augment=noisy, checkpoint=path, callbacks=[InterruptAt(1)], **settings("adam", "constant"))
+    resumed = model()
+    resumed.fit(X, Y, augment=noisy, resume=path, **settings("adam", "constant"))
+    assert_identical(outcome(resumed), outcome(reference))
+
+
+def test_course_random_resumes_bit_identically(tmp_path):
+    def model():
+        return make_model(seed=dn.CourseRandom(init_seed=3, shuffle_seed=10))
+
+    def noisy(batch, source):  # CourseRandom draws from NumPy's legacy global stream
+        return batch + 0.01 * source.uniform(batch.shape, batch.dtype)
+
+    reference = model()
+    reference.fit(X, Y, augment=noisy, **settings("momentum", "constant"))
+    path = tmp_path / "run.npz"
+    with pytest.raises(dn.TrainingInterrupted):
+        model().fit(X, Y, augment=noisy, checkpoint=path, callbacks=[InterruptAt(2)], **settings("momentum", "constant"))
+    np.random.seed(12345)  # another process: the global stream is elsewhere
+    resumed = model()
+    resumed.fit(X, Y, augment=noisy, resume=path, **settings("momentum", "constant"))
+    assert_identical(outcome(resumed), outcome(reference))
+
+
+def test_resuming_a_finished_run_trains_no_further(tmp_path):
+    path = tmp_path / "run.npz"
+    make_model().fit(X, Y, checkpoint=path, checkpoint_every=3, **settings("rmsprop", "constant"))
+    resumed = make_model()
+    resumed.fit(X, Y, resume=path, **settings("rmsprop", "constant"))
+    assert_identical(outcome(resumed), uninterrupted("rmsprop", "constant"))
+
+
+def test_checkpoints_are_written_every_n_epochs_and_after_the_last(tmp_path):
+    path = tmp_path / "run.npz"
+    seen = []
+
+    class Watch(dn.Callback):
+        def on_epoch_end(self, run):
+            seen.append(dn.load(path).params.copy() if path.exists() else None)
+
+    model = make_model()
+    model.fit(X, Y, checkpoint=path, checkpoint_every=2, callbacks=[Watch()], **settings("gd", "constant"))
+    # Watch runs before the checkpointer at each epoch end: it sees the file of epoch 2 from epochs 3 and 4 on.
+    assert seen[0] is None and seen[1] is None and np.array_equal(seen[2], seen[3])
+    assert np.array_equal(dn.load(path).params, model.params)
+    assert os.listdir(tmp_path) == ["run.npz"]  # no temporary files left behind
+
+
+def test_a_crash_while_writing_keeps_the_previous_checkpoint(tmp_path, monkeypatch):
+    path = tmp_path / "run.npz"
+    make_model().fit(X, Y, checkpoint=path, **{**settings("adam", "constant"), "epochs": 2})
+    before = path.read_bytes()
+    real_savez = np.savez
+
+    def crash_while_writing(stream, **arrays):
+        real_savez(stream, **arrays)
+        stream.truncate(100)
+        raise KeyboardInterrupt  # Ctrl-C in the middle of the write
+
+    monkeypatch.setattr(np, "savez", crash_while_writing)
+    with pytest.raises(KeyboardInterrupt):
+        make_model().fit(X, Y, checkpoint=path, **settings("adam", "constant"))
+    monkeypatch.undo()
+    assert path.read_bytes() == before and os.listdir(tmp_path) == ["run.npz"]
+
+
+def fitted_checkpoint(tmp_path):
+    path = tmp_path / "run.npz"
+    with pytest.raises(dn.TrainingInterrupted):
+        make_model().fit(X, Y, checkpoint=path, callbacks=[InterruptAt(2)], **settings("adam", "constant"))
+    return path
+
+
+@pytest.mark.parametrize(
+    "change, message",
+    [
+        ({"optimizer": dn.Adam(0.02)}, r"was written with optimizer .*'lr': 0.01.*; fit was given .*'lr': 0.02"),
+        ({"optimizer": dn.Momentum(0.01)}, r"was written with optimizer \{'name': 'adam'"),
+        ({"batch_size": 32}, r"was written with batch_size=16; fit was given batch_size=32"),
+        ({"l2": 0.0}, r"was written with l2=0.1; fit was given l2=0.0"),
+        ({"schedule": dn.InverseTimeDecay(0.05)}, r"was written with schedule=None"),
+        ({"epochs": 1}, r"has 2 completed epochs, more than the 1 epochs fit was asked for"),
+        ({"X": X[::-1].copy()}, r"was written for other training data"),
+        ({"model": dn.Sequential([dn.Dense(4), dn.ReLU(), dn.Dense(1)], seed=0)}, r"was written for another model"),
+        ({"optimizer_state": dn.Adam().init(np.zeros(34))}, r"give resume or optimizer_state, not both"),
+        ({"checkpoint_every": 0}, r"checkpoint_every must be an integer in \[1, inf\); got 0"),
+    ],
+)
+def test_resume_refuses_a_checkpoint_from_another_run(change, message, tmp_path):
+    path = fitted_checkpoint(tmp_path)
+    config = {**settings("adam", "constant"), **change}
+    model, data = config.pop("model", make_model()), config.pop("X", X)
+    before = model.params.copy() if model.built else None
+    with pytest.raises(ValueError, match=message):
+        model.fit(data, Y, resume=path, **config)
+    if before is not None:
+        assert np.array_equal(model.params, before)  # nothing was restored from a refused checkpoint
+
+
+def test_a_model_file_is_not_a_checkpoint(tmp_path):
+    model = make_model()
+    model.fit(X, Y, epochs=1)
+    model.save(tmp_path / "model.npz")
+    with pytest.raises(ValueError, match="is a model file, not a checkpoint"):
+        make_model().fit(X, Y, resume=tmp_path / "model.npz", epochs=2)
+
+
+def test_a_damaged_checkpoint_is_refused_and_changes_nothing(tmp_path):
+    path = fitted_checkpoint(tmp_path)
+    damaged = tmp_path / "damaged.npz"
+    shutil.copy(path, damaged)
+    with open(damaged, "r+b") as stream:
+        stream.truncate(os.path.getsize(damaged) // 2)
+    model = make_model().build(2)
+    before = model.params.copy()
+    with pytest.raises(ValueError, match=rf"damaged.npz: not a readable dnnimprove file"):
+        model.fit(X, Y, resume=damaged, **settings("adam", "constant"))
+    assert np.array_equal(model.params, before)
