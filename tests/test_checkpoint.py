@@ -24,8 +24,15 @@ OPTIMIZERS = {
 SCHEDULES = {"constant": None, "inverse_time": dn.InverseTimeDecay(lr0=0.05, decay_rate=1.0)}
 
 
-def make_model(seed=0) -> dn.Sequential:
-    return dn.Sequential([dn.Dense(5), dn.ReLU(), dn.Dense(3), dn.Tanh(), dn.Dense(1)], seed=seed)
+ARCHITECTURES = {
+    "plain": lambda: [dn.Dense(5), dn.ReLU(), dn.Dense(3), dn.Tanh(), dn.Dense(1)],
+    "dropout+batchnorm": lambda: [dn.Dense(5, use_bias=False), dn.BatchNorm(momentum=0.8), dn.ReLU(), dn.Dropout(0.7),
+                                  dn.Dense(3), dn.Tanh(), dn.Dense(1)],
+}
+
+
+def make_model(seed=0, architecture="plain") -> dn.Sequential:
+    return dn.Sequential(ARCHITECTURES[architecture](), seed=seed)
 
 
 def settings(optimizer: str, schedule: str, **extra) -> dict:
@@ -51,8 +58,8 @@ def assert_identical(first, second):
 
 
 @functools.lru_cache(maxsize=None)
-def uninterrupted(optimizer: str, schedule: str):
-    model = make_model()
+def uninterrupted(optimizer: str, schedule: str, architecture: str = "plain"):
+    model = make_model(architecture=architecture)
     model.fit(X, Y, **settings(optimizer, schedule))
     return outcome(model)
 
@@ -69,15 +76,33 @@ class InterruptAt(dn.Callback):
 
 
 @pytest.mark.parametrize("epoch", range(EPOCHS))
+@pytest.mark.parametrize("architecture", ARCHITECTURES)
 @pytest.mark.parametrize("schedule", SCHEDULES)
 @pytest.mark.parametrize("optimizer", OPTIMIZERS)
-def test_ctrl_c_at_any_epoch_then_resume_is_bit_identical(optimizer, schedule, epoch, tmp_path):
+def test_ctrl_c_at_any_epoch_then_resume_is_bit_identical(optimizer, schedule, architecture, epoch, tmp_path):
     path = tmp_path / "run.npz"
     with pytest.raises(dn.TrainingInterrupted):
-        make_model().fit(X, Y, checkpoint=path, callbacks=[InterruptAt(epoch)], **settings(optimizer, schedule))
-    resumed = make_model()  # a fresh process would build the same model and call fit(..., resume=...)
+        make_model(architecture=architecture).fit(X, Y, checkpoint=path, callbacks=[InterruptAt(epoch)],
+                                                  **settings(optimizer, schedule))
+    resumed = make_model(architecture=architecture)  # a new process builds the same model and resumes
     resumed.fit(X, Y, resume=path, **settings(optimizer, schedule))
-    assert_identical(outcome(resumed), uninterrupted(optimizer, schedule))
+    assert_identical(outcome(resumed), uninterrupted(optimizer, schedule, architecture))
+    if architecture != "plain":
+        reference = make_model(architecture=architecture)
+        reference.fit(X, Y, **settings(optimizer, schedule))
+        for key, value in reference.state_arrays().items():  # batch-norm running statistics too
+            assert np.array_equal(resumed.state_arrays()[key], value), key
+
+
+def test_resume_matters_dropout_and_batchnorm_would_differ_without_it(tmp_path):
+    """The check above can fail: restarting from the checkpoint's parameters alone does not reproduce the run."""
+    path = tmp_path / "run.npz"
+    with pytest.raises(dn.TrainingInterrupted):
+        make_model(architecture="dropout+batchnorm").fit(X, Y, checkpoint=path, callbacks=[InterruptAt(2)],
+                                                         **settings("adam", "constant"))
+    restarted = dn.load(path, seed=0)
+    restarted.fit(X, Y, **{**settings("adam", "constant"), "epochs": EPOCHS - 2})
+    assert not np.array_equal(restarted.params, uninterrupted("adam", "constant", "dropout+batchnorm")[0])
 
 
 @pytest.mark.parametrize("optimizer", ["momentum", "adamw"])
@@ -153,9 +178,11 @@ def test_the_generators_state_travels_through_the_checkpoint(bit_generator, tmp_
     assert_identical(outcome(resumed), outcome(reference))
 
 
-def test_course_random_resumes_bit_identically(tmp_path):
+@pytest.mark.parametrize("dropout_seed", [None, 1])
+def test_course_random_resumes_bit_identically(dropout_seed, tmp_path):
     def model():
-        return make_model(seed=dn.CourseRandom(init_seed=3, shuffle_seed=10))
+        return make_model(seed=dn.CourseRandom(init_seed=3, shuffle_seed=10, dropout_seed=dropout_seed),
+                          architecture="dropout+batchnorm")
 
     def noisy(batch, source):  # CourseRandom draws from NumPy's legacy global stream
         return batch + 0.01 * source.uniform(batch.shape, batch.dtype)

@@ -22,8 +22,9 @@ FUZZED_FILES: dict[str, int] = {}  # test name -> files generated, checked to to
 
 def every_layer_model(dtype: str = "float64", seed: int = 0) -> dn.Sequential:
     """A model holding every registered layer kind, with non-default settings where a layer has any."""
-    layers = [dn.Dense(6, init=dn.VarianceScaling("fan_avg", 3.0)), dn.LeakyReLU(0.2), dn.Dense(5, init="xavier"),
-              dn.ELU(0.5), dn.Dense(5, use_bias=False), dn.SELU(), dn.Dense(4, init="glorot"), dn.Tanh(),
+    layers = [dn.Dense(6, init=dn.VarianceScaling("fan_avg", 3.0)), dn.LeakyReLU(0.2), dn.Dropout(0.8),
+              dn.Dense(5, init="xavier"), dn.ELU(0.5), dn.Dense(5, use_bias=False), dn.BatchNorm(0.8, 1e-4), dn.SELU(),
+              dn.Dense(4, init="glorot"), dn.Tanh(),
               dn.Dense(4, init="large_random"), dn.Sigmoid(), dn.Dense(3), dn.ReLU(), dn.Dense(3, init="zeros")]
     layers += [LAYER_CLASSES[kind]() for kind in sorted(LAYER_CLASSES) if kind not in {type(l).kind for l in layers}]
     return dn.Sequential(layers + [dn.Dense(3)], loss="categorical_crossentropy", seed=seed, dtype=dtype)
@@ -56,6 +57,9 @@ def test_save_load_predict_is_identical_for_every_layer_type_and_dtype(dtype, tm
     assert loaded.config() == model.config() and repr(loaded) == repr(model)
     assert loaded.table == model.table and loaded.params.dtype == np.dtype(dtype)
     assert np.array_equal(loaded.params, model.params)
+    assert set(loaded.state_arrays()) == {"batch_norm_1.running_mean", "batch_norm_1.running_var"}
+    for key, value in model.state_arrays().items():  # trained batch-norm statistics, not the initial 0 and 1
+        assert np.array_equal(loaded.state_arrays()[key], value) and not np.all(value == value.flat[0]), key
     assert np.array_equal(loaded.decision_function(X), model.decision_function(X))
     assert np.array_equal(loaded.predict_proba(X), model.predict_proba(X))
     assert loaded.n_features_in_ == 64

@@ -47,7 +47,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from .layers import ELU, SELU, Dense, Layer, LeakyReLU, ReLU, Sigmoid, Tanh
+from .layers import ELU, SELU, BatchNorm, Dense, Dropout, Layer, LeakyReLU, ReLU, Sigmoid, Tanh
 from .losses import LOSSES
 from .model import DTYPES, Sequential
 
@@ -70,7 +70,7 @@ MAX_HEADER_BYTES = 64 * 2**20
 """A header larger than this is refused (it is a few kilobytes for any real model)."""
 
 LAYER_CLASSES: dict[str, type[Layer]] = {
-    cls.kind: cls for cls in (Dense, ReLU, LeakyReLU, ELU, SELU, Tanh, Sigmoid)
+    cls.kind: cls for cls in (Dense, Dropout, BatchNorm, ReLU, LeakyReLU, ELU, SELU, Tanh, Sigmoid)
 }
 """Registered layers by ``kind``: the only classes a model file can name."""
 
