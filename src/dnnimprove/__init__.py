@@ -21,6 +21,7 @@ from .data import Standardizer, train_dev_test_split
 from .diagnostics import Diagnosis, diagnose, diagnose_model
 from .estimator import DNNClassifier, DNNRegressor
 from .gradcheck import GradientCheckReport, check_derivative, check_gradients
+from .health import HealthFlag, HealthRecord, TrainingHealth
 from .initializers import Initializer, VarianceScaling, Zeros, get_initializer
 from .layers import (
     ELU,
@@ -73,4 +74,5 @@ __all__ = [
     "augmentation", "RandomShift", "GaussianNoise", "Compose",
     "EarlyStopping", "Diagnosis", "diagnose", "diagnose_model",
     "DNNClassifier", "DNNRegressor", "search",
+    "TrainingHealth", "HealthRecord", "HealthFlag",
 ]
