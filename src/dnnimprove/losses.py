@@ -25,6 +25,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
+from ._scalars import constant
 from ._validation import check_choice, check_finite_array
 
 __all__ = ["Loss", "BinaryCrossEntropy", "CategoricalCrossEntropy", "MeanSquaredError", "LOSSES", "get_loss"]
@@ -62,9 +63,15 @@ class Loss:
 
 
 def _sigmoid(Z: np.ndarray) -> np.ndarray:
-    # The course's formula; exp(-Z) overflows to inf for very negative Z and gives 0, correctly.
+    # The course's formula 1 / (1 + exp(-Z)), in place in one new array; exp(-Z) overflows to inf for very
+    # negative Z and gives 0, correctly.
+    one = constant(1, Z.dtype)
+    A = np.negative(Z)
     with np.errstate(over="ignore"):
-        return 1.0 / (1.0 + np.exp(-Z))
+        np.exp(A, A)
+    np.add(one, A, A)
+    np.divide(one, A, A)
+    return A
 
 
 class BinaryCrossEntropy(Loss):
@@ -97,7 +104,10 @@ class BinaryCrossEntropy(Loss):
         return float(losses.sum() / Z.shape[0])
 
     def gradient(self, Z: np.ndarray, Y: np.ndarray) -> np.ndarray:
-        return (_sigmoid(Z) - Y) / Z.shape[0]
+        dZ = _sigmoid(Z)  # (sigmoid(Z) - Y) / m, in place
+        np.subtract(dZ, Y, dZ)
+        np.divide(dZ, constant(Z.shape[0], Z.dtype), dZ)
+        return dZ
 
     def predict(self, Z: np.ndarray) -> np.ndarray:
         return (_sigmoid(Z) > 0.5).astype(np.int64).reshape(-1)

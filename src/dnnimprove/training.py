@@ -8,12 +8,15 @@ mini-batch of an epoch may be smaller.
 
 from __future__ import annotations
 
+import math
 import os
 import time
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from typing import Any, Callable, Sequence
 
 import numpy as np
+from threadpoolctl import threadpool_limits
 
 from ._validation import check_features, check_int, check_number
 from .model import Sequential
@@ -153,6 +156,7 @@ def fit(
     checkpoint: str | os.PathLike | None = None,
     checkpoint_every: int = 1,
     resume: str | os.PathLike | None = None,
+    threads: int | None = 1,
 ) -> History:
     """Train ``model`` on ``(X, y)`` and return its :class:`History`.
 
@@ -197,6 +201,12 @@ def fit(
         Continue the run saved in this checkpoint: parameters, optimizer state, batch-norm statistics,
         random state, epoch and history are restored, so the run ends bit-identical to one never
         interrupted. The model, data and settings must be the ones the checkpoint was written with.
+    threads : int >= 1 or None
+        BLAS threads during training, set with threadpoolctl around the loop and restored afterwards;
+        ``None`` leaves BLAS as it is configured. The default 1 measured best on the 2-core benchmark
+        machine (``benchmarks/run.py``): a second thread costs a tiny network about 1 us per matrix
+        product, and gains a wide one about 13% on an idle machine but slows it several times over when
+        other processes load the cores.
 
     Raises
     ------
@@ -212,6 +222,8 @@ def fit(
     l2 = check_lambd(l2)
     if batch_size is not None:
         batch_size = check_int("batch_size", batch_size, low=1)
+    if threads is not None:
+        threads = check_int("threads", threads, low=1)
     optimizer = Adam() if optimizer is None else optimizer
     if not isinstance(optimizer, Optimizer):
         raise TypeError(f"optimizer must be an Optimizer (e.g. dn.Adam(lr=0.001)); got {optimizer!r}")
@@ -255,7 +267,8 @@ def fit(
         checkpointer = Checkpointer(run, checkpoint, checkpoint_every, resume, settings, optimizer_state)
         callbacks = [*callbacks, checkpointer]
     try:
-        _loop(run, batch_size, schedule, shuffle, callbacks, augment, record_every, record_iterations, progress)
+        with nullcontext() if threads is None else threadpool_limits(threads, user_api="blas"):
+            _loop(run, batch_size, schedule, shuffle, callbacks, augment, record_every, record_iterations, progress)
     except KeyboardInterrupt:
         if checkpointer is None:
             raise
@@ -282,9 +295,16 @@ def _loop(
     starts = range(0, m, batch)
     mini_batched = len(starts) > 1
     shuffled = shuffle and mini_batched
-    if shuffled:  # gathered batches land in preallocated buffers: no per-batch allocation
+    # (start, stop, X_batch, Y_batch) per mini-batch; shuffled batches are gathered into preallocated buffers
+    if shuffled:
         X_buffer = np.empty((batch, X.shape[1]), dtype=X.dtype)
         Y_buffer = np.empty((batch, Y.shape[1]), dtype=Y.dtype)
+        batches = [(start, min(start + batch, m)) for start in starts]
+        batches = [(start, stop, X_buffer[: stop - start], Y_buffer[: stop - start]) for start, stop in batches]
+    else:
+        batches = [(start, min(start + batch, m)) for start in starts]
+        batches = [(start, stop, X[start:stop], Y[start:stop]) for start, stop in batches]
+    compute_gradients, step, add_reduce, isfinite = model.compute_gradients, optimizer.step, np.add.reduce, math.isfinite
     per_step = bool(getattr(schedule, "per_step", False))
     last_finite = params.copy()
     epochs_iter: Any = range(run.epoch, run.epochs)  # run.epoch > 0 when resuming
@@ -303,25 +323,22 @@ def _loop(
         order = model.random.permutation(m, epoch) if shuffled else None
         total = 0.0
         np.copyto(last_finite, params)
-        for index, start in enumerate(starts):
-            stop = min(start + batch, m)
-            if order is None:
-                X_batch, Y_batch = X[start:stop], Y[start:stop]
-            else:
-                rows = order[start:stop]
-                X_batch = np.take(X, rows, axis=0, out=X_buffer[: stop - start])
-                Y_batch = np.take(Y, rows, axis=0, out=Y_buffer[: stop - start])
+        for index, (start, stop, X_batch, Y_batch) in enumerate(batches):
+            if order is not None:  # gather into the preallocated views X_batch, Y_batch; the rows are a
+                rows = order[start:stop]  # permutation's, always in range: "clip" skips the checked copy
+                X.take(rows, 0, X_batch, "clip")
+                Y.take(rows, 0, Y_batch, "clip")
             if augment is not None:
                 X_batch = augment(X_batch, model.random)
             if per_step and index:
                 lr = checked_lr(schedule, state.t)
-            cost = model.compute_gradients(X_batch, Y_batch, True, l2, need_cost)
-            if not np.isfinite(grads.sum()) or (need_cost and not np.isfinite(cost)):
+            cost = compute_gradients(X_batch, Y_batch, True, l2, need_cost)
+            if not isfinite(add_reduce(grads)) or (need_cost and not isfinite(cost)):
                 if not np.isfinite(params).all():
                     np.copyto(params, last_finite)
                 history.seconds = time.perf_counter() - started
                 raise TrainingDiverged(epoch, index, lr, "gradient" if not np.isfinite(grads.sum()) else "cost")
-            optimizer.step(params, grads, state, lr)
+            step(params, grads, state, lr)
             if need_cost:
                 total += cost * (stop - start)
                 if record_iterations:
