@@ -1,0 +1,370 @@
+"""Benchmarks: dnnimprove against a course-style NumPy network, scikit-learn, PyTorch eager and the GEMM floor.
+
+    python benchmarks/run.py                  # tiny: 5000 epochs; wide: one 60000-row epoch; 3 repeats
+    python benchmarks/run.py --quick          # tiny: 500 epochs; wide: one 12000-row epoch; 2 repeats
+    python benchmarks/run.py --threads 2      # BLAS threads (threadpoolctl) and torch threads for every row
+
+Workloads (issue 6):
+
+- **tiny**: moons (300 points, noise 0.2), 2-5-2-1 ReLU network with a sigmoid output, He initialization,
+  mini-batch 64, float64 (float32 rows say so), lr 0.0007 (Adam, momentum beta 0.9, gradient descent).
+  dnnimprove and the course-style network are seeded as the course is (``CourseRandom(3, 10)``, published
+  Adam accuracy 0.9433 after 5000 epochs); scikit-learn and PyTorch use their own initializers and seeds.
+  Reported: microseconds per optimizer step and the final training accuracy.
+- **wide**: 60000 x 784 float32 standard-normal inputs, 10 classes (labels from a random linear teacher),
+  784-256-128-10 ReLU network with a softmax output, Adam lr 0.001, mini-batch 128, one epoch.
+  Reported: microseconds per step and samples per second. The GEMM floor is the eight matrix products of one
+  step (three forward, five backward) at the same shapes, alone.
+
+Every row runs ``--repeats`` times, round-robin over the rows (so a change of load from other processes
+spreads over all of them); the table shows the median and, for each peer, the ratio of its median time to
+dnnimprove's on the same workload and variant (``5.0x`` = dnnimprove is five times faster). The machine's
+load average is printed before and after: on a shared machine only the ratios of one run mean much.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import time
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+from threadpoolctl import threadpool_limits
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))  # benchmark this checkout
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import course_style  # noqa: E402
+import dnnimprove as dn  # noqa: E402
+
+try:
+    import torch
+except ImportError:  # the `benchmarks` extra is not installed: no PyTorch rows
+    torch = None
+
+OURS = "dnnimprove"
+
+
+@dataclass
+class Case:
+    """One row: ``run()`` trains once and returns (seconds, optimizer steps, training accuracy or None)."""
+
+    workload: str
+    system: str
+    variant: str
+    dtype: str
+    run: Callable[[], tuple[float, int, float | None]]
+    samples_per_epoch: int = 0
+    times: list[float] = field(default_factory=list)  # microseconds per step, one per repeat
+    accuracy: float | None = None
+    epochs: int = 1
+    steps: int = 0
+
+    @property
+    def median(self) -> float:
+        return statistics.median(self.times)
+
+
+def timed(train: Callable[[], tuple[int, float | None]]) -> tuple[float, int, float | None]:
+    start = time.perf_counter()
+    steps, accuracy = train()
+    seconds = time.perf_counter() - start
+    return seconds, steps, accuracy
+
+
+# -- data -------------------------------------------------------------------------------------------------
+def tiny_data():
+    X, y = dn.datasets.moons(300, 0.2, seed=3)
+    return X, y
+
+
+def wide_data(n: int):
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((n, 784), dtype=np.float32)
+    teacher = rng.standard_normal((784, 10)).astype(np.float32)
+    return X, np.argmax(X @ teacher, axis=1).astype(np.int64)
+
+
+# -- dnnimprove ---------------------------------------------------------------------------------------------
+def tiny_layers(variant: str) -> list:
+    if "dropout" in variant:
+        return [dn.Dense(5), dn.ReLU(), dn.Dropout(0.8), dn.Dense(2), dn.ReLU(), dn.Dropout(0.8), dn.Dense(1)]
+    if "batch norm" in variant:
+        return [dn.Dense(5, use_bias=False), dn.BatchNorm(0.9, 1e-5), dn.ReLU(),
+                dn.Dense(2, use_bias=False), dn.BatchNorm(0.9, 1e-5), dn.ReLU(), dn.Dense(1)]
+    return [dn.Dense(5), dn.ReLU(), dn.Dense(2), dn.ReLU(), dn.Dense(1)]
+
+
+def wide_layers(variant: str) -> list:
+    if "dropout" in variant:
+        return [dn.Dense(256), dn.ReLU(), dn.Dropout(0.8), dn.Dense(128), dn.ReLU(), dn.Dropout(0.8), dn.Dense(10)]
+    if "batch norm" in variant:
+        return [dn.Dense(256, use_bias=False), dn.BatchNorm(0.9, 1e-5), dn.ReLU(),
+                dn.Dense(128, use_bias=False), dn.BatchNorm(0.9, 1e-5), dn.ReLU(), dn.Dense(10)]
+    return [dn.Dense(256), dn.ReLU(), dn.Dense(128), dn.ReLU(), dn.Dense(10)]
+
+
+def ours_optimizer(variant: str, lr: float):
+    if variant.startswith("GD"):
+        return dn.GradientDescent(lr)
+    if variant.startswith("momentum"):
+        return dn.Momentum(lr, beta=0.9)
+    return dn.Adam(lr)
+
+
+def ours_case(workload, variant, dtype, data, epochs, threads) -> Case:
+    X, y = data
+    tiny = workload == "tiny"
+
+    def train():
+        layers = tiny_layers(variant) if tiny else wide_layers(variant)
+        seed = dn.CourseRandom(init_seed=3, shuffle_seed=10) if tiny else 1
+        model = dn.Sequential(layers, loss="binary_crossentropy" if tiny else "categorical_crossentropy",
+                              seed=seed, dtype=dtype)
+        history = model.fit(X, y, epochs=epochs, batch_size=64 if tiny else 128,
+                            optimizer=ours_optimizer(variant, 0.0007 if tiny else 0.001),
+                            record_every=epochs, threads=threads)
+        return history.steps, model.evaluate(X, y)["accuracy"] if tiny else None
+
+    return Case(workload, OURS, variant, dtype, lambda: timed(train), X.shape[0], epochs=epochs)
+
+
+# -- course style -----------------------------------------------------------------------------------------
+def course_case(workload, variant, dtype, data, epochs) -> Case:
+    X, y = data
+    tiny = workload == "tiny"
+    XT = np.ascontiguousarray(X.T, dtype=dtype)
+    YT = y.reshape(1, -1).astype(dtype) if tiny else np.eye(10, dtype=dtype)[y].T.copy()
+    optimizer = {"GD": "gd", "momentum": "momentum"}.get(variant.split()[0], "adam")
+
+    def train():
+        dims = [2, 5, 2, 1] if tiny else [784, 256, 128, 10]
+        output = "sigmoid" if tiny else "softmax"
+        parameters, steps = course_style.model(
+            XT, YT, dims, optimizer=optimizer, learning_rate=0.0007 if tiny else 0.001,
+            mini_batch_size=64 if tiny else 128, num_epochs=epochs, output=output, dtype=dtype)
+        accuracy = float(np.mean(course_style.predict(XT, parameters, 3, output) == y)) if tiny else None
+        return steps, accuracy
+
+    return Case(workload, "course-style NumPy", variant, dtype, lambda: timed(train), X.shape[0], epochs=epochs)
+
+
+# -- scikit-learn -----------------------------------------------------------------------------------------
+def sklearn_case(workload, variant, data, epochs) -> Case:
+    from sklearn.exceptions import ConvergenceWarning
+    from sklearn.neural_network import MLPClassifier
+
+    X, y = data
+    tiny = workload == "tiny"
+    batch = 64 if tiny else 128
+    sgd = variant.startswith("GD")
+    solver = {"solver": "sgd", "momentum": 0.0, "nesterovs_momentum": False} if sgd else {"solver": "adam"}
+
+    def train():
+        clf = MLPClassifier(
+            hidden_layer_sizes=(5, 2) if tiny else (256, 128), activation="relu", alpha=0.0,
+            batch_size=batch, learning_rate_init=0.0007 if tiny else 0.001, max_iter=epochs, shuffle=True,
+            random_state=1, tol=0.0, n_iter_no_change=epochs + 1, **solver)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            clf.fit(X, y)
+        steps = clf.n_iter_ * -(-X.shape[0] // batch)
+        return steps, float(clf.score(X, y)) if tiny else None
+
+    name = "scikit-learn MLP" + (" (sgd, momentum 0)" if sgd else "")
+    return Case(workload, name, variant, str(X.dtype), lambda: timed(train), X.shape[0], epochs=epochs)
+
+
+# -- PyTorch ----------------------------------------------------------------------------------------------
+def torch_case(workload, variant, dtype, data, epochs, fused=False) -> Case:
+    X, y = data
+    tiny = workload == "tiny"
+    tdtype = getattr(torch, dtype)
+    Xt = torch.from_numpy(np.ascontiguousarray(X, dtype=dtype))
+    yt = torch.from_numpy(y.astype(dtype).reshape(-1, 1)) if tiny else torch.from_numpy(y)
+    batch = 64 if tiny else 128
+    lr = 0.0007 if tiny else 0.001
+
+    def network():
+        widths = [2, 5, 2, 1] if tiny else [784, 256, 128, 10]
+        modules = []
+        for i in range(3):
+            bn = "batch norm" in variant and i < 2
+            linear = torch.nn.Linear(widths[i], widths[i + 1], bias=not bn)
+            torch.nn.init.kaiming_normal_(linear.weight, nonlinearity="relu")  # He: std sqrt(2 / fan_in)
+            if linear.bias is not None:
+                torch.nn.init.zeros_(linear.bias)
+            modules.append(linear)
+            if i < 2:
+                if bn:
+                    modules.append(torch.nn.BatchNorm1d(widths[i + 1], eps=1e-5, momentum=0.1))  # ours 0.9
+                modules.append(torch.nn.ReLU())
+                if "dropout" in variant:
+                    modules.append(torch.nn.Dropout(p=0.2))  # keep_prob 0.8
+        return torch.nn.Sequential(*modules).to(tdtype)
+
+    def make_optimizer(params):
+        if variant.startswith("GD"):
+            return torch.optim.SGD(params, lr=lr)
+        if variant.startswith("momentum"):  # dampening=beta is the course's (1 - beta) form
+            return torch.optim.SGD(params, lr=lr, momentum=0.9, dampening=0.9)
+        return torch.optim.Adam(params, lr=lr, eps=1e-8, fused=True) if fused else torch.optim.Adam(params, lr=lr, eps=1e-8)
+
+    def train():
+        torch.manual_seed(1)
+        generator = torch.Generator().manual_seed(1)
+        net = network()
+        optimizer = make_optimizer(net.parameters())
+        loss_fn = torch.nn.BCEWithLogitsLoss() if tiny else torch.nn.CrossEntropyLoss()
+        m, steps = Xt.shape[0], 0
+        net.train()
+        for _ in range(epochs):
+            order = torch.randperm(m, generator=generator)
+            for start in range(0, m, batch):
+                rows = order[start : start + batch]
+                optimizer.zero_grad(set_to_none=True)
+                loss = loss_fn(net(Xt[rows]), yt[rows])
+                loss.backward()
+                optimizer.step()
+                steps += 1
+        accuracy = None
+        if tiny:
+            net.eval()
+            with torch.no_grad():
+                accuracy = float(((net(Xt) > 0).to(tdtype) == yt).to(torch.float64).mean())
+        return steps, accuracy
+
+    label = variant + (" (fused)" if fused else "")
+    return Case(workload, "PyTorch eager", label, dtype, lambda: timed(train), X.shape[0], epochs=epochs)
+
+
+# -- GEMM floor -------------------------------------------------------------------------------------------
+def gemm_floor_case(steps: int) -> Case:
+    rng = np.random.default_rng(0)
+    f32 = np.float32
+    shapes = {"X": (128, 784), "W1": (784, 256), "A1": (128, 256), "W2": (256, 128), "A2": (128, 128),
+              "W3": (128, 10), "dZ3": (128, 10), "dZ2": (128, 128), "dZ1": (128, 256)}
+    a = {name: rng.standard_normal(shape, dtype=f32) for name, shape in shapes.items()}
+    out = {name: np.empty(shape, f32) for name, shape in
+           {"Z1": (128, 256), "Z2": (128, 128), "Z3": (128, 10), "dW1": (784, 256), "dW2": (256, 128),
+            "dW3": (128, 10), "dA2": (128, 128), "dA1": (128, 256)}.items()}
+
+    def train():
+        for _ in range(steps):
+            np.dot(a["X"], a["W1"], out["Z1"])
+            np.dot(a["A1"], a["W2"], out["Z2"])
+            np.dot(a["A2"], a["W3"], out["Z3"])
+            np.dot(a["A2"].T, a["dZ3"], out["dW3"])
+            np.dot(a["dZ3"], a["W3"].T, out["dA2"])
+            np.dot(a["A1"].T, a["dZ2"], out["dW2"])
+            np.dot(a["dZ2"], a["W2"].T, out["dA1"])
+            np.dot(a["X"].T, a["dZ1"], out["dW1"])
+        return steps, None
+
+    return Case("wide", "GEMM floor", "8 GEMMs of a step", "float32", lambda: timed(train), steps * 128)
+
+
+# -- the table --------------------------------------------------------------------------------------------
+def build_cases(args) -> list[Case]:
+    tiny_epochs = 500 if args.quick else 5000
+    wide_rows = 12000 if args.quick else 60000
+    tiny, wide = tiny_data(), wide_data(wide_rows)
+    has_reg = hasattr(dn, "Dropout") and hasattr(dn, "BatchNorm")
+    t = args.threads
+    cases = []
+    if "tiny" in args.workloads:
+        variants = ["Adam", "momentum", "GD"] + (["Adam + dropout", "Adam + batch norm"] if has_reg else [])
+        for variant in variants:
+            cases.append(ours_case("tiny", variant, "float64", tiny, tiny_epochs, t))
+        cases.append(ours_case("tiny", "Adam", "float32", tiny, tiny_epochs, t))
+        cases.append(course_case("tiny", "Adam", "float64", tiny, tiny_epochs))
+        cases.append(sklearn_case("tiny", "Adam", tiny, tiny_epochs))
+        cases.append(sklearn_case("tiny", "GD", tiny, tiny_epochs))
+        if torch is not None:
+            for dtype in ("float64", "float32"):
+                cases.append(torch_case("tiny", "Adam", dtype, tiny, tiny_epochs))
+                cases.append(torch_case("tiny", "Adam", dtype, tiny, tiny_epochs, fused=True))
+            for variant in ["momentum", "GD"] + (["Adam + dropout", "Adam + batch norm"] if has_reg else []):
+                cases.append(torch_case("tiny", variant, "float64", tiny, tiny_epochs, fused=variant.startswith("Adam")))
+    if "wide" in args.workloads:
+        for variant in ["Adam"] + (["Adam + dropout", "Adam + batch norm"] if has_reg else []):
+            cases.append(ours_case("wide", variant, "float32", wide, 1, t))
+        cases.append(course_case("wide", "Adam", "float32", wide, 1))
+        cases.append(sklearn_case("wide", "Adam", wide, 1))
+        if torch is not None:
+            cases.append(torch_case("wide", "Adam", "float32", wide, 1))
+            for variant in ["Adam"] + (["Adam + dropout", "Adam + batch norm"] if has_reg else []):
+                cases.append(torch_case("wide", variant, "float32", wide, 1, fused=True))
+        cases.append(gemm_floor_case(-(-wide_rows // 128)))
+    return cases
+
+
+def family(case: Case) -> str:
+    """The dnnimprove variant a row is compared with ("Adam (fused)" -> "Adam")."""
+    return case.variant.replace(" (fused)", "")
+
+
+def ratio_text(case: Case, cases: list[Case]) -> str:
+    if case.system == OURS:
+        return ""
+    if case.system == "GEMM floor":
+        ours = [c for c in cases if c.system == OURS and c.workload == "wide" and c.variant == "Adam"]
+        return f"dnnimprove step = {ours[0].median / case.median:.2f}x floor" if ours else ""
+    ours = [c for c in cases if c.system == OURS and c.workload == case.workload and c.variant == family(case)
+            and (c.dtype == case.dtype or c.dtype == "float64")]
+    ours.sort(key=lambda c: c.dtype != case.dtype)  # same dtype first
+    return f"{case.median / ours[0].median:.1f}x" if ours else ""
+
+
+def print_table(cases: list[Case], args) -> None:
+    setting = f"{args.threads} thread{'s' if args.threads > 1 else ''}"
+    header = ["workload", "system", "variant", "dtype", "us/step (median)", "samples/s", "train acc", "dnnimprove faster by"]
+    rows = []
+    for case in cases:
+        samples = f"{case.samples_per_epoch * case.epochs / (case.median * 1e-6 * case.steps):,.0f}" if case.workload == "wide" else ""
+        rows.append([case.workload, case.system, case.variant, case.dtype, f"{case.median:,.1f}", samples,
+                     "" if case.accuracy is None else f"{case.accuracy:.4f}", ratio_text(case, cases)])
+    widths = [max(len(str(row[i])) for row in rows + [header]) for i in range(len(header))]
+    line = lambda row: "| " + " | ".join(str(v).ljust(w) for v, w in zip(row, widths)) + " |"  # noqa: E731
+    print(line(header))
+    print("|" + "|".join("-" * (w + 2) for w in widths) + "|")
+    for row in rows:
+        print(line(row))
+    print(f"\nEvery row: BLAS {setting} (threadpoolctl; dnnimprove fit(threads={args.threads})), "
+          f"torch.set_num_threads({args.threads}); median of {args.repeats} repeats, run round-robin.")
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="fewer epochs and rows, 2 repeats")
+    parser.add_argument("--threads", type=int, default=1, help="BLAS and torch threads for every row (default 1)")
+    parser.add_argument("--repeats", type=int, default=None, help="runs per row (default 3, 2 with --quick)")
+    parser.add_argument("--workloads", nargs="+", default=["tiny", "wide"], choices=["tiny", "wide"])
+    args = parser.parse_args(argv)
+    if args.threads < 1:
+        parser.error(f"--threads must be >= 1; got {args.threads}")
+    args.repeats = args.repeats or (2 if args.quick else 3)
+    if torch is not None:
+        torch.set_num_threads(args.threads)
+    print(f"load average before: {' '.join(f'{x:.2f}' for x in os.getloadavg())} on {os.cpu_count()} cores; "
+          f"numpy {np.__version__}" + (f", torch {torch.__version__}" if torch is not None else ", no torch"))
+    with threadpool_limits(args.threads, user_api="blas"):
+        cases = build_cases(args)
+        for _ in range(args.repeats):
+            for case in cases:
+                seconds, steps, accuracy = case.run()
+                case.steps = steps
+                case.times.append(seconds / steps * 1e6)
+                case.accuracy = accuracy
+    print(f"load average after:  {' '.join(f'{x:.2f}' for x in os.getloadavg())}\n")
+    print_table(cases, args)
+
+
+if __name__ == "__main__":
+    main()
