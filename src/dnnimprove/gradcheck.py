@@ -25,6 +25,7 @@ import numpy as np
 
 from ._validation import check_features, check_number
 from .model import Sequential
+from .regularizers import check_lambd
 
 __all__ = ["GradientCheckReport", "check_gradients", "check_derivative", "verdict", "CORRECT", "SUSPICIOUS", "WRONG"]
 
@@ -124,6 +125,7 @@ def check_gradients(
         Check the training-mode computation (dropout on with frozen masks, batch statistics).
     """
     epsilon = check_number("epsilon", epsilon, low=0.0, low_open=True)
+    l2 = check_lambd(l2)
     X = check_features(X, model.dtype)
     if not model.built:
         model.build(X.shape[1])

@@ -23,6 +23,8 @@ import numpy as np
 from ._scalars import constant
 from ._validation import check_int, check_number
 from .initializers import Initializer, get_initializer, initializer_config
+from .optimizers import ewma_update
+from .regularizers import check_lambd
 
 __all__ = [
     "ParamSpec",
@@ -103,6 +105,11 @@ class Layer:
     def freeze_randomness(self, frozen: bool) -> None:
         """While frozen, a random layer replays its last draws (used by gradient checking)."""
 
+    def penalty(self, m: int) -> float:
+        """A regularization term the layer adds to the cost of an ``m``-row batch (its gradient is added in
+        ``backward``); 0.0 by default. The model sums these in :meth:`Sequential.layer_penalty`."""
+        return 0.0
+
     # -- computation -----------------------------------------------------------------------
     def forward(self, X: np.ndarray, training: bool) -> np.ndarray:
         raise NotImplementedError
@@ -131,21 +138,25 @@ class Dense(Layer):
         Biases start at zero.
     use_bias : bool
         Leave the bias out when a batch-norm layer follows (its shift makes the bias redundant).
+    l2 : float >= 0
+        This layer's own L2 strength, *added* to ``fit(..., l2=...)``'s global one for its weight: the cost
+        gains ``(l2 / (2 m)) * ||W||_F**2`` and ``dW`` gains ``(l2 * W) / m`` (``m`` rows in the batch).
 
     Backward, with ``dZ`` of shape ``(m, n_out)``::
 
-        dW = X.T @ dZ          (n_in, n_out)
+        dW = X.T @ dZ          (n_in, n_out)     (+ (l2 * W) / m with a layer l2)
         db = sum(dZ, axis=0)   (n_out,)
         dX = dZ @ W.T          (m, n_in)
     """
 
     kind = "dense"
 
-    def __init__(self, units: int, init: str | Initializer = "he", use_bias: bool = True) -> None:
+    def __init__(self, units: int, init: str | Initializer = "he", use_bias: bool = True, l2: float = 0.0) -> None:
         super().__init__()
         self.units = check_int("units", units, low=1)
         self.init = get_initializer(init)
         self.use_bias = bool(use_bias)
+        self.l2 = check_lambd(l2)
         self._X: np.ndarray | None = None
 
     def output_dim(self, input_dim: int) -> int:
@@ -180,14 +191,26 @@ class Dense(Layer):
 
     def backward(self, dZ: np.ndarray) -> np.ndarray:
         np.dot(self._X.T, dZ, self.dW)
+        if self.l2:
+            self.dW += self.W * self.l2 / dZ.shape[0]
         if self.db is not None:
             np.add.reduce(dZ, 0, None, self.db)  # np.sum(dZ, axis=0, out=db) without its wrapper
         if not self.needs_input_grad:
             return dZ  # the model's first layer: nobody needs dX
         return np.dot(dZ, self.W.T)
 
+    def penalty(self, m: int) -> float:
+        """``(l2 / (2 m)) * ||W||_F**2`` for this layer's own ``l2`` (0.0 without one)."""
+        if not self.l2:
+            return 0.0
+        weights = self.W.ravel()
+        return float(self.l2 / (2 * m) * np.dot(weights, weights))
+
     def config(self) -> dict:
-        return {"units": self.units, "init": initializer_config(self.init), "use_bias": self.use_bias}
+        config = {"units": self.units, "init": initializer_config(self.init), "use_bias": self.use_bias}
+        if self.l2:
+            config["l2"] = self.l2
+        return config
 
 
 class Activation(Layer):
@@ -501,10 +524,9 @@ class BatchNorm(Layer):
         inv_std = 1.0 / np.sqrt(var + self.epsilon)
         Z_norm *= inv_std
         self._Z_norm, self._inv_std = Z_norm, inv_std
-        self.running_mean *= self.momentum
-        self.running_mean += (1 - self.momentum) * mu
-        self.running_var *= self.momentum
-        self.running_var += (1 - self.momentum) * (m / (m - 1)) * var
+        ewma_update(self.running_mean, mu, self.momentum, mu)
+        var *= m / (m - 1)  # the unbiased estimate, for the running average only
+        ewma_update(self.running_var, var, self.momentum, var)
         A = Z_norm * self.gamma
         A += self.beta
         return A

@@ -211,9 +211,14 @@ class Sequential:
             dZ = layer.backward(dZ)
 
     def compute_cost(self, X: np.ndarray, Y: np.ndarray, training: bool = True, l2: float = 0.0) -> float:
-        """Cost ``J`` (data cost + L2 penalty) for validated arrays, without gradients."""
+        """Cost ``J`` (data cost + L2 penalty, global and per layer) for validated arrays, without gradients."""
         Z = self.forward(X, training)
-        return self.loss.cost(Z, Y) + l2_penalty(self.params, self.weight_mask, l2, X.shape[0])
+        m = X.shape[0]
+        return self.loss.cost(Z, Y) + l2_penalty(self.params, self.weight_mask, l2, m) + self.layer_penalty(m)
+
+    def layer_penalty(self, m: int) -> float:
+        """The layers' own regularization terms (e.g. ``Dense(..., l2=...)``) for an ``m``-row batch."""
+        return sum(layer.penalty(m) for layer in self.layers)
 
     def compute_gradients(
         self, X: np.ndarray, Y: np.ndarray, training: bool = True, l2: float = 0.0, need_cost: bool = True

@@ -367,7 +367,8 @@ def _loop(
 
 def _record(run: TrainingRun, epoch: int, lr: float, data_cost: float) -> None:
     model, history = run.model, run.history
-    penalty = l2_penalty(model.params, model.weight_mask, run.l2, run.X.shape[0])
+    m = run.X.shape[0]
+    penalty = l2_penalty(model.params, model.weight_mask, run.l2, m) + model.layer_penalty(m)
     history.epoch.append(epoch)
     history.lr.append(lr)
     history.data_cost.append(data_cost)

@@ -1,0 +1,108 @@
+"""L2 regularization: the cost term and gradient over weights only, global and per layer; it shrinks weights."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import dnnimprove as dn
+from conftest import at_generic_point, make_problem
+
+
+def weights_sum_of_squares(model: dn.Sequential) -> float:
+    return sum(float(np.sum(model.params[info.slice] ** 2)) for info in model.table if info.role == "weight")
+
+
+def two_hidden_layer_model(seed: int = 1, **dense) -> dn.Sequential:
+    return dn.Sequential([dn.Dense(6, **dense), dn.ReLU(), dn.Dense(5), dn.ReLU(), dn.Dense(1)], seed=seed)
+
+
+@pytest.mark.parametrize("kind", ["binary", "multiclass", "regression"])
+def test_gradient_check_passes_with_l2_07_in_a_two_hidden_layer_relu_network(kind):
+    X, y, loss, n_out = make_problem(kind, m=16)
+    model = dn.Sequential([dn.Dense(6), dn.ReLU(), dn.Dense(5), dn.ReLU(), dn.Dense(n_out)], loss=loss, seed=1)
+    report = dn.check_gradients(at_generic_point(model, X.shape[1]), X, y, l2=0.7)
+    assert report.difference < 1e-7 and report.ok, str(report)
+
+
+def test_l2_adds_lambd_over_m_times_w_to_weight_gradients_only():
+    X, y, _, _ = make_problem("binary", m=16)
+    model = at_generic_point(dn.Sequential([dn.Dense(6, use_bias=False), dn.BatchNorm(), dn.ReLU(), dn.Dense(5),
+                                            dn.ReLU(), dn.Dense(1)], seed=1), X.shape[1])
+    X, Y = model.check_X(X), model.encode_targets(y, 16)
+    plain_cost = model.compute_gradients(X, Y, l2=0.0)
+    plain = model.grads.copy()
+    state = {key: value.copy() for key, value in model.state_arrays().items()}
+    regularized_cost = model.compute_gradients(X, Y, l2=0.7)
+    for key, value in model.state_arrays().items():
+        value[...] = state[key]
+    expected = plain + 0.7 * model.params * model.weight_mask / 16
+    np.testing.assert_allclose(model.grads, expected, rtol=1e-13, atol=1e-16)
+    assert plain_cost == regularized_cost  # compute_gradients returns the data cost
+    # biases, batch-norm gamma and beta are not regularized
+    for info in model.table:
+        if info.role != "weight":
+            np.testing.assert_array_equal(model.grads[info.slice], plain[info.slice])
+    cost = model.compute_cost(X, Y, l2=0.7)
+    data = model.compute_cost(X, Y, l2=0.0)
+    assert cost - data == pytest.approx(0.7 / (2 * 16) * weights_sum_of_squares(model), rel=1e-12)
+
+
+def test_l2_shrinks_the_weights_frobenius_norm():
+    X, y = dn.datasets.moons(300, 0.2, seed=3)
+    norms = {}
+    for lambd in (0.0, 0.7):
+        model = two_hidden_layer_model(seed=3)
+        model.fit(X, y, epochs=300, batch_size=None, optimizer=dn.Adam(0.01), l2=lambd)
+        norms[lambd] = np.sqrt(weights_sum_of_squares(model))
+    assert norms[0.7] < 0.9 * norms[0.0], norms
+
+
+def test_history_separates_data_cost_and_penalty():
+    X, y = dn.datasets.moons(200, 0.2, seed=3)
+    model = two_hidden_layer_model()
+    history = model.fit(X, y, epochs=5, batch_size=None, optimizer=dn.GradientDescent(0.1), l2=0.7)
+    assert history.penalty[-1] == pytest.approx(0.7 / (2 * 200) * weights_sum_of_squares(model), rel=1e-12)
+    np.testing.assert_allclose(history.cost, np.add(history.data_cost, history.penalty), rtol=1e-15)
+    assert all(penalty > 0 for penalty in history.penalty)
+    # the data cost is the loss alone: with a negligible step it equals the unregularized cost
+    plain = two_hidden_layer_model().fit(X, y, epochs=1, batch_size=None, optimizer=dn.GradientDescent(0.1))
+    assert history.data_cost[0] == plain.data_cost[0] and plain.penalty == [0.0]
+
+
+def test_a_layers_own_l2_adds_to_the_global_one_for_its_weight():
+    X, y, _, _ = make_problem("binary", m=16)
+    model = at_generic_point(two_hidden_layer_model(l2=0.5), X.shape[1])
+    report = dn.check_gradients(model, X, y, l2=0.7)
+    assert report.ok, str(report)
+    X, Y = model.check_X(X), model.encode_targets(y, 16)
+    W1 = model.tensor("dense_1.W")
+    expected = 0.7 / 32 * weights_sum_of_squares(model) + 0.5 / 32 * float(np.sum(W1 ** 2))
+    data_cost = model.loss.cost(model.forward(X), Y)
+    assert model.compute_cost(X, Y, l2=0.7) - data_cost == pytest.approx(expected, rel=1e-12)
+    assert model.layer_penalty(16) == pytest.approx(0.5 / 32 * float(np.sum(W1 ** 2)), rel=1e-14)
+    # the gradient: dense_1.W gains (0.5 + 0.7) W / m, the other weights 0.7 W / m
+    model.compute_gradients(X, Y, l2=0.0)
+    without_global = model.tensor("dense_1.W", grad=True).copy()
+    twin = at_generic_point(two_hidden_layer_model(), X.shape[1])
+    twin.compute_gradients(X, Y)
+    np.testing.assert_allclose(without_global, twin.tensor("dense_1.W", grad=True) + 0.5 * W1 / 16, rtol=1e-13)
+
+
+def test_a_layers_own_l2_shows_in_the_history_penalty_and_round_trips_in_config():
+    X, y = dn.datasets.moons(100, 0.2, seed=3)
+    model = two_hidden_layer_model(l2=0.3)
+    history = model.fit(X, y, epochs=2, optimizer=dn.GradientDescent(0.1))
+    assert history.penalty[-1] == pytest.approx(0.3 / 200 * float(np.sum(model.tensor("dense_1.W") ** 2)), rel=1e-12)
+    assert model.layers[0].config()["l2"] == 0.3 and "l2" not in model.layers[2].config()
+    assert repr(model.layers[0]).startswith("Dense(units=6") and "l2=0.3" in repr(model.layers[0])
+
+
+@pytest.mark.parametrize("call", [
+    lambda: two_hidden_layer_model().fit(np.zeros((4, 2)), [0, 1, 0, 1], epochs=1, l2=-0.1),
+    lambda: dn.check_gradients(two_hidden_layer_model(), np.zeros((4, 2)), [0, 1, 0, 1], l2=-0.1),
+    lambda: dn.Dense(3, l2=-0.1),
+])
+def test_negative_lambd_is_a_clear_error(call):
+    with pytest.raises(ValueError, match=r"l2 must be in \[0, inf\); got -0.1"):
+        call()
