@@ -23,6 +23,9 @@ __all__ = [
     "check_choice",
     "check_features",
     "check_finite_array",
+    "check_bool",
+    "check_callable",
+    "check_type",
     "NotFittedError",
 ]
 
@@ -79,8 +82,12 @@ def check_int(name: str, value: Any, *, low: int | None = None, high: int | None
 def check_choice(name: str, value: Any, choices: Any) -> Any:
     """Check that ``value`` is one of ``choices`` (listed in the error when it is not)."""
     valid = sorted(choices)
-    if value not in choices:
-        raise ValueError(f"unknown {name} {value!r}; valid values: {', '.join(map(repr, valid))}")
+    try:
+        known = value in choices
+    except (TypeError, ValueError):  # an unhashable value (a list, an array) is no valid name either
+        known = False
+    if not known:
+        raise ValueError(f"unknown {name} {value!r:.80}; valid values: {', '.join(map(repr, valid))}")
     return value
 
 
@@ -114,3 +121,27 @@ def check_features(X: Any, dtype: Any) -> np.ndarray:
     """Validate a design matrix ``X`` of shape ``(n_samples, n_features)`` and cast it to ``dtype``."""
     X = check_finite_array("X", X, ndim=2)
     return np.ascontiguousarray(X, dtype=dtype)
+
+
+def check_bool(name: str, value: Any) -> bool:
+    """Return ``value`` as a bool after checking it is ``True`` or ``False`` (NumPy's bool too).
+
+    ``1``, ``"no"`` or an array are refused rather than read as truthy.
+    """
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{name} must be True or False; got {value!r:.80} of type {type(value).__name__}")
+    return bool(value)
+
+
+def check_callable(name: str, value: Any, signature: str) -> Any:
+    """Check that ``value`` is callable; ``signature`` (e.g. ``"epoch -> lr"``) goes into the message."""
+    if not callable(value):
+        raise TypeError(f"{name} must be a callable {signature}; got {value!r:.80} of type {type(value).__name__}")
+    return value
+
+
+def check_type(name: str, value: Any, kind: type | tuple[type, ...], expected: str) -> Any:
+    """Check ``isinstance(value, kind)``; ``expected`` describes it for the message (e.g. ``"a Callback"``)."""
+    if not isinstance(value, kind):
+        raise TypeError(f"{name} must be {expected}; got {value!r:.80} of type {type(value).__name__}")
+    return value

@@ -40,7 +40,7 @@ from typing import Any
 
 import numpy as np
 
-from ._validation import check_int
+from ._validation import check_int, check_type
 from .optimizers import OptimizerState
 from .persistence import Archive, ModelFileError, _Expect, model_header, read_archive, write_archive
 from .training import Callback, History, TrainingInterrupted, TrainingRun
@@ -153,11 +153,10 @@ class Checkpointer(Callback):
         optimizer_state: OptimizerState | None,
     ) -> None:
         self.every = check_int("checkpoint_every", every, low=1)
+        for name, value in (("checkpoint", path), ("resume", resume)):
+            if value is not None:
+                check_type(name, value, (str, os.PathLike), "a file path")
         target = resume if path is None else path
-        if not isinstance(target, (str, os.PathLike)):
-            raise TypeError(f"checkpoint must be a path; got {target!r}")
-        if resume is not None and not isinstance(resume, (str, os.PathLike)):
-            raise TypeError(f"resume must be a path; got {resume!r}")
         if resume is not None and optimizer_state is not None:
             raise ValueError("give resume or optimizer_state, not both (the checkpoint holds the optimizer state)")
         source = run.model.random

@@ -23,7 +23,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from ._validation import check_features, check_number
+from ._validation import check_bool, check_features, check_number, check_type
 from .model import Sequential
 from .regularizers import check_lambd
 
@@ -124,8 +124,10 @@ def check_gradients(
     training : bool
         Check the training-mode computation (dropout on with frozen masks, batch statistics).
     """
+    check_type("model", model, Sequential, "a Sequential")
     epsilon = check_number("epsilon", epsilon, low=0.0, low_open=True)
     l2 = check_lambd(l2)
+    training = check_bool("training", training)
     X = check_features(X, model.dtype)
     if not model.built:
         model.build(X.shape[1])

@@ -21,7 +21,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from ._scalars import constant
-from ._validation import check_int, check_number
+from ._validation import check_bool, check_int, check_number
 from .initializers import Initializer, get_initializer, initializer_config
 from .optimizers import ewma_update
 from .regularizers import check_lambd
@@ -155,7 +155,7 @@ class Dense(Layer):
         super().__init__()
         self.units = check_int("units", units, low=1)
         self.init = get_initializer(init)
-        self.use_bias = bool(use_bias)
+        self.use_bias = check_bool("use_bias", use_bias)
         self.l2 = check_lambd(l2)
         self._X: np.ndarray | None = None
 

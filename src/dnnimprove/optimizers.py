@@ -44,7 +44,7 @@ from typing import Any, ClassVar, Iterable
 
 import numpy as np
 
-from ._validation import check_number
+from ._validation import check_bool, check_number
 
 __all__ = [
     "OptimizerState",
@@ -210,7 +210,7 @@ class Momentum(Optimizer):
     def __init__(self, lr: float = 0.01, beta: float = 0.9, nesterov: bool = False) -> None:
         super().__init__(lr)
         self.beta = _check_beta("beta", beta)
-        self.nesterov = bool(nesterov)
+        self.nesterov = check_bool("nesterov", nesterov)
 
     @property
     def _uses_scratch2(self) -> bool:

@@ -18,7 +18,7 @@ from typing import Any, Callable, Sequence
 import numpy as np
 from threadpoolctl import threadpool_limits
 
-from ._validation import check_features, check_int, check_number
+from ._validation import check_bool, check_callable, check_features, check_int, check_number, check_type
 from .model import Sequential
 from .optimizers import Adam, Optimizer, OptimizerState
 from .regularizers import check_lambd, l2_penalty
@@ -31,14 +31,21 @@ VALIDATION_SPLIT_SEED = 0
 
 
 class TrainingDiverged(FloatingPointError):
-    """Training produced a non-finite cost or gradient; the model keeps its last finite parameters."""
+    """Training produced a non-finite cost, gradient or parameter; the model keeps its last finite parameters.
 
-    def __init__(self, epoch: int, batch: int, lr: float, what: str = "gradient") -> None:
-        self.epoch, self.batch, self.lr = epoch, batch, lr
-        super().__init__(
-            f"training diverged: non-finite {what} at epoch {epoch}, mini-batch {batch}, learning rate {lr:g}; "
-            f"try a smaller learning rate (e.g. {lr / 10:g})"
-        )
+    ``initial=True`` when it happened before any update of this ``fit``: then the learning rate is not
+    the cause, the scale of the data (or of the initial weights) is, and the message says so.
+    """
+
+    def __init__(self, epoch: int, batch: int, lr: float, what: str = "gradient", initial: bool = False) -> None:
+        self.epoch, self.batch, self.lr, self.initial = epoch, batch, lr, initial
+        where = f"training diverged: non-finite {what} at epoch {epoch}, mini-batch {batch}"
+        if initial:
+            message = (f"{where}, before any update (so not because of the learning rate {lr:g}): the inputs, targets "
+                       "or initial weights are too large; standardize the data (dn.Standardizer) or scale the targets")
+        else:
+            message = f"{where}, learning rate {lr:g}; try a smaller learning rate (e.g. {lr / 10:g})"
+        super().__init__(message)
 
 
 class TrainingInterrupted(KeyboardInterrupt):
@@ -229,6 +236,18 @@ def fit(
         raise TypeError(f"optimizer must be an Optimizer (e.g. dn.Adam(lr=0.001)); got {optimizer!r}")
     if validation_data is not None and validation_fraction is not None:
         raise ValueError("give validation_data or validation_fraction, not both")
+    shuffle = check_bool("shuffle", shuffle)
+    record_iterations = check_bool("record_iterations", record_iterations)
+    progress = check_bool("progress", progress)
+    if schedule is not None:
+        check_callable("schedule", schedule, "epoch -> lr (e.g. dn.InverseTimeDecay(lr0=0.1))")
+    if augment is not None:
+        check_callable("augment", augment, "(X_batch, source) -> X_batch")
+    check_type("callbacks", callbacks, (list, tuple), "a list of Callback objects")
+    for index, callback in enumerate(callbacks):
+        check_type(f"callbacks[{index}]", callback, Callback, "a Callback (subclass dn.Callback)")
+    if optimizer_state is not None:
+        check_type("optimizer_state", optimizer_state, OptimizerState, "an OptimizerState from optimizer.init(params)")
 
     X = check_features(X, model.dtype)
     if model.built:
@@ -307,6 +326,7 @@ def _loop(
     compute_gradients, step, add_reduce, isfinite = model.compute_gradients, optimizer.step, np.add.reduce, math.isfinite
     per_step = bool(getattr(schedule, "per_step", False))
     last_finite = params.copy()
+    first_step = state.t + 1
     epochs_iter: Any = range(run.epoch, run.epochs)  # run.epoch > 0 when resuming
     if progress:
         from tqdm.auto import tqdm
@@ -337,7 +357,8 @@ def _loop(
                 if not np.isfinite(params).all():
                     np.copyto(params, last_finite)
                 history.seconds = time.perf_counter() - started
-                raise TrainingDiverged(epoch, index, lr, "gradient" if not np.isfinite(grads.sum()) else "cost")
+                what = "gradient" if not np.isfinite(grads.sum()) else "cost"
+                raise TrainingDiverged(epoch, index, lr, what, initial=state.t < first_step)
             step(params, grads, state, lr)
             if need_cost:
                 total += cost * (stop - start)

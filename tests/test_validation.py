@@ -1,0 +1,282 @@
+"""Bad input at every public entry point: a clear error naming the argument, or a correct result.
+
+Property-based: hypothesis throws random shapes, dtypes (int, bool, float16, object, complex, strings),
+NaN/inf, empty and ragged arrays, and out-of-range or wrongly typed settings at ``fit``, ``predict``,
+``predict_proba``, ``evaluate``, ``check_gradients``, the estimators and the building blocks' constructors.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import warnings
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from hypothesis.extra.numpy import array_shapes, arrays
+
+import dnnimprove as dn
+
+PROPERTY = settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+TRIED: dict[str, int] = {}  # entry point -> inputs tried (reported in the README's reliability section)
+
+NUMERIC_DTYPES = ["int8", "int64", "uint8", "bool", "float16", "float32", "float64"]
+ODD_DTYPES = ["complex128", "object", "U3"]
+SPECIAL_FLOATS = [0.0, 1.0, -1.0, 0.5, -2.5, math.nan, math.inf, -math.inf]
+
+
+@st.composite
+def any_array(draw, max_dims: int = 3):
+    """An array of any dtype and shape (0-3 dims, sides 0-4), with NaN/inf where the dtype allows, or a ragged list."""
+    if draw(st.integers(0, 9)) == 0:
+        return [[0.0, 1.0], [1.0]]  # ragged
+    dtype = draw(st.sampled_from(NUMERIC_DTYPES + ODD_DTYPES))
+    shape = draw(array_shapes(min_dims=0, max_dims=max_dims, min_side=0, max_side=4))
+    if dtype == "object":
+        elements = st.one_of(st.sampled_from(SPECIAL_FLOATS), st.integers(-2, 2), st.text(max_size=2), st.none())
+    elif dtype in ("float16", "float32", "float64", "complex128"):
+        elements = st.sampled_from(SPECIAL_FLOATS)
+    elif dtype == "U3":
+        elements = st.text(alphabet="01a", max_size=3)
+    elif dtype == "bool":
+        elements = st.booleans()
+    else:
+        elements = st.integers(0, 2)
+    return draw(arrays(dtype, shape, elements=elements))
+
+
+def rows(array) -> int:
+    """How many examples ``array`` holds along its first axis (0 for a scalar)."""
+    return len(array) if isinstance(array, list) else (np.shape(array)[0] if np.ndim(array) >= 1 else 0)
+
+
+def count(name: str) -> None:
+    TRIED[name] = TRIED.get(name, 0) + 1
+
+
+def assert_clear(error: BaseException, *names: str) -> None:
+    """A ValueError/TypeError whose message names one of ``names`` (the argument), never a deep NumPy error."""
+    assert isinstance(error, (ValueError, TypeError)), repr(error)
+    assert any(re.search(rf"(^|\W){re.escape(name)}(\W|$)", str(error)) for name in names), str(error)
+
+
+def binary_model(**kwargs) -> dn.Sequential:
+    return dn.Sequential([dn.Dense(3), dn.ReLU(), dn.Dense(1)], seed=0, **kwargs)
+
+
+X_GOOD = np.array([[0.0, 1.0], [1.0, 0.5], [-1.0, 2.0], [0.5, -0.5]])
+Y_GOOD = np.array([0, 1, 0, 1])
+
+
+@pytest.fixture(scope="module")
+def fitted():
+    binary = binary_model()
+    binary.fit(X_GOOD, Y_GOOD, epochs=2)
+    multi = dn.Sequential([dn.Dense(3), dn.Tanh(), dn.Dense(3)], loss="categorical_crossentropy", seed=0)
+    multi.fit(X_GOOD, [0, 1, 2, 1], epochs=2)
+    return binary, multi
+
+
+def as_float(array):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return np.asarray(array).astype(np.float64)
+
+
+@PROPERTY
+@given(X=any_array())
+def test_fit_answers_any_X_with_a_clear_error_or_a_trained_model(X):
+    count("fit(X)")
+    y = np.arange(rows(X)) % 2
+    model = binary_model()
+    try:
+        model.fit(X, y, epochs=2, batch_size=2)
+    except Exception as error:
+        assert_clear(error, "X")
+        return
+    reference = binary_model()
+    reference.fit(as_float(X), y, epochs=2, batch_size=2)
+    assert np.array_equal(model.params, reference.params)  # int, bool, float16/32 X train as their float64 values
+
+
+@PROPERTY
+@given(y=any_array(max_dims=2), loss=st.sampled_from(["binary_crossentropy", "categorical_crossentropy", "mse"]))
+def test_fit_answers_any_y_with_a_clear_error_or_a_trained_model(y, loss):
+    count("fit(y)")
+    units = {"binary_crossentropy": 1, "categorical_crossentropy": 3, "mse": 2}[loss]
+    model = dn.Sequential([dn.Dense(3), dn.ReLU(), dn.Dense(units)], loss=loss, seed=0)
+    X = np.tile(X_GOOD, (2, 1))[: max(rows(y), 1)]
+    try:
+        model.fit(X, y, epochs=1)
+    except Exception as error:
+        assert_clear(error, "y", "X and y")
+        return
+    assert np.isfinite(model.params).all() and np.isfinite(model.history_.cost).all()
+
+
+@PROPERTY
+@given(X=any_array(), method=st.sampled_from(["predict", "predict_proba", "decision_function"]), multi=st.booleans())
+def test_inference_answers_any_X_with_a_clear_error_or_the_float64_answer(X, method, multi, fitted):
+    count(f"{method}(X)")
+    model = fitted[multi]
+    try:
+        result = getattr(model, method)(X)
+    except Exception as error:
+        assert_clear(error, "X")
+        return
+    expected = getattr(model, method)(as_float(X))
+    assert np.array_equal(result, expected) and result.shape[0] == rows(X)
+
+
+@PROPERTY
+@given(X=any_array(), y=any_array(max_dims=2))
+def test_evaluate_answers_any_X_and_y_with_a_clear_error_or_the_float64_answer(X, y, fitted):
+    count("evaluate(X, y)")
+    try:
+        result = fitted[0].evaluate(X, y)
+    except Exception as error:
+        assert_clear(error, "X", "y", "X and y")
+        return
+    assert result == fitted[0].evaluate(as_float(X), as_float(y))
+
+
+@PROPERTY
+@given(X=any_array(), y=any_array(max_dims=1), epsilon=st.sampled_from([1e-7, 0.0, -1.0, math.nan, "1e-7", None]),
+       l2=st.sampled_from([0.0, 0.5, -0.1, math.inf, "0", [1.0]]))
+def test_check_gradients_answers_bad_input_with_a_clear_error_or_a_passing_report(X, y, epsilon, l2):
+    count("check_gradients")
+    model = dn.Sequential([dn.Dense(2), dn.Tanh(), dn.Dense(1)], seed=0)
+    try:
+        report = dn.check_gradients(model, X, y, epsilon=epsilon, l2=l2)
+    except Exception as error:
+        assert_clear(error, "X", "y", "X and y", "epsilon", "l2")
+        return
+    assert report.ok, str(report)
+
+
+WEIRD = st.one_of(
+    st.sampled_from([None, True, False, 0, 1, -1, 2, 0.0, 0.5, 1.5, -0.5, math.nan, math.inf, "3", "adam", [1],
+                     (1, 2), 1 + 2j, object(), np.int64(2), np.float32(0.5), np.ones((2, 2)), np.bool_(True)]),
+    st.integers(-3, 3),
+    st.floats(allow_nan=True, allow_infinity=True),
+)
+FIT_SETTINGS = ["epochs", "batch_size", "optimizer", "schedule", "l2", "seed", "shuffle", "validation_data",
+                "validation_fraction", "callbacks", "augment", "record_every", "record_iterations",
+                "optimizer_state", "progress", "checkpoint_every"]
+
+
+@PROPERTY
+@given(name=st.sampled_from(FIT_SETTINGS), value=WEIRD)
+def test_fit_answers_any_setting_with_a_clear_error_or_a_trained_model(name, value):
+    count("fit(setting=...)")
+    if name in ("epochs", "record_every", "checkpoint_every") and isinstance(value, (int, np.integer)) and value > 3:
+        value = 3  # keep the test fast; large values are valid
+    model = binary_model()
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # a diverging float setting may overflow on its way to the guard
+            model.fit(X_GOOD, Y_GOOD, **{"epochs": 2, name: value})
+    except dn.TrainingDiverged:
+        assert name in ("l2", "seed") or value is not None  # a huge l2 diverges with the documented error
+        return
+    except Exception as error:
+        assert_clear(error, name)
+        return
+    assert np.isfinite(model.params).all()
+
+
+BUILDING_BLOCKS = {
+    dn.GradientDescent: ["lr"], dn.Momentum: ["lr", "beta", "nesterov"], dn.RMSProp: ["lr", "beta", "epsilon"],
+    dn.Adam: ["lr", "beta1", "beta2", "epsilon"], dn.AdamW: ["lr", "weight_decay"],
+    dn.Dense: ["units", "init", "use_bias"], dn.Dropout: ["keep_prob"], dn.BatchNorm: ["momentum", "epsilon"],
+    dn.LeakyReLU: ["alpha"], dn.ELU: ["alpha"], dn.InverseTimeDecay: ["lr0", "decay_rate"],
+    dn.FixedIntervalDecay: ["lr0", "decay_rate", "time_interval"], dn.ExponentialDecay: ["lr0", "decay_rate"],
+    dn.StepDecay: ["lr0", "drop", "every"], dn.CosineDecay: ["lr0", "total", "lr_min"],
+}
+REQUIRED = {dn.Dense: {"units": 2}, dn.InverseTimeDecay: {"lr0": 0.1}, dn.FixedIntervalDecay: {"lr0": 0.1},
+            dn.ExponentialDecay: {"lr0": 0.1}, dn.StepDecay: {"lr0": 0.1}, dn.CosineDecay: {"lr0": 0.1}}
+
+
+@PROPERTY
+@given(block=st.sampled_from(sorted(BUILDING_BLOCKS, key=lambda cls: cls.__name__)), data=st.data())
+def test_building_blocks_answer_any_setting_with_a_clear_error(block, data):
+    count("constructors")
+    name = data.draw(st.sampled_from(BUILDING_BLOCKS[block]))
+    value = data.draw(WEIRD)
+    try:
+        built = block(**{**REQUIRED.get(block, {}), name: value})
+    except Exception as error:
+        assert_clear(error, name, "init", "initializer")
+        return
+    assert getattr(built, name, None) is not None or name == "init"
+
+
+ESTIMATOR_SETTINGS = ["hidden_layer_sizes", "activation", "init", "optimizer", "lr", "beta", "beta1", "beta2",
+                      "epsilon", "schedule", "decay_rate", "l2", "batch_size", "epochs", "seed", "dtype"]
+
+
+@PROPERTY
+@given(name=st.sampled_from(ESTIMATOR_SETTINGS), value=WEIRD, regression=st.booleans())
+def test_estimators_answer_any_hyperparameter_with_a_clear_error_or_a_fitted_estimator(name, value, regression):
+    count("estimator hyperparameters")
+    if name in ("epochs", "hidden_layer_sizes") and isinstance(value, (int, np.integer)) and value > 3:
+        value = 3
+    estimator = (dn.DNNRegressor if regression else dn.DNNClassifier)(**{"epochs": 2, name: value})
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            estimator.fit(X_GOOD, Y_GOOD)
+    except dn.TrainingDiverged:
+        return  # e.g. lr=1.5e308: the documented error
+    except Exception as error:
+        assert_clear(error, name, "initializer", "hidden_layer_sizes[0]", "hidden_layer_sizes[1]", "lr0", "decay_rate")
+        return
+    assert estimator.predict(X_GOOD).shape == (4,)
+
+
+@PROPERTY
+@given(X=any_array(), regression=st.booleans())
+def test_estimators_answer_any_X_with_a_value_or_type_error_or_predictions(X, regression):
+    count("estimator fit(X)")
+    estimator = (dn.DNNRegressor if regression else dn.DNNClassifier)(epochs=1, hidden_layer_sizes=(3,))
+    m = rows(X)
+    try:
+        estimator.fit(X, np.arange(m) % 2)
+    except (ValueError, TypeError):
+        return  # scikit-learn's validate_data messages ("Input X contains NaN", "Expected 2D array", ...)
+    assert estimator.predict(X).shape == (m,)
+
+
+def test_huge_inputs_get_the_diverged_error_that_blames_the_data_not_the_learning_rate():
+    with pytest.raises(dn.TrainingDiverged, match=r"before any update \(so not because of the learning rate 0.001\): "
+                                                   r"the inputs, targets or initial weights are too large"):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            dn.Sequential([dn.Dense(2), dn.Dense(2)], loss="mse", seed=0).fit(X_GOOD, np.full((4, 2), 1e308), epochs=1)
+
+
+@pytest.mark.parametrize(
+    "settings, message",
+    [
+        ({"shuffle": "no"}, r"shuffle must be True or False; got 'no' of type str"),
+        ({"augment": 3}, r"augment must be a callable \(X_batch, source\) -> X_batch; got 3"),
+        ({"schedule": 0.1}, r"schedule must be a callable epoch -> lr"),
+        ({"callbacks": [print]}, r"callbacks\[0\] must be a Callback"),
+        ({"callbacks": None}, r"callbacks must be a list of Callback objects; got None"),
+        ({"optimizer_state": {}}, r"optimizer_state must be an OptimizerState"),
+        ({"checkpoint": 3}, r"checkpoint must be a file path; got 3"),
+        ({"resume": 3}, r"resume must be a file path; got 3"),
+    ],
+)
+def test_wrongly_typed_fit_settings_are_named(settings, message):
+    with pytest.raises(TypeError, match=message):
+        binary_model().fit(X_GOOD, Y_GOOD, epochs=1, **settings)
+
+
+def test_property_tests_tried_many_inputs():
+    if len(TRIED) < 10:
+        pytest.skip("run with the property tests above")
+    assert sum(TRIED.values()) >= 1000, TRIED
+
