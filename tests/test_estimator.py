@@ -1,7 +1,7 @@
 """DNNClassifier / DNNRegressor: the scikit-learn contract, and a thin layer over Sequential.
 
-scikit-learn's own estimator checks run below with ``parametrize_with_checks``. None is marked as an
-expected failure. Two checks skip themselves inside scikit-learn when an optional dependency is
+scikit-learn's own estimator checks run below with ``parametrize_with_checks``, on the defaults and with
+dropout, batch norm and early stopping switched on. None is marked as an expected failure. Two checks skip themselves inside scikit-learn when an optional dependency is
 missing here: ``check_classifier_data_not_an_array`` / ``check_regressor_data_not_an_array`` (need
 pandas) and ``check_array_api_input`` (needs ``SCIPY_ARRAY_API=1`` and an array-API library); we do
 not support the array API (inputs are converted to NumPy).
@@ -21,7 +21,12 @@ import dnnimprove as dn
 from dnnimprove.estimator import DNNClassifier, DNNRegressor
 
 
-@parametrize_with_checks([DNNClassifier(seed=0), DNNRegressor(seed=0)])
+EVERYTHING_ON = {"keep_prob": 0.9, "batch_norm": True, "early_stopping": True, "seed": 0}
+
+
+@parametrize_with_checks(
+    [DNNClassifier(seed=0), DNNRegressor(seed=0), DNNClassifier(**EVERYTHING_ON), DNNRegressor(**EVERYTHING_ON)]
+)
 def test_scikit_learn_estimator_checks(estimator, check):
     check(estimator)
 
@@ -48,6 +53,34 @@ def test_classifier_is_sequential_plus_fit_bit_for_bit():
     np.testing.assert_array_equal(clf.model_.params, model.params)
     assert clf.history_.cost == model.history_.cost
     assert clf.n_iter_ == 30
+
+
+def test_dropout_and_batch_norm_build_the_courses_layer_order_bit_for_bit():
+    X, y = dn.datasets.moons(n_samples=120, noise=0.2, seed=3)
+    clf = DNNClassifier(hidden_layer_sizes=(6, 4), keep_prob=0.8, batch_norm=True, epochs=5, batch_size=32,
+                        seed=2).fit(X, y)
+    kinds = [layer.kind for layer in clf.model_.layers]
+    assert kinds == ["dense", "batch_norm", "relu", "dropout"] * 2 + ["dense"]
+    assert [layer.use_bias for layer in clf.model_.layers if layer.kind == "dense"] == [False, False, True]
+    model = dn.Sequential([dn.Dense(6, use_bias=False), dn.BatchNorm(), dn.ReLU(), dn.Dropout(0.8),
+                           dn.Dense(4, use_bias=False), dn.BatchNorm(), dn.ReLU(), dn.Dropout(0.8), dn.Dense(1)],
+                          loss="binary_crossentropy", seed=2)
+    model.fit(X, y, epochs=5, batch_size=32, optimizer=dn.Adam(lr=0.001))
+    np.testing.assert_array_equal(clf.model_.params, model.params)
+    np.testing.assert_array_equal(clf.predict_proba(X), model.predict_proba(X))
+
+
+def test_early_stopping_holds_out_a_dev_set_and_keeps_the_best_epoch():
+    X, y = dn.datasets.moons(n_samples=60, noise=0.4, seed=1)  # few noisy points: a wide network overfits
+    clf = DNNClassifier(hidden_layer_sizes=(128, 128), lr=0.01, epochs=400, batch_size=None, early_stopping=True,
+                        validation_fraction=0.25, patience=5, seed=0).fit(X, y)
+    history = clf.history_
+    assert history.stopped_epoch is not None and clf.n_iter_ == history.stopped_epoch + 1 < 400
+    assert len(history.val_cost) == clf.n_iter_ and history.best_epoch == int(np.argmin(history.val_cost))
+    model = dn.Sequential([dn.Dense(128), dn.ReLU(), dn.Dense(128), dn.ReLU(), dn.Dense(1)], seed=0)
+    model.fit(X, y, epochs=400, optimizer=dn.Adam(lr=0.01), validation_fraction=0.25,
+              callbacks=[dn.EarlyStopping(patience=5)])
+    np.testing.assert_array_equal(clf.model_.params, model.params)
 
 
 def test_two_classes_use_one_sigmoid_output_and_more_use_softmax():
@@ -141,6 +174,12 @@ def test_regressor_fits_a_smooth_function_and_keeps_the_output_layout():
         ({"schedule": "linear"}, r"unknown schedule 'linear'"),
         ({"decay_rate": 0.5}, r"decay_rate and schedule_params need a schedule"),
         ({"schedule": "step", "decay_rate": 0.5}, r"schedule 'step': .*decay_rate"),
+        ({"keep_prob": 0.0}, r"keep_prob must be in \(0, 1\]; got 0.0"),
+        ({"keep_prob": 1.5}, r"keep_prob must be in \(0, 1\]; got 1.5"),
+        ({"batch_norm": "yes"}, r"batch_norm must be True or False; got 'yes'"),
+        ({"early_stopping": 1}, r"early_stopping must be True or False; got 1"),
+        ({"early_stopping": True, "validation_fraction": 1.0}, r"validation_fraction must be in \(0, 1\); got 1.0"),
+        ({"early_stopping": True, "patience": -1}, r"patience must be an integer in \[0, inf\); got -1"),
         ({"dtype": "float16"}, r"unknown dtype 'float16'; valid values: 'float32', 'float64'"),
     ],
 )

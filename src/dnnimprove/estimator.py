@@ -33,8 +33,9 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._validation import check_choice, check_int, check_number
+from .callbacks import EarlyStopping
 from .initializers import get_initializer
-from .layers import ACTIVATIONS, Dense, Layer, get_activation
+from .layers import ACTIVATIONS, BatchNorm, Dense, Dropout, Layer, get_activation
 from .model import Sequential, resolve_dtype
 from .optimizers import OPTIMIZERS, Optimizer, get_optimizer
 from .schedules import SCHEDULES, Schedule, get_schedule
@@ -48,6 +49,12 @@ def _check_hidden_layer_sizes(value: Any) -> tuple[int, ...]:
     if isinstance(value, (str, bytes)) or not isinstance(value, Sequence):
         raise TypeError(f"hidden_layer_sizes must be a sequence of positive integers, e.g. (64, 32); got {value!r}")
     return tuple(check_int(f"hidden_layer_sizes[{index}]", units, low=1) for index, units in enumerate(value))
+
+
+def _check_flag(name: str, value: Any) -> bool:
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{name} must be True or False; got {value!r}")
+    return bool(value)
 
 
 def _check_optional_beta(name: str, value: Any) -> float | None:
@@ -83,9 +90,22 @@ _PARAMETERS_DOC = """
     l2 : float >= 0, default 0.0
         L2 strength ``lambd``: ``(lambd / (2 m)) * sum ||W||^2`` per mini-batch of ``m`` examples
         (scikit-learn's ``alpha``, PyTorch's ``weight_decay = lambd / m``).
+    keep_prob : float in (0, 1], default 1.0
+        Inverted dropout after every hidden activation (``1.0``: none). PyTorch's/Keras's rate is
+        ``1 - keep_prob``.
+    batch_norm : bool, default False
+        ``Dense(use_bias=False) -> BatchNorm -> activation`` in every hidden layer; needs mini-batches of
+        at least 2 rows.
     batch_size : int >= 1 or None, default 64
         Mini-batch size; ``None`` is batch gradient descent.
     epochs : int >= 1, default 100
+        Maximum number of epochs.
+    early_stopping : bool, default False
+        Hold out ``validation_fraction`` of the training data as a dev set, stop when its cost has not
+        improved for ``patience`` epochs in a row, and keep the parameters of the best dev epoch.
+    validation_fraction : float in (0, 1), default 0.1
+        The dev set for early stopping (the same rows at every fit; unused without early stopping).
+    patience : int >= 0, default 10
     seed : int, numpy.random.Generator or None, default None
         Drives initialization and shuffling; an int makes every ``fit`` identical.
     dtype : {"float64", "float32"}, default "float64"
@@ -110,8 +130,13 @@ class _DNNBase(BaseEstimator):
         decay_rate: float | None = None,
         schedule_params: dict | None = None,
         l2: float = 0.0,
+        keep_prob: float = 1.0,
+        batch_norm: bool = False,
         batch_size: int | None = 64,
         epochs: int = 100,
+        early_stopping: bool = False,
+        validation_fraction: float = 0.1,
+        patience: int = 10,
         seed: Any = None,
         dtype: str = "float64",
     ) -> None:
@@ -128,8 +153,13 @@ class _DNNBase(BaseEstimator):
         self.decay_rate = decay_rate
         self.schedule_params = schedule_params
         self.l2 = l2
+        self.keep_prob = keep_prob
+        self.batch_norm = batch_norm
         self.batch_size = batch_size
         self.epochs = epochs
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.patience = patience
         self.seed = seed
         self.dtype = dtype
 
@@ -168,11 +198,28 @@ class _DNNBase(BaseEstimator):
     def _make_layers(self, n_outputs: int) -> list[Layer]:
         check_choice("activation", self.activation, ACTIVATIONS)
         get_initializer(self.init)
+        keep_prob = check_number("keep_prob", self.keep_prob, low=0.0, high=1.0, low_open=True)
+        batch_norm = _check_flag("batch_norm", self.batch_norm)
         layers: list[Layer] = []
         for units in _check_hidden_layer_sizes(self.hidden_layer_sizes):
-            layers += [Dense(units, init=self.init), get_activation(self.activation)]
+            layers.append(Dense(units, init=self.init, use_bias=not batch_norm))
+            if batch_norm:
+                layers.append(BatchNorm())
+            layers.append(get_activation(self.activation))
+            if keep_prob < 1.0:
+                layers.append(Dropout(keep_prob))
         layers.append(Dense(n_outputs, init=self.init))
         return layers
+
+    def _early_stopping_settings(self, n_samples: int) -> dict[str, Any]:
+        if not _check_flag("early_stopping", self.early_stopping):
+            return {}
+        if n_samples < 2:
+            raise ValueError(f"early_stopping needs at least 2 samples (a dev set and a training set); got {n_samples} sample")
+        fraction = check_number("validation_fraction", self.validation_fraction, low=0.0, high=1.0,
+                                low_open=True, high_open=True)
+        patience = check_int("patience", self.patience, low=0)
+        return {"validation_fraction": fraction, "callbacks": [EarlyStopping(patience=patience)]}
 
     def _fit_model(self, X: np.ndarray, targets: np.ndarray, n_outputs: int, loss: str) -> None:
         """Validate the hyperparameters, build the network and train it on validated arrays."""
@@ -181,9 +228,10 @@ class _DNNBase(BaseEstimator):
         l2 = check_number("l2", self.l2, low=0.0)
         optimizer = self._make_optimizer()
         schedule = self._make_schedule(epochs)
+        stopping = self._early_stopping_settings(X.shape[0])
         model = Sequential(self._make_layers(n_outputs), loss=loss, seed=self.seed, dtype=self.dtype)
         self.history_ = model.fit(
-            X, targets, epochs=epochs, batch_size=batch_size, optimizer=optimizer, schedule=schedule, l2=l2
+            X, targets, epochs=epochs, batch_size=batch_size, optimizer=optimizer, schedule=schedule, l2=l2, **stopping
         )
         self.model_ = model
         self.n_iter_ = len(self.history_.epoch) and self.history_.epoch[-1] + 1
