@@ -29,7 +29,7 @@ import math
 import numbers
 import os
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Iterator, Sequence
 
 import numpy as np
@@ -391,7 +391,6 @@ class SearchResult:
     scoring: str
     best_estimator: Any = None
     seconds: float = 0.0
-    extra: dict[str, Any] = field(default_factory=dict)
 
     @property
     def best(self) -> dict[str, Any]:
