@@ -86,6 +86,8 @@ def test_integer_dimensions_draw_every_value_and_only_those():
         (lambda: PowersOfTwo(10, 64), r"PowersOfTwo low must be a power of two \(1, 2, 4, ...\); got 10"),
         (lambda: Choice([]), r"Choice needs a non-empty list of values"),
         (lambda: Uniform(1.0, 0.0), r"Uniform needs low < high"),
+        (lambda: HiddenLayers(units=(0, 8)), r"HiddenLayers units must be >= 1; got IntUniform\(0, 8\)"),
+        (lambda: HiddenLayers(layers=Choice([-1, 2])), r"HiddenLayers layers must be >= 0"),
     ],
 )
 def test_invalid_ranges_are_clear_errors(make, message):

@@ -267,6 +267,10 @@ class HiddenLayers(Dimension):
     def __init__(self, units: Any = (16, 128), layers: Any = (1, 3)) -> None:
         self.units = units if isinstance(units, Dimension) else IntUniform(*units)
         self.layers = layers if isinstance(layers, Dimension) else IntUniform(*layers)
+        for name, dimension, least in (("units", self.units, 1), ("layers", self.layers, 0)):
+            smallest = min(dimension.values) if isinstance(dimension, Choice) else getattr(dimension, "low", least)
+            if smallest < least:
+                raise ValueError(f"HiddenLayers {name} must be >= {least}; got {dimension!r}")
 
     def rvs(self, size: int | None = None, random_state: Any = None) -> Any:
         if size is not None:
@@ -381,7 +385,7 @@ class SearchResult:
         The seed the search used (drawn when none was given), enough to rerun it.
     scoring : str
     best_estimator : estimator or None
-        A clone with the best parameters fitted on all the data (``refit=True``).
+        A clone with the best parameters fitted on the search's ``X, y`` (``refit=True``), dev part included.
     """
 
     trials: list[dict[str, Any]]
@@ -663,7 +667,8 @@ def coarse_to_fine(
     timeout : float > 0
         Seconds to wait for the scheduler (and its workers) before a ``ConnectionError``.
     refit : bool
-        Fit a clone with the best parameters on all of ``X, y`` (``result.best_estimator``).
+        Fit a clone with the best parameters on all of ``X, y``, dev part included
+        (``result.best_estimator``).
 
     Returns
     -------
