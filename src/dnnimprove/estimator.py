@@ -32,7 +32,7 @@ from sklearn.preprocessing import LabelEncoder
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from ._validation import check_choice, check_int, check_number
+from ._validation import check_bool, check_choice, check_int, check_number
 from .callbacks import EarlyStopping
 from .initializers import get_initializer
 from .layers import ACTIVATIONS, BatchNorm, Dense, Dropout, Layer, get_activation
@@ -49,12 +49,6 @@ def _check_hidden_layer_sizes(value: Any) -> tuple[int, ...]:
     if isinstance(value, (str, bytes)) or not isinstance(value, Sequence):
         raise TypeError(f"hidden_layer_sizes must be a sequence of positive integers, e.g. (64, 32); got {value!r}")
     return tuple(check_int(f"hidden_layer_sizes[{index}]", units, low=1) for index, units in enumerate(value))
-
-
-def _check_flag(name: str, value: Any) -> bool:
-    if not isinstance(value, (bool, np.bool_)):
-        raise TypeError(f"{name} must be True or False; got {value!r}")
-    return bool(value)
 
 
 def _check_optional_beta(name: str, value: Any) -> float | None:
@@ -199,7 +193,7 @@ class _DNNBase(BaseEstimator):
         check_choice("activation", self.activation, ACTIVATIONS)
         get_initializer(self.init)
         keep_prob = check_number("keep_prob", self.keep_prob, low=0.0, high=1.0, low_open=True)
-        batch_norm = _check_flag("batch_norm", self.batch_norm)
+        batch_norm = check_bool("batch_norm", self.batch_norm)
         layers: list[Layer] = []
         for units in _check_hidden_layer_sizes(self.hidden_layer_sizes):
             layers.append(Dense(units, init=self.init, use_bias=not batch_norm))
@@ -212,7 +206,7 @@ class _DNNBase(BaseEstimator):
         return layers
 
     def _early_stopping_settings(self, n_samples: int) -> dict[str, Any]:
-        if not _check_flag("early_stopping", self.early_stopping):
+        if not check_bool("early_stopping", self.early_stopping):
             return {}
         if n_samples < 2:
             raise ValueError(f"early_stopping needs at least 2 samples (a dev set and a training set); got {n_samples} sample")
