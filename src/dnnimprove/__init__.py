@@ -50,6 +50,7 @@ from .schedules import (
     FixedIntervalDecay,
     InverseTimeDecay,
     Schedule,
+    Shifted,
     StepDecay,
     get_schedule,
 )
@@ -67,7 +68,7 @@ __all__ = [
     "Sequential", "ParamInfo",
     "Optimizer", "OptimizerState", "GradientDescent", "Momentum", "RMSProp", "Adam", "AdamW", "get_optimizer", "ewma",
     "RandomSource", "GeneratorSource", "CourseRandom", "as_random_source",
-    "Schedule", "Constant", "InverseTimeDecay", "FixedIntervalDecay", "ExponentialDecay", "StepDecay", "CosineDecay",
+    "Schedule", "Constant", "InverseTimeDecay", "FixedIntervalDecay", "ExponentialDecay", "StepDecay", "CosineDecay", "Shifted",
     "get_schedule",
     "save", "load", "register_layer", "ModelFileError",
     "fit", "History", "Callback", "TrainingRun", "TrainingDiverged", "TrainingInterrupted",

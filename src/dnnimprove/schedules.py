@@ -39,6 +39,7 @@ __all__ = [
     "ExponentialDecay",
     "StepDecay",
     "CosineDecay",
+    "Shifted",
     "SCHEDULES",
     "get_schedule",
     "checked_lr",
@@ -171,6 +172,36 @@ class CosineDecay(Schedule):
     def __call__(self, counter: int) -> float:
         progress = min(counter, self.total) / self.total
         return self.lr_min + (self.lr0 - self.lr_min) * (1 + math.cos(math.pi * progress)) / 2
+
+
+@dataclass(frozen=True)
+class Shifted(Schedule):
+    """``lr(epoch) = schedule(max(epoch - by, 0))``: another schedule, ``by`` epochs late.
+
+    The course's exercises decay *after* epoch ``i`` from its index, so epochs 0 and 1 both run at
+    ``lr0`` and epoch ``e >= 1`` at ``schedule(e - 1)``: ``Shifted(FixedIntervalDecay(0.1))`` reproduces
+    its published decay table exactly; the plain schedule is the textbook ``lr0 / (1 + k * epoch)``.
+    """
+
+    schedule: Callable[[int], float]
+    by: int = 1
+    name: ClassVar[str] = "shifted"
+
+    def __post_init__(self) -> None:
+        if not callable(self.schedule):
+            raise TypeError(f"schedule must be a callable epoch -> lr; got {self.schedule!r}")
+        check_int("by", self.by, low=0)
+
+    @property
+    def per_step(self) -> bool:  # type: ignore[override]
+        return bool(getattr(self.schedule, "per_step", False))
+
+    def __call__(self, counter: int) -> float:
+        return self.schedule(max(counter - self.by, 0))
+
+    def config(self) -> dict:
+        inner = self.schedule.config() if isinstance(self.schedule, Schedule) else repr(self.schedule)
+        return {"name": self.name, "schedule": inner, "by": self.by}
 
 
 SCHEDULES: dict[str, type[Schedule]] = {

@@ -1,0 +1,376 @@
+"""The ``dnnimprove`` command (the only module that parses arguments).
+
+::
+
+    dnnimprove study all                       # every classic study -> results/index.html
+    dnnimprove study optimization --out results/ --seed 3 --course-exact
+    dnnimprove study --list
+    dnnimprove train --dataset moons --layers 5,2 --optimizer adam --lr 0.0007 --batch-size 64 --epochs 5000
+    dnnimprove gradcheck --dataset moons --layers 5,2 --dropout 0.8
+
+Bad input (an unknown name, ``--layers`` that does not parse, a negative number, an ``--out`` that
+cannot be written) prints one line on stderr and exits with status 2; a run that diverges exits with 1.
+Each subcommand is a pair ``_add_<name>(subparsers)`` / ``_run_<name>(args)``; add one the same way.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any, Callable, NoReturn, Sequence
+
+__all__ = ["main", "build_parser", "UsageError"]
+
+PROGRAM = "dnnimprove"
+
+
+class UsageError(Exception):
+    """Bad input found after parsing: reported as one line, exit status 2."""
+
+
+class _Parser(argparse.ArgumentParser):
+    """An ArgumentParser whose errors are one line on stderr (no usage block) and exit status 2."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {message}\n")
+
+
+# -- argument types: each raises ArgumentTypeError with the value in the message ------------------------
+def _number(text: str, kind: type, low: float | None, low_open: bool, what: str) -> Any:
+    try:
+        value = kind(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected {what}; got {text!r}") from None
+    if kind is float and value != value or value in (float("inf"), float("-inf")):
+        raise argparse.ArgumentTypeError(f"expected a finite {what}; got {text!r}")
+    if low is not None and (value <= low if low_open else value < low):
+        raise argparse.ArgumentTypeError(f"expected {what}; got {text!r}")
+    return value
+
+
+def positive_int(text: str) -> int:
+    return _number(text, int, 1, False, "an integer >= 1")
+
+
+def nonnegative_int(text: str) -> int:
+    return _number(text, int, 0, False, "an integer >= 0")
+
+
+def positive_float(text: str) -> float:
+    return _number(text, float, 0.0, True, "a number > 0")
+
+
+def nonnegative_float(text: str) -> float:
+    return _number(text, float, 0.0, False, "a number >= 0")
+
+
+def fraction(text: str) -> float:
+    value = _number(text, float, 0.0, False, "a fraction in [0, 1)")
+    if value >= 1:
+        raise argparse.ArgumentTypeError(f"expected a fraction in [0, 1); got {text!r}")
+    return value
+
+
+def probability(text: str) -> float:
+    value = _number(text, float, 0.0, True, "a probability in (0, 1]")
+    if value > 1:
+        raise argparse.ArgumentTypeError(f"expected a probability in (0, 1]; got {text!r}")
+    return value
+
+
+def layer_widths(text: str) -> tuple[int, ...]:
+    """``"5,2"`` -> ``(5, 2)``: hidden layer widths, comma-separated positive integers."""
+    try:
+        widths = tuple(int(part) for part in text.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected comma-separated positive integers such as 5,2; got {text!r}") from None
+    if not widths or min(widths) < 1:
+        raise argparse.ArgumentTypeError(f"expected comma-separated positive integers such as 5,2; got {text!r}")
+    return widths
+
+
+def batch_size(text: str) -> int | None:
+    """A positive integer, or ``full`` for batch gradient descent."""
+    if text == "full":
+        return None
+    try:
+        return positive_int(text)
+    except argparse.ArgumentTypeError:
+        raise argparse.ArgumentTypeError(f"expected an integer >= 1 or 'full'; got {text!r}") from None
+
+
+def prepare_out(path: str | Path) -> Path:
+    """Create ``path`` and prove it writable, or raise UsageError naming it."""
+    out = Path(path)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=out, prefix=".write-test-"):
+            pass
+    except OSError as error:
+        raise UsageError(f"--out {str(path)!r} cannot be written: {error.strerror or error}") from None
+    return out
+
+
+# -- shared options -------------------------------------------------------------------------------------
+def _add_data_options(parser: argparse.ArgumentParser) -> None:
+    from .data import DATASETS
+
+    group = parser.add_argument_group("data")
+    group.add_argument("--dataset", default="moons", choices=sorted(DATASETS), help="dataset (default: moons)")
+    group.add_argument("--n-samples", type=positive_int, help="examples to generate (generated datasets)")
+    group.add_argument("--noise", type=nonnegative_float, help="noise of the generator (generated datasets)")
+    group.add_argument("--data-seed", type=nonnegative_int, help="seed of the generator (default: the course's)")
+    group.add_argument("--test-fraction", type=fraction, default=0.0, help="split off a test set (default: 0)")
+    group.add_argument("--standardize", action="store_true", help="standardize inputs (fitted on train)")
+
+
+def _add_model_options(parser: argparse.ArgumentParser) -> None:
+    from .initializers import INITIALIZERS
+    from .layers import ACTIVATIONS
+
+    group = parser.add_argument_group("model")
+    group.add_argument("--layers", type=layer_widths, default=(5, 2), help="hidden widths, e.g. 5,2 (default)")
+    group.add_argument("--activation", default="relu", choices=sorted(ACTIVATIONS), help="hidden activation")
+    group.add_argument("--init", default="he", choices=sorted(INITIALIZERS), help="weight initializer (default: he)")
+    group.add_argument("--l2", type=nonnegative_float, default=0.0, help="L2 strength lambd (default: 0)")
+    group.add_argument("--batch-norm", action="store_true", help="batch norm before every hidden activation")
+
+
+def _data_spec(args: argparse.Namespace, dev: float = 0.0):
+    from .studies import DataSpec
+
+    settings = {key: value for key, value in (("n_samples", args.n_samples), ("noise", args.noise),
+                                              ("seed", args.data_seed)) if value is not None}
+    if settings and args.dataset in ("digits", "breast_cancer"):
+        given = ", ".join(f"--{key.replace('_', '-')}" for key in settings)
+        raise UsageError(f"{given} applies to generated datasets only; {args.dataset!r} is a fixed dataset")
+    return DataSpec(args.dataset, settings, test=args.test_fraction, dev=dev, standardize=args.standardize)
+
+
+def _loss_for(data) -> str:
+    return "binary_crossentropy" if data.n_classes <= 2 else "categorical_crossentropy"
+
+
+# -- study -----------------------------------------------------------------------------------------------
+def _add_study(subparsers: Any) -> None:
+    parser = subparsers.add_parser(
+        "study", help="run classic studies and write an HTML report",
+        description="Run the classic studies (or some of them), print a table per study and write "
+        "OUT/index.html with tables, figures and a reading, and OUT/<study>/results.json.",
+    )
+    parser.add_argument("names", nargs="*", metavar="NAME", help="'all' (default) or study names (see --list)")
+    parser.add_argument("--list", action="store_true", help="list the studies and exit")
+    parser.add_argument("--out", default="results", help="output folder (default: results)")
+    parser.add_argument("--seed", type=nonnegative_int, default=0, help="first seed of robust mode (default: 0)")
+    parser.add_argument("--seeds", type=positive_int, default=3, help="seeds per variant in robust mode (default: 3)")
+    parser.add_argument("--course-exact", action="store_true", help="the course's random stream and published figures")
+    parser.add_argument("--quick", action="store_true", help="a few epochs per run (a smoke test, not results)")
+    parser.add_argument("--epochs", type=nonnegative_int, help="override every study's epochs")
+    parser.add_argument("--json", action="store_true", help="print the results as JSON instead of tables")
+    parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+    parser.set_defaults(handler=_run_study)
+
+
+def _run_study(args: argparse.Namespace) -> int:
+    from . import report
+    from .studies import STUDIES, run_study
+    from .studies.runner import count_runs
+
+    if args.list:
+        width = max(map(len, STUDIES))
+        for name, study in STUDIES.items():
+            print(f"{name:<{width}}  {study.title}")
+        return 0
+    names = args.names or ["all"]
+    if "all" in names:
+        names = list(STUDIES)
+    for name in names:
+        if name not in STUDIES:
+            raise UsageError(f"unknown study {name!r}; valid values: 'all', {', '.join(map(repr, STUDIES))}")
+    if args.quick and args.epochs is not None:
+        raise UsageError("give --quick or --epochs, not both")
+    out = prepare_out(args.out)
+    mode = "course-exact" if args.course_exact else "robust"
+    seeds = list(range(args.seed, args.seed + args.seeds))
+    studies = [STUDIES[name] for name in names]
+    from tqdm.auto import tqdm
+
+    total = sum(count_runs(study, mode, len(seeds)) for study in studies)
+    summaries = []
+    with tqdm(total=total, unit="run", disable=True if args.no_progress else None, file=sys.stderr) as bar:
+        for study in studies:
+            bar.set_description(study.name)
+            epochs = study.quick_epochs if args.quick else args.epochs
+            result = run_study(study, mode=mode, seeds=seeds, epochs=epochs, progress=lambda label: bar.update())
+            path = report.write_study(result, out)
+            summaries.append(json.loads(path.read_text()))
+            if not args.json:
+                bar.write(report.text_table(result) + "\n")
+    index = report.write_index(out, order=list(STUDIES))
+    if args.json:
+        print(json.dumps(summaries, indent=2))
+    else:
+        print(f"report: {index}")
+    return 0
+
+
+# -- train -----------------------------------------------------------------------------------------------
+def _add_train(subparsers: Any) -> None:
+    from .optimizers import OPTIMIZERS
+    from .schedules import SCHEDULES
+
+    parser = subparsers.add_parser(
+        "train", help="train one network and print its results",
+        description="Train one network on a dataset and print train/test accuracy, final cost and time.",
+    )
+    _add_data_options(parser)
+    _add_model_options(parser)
+    group = parser.add_argument_group("optimization")
+    group.add_argument("--optimizer", default="adam", choices=sorted(OPTIMIZERS), help="optimizer (default: adam)")
+    group.add_argument("--lr", type=positive_float, default=0.001, help="learning rate, lr0 with a schedule")
+    group.add_argument("--beta", type=fraction, help="momentum / RMSprop beta")
+    group.add_argument("--beta1", type=fraction, help="Adam beta1")
+    group.add_argument("--beta2", type=fraction, help="Adam beta2")
+    group.add_argument("--batch-size", type=batch_size, default=None, help="mini-batch size or 'full' (default)")
+    group.add_argument("--epochs", type=nonnegative_int, default=1000, help="epochs (default: 1000)")
+    schedules = sorted(set(SCHEDULES) - {"constant", "shifted"})
+    group.add_argument("--schedule", choices=schedules, help="learning-rate decay (default: none)")
+    group.add_argument("--decay-rate", type=nonnegative_float, default=1.0, help="decay rate (default: 1)")
+    group.add_argument("--time-interval", type=positive_int, default=1000, help="fixed-interval decay period")
+    group.add_argument("--keep-prob", type=probability, help="inverted dropout after every hidden activation")
+    group.add_argument("--early-stopping", type=positive_int, metavar="PATIENCE", help="stop when dev cost stalls")
+    group.add_argument("--dev-fraction", type=fraction, default=0.0, help="split off a dev set (default: 0)")
+    parser.add_argument("--seed", type=nonnegative_int, help="model seed (course-exact: the init seed, default 3)")
+    parser.add_argument("--course-exact", action="store_true", help="draw from the course's legacy random stream")
+    parser.add_argument("--json", action="store_true", help="print the results as JSON")
+    parser.add_argument("--out", help="also write results.json and figures into this folder")
+    parser.set_defaults(handler=_run_train)
+
+
+def _run_train(args: argparse.Namespace) -> int:
+    from . import report
+    from .studies import CourseVersion, Study, Variant, run_study
+
+    if args.early_stopping is not None and not args.dev_fraction:
+        raise UsageError("--early-stopping needs a dev set: give --dev-fraction (e.g. 0.2)")
+    out = prepare_out(args.out) if args.out else None
+    spec = _data_spec(args, dev=args.dev_fraction)
+    settings = {
+        "init": args.init, "activation": args.activation, "optimizer": args.optimizer, "lr": args.lr,
+        "beta": args.beta, "beta1": args.beta1, "beta2": args.beta2, "batch_size": args.batch_size,
+        "schedule": args.schedule, "decay_rate": args.decay_rate, "time_interval": args.time_interval,
+        "l2": args.l2, "keep_prob": args.keep_prob, "batch_norm": args.batch_norm,
+        "early_stopping": args.early_stopping,
+    }
+    variant = Variant("train", {key: value for key, value in settings.items() if value is not None})
+    data = spec.load()
+    study = Study(
+        name="train", title=f"train: {args.dataset}, hidden {','.join(map(str, args.layers))}, {args.optimizer}",
+        lesson="One run of dnnimprove train.", data=spec, hidden=args.layers, epochs=args.epochs,
+        quick_epochs=args.epochs, variants=(variant,), loss=_loss_for(data),
+        figures=("cost", "boundary") if data.n_features == 2 else ("cost",),
+        course=(CourseVersion("course", args.epochs, (variant,), init_seed=3 if args.seed is None else args.seed),),
+    )
+    mode = "course-exact" if args.course_exact else "robust"
+    result = run_study(study, mode=mode, seeds=[0 if args.seed is None else args.seed])
+    summary = result.to_json()
+    if out is not None:
+        report.write_study(result, out)
+    if args.json:
+        run = summary["runs"][0]
+        fields = ("train_accuracy", "dev_accuracy", "test_accuracy", "final_cost", "epochs", "seconds")
+        print(json.dumps({"mode": mode, "dataset": summary["dataset"], "hidden": list(args.layers),
+                          "settings": run["settings"], **{key: run[key] for key in fields}}, indent=2))
+    else:
+        print(report.text_table(summary))
+    return 0
+
+
+# -- gradcheck --------------------------------------------------------------------------------------------
+def _add_gradcheck(subparsers: Any) -> None:
+    parser = subparsers.add_parser(
+        "gradcheck", help="gradient-check a network on a few examples",
+        description="Train a network briefly, then compare back-propagation with two-sided differences "
+        "(float64) per tensor. Exit status 0 when every tensor is correct, 1 otherwise.",
+    )
+    _add_data_options(parser)
+    _add_model_options(parser)
+    parser.add_argument("--dropout", type=probability, metavar="KEEP_PROB", help="inverted dropout, checked on")
+    parser.add_argument("--examples", type=positive_int, default=20, help="examples to check on (default: 20)")
+    parser.add_argument("--epochs", type=nonnegative_int, default=20,
+                        help="epochs of Adam before checking, away from the zero-bias ReLU kink (default: 20)")
+    parser.add_argument("--epsilon", type=positive_float, default=1e-7, help="perturbation (default: 1e-7)")
+    parser.add_argument("--seed", type=nonnegative_int, default=0, help="model seed (default: 0)")
+    parser.add_argument("--json", action="store_true", help="print the report as JSON")
+    parser.set_defaults(handler=_run_gradcheck)
+
+
+def _run_gradcheck(args: argparse.Namespace) -> int:
+    from .gradcheck import check_gradients
+    from .optimizers import Adam
+    from .studies import build_model
+
+    data = _data_spec(args).load()
+    loss = _loss_for(data)
+    settings = {"init": args.init, "activation": args.activation, "keep_prob": args.dropout,
+                "batch_norm": args.batch_norm}
+    n_outputs = 1 if loss == "binary_crossentropy" else data.n_classes
+    model = build_model(args.layers, n_outputs, settings, loss, args.seed)
+    model.fit(data.X_train, data.y_train, epochs=args.epochs, optimizer=Adam(0.01), l2=args.l2,
+              batch_size=min(64, len(data.X_train)), record_every=max(args.epochs, 1))
+    X, y = data.X_train[: args.examples], data.y_train[: args.examples]
+    checked = check_gradients(model, X, y, epsilon=args.epsilon, l2=args.l2)
+    if args.json:
+        print(json.dumps({"difference": checked.difference, "verdict": checked.verdict, "ok": checked.ok,
+                          "per_tensor": checked.per_tensor, "wrong_tensors": checked.wrong_tensors}, indent=2))
+    else:
+        print(checked)
+    return 0 if checked.ok else 1
+
+
+# -- main ------------------------------------------------------------------------------------------------
+SUBCOMMANDS: list[Callable[[Any], None]] = [_add_study, _add_train, _add_gradcheck]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from . import __version__
+
+    parser = _Parser(
+        prog=PROGRAM,
+        description="dnnimprove: improving deep neural networks, in NumPy. Run the classic studies, train "
+        "one network, or gradient-check one.",
+    )
+    parser.add_argument("--version", action="version", version=f"{PROGRAM} {__version__}")
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    for add in SUBCOMMANDS:
+        add(subparsers)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line ``argv`` (default: ``sys.argv[1:]``); returns the exit status."""
+    from .training import TrainingDiverged
+
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return args.handler(args)
+    except UsageError as error:
+        print(f"{PROGRAM} {args.command}: error: {error}", file=sys.stderr)
+        return 2
+    except TrainingDiverged as error:
+        print(f"{PROGRAM} {args.command}: {error}", file=sys.stderr)
+        return 1
+    except (ValueError, TypeError) as error:  # the library's validation messages name argument and value
+        print(f"{PROGRAM} {args.command}: error: {error}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print(f"{PROGRAM} {args.command}: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

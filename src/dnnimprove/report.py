@@ -1,0 +1,392 @@
+"""Tables, figures and the HTML report of the studies (the only module that draws).
+
+``write_study(result, out)`` writes ``OUT/<study>/results.json`` and the study's figures (PNG, Agg,
+no pyplot state); ``write_index(out)`` writes ``OUT/index.html`` with one section per study found under
+``OUT`` (its table, figures and a two-line reading), built from the ``results.json`` files so that
+studies run one at a time end up in one report. ``text_table(result)`` is the terminal table.
+
+Figures: cost against epochs (per variant, mean over seeds), the cost of every mini-batch step with
+its exponentially weighted average (:func:`dnnimprove.ewma`) drawn over the noise, cost against wall time, decision
+boundaries of 2-D datasets, learning rate against epoch, a tuning scatter on a log axis, a confusion
+matrix and the per-tensor gradient-check differences. Each has a title, labelled axes and a legend.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import math
+import os
+from pathlib import Path
+from typing import Any, Callable
+
+import numpy as np
+from matplotlib.figure import Figure
+
+from .optimizers import ewma
+from .studies.runner import StudyResult, VariantResult
+
+__all__ = ["FIGURES", "write_study", "write_index", "text_table", "reading", "draw_figures"]
+
+SMOOTHING = 0.9
+"""``beta`` of the exponentially weighted average drawn over per-step costs (about the last 10 steps)."""
+
+_COLORS = [f"C{index}" for index in range(10)]
+
+
+# -- text -------------------------------------------------------------------------------------------------
+def _cell(mean: float | None, spread: float | None, digits: int = 4) -> str:
+    if mean is None:
+        return "-"
+    if spread is None or spread == 0:
+        return f"{mean:.{digits}f}"
+    return f"{mean:.{digits}f} ± {spread:.{digits - 1}f}"
+
+
+def table_rows(runs: list[dict[str, Any]]) -> tuple[list[str], list[list[str]]]:
+    """Header and rows of a study table from results.json rows."""
+    published = any("published" in run for run in runs)
+    header = ["variant", "train acc", "test acc", "final cost", "epochs", "s/run"]
+    if any(run.get("dev_accuracy") is not None for run in runs):
+        header.insert(2, "dev acc")
+    if published:
+        header.append("published")
+    rows = []
+    for run in runs:
+        row = [run["name"], _cell(run["train_accuracy"], run.get("train_accuracy_std"))]
+        if "dev acc" in header:
+            row.append(_cell(run.get("dev_accuracy"), run.get("dev_accuracy_std")))
+        row += [
+            _cell(run["test_accuracy"], run.get("test_accuracy_std")),
+            _cell(run["final_cost"], run.get("final_cost_std")),
+            f"{run['epochs']:g}",
+            f"{run['seconds']:.2f}",
+        ]
+        if published:
+            values = run.get("published")
+            if values:
+                mark = "=" if run.get("matches_published") else "≠"
+                row.append(mark + " " + " / ".join(f"{value:g}" for value in values.values()))
+            else:
+                row.append("")
+        rows.append(row)
+    return header, rows
+
+
+def text_table(result: StudyResult | dict[str, Any]) -> str:
+    """The study's table as aligned text, its title above and the checks below."""
+    summary = result.to_json() if isinstance(result, StudyResult) else result
+    header, rows = table_rows(summary["runs"])
+    widths = [max(len(str(line[i])) for line in [header, *rows]) for i in range(len(header))]
+    lines = [f"{summary['title']} [{summary['mode']}]"]
+    lines.append("  ".join(name.ljust(width) for name, width in zip(header, widths)))
+    lines.append("  ".join("-" * width for width in widths))
+    lines += ["  ".join(str(cell).ljust(width) for cell, width in zip(row, widths)) for row in rows]
+    lines += [f"  {'ok ' if check['ok'] else 'NO '} {check['text']}" for check in summary["checks"]]
+    return "\n".join(lines)
+
+
+def reading(result: StudyResult) -> list[str]:
+    """Two lines: what the study teaches, and what this run measured."""
+    checks = result.checks
+    held = sum(ok for _, ok in checks)
+    if result.mode == "course-exact" and checks:
+        measured = f"Course-exact: {held} of {len(checks)} runs reproduce the course's published figures."
+        if held < len(checks):
+            measured += " Differing: " + "; ".join(text for text, ok in checks if not ok) + "."
+    elif checks:
+        measured = f"Measured over {len(result.variants[0].runs)} seeds: {held} of {len(checks)} of the course's conclusions hold"
+        measured += " (" + "; ".join(text for text, _ in checks) + ")."
+    else:
+        measured = "Measured: " + "; ".join(
+            f"{variant.name} train {_cell(*variant.metric('train_accuracy'))}" for variant in result.variants
+        ) + "."
+    return [result.study.lesson, measured]
+
+
+# -- figures ----------------------------------------------------------------------------------------------
+def _new_figure(width: float = 7.0, height: float = 4.2) -> Figure:
+    return Figure(figsize=(width, height), dpi=100, layout="constrained")
+
+
+def _mean_curve(variant: VariantResult, key: str) -> tuple[np.ndarray, np.ndarray]:
+    """Epochs (from 1) and the mean over seeds of a History list, cut to the shortest run (early stopping)."""
+    histories = [run.history for run in variant.runs]
+    length = min(len(getattr(history, key)) for history in histories)
+    epochs = np.asarray(histories[0].epoch[:length]) + 1
+    values = np.mean([getattr(history, key)[:length] for history in histories], axis=0)
+    return epochs, values
+
+
+def draw_cost(result: StudyResult, path: Path) -> str:
+    figure = _new_figure()
+    axes = figure.add_subplot()
+    for variant in result.variants:
+        epochs, cost = _mean_curve(variant, "cost")
+        axes.plot(epochs, cost, label=variant.name)
+    axes.set_yscale("log")
+    axes.set_xlabel("epoch")
+    axes.set_ylabel("training cost J (log scale)")
+    seeds = len(result.variants[0].runs)
+    axes.set_title(f"{result.study.name}: training cost, mean over {seeds} seed{'s' * (seeds > 1)}")
+    axes.legend(fontsize="small")
+    figure.savefig(path)
+    return "Training cost (the epoch's mean over its mini-batches) against epochs, one curve per variant."
+
+
+def draw_iterations(result: StudyResult, path: Path) -> str:
+    variants = result.variants
+    figure = _new_figure(7.0, 2.2 * len(variants) + 0.6)
+    panels = figure.subplots(len(variants), 1, sharex=True, squeeze=False)[:, 0]
+    for axes, variant, color in zip(panels, variants, _COLORS):
+        run = variant.runs[0]
+        cost = np.asarray(run.history.iteration_cost)
+        epochs = np.arange(1, cost.size + 1) * (run.epochs / max(cost.size, 1))
+        axes.plot(epochs, cost, color=color, alpha=0.3, linewidth=0.5, label=f"{variant.name}: each step")
+        axes.plot(epochs, ewma(cost, SMOOTHING), color=color, label=f"{variant.name}: EWMA {SMOOTHING:g}")
+        axes.set_ylim(0, float(np.quantile(cost, 0.995)) * 1.05)
+        axes.set_ylabel("step cost J")
+        axes.legend(fontsize="small", loc="upper right")
+    panels[-1].set_xlabel("epoch (steps scaled to epochs)")
+    panels[0].set_title(f"{result.study.name}: cost of every mini-batch step (first seed)")
+    figure.savefig(path)
+    return ("Cost of each step: smooth for batch descent, noisy for mini-batches and very noisy for stochastic "
+            "descent, with its exponentially weighted average drawn over it.")
+
+
+def draw_cost_time(result: StudyResult, path: Path) -> str:
+    figure = _new_figure(10.0, 4.2)
+    by_epoch, by_time = figure.subplots(1, 2)
+    for variant in result.variants:
+        run = variant.runs[0]
+        cost = np.asarray(run.history.cost)
+        by_epoch.plot(np.asarray(run.history.epoch) + 1, cost, label=variant.name)
+        by_time.plot(run.clock[: cost.size], cost, label=variant.name)
+    by_epoch.set_xlabel("epoch")
+    by_time.set_xlabel("wall time (s, log scale)")
+    by_time.set_xscale("log")
+    for axes in (by_epoch, by_time):
+        axes.set_ylabel("training cost J")
+        axes.legend(fontsize="small")
+    by_epoch.set_title("cost against epochs (first seed)")
+    by_time.set_title("cost against wall time (first seed)")
+    figure.savefig(path)
+    return "The same runs against epochs (left) and against seconds of training (right)."
+
+
+def draw_boundary(result: StudyResult, path: Path) -> str:
+    data = result.data
+    if data.n_features != 2:
+        raise ValueError(f"decision boundaries need 2-D data; {result.study.name} has {data.n_features} features")
+    variants = result.variants
+    columns = min(len(variants), 4)
+    rows = math.ceil(len(variants) / columns)
+    figure = _new_figure(3.2 * columns, 3.0 * rows + 0.4)
+    grid = figure.subplots(rows, columns, squeeze=False)
+    X, y = data.X_train, data.y_train
+    low, high = X.min(axis=0) - 0.4, X.max(axis=0) + 0.4
+    xx, yy = np.meshgrid(np.linspace(low[0], high[0], 160), np.linspace(low[1], high[1], 160))
+    points = np.c_[xx.ravel(), yy.ravel()]
+    for axes, variant in zip(grid.ravel(), variants):
+        model = variant.runs[0].model
+        probability = model.predict_proba(points)[:, 1].reshape(xx.shape)
+        axes.contourf(xx, yy, probability, levels=[0, 0.5, 1], colors=["#f4c7c3", "#c6dbef"], alpha=0.8)
+        axes.contour(xx, yy, probability, levels=[0.5], colors="k", linewidths=0.8)
+        for label, color in ((0, "#d62728"), (1, "#1f77b4")):
+            chosen = y == label
+            axes.scatter(X[chosen, 0], X[chosen, 1], s=6, c=color, label=f"class {label}")
+        axes.set_title(f"{variant.name}: train {variant.runs[0].train_accuracy:.3f}", fontsize="medium")
+        axes.set_xlabel("x1")
+        axes.set_ylabel("x2")
+    for axes in grid.ravel()[len(variants):]:
+        axes.set_axis_off()
+    grid.ravel()[0].legend(fontsize="small", loc="lower left")
+    figure.suptitle(f"{result.study.name}: decision boundaries (first seed; shaded: predicted class)")
+    figure.savefig(path)
+    return "Decision boundary of each variant's first-seed model over the training set."
+
+
+def draw_lr(result: StudyResult, path: Path) -> str:
+    figure = _new_figure()
+    axes = figure.add_subplot()
+    for variant in result.variants:
+        history = variant.runs[0].history
+        axes.step(np.asarray(history.epoch) + 1, history.lr, where="post", label=variant.name)
+    axes.set_xscale("log")
+    axes.set_yscale("log")
+    axes.set_xlabel("epoch (log scale)")
+    axes.set_ylabel("learning rate (log scale)")
+    axes.set_title(f"{result.study.name}: learning rate against epoch")
+    axes.legend(fontsize="small")
+    figure.savefig(path)
+    return "Learning rate each variant used, per epoch."
+
+
+def draw_confusion(result: StudyResult, path: Path) -> str:
+    from sklearn.metrics import confusion_matrix
+
+    data = result.data
+    X, y, which = (data.X_test, data.y_test, "test") if data.X_test is not None else (data.X_train, data.y_train, "train")
+    variant = result.variants[0]
+    predicted = variant.runs[0].model.predict(X)
+    labels = np.arange(max(int(y.max()), int(predicted.max())) + 1)
+    matrix = confusion_matrix(y, predicted, labels=labels)
+    figure = _new_figure(5.6, 4.8)
+    axes = figure.add_subplot()
+    image = axes.imshow(matrix, cmap="Blues")
+    for (row, column), count in np.ndenumerate(matrix):
+        if count:
+            color = "white" if count > matrix.max() / 2 else "black"
+            axes.text(column, row, str(count), ha="center", va="center", fontsize="small", color=color)
+    axes.set_xticks(labels)
+    axes.set_yticks(labels)
+    axes.set_xlabel("predicted class")
+    axes.set_ylabel("true class")
+    accuracy = float(np.mean(predicted == y))
+    axes.set_title(f"{variant.name}: {which} confusion matrix (accuracy {accuracy:.3f})")
+    figure.colorbar(image, ax=axes, label="examples")
+    figure.savefig(path)
+    return f"Confusion matrix on the {which} set (first seed); off-diagonal cells are mistakes."
+
+
+def draw_tuning(result: StudyResult, path: Path) -> str:
+    trials = result.extras["trials"]
+    figure = _new_figure()
+    axes = figure.add_subplot()
+    for stage, marker in (("grid", "s"), ("coarse", "o"), ("fine", "^")):
+        chosen = [trial for trial in trials if trial["stage"] == stage]
+        if chosen:
+            axes.scatter([t["settings"]["lr"] for t in chosen], [t["dev_accuracy"] for t in chosen], marker=marker,
+                         label=f"{stage} ({len(chosen)} trials)", alpha=0.8)
+    axes.set_xscale("log")
+    axes.set_xlabel("learning rate (log scale)")
+    axes.set_ylabel("dev accuracy")
+    axes.set_title(f"{result.study.name}: dev accuracy against learning rate")
+    axes.legend(fontsize="small")
+    figure.savefig(path)
+    return "Every trial's dev accuracy against its learning rate: random search on a log scale vs a grid."
+
+
+def draw_gradcheck(result: StudyResult, path: Path) -> str:
+    from .gradcheck import CORRECT, WRONG
+
+    checks = result.extras["gradient_checks"]
+    figure = _new_figure()
+    axes = figure.add_subplot()
+    width = 0.8 / len(checks)
+    names = list(checks[0]["per_tensor"])
+    positions = np.arange(len(names))
+    for index, check in enumerate(checks):
+        values = [max(check["per_tensor"][name], 1e-16) for name in names]
+        axes.bar(positions + index * width, values, width, label=check["name"])
+    axes.axhline(CORRECT, color="green", linestyle="--", label=f"correct below {CORRECT:g}")
+    axes.axhline(WRONG, color="red", linestyle="--", label=f"wrong above {WRONG:g}")
+    axes.set_yscale("log")
+    axes.set_xticks(positions + width * (len(checks) - 1) / 2, names, rotation=30)
+    axes.set_xlabel("tensor")
+    axes.set_ylabel("relative difference (log scale)")
+    axes.set_title(f"{result.study.name}: back-propagation vs two-sided differences")
+    axes.legend(fontsize="small")
+    figure.savefig(path)
+    return "Relative difference per tensor: the deliberately wrong layer's tensors stand out."
+
+
+FIGURES: dict[str, Callable[[StudyResult, Path], str]] = {
+    "cost": draw_cost,
+    "cost_time": draw_cost_time,
+    "iterations": draw_iterations,
+    "boundary": draw_boundary,
+    "lr": draw_lr,
+    "confusion": draw_confusion,
+    "tuning": draw_tuning,
+    "gradcheck": draw_gradcheck,
+}
+
+
+def draw_figures(result: StudyResult, folder: Path) -> list[dict[str, str]]:
+    """Draw the study's figures into ``folder``; returns ``[{"file": ..., "caption": ...}]``."""
+    figures = []
+    for name in result.study.figures:
+        path = folder / f"{name}.png"
+        caption = FIGURES[name](result, path)
+        figures.append({"file": path.name, "caption": caption})
+    return figures
+
+
+# -- files ------------------------------------------------------------------------------------------------
+def write_study(result: StudyResult, out: str | os.PathLike, figures: bool = True) -> Path:
+    """Write ``OUT/<study>/results.json`` (and the figures); returns the path of results.json."""
+    folder = Path(out) / result.study.name
+    folder.mkdir(parents=True, exist_ok=True)
+    summary = result.to_json()
+    summary["reading"] = reading(result)
+    summary["figures"] = draw_figures(result, folder) if figures else []
+    path = folder / "results.json"
+    path.write_text(json.dumps(summary, indent=2, allow_nan=False) + "\n")
+    return path
+
+
+_STYLE = """
+body { font-family: system-ui, sans-serif; max-width: 1100px; margin: 2em auto; padding: 0 1em; color: #222; }
+table { border-collapse: collapse; margin: 0.8em 0; font-size: 0.92em; }
+th, td { border: 1px solid #ccc; padding: 0.25em 0.6em; text-align: right; }
+th:first-child, td:first-child { text-align: left; }
+th { background: #f0f0f0; }
+figure { display: inline-block; margin: 0.5em 1em 0.5em 0; vertical-align: top; }
+figure img { max-width: 100%; border: 1px solid #ddd; }
+figcaption { font-size: 0.85em; color: #555; max-width: 700px; }
+.reading { background: #f7f7f2; border-left: 4px solid #999; padding: 0.4em 0.8em; }
+.ok { color: #1a7f37; } .no { color: #b42318; }
+nav a { margin-right: 1em; }
+"""
+
+
+def _section(summary: dict[str, Any]) -> str:
+    name = html.escape(summary["study"])
+    header, rows = table_rows(summary["runs"])
+    parts = [f'<section id="{name}">', f"<h2>{html.escape(summary['title'])}</h2>"]
+    parts.append(f"<p>Mode: <b>{html.escape(summary['mode'])}</b> &middot; dataset: "
+                 f"<code>{html.escape(json.dumps(summary['dataset']))}</code> &middot; hidden layers "
+                 f"<code>{html.escape(str(summary['architecture']['hidden']))}</code> &middot; "
+                 f'<a href="{name}/results.json">results.json</a></p>')
+    lines = summary.get("reading", [])
+    parts.append('<p class="reading">' + "<br>".join(html.escape(line) for line in lines) + "</p>")
+    parts.append("<table><tr>" + "".join(f"<th>{html.escape(cell)}</th>" for cell in header) + "</tr>")
+    for row in rows:
+        parts.append("<tr>" + "".join(f"<td>{html.escape(str(cell))}</td>" for cell in row) + "</tr>")
+    parts.append("</table>")
+    if summary["checks"]:
+        parts.append("<ul>")
+        for check in summary["checks"]:
+            css, mark = ("ok", "&#10003;") if check["ok"] else ("no", "&#10007;")
+            parts.append(f'<li class="{css}">{mark} {html.escape(check["text"])}</li>')
+        parts.append("</ul>")
+    for figure in summary.get("figures", []):
+        source = f"{name}/{html.escape(figure['file'])}"
+        parts.append(f'<figure><a href="{source}"><img src="{source}" alt="{html.escape(figure["caption"])}"></a>'
+                     f"<figcaption>{html.escape(figure['caption'])}</figcaption></figure>")
+    parts.append("</section>")
+    return "\n".join(parts)
+
+
+def write_index(out: str | os.PathLike, order: list[str] | None = None) -> Path:
+    """Write ``OUT/index.html`` with a section for every ``OUT/<study>/results.json`` (in ``order`` first)."""
+    out = Path(out)
+    found = {path.parent.name: path for path in sorted(out.glob("*/results.json"))}
+    names = [name for name in (order or []) if name in found] + sorted(set(found) - set(order or []))
+    summaries = [json.loads(found[name].read_text()) for name in names]
+    body = [
+        "<!DOCTYPE html>",
+        '<html lang="en"><head><meta charset="utf-8"><title>dnnimprove studies</title>',
+        f"<style>{_STYLE}</style></head><body>",
+        "<h1>dnnimprove: the classic studies</h1>",
+        "<p>Written by <code>dnnimprove study</code>. Robust mode reports the mean &plusmn; standard deviation "
+        "over seeds; course-exact mode reproduces the course's published figures.</p>",
+        "<nav>" + "".join(f'<a href="#{html.escape(s["study"])}">{html.escape(s["study"])}</a>' for s in summaries)
+        + "</nav>",
+    ]
+    body += [_section(summary) for summary in summaries]
+    body.append("</body></html>")
+    path = out / "index.html"
+    path.write_text("\n".join(body) + "\n", encoding="utf-8")
+    return path

@@ -1,0 +1,32 @@
+"""The classic experiments of the course, as recipes, and the runner that turns them into results.
+
+``STUDIES`` maps each study's name to its recipe, in the order ``dnnimprove study all`` runs them.
+"""
+
+from __future__ import annotations
+
+from .classic import INITIALIZATION, MINIBATCH, OPTIMIZATION, SOFTMAX
+from .recipe import SETTINGS, CourseVersion, Data, DataSpec, Expectation, Study, Variant
+from .runner import MODES, StudyResult, VariantResult, build_model, run_comparison, train_once
+
+__all__ = [
+    "STUDIES", "get_study", "run_study",
+    "SETTINGS", "CourseVersion", "Data", "DataSpec", "Expectation", "Study", "Variant",
+    "MODES", "StudyResult", "VariantResult", "build_model", "run_comparison", "train_once",
+]
+
+STUDIES: dict[str, Study] = {study.name: study for study in (INITIALIZATION, OPTIMIZATION, MINIBATCH, SOFTMAX)}
+
+
+def get_study(name: str) -> Study:
+    """The recipe called ``name`` (an unknown name lists the valid ones)."""
+    from .._validation import check_choice
+
+    check_choice("study", name, STUDIES)
+    return STUDIES[name]
+
+
+def run_study(study: Study | str, **options) -> StudyResult:
+    """Run ``study`` (a recipe or its name) with the runner its ``kind`` names; see ``run_comparison``."""
+    study = get_study(study) if isinstance(study, str) else study
+    return run_comparison(study, **options)

@@ -1,0 +1,162 @@
+"""The classic comparisons of the course, written down as recipes (data, not scripts).
+
+The course-exact versions carry the course's published figures (see ``COURSE_RECIPES.md``); the robust
+versions carry the course's conclusions as :class:`~dnnimprove.studies.recipe.Expectation` s.
+Epochs are the ones that show the effect, so that ``dnnimprove study all`` stays within minutes.
+"""
+
+from __future__ import annotations
+
+from .recipe import CourseVersion, DataSpec, Expectation, Study, Variant
+
+__all__ = ["INITIALIZATION", "OPTIMIZATION", "MINIBATCH", "SOFTMAX"]
+
+CIRCLES = DataSpec(
+    "circles",
+    {"n_samples": 300, "noise": 0.05, "seed": 1},
+    test_settings={"n_samples": 100, "noise": 0.05, "seed": 2},
+)
+MOONS = DataSpec(
+    "moons",
+    {"n_samples": 300, "noise": 0.2, "seed": 3},
+    test_settings={"n_samples": 300, "noise": 0.2, "seed": 4},
+)
+
+INITIALIZATION = Study(
+    name="initialization",
+    title="Initialization: zeros vs large random vs He (and Xavier, Glorot)",
+    lesson="Zeros never break symmetry (every unit of a layer stays the same, 50%); weights 10x too large "
+    "saturate the sigmoid and train slowly; He's sqrt(2/fan_in) suits ReLU.",
+    data=CIRCLES,
+    hidden=(10, 5),
+    epochs=15000,
+    quick_epochs=300,
+    base={"optimizer": "gd", "lr": 0.01, "batch_size": None},
+    variants=(
+        Variant("zeros", {"init": "zeros"}),
+        Variant("large_random", {"init": "large_random"}),
+        Variant("he", {"init": "he"}),
+        Variant("xavier", {"init": "xavier"}),
+        Variant("glorot", {"init": "glorot"}),
+    ),
+    expectations=(
+        Expectation("zeros stays at chance (0.50)", "zeros", "<=", 0.5),
+        Expectation("He beats large random", "he", ">", "large_random"),
+        Expectation("He beats zeros", "he", ">", "zeros"),
+    ),
+    figures=("cost", "boundary"),
+    course=(
+        CourseVersion(
+            "course",
+            15000,
+            (
+                Variant("zeros", {"init": "zeros"}, {"train_accuracy": 0.50, "test_accuracy": 0.50}),
+                Variant("large_random", {"init": "large_random"}, {"train_accuracy": 0.83, "test_accuracy": 0.86}),
+                Variant("he", {"init": "he"}, {"train_accuracy": 0.9933, "test_accuracy": 0.96}),
+            ),
+        ),
+    ),
+)
+
+_MINI_BATCH = {"batch_size": 64}
+_FIXED = {"schedule": "fixed_interval", "decay_rate": 1.0, "time_interval": 1000}
+
+OPTIMIZATION = Study(
+    name="optimization",
+    title="Optimization: gradient descent vs momentum vs Adam, with and without learning-rate decay",
+    lesson="Adam adapts each parameter's step and converges where plain mini-batch gradient descent crawls; "
+    "a larger learning rate decayed on a fixed interval lets even gradient descent catch up.",
+    data=MOONS,
+    hidden=(5, 2),
+    epochs=5000,
+    quick_epochs=100,
+    base={**_MINI_BATCH, "lr": 0.0007},
+    variants=(
+        Variant("gd", {"optimizer": "gd"}),
+        Variant("momentum", {"optimizer": "momentum", "beta": 0.9}),
+        Variant("adam", {"optimizer": "adam", "beta1": 0.9, "beta2": 0.999}),
+        Variant("gd_inverse_time", {"optimizer": "gd", "lr": 0.1, "schedule": "inverse_time", "decay_rate": 1.0}),
+        Variant("gd_fixed_interval", {"optimizer": "gd", "lr": 0.1, **_FIXED}),
+        Variant("momentum_fixed_interval", {"optimizer": "momentum", "beta": 0.9, "lr": 0.1, **_FIXED}),
+        Variant("adam_fixed_interval", {"optimizer": "adam", "lr": 0.01, **_FIXED}),
+    ),
+    expectations=(
+        Expectation("Adam beats gradient descent", "adam", ">", "gd"),
+        Expectation("fixed-interval decay beats no decay", "gd_fixed_interval", ">", "gd"),
+        Expectation("decay every epoch stalls below fixed-interval decay", "gd_inverse_time", "<", "gd_fixed_interval"),
+    ),
+    figures=("cost", "lr", "boundary"),
+    course=(
+        CourseVersion(
+            "version A (10000 epochs)",
+            10000,
+            (
+                Variant("gd", {"optimizer": "gd"}, {"train_accuracy": 0.7967}),
+                Variant("momentum", {"optimizer": "momentum", "beta": 0.9}, {"train_accuracy": 0.7967}),
+                Variant("adam", {"optimizer": "adam"}, {"train_accuracy": 0.94}),
+            ),
+        ),
+        CourseVersion(
+            "version B (5000 epochs)",
+            5000,
+            (
+                Variant("gd", {"optimizer": "gd"}, {"train_accuracy": 0.7167}),
+                Variant("momentum", {"optimizer": "momentum", "beta": 0.9}, {"train_accuracy": 0.7167}),
+                Variant("adam", {"optimizer": "adam"}, {"train_accuracy": 0.9433}),
+                Variant(
+                    "gd_inverse_time",
+                    {"optimizer": "gd", "lr": 0.1, "schedule": "inverse_time", "decay_rate": 1.0},
+                    {"train_accuracy": 0.6533},
+                ),
+                Variant("gd_fixed_interval", {"optimizer": "gd", "lr": 0.1, **_FIXED}, {"train_accuracy": 0.9433}),
+                Variant(
+                    "momentum_fixed_interval",
+                    {"optimizer": "momentum", "beta": 0.9, "lr": 0.1, **_FIXED},
+                    {"train_accuracy": 0.9533},
+                ),
+                Variant("adam_fixed_interval", {"optimizer": "adam", "lr": 0.01, **_FIXED}, {"train_accuracy": 0.94}),
+            ),
+        ),
+    ),
+)
+
+MINIBATCH = Study(
+    name="minibatch",
+    title="Mini-batch size: batch vs mini-batch (64) vs stochastic gradient descent",
+    lesson="Per epoch, smaller batches take more (noisier) steps and lower the cost faster; per second, "
+    "mini-batches keep most of the vectorization that stochastic descent loses.",
+    data=MOONS,
+    hidden=(5, 2),
+    epochs=300,
+    quick_epochs=10,
+    base={"optimizer": "gd", "lr": 0.05},
+    variants=(
+        Variant("batch", {"batch_size": None}),
+        Variant("mini_batch_64", {"batch_size": 64}),
+        Variant("stochastic", {"batch_size": 1}),
+    ),
+    expectations=(
+        Expectation("mini-batch reaches a lower cost than batch in the same epochs", "mini_batch_64", "<", "batch",
+                    metric="final_cost"),
+        Expectation("stochastic reaches a lower cost than batch in the same epochs", "stochastic", "<", "batch",
+                    metric="final_cost"),
+    ),
+    figures=("iterations", "cost_time"),
+    record_iterations=True,
+)
+
+SOFTMAX = Study(
+    name="softmax",
+    title="Softmax: a 3-layer classifier (25-12-10) on 8x8 digits",
+    lesson="A softmax output with categorical cross-entropy turns the same network into a 10-class "
+    "classifier; the confusion matrix shows which digits it still mixes up.",
+    data=DataSpec("digits", {}, test=0.2, split_seed=0, standardize=True),
+    hidden=(25, 12),
+    loss="categorical_crossentropy",
+    epochs=60,
+    quick_epochs=3,
+    base={"optimizer": "adam", "lr": 0.001, "batch_size": 32},
+    variants=(Variant("adam_minibatch_32"),),
+    expectations=(Expectation("test accuracy reaches 0.95", "adam_minibatch_32", ">=", 0.95, metric="test_accuracy"),),
+    figures=("cost", "confusion"),
+)

@@ -1,0 +1,375 @@
+"""Turn a recipe into runs: build the model, optimizer and schedule from settings, train over seeds, summarize.
+
+Two modes:
+
+- ``robust`` (the default): our own seeded generator, ``n_seeds`` seeds per variant (``seed``,
+  ``seed + 1``, ...), reporting the mean and the spread (population standard deviation) over seeds,
+  and checking the course's conclusions (orderings), not its numbers;
+- ``course-exact``: NumPy's legacy stream in the course's order (:class:`dnnimprove.CourseRandom`) and
+  schedules shifted one epoch late (:class:`dnnimprove.Shifted`), one run per variant, compared with the
+  course's published figures.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass, field
+from typing import Any, Callable, Iterable, Mapping
+
+import numpy as np
+
+from .. import layers as layer_module
+from .._validation import check_choice, check_int
+from ..layers import Dense, Layer, get_activation
+from ..model import Sequential
+from ..optimizers import OPTIMIZERS, Optimizer
+from ..random import CourseRandom
+from ..schedules import SCHEDULES, Schedule, Shifted
+from ..training import Callback, History, TrainingRun
+from .recipe import CourseVersion, Data, Study, Variant, check_settings
+
+__all__ = [
+    "MODES",
+    "SeedRun",
+    "VariantResult",
+    "StudyResult",
+    "build_model",
+    "build_optimizer",
+    "build_schedule",
+    "train_once",
+    "run_comparison",
+    "mean_and_spread",
+]
+
+MODES = ("robust", "course-exact")
+
+_SCHEDULE_ARGUMENTS = {
+    "inverse_time": ("decay_rate",),
+    "fixed_interval": ("decay_rate", "time_interval"),
+    "exponential": ("decay_rate",),
+    "step": (),
+    "cosine": (),
+}
+
+
+def _optional_layer(name: str, setting: str) -> type[Layer]:
+    cls = getattr(layer_module, name, None)
+    if cls is None:
+        raise ValueError(f"{setting} needs dnnimprove.{name}, which this version of dnnimprove does not have")
+    return cls
+
+
+def build_model(hidden: Iterable[int], n_outputs: int, settings: Mapping[str, Any], loss: str, seed: Any) -> Sequential:
+    """``Dense -> [BatchNorm] -> activation -> [Dropout]`` per hidden width, then ``Dense(n_outputs)``."""
+    settings = check_settings(settings)
+    layers: list[Layer] = []
+    for units in hidden:
+        layers.append(Dense(units, init=settings["init"], use_bias=not settings["batch_norm"]))
+        if settings["batch_norm"]:
+            layers.append(_optional_layer("BatchNorm", "batch_norm")())
+        layers.append(get_activation(settings["activation"]))
+        if settings["keep_prob"] is not None:
+            layers.append(_optional_layer("Dropout", "keep_prob")(settings["keep_prob"]))
+    layers.append(Dense(n_outputs, init=settings["init"]))
+    return Sequential(layers, loss=loss, seed=seed)
+
+
+def build_optimizer(settings: Mapping[str, Any]) -> Optimizer:
+    """The optimizer named by ``settings["optimizer"]`` with its ``lr`` and the betas that are set."""
+    settings = check_settings(settings)
+    name = check_choice("optimizer", settings["optimizer"], OPTIMIZERS)
+    arguments = {"lr": settings["lr"]}
+    for key in ("beta", "beta1", "beta2"):
+        if settings[key] is not None:
+            arguments[key] = settings[key]
+    try:
+        return OPTIMIZERS[name](**arguments)
+    except TypeError:
+        extra = sorted(set(arguments) - {"lr"})
+        raise ValueError(f"optimizer {name!r} takes no {', '.join(extra)}") from None
+
+
+def build_schedule(settings: Mapping[str, Any], course_exact: bool = False) -> Schedule | None:
+    """The schedule of ``settings`` (``lr0 = lr``), shifted one epoch late in course-exact mode."""
+    settings = check_settings(settings)
+    name = settings["schedule"]
+    if name is None:
+        return None
+    check_choice("schedule", name, _SCHEDULE_ARGUMENTS)
+    schedule = SCHEDULES[name](settings["lr"], **{key: settings[key] for key in _SCHEDULE_ARGUMENTS[name]})
+    return Shifted(schedule) if course_exact else schedule
+
+
+class EpochClock(Callback):
+    """Records the wall time (seconds since training began) of every recorded epoch."""
+
+    def __init__(self) -> None:
+        self.seconds: list[float] = []
+
+    def on_train_begin(self, run: TrainingRun) -> None:
+        self._started = time.perf_counter()
+
+    def on_epoch_end(self, run: TrainingRun) -> None:
+        if run.recorded:
+            self.seconds.append(time.perf_counter() - self._started)
+
+
+def _early_stopping(patience: int) -> Callback:
+    from .. import callbacks  # noqa: PLC0415  (lands with the regularization work)
+
+    return callbacks.EarlyStopping(patience=patience, restore_best=True)
+
+
+@dataclass
+class SeedRun:
+    """One training run: a variant on one seed."""
+
+    seed: Any
+    train_accuracy: float | None
+    test_accuracy: float | None
+    final_cost: float
+    epochs: int
+    seconds: float
+    history: History
+    model: Sequential
+    clock: list[float] = field(default_factory=list)
+    dev_accuracy: float | None = None
+
+
+def train_once(
+    study_hidden: Iterable[int],
+    loss: str,
+    data: Data,
+    settings: Mapping[str, Any],
+    epochs: int,
+    seed: Any,
+    course_exact: bool = False,
+    record_every: int = 1,
+    record_iterations: bool = False,
+) -> SeedRun:
+    """Build and train one model on ``data`` with ``settings``; evaluate on train, dev and test."""
+    settings = check_settings(settings)
+    n_outputs = 1 if loss == "binary_crossentropy" else data.n_classes
+    model = build_model(study_hidden, n_outputs, settings, loss, seed)
+    clock = EpochClock()
+    callbacks: list[Callback] = [clock]
+    validation = None
+    if settings["early_stopping"] is not None:
+        if data.X_dev is None:
+            raise ValueError("early_stopping needs a dev set: give the dataset a dev fraction")
+        validation = (data.X_dev, data.y_dev)
+        callbacks.append(_early_stopping(check_int("early_stopping", settings["early_stopping"], low=1)))
+    history = model.fit(
+        data.X_train,
+        data.y_train,
+        epochs=epochs,
+        batch_size=settings["batch_size"],
+        optimizer=build_optimizer(settings),
+        schedule=build_schedule(settings, course_exact),
+        l2=settings["l2"],
+        validation_data=validation,
+        callbacks=callbacks,
+        record_every=record_every,
+        record_iterations=record_iterations,
+    )
+    train = model.evaluate(data.X_train, data.y_train)
+    accuracy = lambda X, y: None if X is None else model.evaluate(X, y).get("accuracy")  # noqa: E731
+    ran = history.stopped_epoch + 1 if history.stopped_epoch is not None else epochs
+    return SeedRun(
+        seed=seed if isinstance(seed, int) else repr(seed),
+        train_accuracy=train.get("accuracy"),
+        test_accuracy=accuracy(data.X_test, data.y_test),
+        dev_accuracy=accuracy(data.X_dev, data.y_dev),
+        final_cost=float(train["cost"]),
+        epochs=ran,
+        seconds=history.seconds,
+        history=history,
+        model=model,
+        clock=clock.seconds,
+    )
+
+
+def mean_and_spread(values: Iterable[float | None]) -> tuple[float | None, float | None]:
+    """Mean and population standard deviation, ``(None, None)`` when any value is missing."""
+    values = list(values)
+    if not values or any(value is None for value in values):
+        return None, None
+    array = np.asarray(values, dtype=float)
+    return float(array.mean()), float(array.std())
+
+
+@dataclass
+class VariantResult:
+    """A variant's runs over seeds, summarized as mean and spread."""
+
+    name: str
+    settings: dict[str, Any]
+    runs: list[SeedRun]
+    published: Mapping[str, float] | None = None
+
+    def metric(self, key: str) -> tuple[float | None, float | None]:
+        if key == "gap":
+            gaps = [
+                None if run.test_accuracy is None else run.train_accuracy - run.test_accuracy for run in self.runs
+            ]
+            return mean_and_spread(gaps)
+        return mean_and_spread(getattr(run, key) for run in self.runs)
+
+    def summary(self) -> dict[str, Any]:
+        """The results.json row: means over seeds with their spread (``*_std``) beside them."""
+        row: dict[str, Any] = {"name": self.name, "settings": self.settings, "seeds": [run.seed for run in self.runs]}
+        for key in ("train_accuracy", "dev_accuracy", "test_accuracy", "final_cost"):
+            mean, spread = self.metric(key)
+            row[key] = mean
+            row[f"{key}_std"] = spread
+        row["epochs"] = float(np.mean([run.epochs for run in self.runs]))
+        row["seconds"] = float(np.mean([run.seconds for run in self.runs]))
+        row["per_seed"] = [
+            {
+                "seed": run.seed,
+                "train_accuracy": run.train_accuracy,
+                "dev_accuracy": run.dev_accuracy,
+                "test_accuracy": run.test_accuracy,
+                "final_cost": run.final_cost,
+                "epochs": run.epochs,
+                "seconds": run.seconds,
+            }
+            for run in self.runs
+        ]
+        if self.published is not None:
+            row["published"] = dict(self.published)
+            row["matches_published"] = self.matches_published()
+        return row
+
+    def matches_published(self) -> bool | None:
+        """Whether every published figure equals ours rounded to as many decimals (None: nothing published)."""
+        if not self.published:
+            return None
+        for key, value in self.published.items():
+            ours = self.metric(key)[0]
+            decimals = len(f"{value}".split(".")[1]) if "." in f"{value}" else 0
+            if ours is None or round(ours, max(decimals, 2)) != round(value, max(decimals, 2)):
+                return False
+        return True
+
+
+@dataclass
+class StudyResult:
+    """Everything a study produced: the variant results, checks, and extras for the report."""
+
+    study: Study
+    mode: str
+    title: str
+    data: Data
+    variants: list[VariantResult]
+    checks: list[tuple[str, bool]] = field(default_factory=list)
+    extras: dict[str, Any] = field(default_factory=dict)
+    seconds: float = 0.0
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "study": self.study.name,
+            "title": self.title,
+            "mode": self.mode,
+            "dataset": self.study.data.as_dict(),
+            "architecture": {"hidden": list(self.study.hidden), "loss": self.study.loss},
+            "runs": [variant.summary() for variant in self.variants],
+            "checks": [{"text": text, "ok": ok} for text, ok in self.checks],
+            "seconds": self.seconds,
+            **{key: value for key, value in self.extras.items() if not key.startswith("_")},
+        }
+
+
+def check_expectations(study: Study, variants: list[VariantResult]) -> list[tuple[str, bool]]:
+    """Evaluate the study's expectations on the means over seeds: ``[(text with the figures, held), ...]``."""
+    by_name = {variant.name: variant for variant in variants}
+    checks = []
+    for expectation in study.expectations:
+        left = by_name[expectation.left].metric(expectation.metric)[0]
+        right = expectation.right
+        if isinstance(right, str):
+            right = by_name[right].metric(expectation.metric)[0]
+        if left is None or right is None:
+            checks.append((f"{expectation.text}: not measured ({expectation.metric} missing)", False))
+            continue
+        ok = expectation.holds(left, right)
+        figures = f"{expectation.left} {left:.4g} {expectation.op} {right:.4g} ({expectation.metric})"
+        checks.append((f"{expectation.text}: {'yes' if ok else 'NO'}, {figures}", ok))
+    return checks
+
+
+def record_every_for(study: Study, epochs: int) -> int:
+    return max(1, math.ceil(epochs / study.points))
+
+
+def run_comparison(
+    study: Study,
+    mode: str = "robust",
+    seeds: Iterable[int] = (0, 1, 2),
+    epochs: int | None = None,
+    progress: Callable[[str], None] | None = None,
+) -> StudyResult:
+    """Run every variant of ``study`` over ``seeds`` (robust) or once on the course's stream (course-exact).
+
+    ``epochs`` overrides the recipe's (``--quick`` passes the recipe's ``quick_epochs``); ``progress`` is
+    called with a label after every run.
+    """
+    check_choice("mode", mode, MODES)
+    started = time.perf_counter()
+    data = study.data.load()
+    results: list[VariantResult] = []
+    title = study.title
+    if mode == "course-exact":
+        versions = study.course or (CourseVersion(study.title, study.epochs, study.variants),)
+        for version in versions:
+            n_epochs = version.epochs if epochs is None else epochs
+            for variant in version.variants:
+                label = variant.name if len(versions) == 1 else f"{version.title}: {variant.name}"
+                source = CourseRandom(version.init_seed, version.shuffle_seed, version.dropout_seed)
+                run = train_once(
+                    study.hidden, study.loss, data, study.settings(variant), n_epochs, source, True,
+                    record_every_for(study, n_epochs), study.record_iterations,
+                )
+                results.append(VariantResult(label, study.settings(variant), [run], variant.published))
+                if progress:
+                    progress(label)
+        checks = [
+            (f"{result.name}: {_published_text(result)}", bool(result.matches_published()))
+            for result in results
+            if result.published
+        ]
+    else:
+        seeds = [check_int("seed", seed, low=0) for seed in seeds]
+        n_epochs = study.epochs if epochs is None else epochs
+        for variant in study.variants:
+            runs = []
+            for seed in seeds:
+                runs.append(
+                    train_once(
+                        study.hidden, study.loss, data, study.settings(variant), n_epochs, seed, False,
+                        record_every_for(study, n_epochs), study.record_iterations,
+                    )
+                )
+                if progress:
+                    progress(f"{variant.name} seed {seed}")
+            results.append(VariantResult(variant.name, study.settings(variant), runs))
+        checks = check_expectations(study, results)
+    return StudyResult(study, mode, title, data, results, checks, seconds=time.perf_counter() - started)
+
+
+def _published_text(result: VariantResult) -> str:
+    parts = []
+    for key, value in (result.published or {}).items():
+        ours = result.metric(key)[0]
+        parts.append(f"{key} {ours:.4f} (published {value:g})")
+    verdict = "matches" if result.matches_published() else "DIFFERS"
+    return f"{', '.join(parts)}: {verdict}"
+
+
+def count_runs(study: Study, mode: str, n_seeds: int) -> int:
+    """How many training runs :func:`run_comparison` makes (for the progress bar)."""
+    if mode == "course-exact":
+        versions = study.course or (CourseVersion(study.title, study.epochs, study.variants),)
+        return sum(len(version.variants) for version in versions)
+    return len(study.variants) * n_seeds
