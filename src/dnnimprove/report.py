@@ -118,7 +118,7 @@ def _mean_curve(variant: VariantResult, key: str) -> tuple[np.ndarray, np.ndarra
     return epochs, values
 
 
-def draw_cost(result: StudyResult, path: Path) -> str:
+def draw_cost(result: StudyResult) -> tuple[Figure, str]:
     figure = _new_figure()
     axes = figure.add_subplot()
     for variant in result.variants:
@@ -130,11 +130,10 @@ def draw_cost(result: StudyResult, path: Path) -> str:
     seeds = len(result.variants[0].runs)
     axes.set_title(f"{result.study.name}: training cost, mean over {seeds} seed{'s' * (seeds > 1)}")
     axes.legend(fontsize="small")
-    figure.savefig(path)
-    return "Training cost (the epoch's mean over its mini-batches) against epochs, one curve per variant."
+    return figure, "Training cost (the epoch's mean over its mini-batches) against epochs, one curve per variant."
 
 
-def draw_iterations(result: StudyResult, path: Path) -> str:
+def draw_iterations(result: StudyResult) -> tuple[Figure, str]:
     variants = result.variants
     figure = _new_figure(7.0, 2.2 * len(variants) + 0.6)
     panels = figure.subplots(len(variants), 1, sharex=True, squeeze=False)[:, 0]
@@ -149,12 +148,11 @@ def draw_iterations(result: StudyResult, path: Path) -> str:
         axes.legend(fontsize="small", loc="upper right")
     panels[-1].set_xlabel("epoch (steps scaled to epochs)")
     panels[0].set_title(f"{result.study.name}: cost of every mini-batch step (first seed)")
-    figure.savefig(path)
-    return ("Cost of each step: smooth for batch descent, noisy for mini-batches and very noisy for stochastic "
+    return figure, ("Cost of each step: smooth for batch descent, noisy for mini-batches and very noisy for stochastic "
             "descent, with its exponentially weighted average drawn over it.")
 
 
-def draw_cost_time(result: StudyResult, path: Path) -> str:
+def draw_cost_time(result: StudyResult) -> tuple[Figure, str]:
     figure = _new_figure(10.0, 4.2)
     by_epoch, by_time = figure.subplots(1, 2)
     for variant in result.variants:
@@ -170,11 +168,10 @@ def draw_cost_time(result: StudyResult, path: Path) -> str:
         axes.legend(fontsize="small")
     by_epoch.set_title("cost against epochs (first seed)")
     by_time.set_title("cost against wall time (first seed)")
-    figure.savefig(path)
-    return "The same runs against epochs (left) and against seconds of training (right)."
+    return figure, "The same runs against epochs (left) and against seconds of training (right)."
 
 
-def draw_boundary(result: StudyResult, path: Path) -> str:
+def draw_boundary(result: StudyResult) -> tuple[Figure, str]:
     data = result.data
     if data.n_features != 2:
         raise ValueError(f"decision boundaries need 2-D data; {result.study.name} has {data.n_features} features")
@@ -202,11 +199,10 @@ def draw_boundary(result: StudyResult, path: Path) -> str:
         axes.set_axis_off()
     grid.ravel()[0].legend(fontsize="small", loc="lower left")
     figure.suptitle(f"{result.study.name}: decision boundaries (first seed; shaded: predicted class)")
-    figure.savefig(path)
-    return "Decision boundary of each variant's first-seed model over the training set."
+    return figure, "Decision boundary of each variant's first-seed model over the training set."
 
 
-def draw_lr(result: StudyResult, path: Path) -> str:
+def draw_lr(result: StudyResult) -> tuple[Figure, str]:
     figure = _new_figure()
     axes = figure.add_subplot()
     for variant in result.variants:
@@ -218,11 +214,10 @@ def draw_lr(result: StudyResult, path: Path) -> str:
     axes.set_ylabel("learning rate (log scale)")
     axes.set_title(f"{result.study.name}: learning rate against epoch")
     axes.legend(fontsize="small")
-    figure.savefig(path)
-    return "Learning rate each variant used, per epoch."
+    return figure, "Learning rate each variant used, per epoch."
 
 
-def draw_confusion(result: StudyResult, path: Path) -> str:
+def draw_confusion(result: StudyResult) -> tuple[Figure, str]:
     from sklearn.metrics import confusion_matrix
 
     data = result.data
@@ -245,11 +240,10 @@ def draw_confusion(result: StudyResult, path: Path) -> str:
     accuracy = float(np.mean(predicted == y))
     axes.set_title(f"{variant.name}: {which} confusion matrix (accuracy {accuracy:.3f})")
     figure.colorbar(image, ax=axes, label="examples")
-    figure.savefig(path)
-    return f"Confusion matrix on the {which} set (first seed); off-diagonal cells are mistakes."
+    return figure, f"Confusion matrix on the {which} set (first seed); off-diagonal cells are mistakes."
 
 
-def draw_tuning(result: StudyResult, path: Path) -> str:
+def draw_tuning(result: StudyResult) -> tuple[Figure, str]:
     trials = result.extras["trials"]
     figure = _new_figure()
     axes = figure.add_subplot()
@@ -263,14 +257,13 @@ def draw_tuning(result: StudyResult, path: Path) -> str:
     axes.set_ylabel("dev accuracy")
     axes.set_title(f"{result.study.name}: dev accuracy against learning rate")
     axes.legend(fontsize="small")
-    figure.savefig(path)
-    return "Every trial's dev accuracy against its learning rate: random search on a log scale vs a grid."
+    return figure, "Every trial's dev accuracy against its learning rate: random search on a log scale vs a grid."
 
 
-def draw_gradcheck(result: StudyResult, path: Path) -> str:
+def draw_gradcheck(result: StudyResult) -> tuple[Figure, str]:
     from .gradcheck import CORRECT, WRONG
 
-    checks = result.extras["gradient_checks"]
+    checks = list({check["name"]: check for check in reversed(result.extras["gradient_checks"])}.values())[::-1]
     figure = _new_figure()
     axes = figure.add_subplot()
     width = 0.8 / len(checks)
@@ -278,7 +271,7 @@ def draw_gradcheck(result: StudyResult, path: Path) -> str:
     positions = np.arange(len(names))
     for index, check in enumerate(checks):
         values = [max(check["per_tensor"][name], 1e-16) for name in names]
-        axes.bar(positions + index * width, values, width, label=check["name"])
+        axes.bar(positions + index * width, values, width, label=f"{check['name']} (seed {check['seed']})")
     axes.axhline(CORRECT, color="green", linestyle="--", label=f"correct below {CORRECT:g}")
     axes.axhline(WRONG, color="red", linestyle="--", label=f"wrong above {WRONG:g}")
     axes.set_yscale("log")
@@ -287,11 +280,10 @@ def draw_gradcheck(result: StudyResult, path: Path) -> str:
     axes.set_ylabel("relative difference (log scale)")
     axes.set_title(f"{result.study.name}: back-propagation vs two-sided differences")
     axes.legend(fontsize="small")
-    figure.savefig(path)
-    return "Relative difference per tensor: the deliberately wrong layer's tensors stand out."
+    return figure, "Relative difference per tensor: the deliberately wrong layer's tensors stand out."
 
 
-FIGURES: dict[str, Callable[[StudyResult, Path], str]] = {
+FIGURES: dict[str, Callable[[StudyResult], tuple[Figure, str]]] = {
     "cost": draw_cost,
     "cost_time": draw_cost_time,
     "iterations": draw_iterations,
@@ -308,7 +300,8 @@ def draw_figures(result: StudyResult, folder: Path) -> list[dict[str, str]]:
     figures = []
     for name in result.study.figures:
         path = folder / f"{name}.png"
-        caption = FIGURES[name](result, path)
+        figure, caption = FIGURES[name](result)
+        figure.savefig(path)
         figures.append({"file": path.name, "caption": caption})
     return figures
 

@@ -6,16 +6,22 @@
 from __future__ import annotations
 
 from .classic import INITIALIZATION, MINIBATCH, OPTIMIZATION, SOFTMAX
+from .gradient_checking import GRADIENT_CHECKING, run_gradient_checking
 from .recipe import SETTINGS, CourseVersion, Data, DataSpec, Expectation, Study, Variant
 from .runner import MODES, StudyResult, VariantResult, build_model, run_comparison, train_once
 
 __all__ = [
-    "STUDIES", "get_study", "run_study",
+    "STUDIES", "RUNNERS", "get_study", "run_study",
     "SETTINGS", "CourseVersion", "Data", "DataSpec", "Expectation", "Study", "Variant",
     "MODES", "StudyResult", "VariantResult", "build_model", "run_comparison", "train_once",
 ]
 
-STUDIES: dict[str, Study] = {study.name: study for study in (INITIALIZATION, OPTIMIZATION, MINIBATCH, SOFTMAX)}
+STUDIES: dict[str, Study] = {
+    study.name: study for study in (INITIALIZATION, GRADIENT_CHECKING, OPTIMIZATION, MINIBATCH, SOFTMAX)
+}
+
+RUNNERS = {"compare": run_comparison, "gradcheck": run_gradient_checking}
+"""Which function runs a study of each ``kind``; all take ``(study, mode, seeds, epochs, progress)``."""
 
 
 def get_study(name: str) -> Study:
@@ -29,4 +35,4 @@ def get_study(name: str) -> Study:
 def run_study(study: Study | str, **options) -> StudyResult:
     """Run ``study`` (a recipe or its name) with the runner its ``kind`` names; see ``run_comparison``."""
     study = get_study(study) if isinstance(study, str) else study
-    return run_comparison(study, **options)
+    return RUNNERS[study.kind](study, **options)

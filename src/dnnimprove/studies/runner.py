@@ -38,6 +38,7 @@ __all__ = [
     "build_optimizer",
     "build_schedule",
     "train_once",
+    "fit_and_evaluate",
     "run_comparison",
     "mean_and_spread",
 ]
@@ -138,7 +139,7 @@ class SeedRun:
 
 
 def train_once(
-    study_hidden: Iterable[int],
+    hidden: Iterable[int],
     loss: str,
     data: Data,
     settings: Mapping[str, Any],
@@ -148,10 +149,35 @@ def train_once(
     record_every: int = 1,
     record_iterations: bool = False,
 ) -> SeedRun:
-    """Build and train one model on ``data`` with ``settings``; evaluate on train, dev and test."""
+    """Build a model from ``settings`` and train it on ``data``; see :func:`fit_and_evaluate`."""
     settings = check_settings(settings)
     n_outputs = 1 if loss == "binary_crossentropy" else data.n_classes
-    model = build_model(study_hidden, n_outputs, settings, loss, seed)
+    model = build_model(hidden, n_outputs, settings, loss, seed)
+    run = fit_and_evaluate(model, data, settings, epochs, course_exact, record_every, record_iterations)
+    run.seed = seed_label(seed)
+    return run
+
+
+def seed_label(seed: Any) -> Any:
+    """How a seed appears in results.json: the int itself, ``course(init_seed, shuffle_seed)``, or a repr."""
+    if isinstance(seed, int):
+        return seed
+    if isinstance(seed, CourseRandom):
+        return f"course({seed.init_seed}, {seed.shuffle_seed})"
+    return repr(seed)
+
+
+def fit_and_evaluate(
+    model: Sequential,
+    data: Data,
+    settings: Mapping[str, Any],
+    epochs: int,
+    course_exact: bool = False,
+    record_every: int = 1,
+    record_iterations: bool = False,
+) -> SeedRun:
+    """Train ``model`` on ``data`` with the optimization settings; evaluate on train, dev and test."""
+    settings = check_settings(settings)
     clock = EpochClock()
     callbacks: list[Callback] = [clock]
     validation = None
@@ -177,7 +203,7 @@ def train_once(
     accuracy = lambda X, y: None if X is None else model.evaluate(X, y).get("accuracy")  # noqa: E731
     ran = history.stopped_epoch + 1 if history.stopped_epoch is not None else epochs
     return SeedRun(
-        seed=seed if isinstance(seed, int) else repr(seed),
+        seed=None,
         train_accuracy=train.get("accuracy"),
         test_accuracy=accuracy(data.X_test, data.y_test),
         dev_accuracy=accuracy(data.X_dev, data.y_dev),

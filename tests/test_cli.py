@@ -1,0 +1,131 @@
+"""The dnnimprove command: help, listing, one training run, gradient checking, and bad input."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from dnnimprove import cli
+from dnnimprove.studies import STUDIES
+
+SRC = str(Path(__file__).resolve().parents[1] / "src")
+
+
+def run_module(*argv: str) -> subprocess.CompletedProcess:
+    env = {**os.environ, "PYTHONPATH": SRC + os.pathsep + os.environ.get("PYTHONPATH", ""), "MPLBACKEND": "Agg"}
+    return subprocess.run([sys.executable, "-m", "dnnimprove", *argv], capture_output=True, text=True, env=env)
+
+
+def test_python_dash_m_dnnimprove_shows_help_with_every_subcommand():
+    completed = run_module("--help")
+    assert completed.returncode == 0, completed.stderr
+    for command in ("study", "train", "gradcheck"):
+        assert command in completed.stdout
+
+
+def test_study_list_names_every_study(capsys):
+    assert cli.main(["study", "--list"]) == 0
+    listed = [line.split()[0] for line in capsys.readouterr().out.splitlines()]
+    assert listed == list(STUDIES)
+
+
+def test_train_json_prints_the_runs_results(capsys):
+    status = cli.main(["train", "--dataset", "moons", "--layers", "5,2", "--optimizer", "adam", "--lr", "0.01",
+                       "--batch-size", "64", "--epochs", "30", "--test-fraction", "0.25", "--json"])
+    assert status == 0
+    result = json.loads(capsys.readouterr().out)
+    assert result["mode"] == "robust" and result["hidden"] == [5, 2] and result["epochs"] == 30
+    assert 0.5 < result["train_accuracy"] <= 1 and 0.5 < result["test_accuracy"] <= 1
+    assert result["settings"]["optimizer"] == "adam" and result["settings"]["batch_size"] == 64
+
+
+def test_train_course_exact_reproduces_the_course_adam_figure(capsys):
+    # The course's optimization version A, Adam: published train accuracy 0.94.
+    status = cli.main(["train", "--dataset", "moons", "--layers", "5,2", "--optimizer", "adam", "--lr", "0.0007",
+                       "--batch-size", "64", "--epochs", "10000", "--course-exact", "--json"])
+    assert status == 0
+    result = json.loads(capsys.readouterr().out)
+    assert result["mode"] == "course-exact"
+    assert round(result["train_accuracy"], 4) == 0.94
+
+
+def test_train_out_writes_results_and_figures(tmp_path, capsys):
+    status = cli.main(["train", "--dataset", "circles", "--layers", "4", "--epochs", "5", "--out", str(tmp_path)])
+    assert status == 0
+    assert "train" in capsys.readouterr().out
+    assert {path.name for path in (tmp_path / "train").iterdir()} == {"results.json", "cost.png", "boundary.png"}
+
+
+def test_gradcheck_passes_a_correct_network_and_exits_zero(capsys):
+    assert cli.main(["gradcheck", "--dataset", "moons", "--layers", "5,2", "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["ok"] and report["difference"] < 1e-7
+    assert set(report["per_tensor"]) == {f"dense_{i}.{key}" for i in (1, 2, 3) for key in "Wb"}
+
+
+def test_quick_study_writes_results_json_and_index(tmp_path, capsys):
+    status = cli.main(["study", "softmax", "--quick", "--seeds", "1", "--out", str(tmp_path), "--no-progress"])
+    assert status == 0
+    out = capsys.readouterr().out
+    assert "adam_minibatch_32" in out and f"report: {tmp_path / 'index.html'}" in out
+    assert json.loads((tmp_path / "softmax" / "results.json").read_text())["runs"][0]["epochs"] == 3
+    assert 'href="softmax/results.json"' in (tmp_path / "index.html").read_text()
+
+
+BAD_INPUT = [
+    (["study", "nonsense"], ["unknown study 'nonsense'", "'initialization'", "'optimization'"]),
+    (["train", "--dataset", "mnist"], ["--dataset", "invalid choice: 'mnist'", "'moons'", "'circles'"]),
+    (["train", "--optimizer", "sgd"], ["--optimizer", "invalid choice: 'sgd'", "'adam'", "'momentum'"]),
+    (["train", "--activation", "swish"], ["--activation", "invalid choice: 'swish'", "'relu'", "'tanh'"]),
+    (["gradcheck", "--layers", "5,x"], ["--layers", "comma-separated positive integers", "'5,x'"]),
+    (["train", "--layers", "5,0"], ["--layers", "'5,0'"]),
+    (["train", "--epochs", "-5"], ["--epochs", "integer >= 0", "'-5'"]),
+    (["train", "--lr", "-0.1"], ["--lr", "number > 0", "'-0.1'"]),
+    (["train", "--lr", "nan"], ["--lr", "'nan'"]),
+    (["train", "--keep-prob", "1.5"], ["--keep-prob", "(0, 1]", "'1.5'"]),
+    (["train", "--batch-size", "0"], ["--batch-size", "'0'"]),
+    (["study", "--seeds", "0"], ["--seeds", "integer >= 1", "'0'"]),
+    (["train", "--dataset", "digits", "--noise", "0.3"], ["--noise applies to generated datasets only"]),
+    (["train", "--early-stopping", "5"], ["--early-stopping needs a dev set"]),
+    (["frobnicate"], ["invalid choice: 'frobnicate'", "'study'"]),
+]
+
+
+def exit_status(argv: list[str]) -> int:
+    """``cli.main(argv)``'s status, whether it returns it or argparse exits with it."""
+    try:
+        return cli.main(argv)
+    except SystemExit as exit:
+        return exit.code
+
+
+@pytest.mark.parametrize("argv, fragments", BAD_INPUT, ids=[" ".join(argv) for argv, _ in BAD_INPUT])
+def test_bad_input_gives_one_clear_line_and_exit_code_2(argv, fragments, capsys):
+    status = exit_status(argv)
+    captured = capsys.readouterr()
+    assert status == 2
+    lines = captured.err.strip().splitlines()
+    assert len(lines) == 1, captured.err
+    for fragment in fragments:
+        assert fragment in lines[0]
+
+
+def test_an_out_folder_that_cannot_be_written_gives_exit_code_2(tmp_path, capsys):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    status = exit_status(["study", "softmax", "--quick", "--out", str(blocker / "results")])
+    captured = capsys.readouterr()
+    assert status == 2
+    assert captured.err.count("\n") == 1 and f"--out '{blocker / 'results'}' cannot be written" in captured.err
+    assert not (blocker.parent / "index.html").exists()
+
+
+def test_bad_input_from_the_command_line_has_no_traceback():
+    completed = run_module("train", "--layers", "5,,2")
+    assert completed.returncode == 2
+    assert completed.stderr.startswith("dnnimprove train: error: argument --layers") and "Traceback" not in completed.stderr
