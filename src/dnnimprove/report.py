@@ -147,7 +147,7 @@ def draw_iterations(result: StudyResult) -> tuple[Figure, str]:
         axes.set_ylabel("step cost J")
         axes.legend(fontsize="small", loc="upper right")
     panels[-1].set_xlabel("epoch (steps scaled to epochs)")
-    panels[0].set_title(f"{result.study.name}: cost of every mini-batch step (first seed)")
+    figure.suptitle(f"{result.study.name}: cost of every mini-batch step (first seed)")
     return figure, ("Cost of each step: smooth for batch descent, noisy for mini-batches and very noisy for stochastic "
             "descent, with its exponentially weighted average drawn over it.")
 
@@ -255,7 +255,8 @@ def draw_tuning(result: StudyResult) -> tuple[Figure, str]:
     axes.set_xscale("log")
     axes.set_xlabel("learning rate (log scale)")
     axes.set_ylabel("dev accuracy")
-    axes.set_title(f"{result.study.name}: dev accuracy against learning rate")
+    searches = len({trial["seed"] for trial in trials})
+    axes.set_title(f"{result.study.name}: dev accuracy against learning rate ({searches} seed{'s' * (searches > 1)})")
     axes.legend(fontsize="small")
     return figure, "Every trial's dev accuracy against its learning rate: random search on a log scale vs a grid."
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from .classic import INITIALIZATION, MINIBATCH, OPTIMIZATION, SOFTMAX
 from .gradient_checking import GRADIENT_CHECKING, run_gradient_checking
+from .tuning import TUNING, run_tuning
 from .recipe import SETTINGS, CourseVersion, Data, DataSpec, Expectation, Study, Variant
 from .runner import MODES, StudyResult, VariantResult, build_model, run_comparison, train_once
 
@@ -17,10 +18,10 @@ __all__ = [
 ]
 
 STUDIES: dict[str, Study] = {
-    study.name: study for study in (INITIALIZATION, GRADIENT_CHECKING, OPTIMIZATION, MINIBATCH, SOFTMAX)
+    study.name: study for study in (INITIALIZATION, GRADIENT_CHECKING, OPTIMIZATION, MINIBATCH, SOFTMAX, TUNING)
 }
 
-RUNNERS = {"compare": run_comparison, "gradcheck": run_gradient_checking}
+RUNNERS = {"compare": run_comparison, "gradcheck": run_gradient_checking, "tuning": run_tuning}
 """Which function runs a study of each ``kind``; all take ``(study, mode, seeds, epochs, progress)``."""
 
 

@@ -212,6 +212,8 @@ class Study:
         About how many epochs of each run are recorded (the cost is only computed on those).
     record_iterations : bool
         Also record every mini-batch step's cost (for the ``iterations`` figure).
+    extra : mapping
+        What a special runner needs besides the above (the tuning study's search space and grid).
     """
 
     name: str
@@ -230,6 +232,7 @@ class Study:
     kind: str = "compare"
     points: int = 100
     record_iterations: bool = False
+    extra: Mapping[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         check_settings(self.base)

@@ -19,9 +19,9 @@ from typing import Any, Callable, Iterable, Mapping
 
 import numpy as np
 
-from .. import layers as layer_module
 from .._validation import check_choice, check_int
-from ..layers import Dense, Layer, get_activation
+from ..callbacks import EarlyStopping
+from ..layers import BatchNorm, Dense, Dropout, Layer, get_activation
 from ..model import Sequential
 from ..optimizers import OPTIMIZERS, Optimizer
 from ..random import CourseRandom
@@ -54,13 +54,6 @@ _SCHEDULE_ARGUMENTS = {
 }
 
 
-def _optional_layer(name: str, setting: str) -> type[Layer]:
-    cls = getattr(layer_module, name, None)
-    if cls is None:
-        raise ValueError(f"{setting} needs dnnimprove.{name}, which this version of dnnimprove does not have")
-    return cls
-
-
 def build_model(hidden: Iterable[int], n_outputs: int, settings: Mapping[str, Any], loss: str, seed: Any) -> Sequential:
     """``Dense -> [BatchNorm] -> activation -> [Dropout]`` per hidden width, then ``Dense(n_outputs)``."""
     settings = check_settings(settings)
@@ -68,10 +61,10 @@ def build_model(hidden: Iterable[int], n_outputs: int, settings: Mapping[str, An
     for units in hidden:
         layers.append(Dense(units, init=settings["init"], use_bias=not settings["batch_norm"]))
         if settings["batch_norm"]:
-            layers.append(_optional_layer("BatchNorm", "batch_norm")())
+            layers.append(BatchNorm())
         layers.append(get_activation(settings["activation"]))
         if settings["keep_prob"] is not None:
-            layers.append(_optional_layer("Dropout", "keep_prob")(settings["keep_prob"]))
+            layers.append(Dropout(settings["keep_prob"]))
     layers.append(Dense(n_outputs, init=settings["init"]))
     return Sequential(layers, loss=loss, seed=seed)
 
@@ -114,12 +107,6 @@ class EpochClock(Callback):
     def on_epoch_end(self, run: TrainingRun) -> None:
         if run.recorded:
             self.seconds.append(time.perf_counter() - self._started)
-
-
-def _early_stopping(patience: int) -> Callback:
-    from .. import callbacks  # noqa: PLC0415  (lands with the regularization work)
-
-    return callbacks.EarlyStopping(patience=patience, restore_best=True)
 
 
 @dataclass
@@ -185,7 +172,8 @@ def fit_and_evaluate(
         if data.X_dev is None:
             raise ValueError("early_stopping needs a dev set: give the dataset a dev fraction")
         validation = (data.X_dev, data.y_dev)
-        callbacks.append(_early_stopping(check_int("early_stopping", settings["early_stopping"], low=1)))
+        patience = check_int("early_stopping", settings["early_stopping"], low=0)
+        callbacks.append(EarlyStopping(patience=patience, restore_best=True))
     history = model.fit(
         data.X_train,
         data.y_train,
