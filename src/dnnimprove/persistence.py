@@ -41,6 +41,7 @@ import math
 import os
 import struct
 import tempfile
+import tokenize
 import zipfile
 import zlib
 from typing import Any, Callable
@@ -78,6 +79,7 @@ LAYER_CLASSES: dict[str, type[Layer]] = {
 _READ_ERRORS = (
     OSError, EOFError, KeyError, IndexError, ValueError, TypeError, OverflowError, NotImplementedError,
     RuntimeError, MemoryError, zipfile.BadZipFile, zipfile.LargeZipFile, zlib.error, struct.error,
+    SyntaxError, tokenize.TokenError,  # numpy parses a .npy header with ast/tokenize: corrupt bytes raise these
 )
 
 
