@@ -124,6 +124,12 @@ def test_dropout_is_the_identity_at_inference():
     np.testing.assert_array_equal(with_dropout.predict(X[:1]), with_dropout.predict(X[:1]))  # deterministic
 
 
+def test_a_dropout_layer_without_a_random_source_is_a_clear_error():
+    with pytest.raises(ValueError, match="dropout has no random source"):
+        dn.Dropout(0.5).forward(np.ones((2, 3)), training=True)
+    np.testing.assert_array_equal(dn.Dropout(0.5).forward(np.ones((2, 3)), training=False), 1.0)
+
+
 def test_keep_prob_one_is_the_identity_in_training():
     layer = dn.Dropout(1.0)
     layer.source = dn.as_random_source(0)
@@ -174,6 +180,22 @@ def test_course_random_draws_the_courses_dropout_masks():
         D2 = np.random.rand(4, 7) < 0.86
         assert np.array_equal(model.layers[2].mask, D1.T)
         assert np.array_equal(model.layers[5].mask, D2.T)
+
+
+def test_course_forward_propagation_with_dropout_published_output():
+    # The course's forward_propagation_with_dropout_test_case (keep_prob 0.7), column layout transposed:
+    # published A3 = [[0.36974721 0.00305176 0.04565099 0.49683389 0.36974721]].
+    np.random.seed(1)
+    X = np.random.randn(3, 5)
+    course = {"dense_1.W": np.random.randn(2, 3), "dense_1.b": np.random.randn(2, 1),
+              "dense_2.W": np.random.randn(3, 2), "dense_2.b": np.random.randn(3, 1),
+              "dense_3.W": np.random.randn(1, 3), "dense_3.b": np.random.randn(1, 1)}
+    model = dn.Sequential([dn.Dense(2), dn.ReLU(), dn.Dropout(0.7), dn.Dense(3), dn.ReLU(), dn.Dropout(0.7),
+                           dn.Dense(1)], seed=dn.CourseRandom(dropout_seed=1)).build(3)
+    for name, value in course.items():
+        model.tensor(name)[...] = value.T.reshape(model.tensor(name).shape)
+    A3 = model.loss.output(model.forward(X.T, training=True)).T
+    np.testing.assert_allclose(A3, [[0.36974721, 0.00305176, 0.04565099, 0.49683389, 0.36974721]], atol=5e-9)
 
 
 @pytest.mark.parametrize("keep_prob", [0.0, -0.1, 1.5, float("nan")])

@@ -48,6 +48,24 @@ def test_l2_adds_lambd_over_m_times_w_to_weight_gradients_only():
     assert cost - data == pytest.approx(0.7 / (2 * 16) * weights_sum_of_squares(model), rel=1e-12)
 
 
+def test_course_compute_cost_with_regularization_published_value():
+    # The course's compute_cost_with_regularization_test_case (lambd 0.1, m 5): published cost 1.78648594516.
+    np.random.seed(1)
+    Y = np.array([[1, 1, 0, 1, 0]])
+    weights = {}
+    for name, shape in [("dense_1", (2, 3)), ("dense_2", (3, 2)), ("dense_3", (1, 3))]:
+        weights[name] = np.random.randn(*shape)
+        np.random.randn(shape[0], 1)  # the bias, drawn in between as the course does
+    a3 = np.array([[0.40682402, 0.01629284, 0.16722898, 0.10118111, 0.40682402]])
+    model = dn.Sequential([dn.Dense(2), dn.ReLU(), dn.Dense(3), dn.ReLU(), dn.Dense(1)], seed=0).build(3)
+    for name, W in weights.items():
+        model.tensor(f"{name}.W")[...] = W.T
+    logits = np.log(a3 / (1 - a3)).T
+    cost = model.loss.cost(logits, Y.T.astype(float)) + dn.regularizers.l2_penalty(
+        model.params, model.weight_mask, 0.1, 5)
+    assert cost == pytest.approx(1.78648594516, abs=1e-10)
+
+
 def test_l2_shrinks_the_weights_frobenius_norm():
     X, y = dn.datasets.moons(300, 0.2, seed=3)
     norms = {}

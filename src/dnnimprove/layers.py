@@ -386,6 +386,7 @@ class Dropout(Layer):
         self._frozen = False
         self._buffer: np.ndarray | None = None  # boolean mask storage, grown to the largest batch seen
         self._mask: np.ndarray | None = None  # the mask of the last training forward pass (a view of _buffer)
+        self._active = False  # whether the last forward pass applied a mask
 
     def freeze_randomness(self, frozen: bool) -> None:
         self._frozen = bool(frozen)
@@ -404,6 +405,8 @@ class Dropout(Layer):
             return self._mask
         if self._buffer is None or self._buffer.shape[0] < shape[0] or self._buffer.shape[1:] != shape[1:]:
             self._buffer = np.empty(shape, dtype=bool)
+        if self.source is None:
+            raise ValueError(f"{self.name} has no random source: use it inside a Sequential (or set layer.source)")
         mask = self._buffer[: shape[0]]
         np.less(self.source.uniform(shape, dtype), self.keep_prob, out=mask)
         self._mask = mask
