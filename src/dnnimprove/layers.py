@@ -493,6 +493,8 @@ class BatchNorm(Layer):
         self.running_mean = np.zeros(self.input_dim, dtype=self.gamma.dtype)
         self.running_var = np.ones(self.input_dim, dtype=self.gamma.dtype)
         self._buffers = {}
+        # per-unit statistics of the last training batch, overwritten in place every pass
+        self._mu, self._var, self._inv_std, self._scale = np.empty((4, self.input_dim), dtype=self.gamma.dtype)
 
     def initialize(self, source: Any) -> None:
         self.gamma[...] = 1
@@ -521,12 +523,16 @@ class BatchNorm(Layer):
                 f"{self.name}: batch normalization in training mode needs a mini-batch of at least 2 rows; got {m} "
                 "(use batch_size >= 2, and avoid a last mini-batch of one row)"
             )
-        mu = X.mean(axis=0)
+        mu = np.add.reduce(X, 0, None, self._mu)
+        mu /= m
         Z_norm = np.subtract(X, mu, out=self._buffer("Z_norm", X.shape, X.dtype))
-        var = np.einsum("ij,ij->j", Z_norm, Z_norm) / m
-        inv_std = 1.0 / np.sqrt(var + self.epsilon)
+        var = np.einsum("ij,ij->j", Z_norm, Z_norm, out=self._var)
+        var /= m
+        inv_std = np.add(var, self.epsilon, out=self._inv_std)
+        np.sqrt(inv_std, out=inv_std)
+        np.divide(1.0, inv_std, out=inv_std)
         Z_norm *= inv_std
-        self._Z_norm, self._inv_std = Z_norm, inv_std
+        self._Z_norm = Z_norm
         ewma_update(self.running_mean, mu, self.momentum, mu)
         var *= m / (m - 1)  # the unbiased estimate, for the running average only
         ewma_update(self.running_var, var, self.momentum, var)
@@ -538,7 +544,7 @@ class BatchNorm(Layer):
         Z_norm, inv_std = self._Z_norm, self._inv_std
         m = dA.shape[0]
         np.einsum("ij,ij->j", dA, Z_norm, out=self.dgamma)
-        np.sum(dA, axis=0, out=self.dbeta)
+        np.add.reduce(dA, 0, None, self.dbeta)
         if not self.needs_input_grad:
             return dA
         # sum_i dZ_norm_i = gamma * dbeta and sum_i dZ_norm_i * Z_norm_i = gamma * dgamma
@@ -546,7 +552,7 @@ class BatchNorm(Layer):
         dZ += self.dbeta
         dZ *= -1.0 / m
         dZ += dA
-        dZ *= self.gamma * inv_std
+        dZ *= np.multiply(self.gamma, inv_std, out=self._scale)
         return dZ
 
     def config(self) -> dict:
