@@ -129,3 +129,9 @@ def test_bad_input_from_the_command_line_has_no_traceback():
     completed = run_module("train", "--layers", "5,,2")
     assert completed.returncode == 2
     assert completed.stderr.startswith("dnnimprove train: error: argument --layers") and "Traceback" not in completed.stderr
+
+
+def test_gradcheck_with_dropout_checks_with_frozen_masks(capsys):
+    assert cli.main(["gradcheck", "--dataset", "moons", "--layers", "5,2", "--dropout", "0.8", "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["ok"] and "dropout keep_prob 0.8" in report["network"]

@@ -60,3 +60,21 @@ def test_standardizer_learns_on_train_only():
 def test_bad_input(call, message):
     with pytest.raises(ValueError, match=message):
         call()
+
+
+def test_noisy_wave_is_seeded_two_dimensional_and_registered():
+    X, y = dn.datasets.noisy_wave(n_samples=300, noise=0.3, seed=0)
+    again, labels = dn.datasets.load("noisy_wave", n_samples=300, noise=0.3, seed=0)
+    assert X.shape == (300, 2) and np.array_equal(X, again) and np.array_equal(y, labels)
+    assert set(np.unique(y)) == {0, 1} and np.abs(X).max() <= 1
+    assert not np.array_equal(X, dn.datasets.noisy_wave(300, 0.3, seed=1)[0])
+
+
+def test_noisy_wave_flips_labels_near_the_wave_only():
+    X, y = dn.datasets.noisy_wave(n_samples=5000, noise=0.3, seed=0)
+    distance = X[:, 1] - 0.35 * np.sin(3 * X[:, 0])
+    wrong_side = y != (distance > 0)
+    assert 0.05 < wrong_side.mean() < 0.25  # noisy ...
+    assert wrong_side[np.abs(distance) > 0.9].mean() < 0.005  # ... but only close to the boundary
+    clean_X, clean_y = dn.datasets.noisy_wave(n_samples=500, noise=0.0, seed=0)
+    assert np.array_equal(clean_y, (clean_X[:, 1] > 0.35 * np.sin(3 * clean_X[:, 0])).astype(np.int64))

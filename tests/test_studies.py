@@ -120,3 +120,30 @@ def test_tuning_study_samples_learning_rates_on_a_log_scale_and_compares_with_a_
     assert {t["stage"] for t in trials} == {"coarse", "fine", "grid"}
     betas = [t["settings"]["beta"] for t in trials if t["stage"] == "coarse"]
     assert all(0.9 <= beta <= 0.999 for beta in betas)
+
+
+def test_regularization_study_shrinks_the_train_test_gap_over_three_seeds():
+    result = run_study("regularization")
+    gaps = {variant.name: variant.metric("gap")[0] for variant in result.variants}
+    assert gaps["none"] > 0.1  # the plain network overfits the noisy set
+    assert gaps["l2"] < gaps["none"] and gaps["dropout"] < gaps["none"] and gaps["early_stopping"] < gaps["none"]
+    stopped = result.variants[3].runs
+    assert all(run.epochs < result.study.epochs for run in stopped)  # early stopping stopped early
+
+
+def test_batch_norm_study_trains_where_the_plain_network_fails_at_a_high_learning_rate():
+    result = run_study("batch_norm")
+    test = {variant.name: variant.metric("test_accuracy")[0] for variant in result.variants}
+    assert test["batch_norm"] > 0.95 and test["plain"] < 0.5
+    assert all(ok for _, ok in result.checks)
+
+
+def test_a_diverging_run_is_recorded_not_raised():
+    study = Study("x", "x", "x", DataSpec("moons"), (20, 20), 30, 1,
+                  base={"optimizer": "gd", "lr": 1e6, "activation": "leaky_relu"}, variants=(Variant("too_high"),))
+    with np.errstate(over="ignore", invalid="ignore"):
+        result = run_study(study, seeds=[0])
+    run = result.variants[0].runs[0]
+    assert run.diverged and "learning rate 1e+06" in run.diverged
+    assert result.variants[0].summary()["diverged"] == 1
+    assert run.epochs < 30 and run.train_accuracy is not None

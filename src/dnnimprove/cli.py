@@ -323,10 +323,16 @@ def _run_gradcheck(args: argparse.Namespace) -> int:
               batch_size=min(64, len(data.X_train)), record_every=max(args.epochs, 1))
     X, y = data.X_train[: args.examples], data.y_train[: args.examples]
     checked = check_gradients(model, X, y, epsilon=args.epsilon, l2=args.l2)
+    network = f"{data.n_features}-{'-'.join(map(str, args.layers))}-{n_outputs} {args.activation}"
+    extras = [f"dropout keep_prob {args.dropout:g} (masks frozen)" if args.dropout else "",
+              "batch norm" if args.batch_norm else "", f"l2 {args.l2:g}" if args.l2 else ""]
+    described = ", ".join([network, *filter(None, extras)]) + f"; {len(X)} examples, float64"
     if args.json:
-        print(json.dumps({"difference": checked.difference, "verdict": checked.verdict, "ok": checked.ok,
-                          "per_tensor": checked.per_tensor, "wrong_tensors": checked.wrong_tensors}, indent=2))
+        print(json.dumps({"network": described, "difference": checked.difference, "verdict": checked.verdict,
+                          "ok": checked.ok, "per_tensor": checked.per_tensor,
+                          "wrong_tensors": checked.wrong_tensors}, indent=2))
     else:
+        print(f"network: {described}")
         print(checked)
     return 0 if checked.ok else 1
 

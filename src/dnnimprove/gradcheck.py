@@ -94,8 +94,9 @@ class GradientCheckReport:
 
     def __str__(self) -> str:
         lines = [f"gradient check: difference {self.difference:.3e} ({self.verdict})"]
+        width = max([16, *(len(name) + 2 for name in self.per_tensor)])
         for name, value in self.per_tensor.items():
-            lines.append(f"  {name:<16}{value:.3e}  {verdict(value)}")
+            lines.append(f"  {name:<{width}}{value:.3e}  {verdict(value)}")
         return "\n".join(lines)
 
 

@@ -36,9 +36,10 @@ _COLORS = [f"C{index}" for index in range(10)]
 
 # -- text -------------------------------------------------------------------------------------------------
 def _cell(mean: float | None, spread: float | None, digits: int = 4) -> str:
+    """``mean ± spread``; the spread is left out when it is None (one run)."""
     if mean is None:
         return "-"
-    if spread is None or spread == 0:
+    if spread is None:
         return f"{mean:.{digits}f}"
     return f"{mean:.{digits}f} ± {spread:.{digits - 1}f}"
 
@@ -51,14 +52,18 @@ def table_rows(runs: list[dict[str, Any]]) -> tuple[list[str], list[list[str]]]:
         header.insert(2, "dev acc")
     if published:
         header.append("published")
+    if any(run.get("diverged") for run in runs):
+        header.append("diverged")
     rows = []
     for run in runs:
-        row = [run["name"], _cell(run["train_accuracy"], run.get("train_accuracy_std"))]
+        several = len(run["seeds"]) > 1
+        cell = lambda key: _cell(run.get(key), run.get(f"{key}_std") if several else None)  # noqa: E731
+        row = [run["name"], cell("train_accuracy")]
         if "dev acc" in header:
-            row.append(_cell(run.get("dev_accuracy"), run.get("dev_accuracy_std")))
+            row.append(cell("dev_accuracy"))
         row += [
-            _cell(run["test_accuracy"], run.get("test_accuracy_std")),
-            _cell(run["final_cost"], run.get("final_cost_std")),
+            cell("test_accuracy"),
+            cell("final_cost"),
             f"{run['epochs']:g}",
             f"{run['seconds']:.2f}",
         ]
@@ -69,6 +74,8 @@ def table_rows(runs: list[dict[str, Any]]) -> tuple[list[str], list[list[str]]]:
                 row.append(mark + " " + " / ".join(f"{value:g}" for value in values.values()))
             else:
                 row.append("")
+        if "diverged" in header:
+            row.append(f"{run.get('diverged', 0)}/{len(run['seeds'])}")
         rows.append(row)
     return header, rows
 

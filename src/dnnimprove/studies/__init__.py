@@ -5,7 +5,7 @@
 
 from __future__ import annotations
 
-from .classic import INITIALIZATION, MINIBATCH, OPTIMIZATION, SOFTMAX
+from .classic import BATCH_NORM, INITIALIZATION, MINIBATCH, OPTIMIZATION, REGULARIZATION, SOFTMAX
 from .gradient_checking import GRADIENT_CHECKING, run_gradient_checking
 from .tuning import TUNING, run_tuning
 from .recipe import SETTINGS, CourseVersion, Data, DataSpec, Expectation, Study, Variant
@@ -18,7 +18,9 @@ __all__ = [
 ]
 
 STUDIES: dict[str, Study] = {
-    study.name: study for study in (INITIALIZATION, GRADIENT_CHECKING, OPTIMIZATION, MINIBATCH, SOFTMAX, TUNING)
+    study.name: study for study in (
+        INITIALIZATION, REGULARIZATION, GRADIENT_CHECKING, OPTIMIZATION, MINIBATCH, BATCH_NORM, SOFTMAX, TUNING
+    )
 }
 
 RUNNERS = {"compare": run_comparison, "gradcheck": run_gradient_checking, "tuning": run_tuning}

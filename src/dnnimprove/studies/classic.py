@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from .recipe import CourseVersion, DataSpec, Expectation, Study, Variant
 
-__all__ = ["INITIALIZATION", "OPTIMIZATION", "MINIBATCH", "SOFTMAX"]
+__all__ = ["INITIALIZATION", "REGULARIZATION", "OPTIMIZATION", "MINIBATCH", "BATCH_NORM", "SOFTMAX"]
 
 CIRCLES = DataSpec(
     "circles",
@@ -56,6 +56,31 @@ INITIALIZATION = Study(
             ),
         ),
     ),
+)
+
+REGULARIZATION = Study(
+    name="regularization",
+    title="Regularization: none vs L2 vs dropout vs early stopping on a noisy 2-D set",
+    lesson="A 2-20-3-1 network memorizes 120 noisy points; L2 (lambd 0.7), dropout (keep_prob 0.86) and "
+    "early stopping on a dev set each trade a little training accuracy for a smaller train-test gap.",
+    data=DataSpec("noisy_wave", {"n_samples": 300, "noise": 0.3, "seed": 0}, test=0.4, dev=0.2, split_seed=0),
+    hidden=(20, 3),
+    epochs=3000,
+    quick_epochs=50,
+    base={"optimizer": "adam", "lr": 0.01, "batch_size": None},
+    variants=(
+        Variant("none"),
+        Variant("l2", {"l2": 0.7}),
+        Variant("dropout", {"keep_prob": 0.86}),
+        Variant("early_stopping", {"early_stopping": 5}),
+    ),
+    expectations=(
+        Expectation("L2 shrinks the train-test gap", "l2", "<", "none", metric="gap"),
+        Expectation("dropout shrinks the train-test gap", "dropout", "<", "none", metric="gap"),
+        Expectation("early stopping shrinks the train-test gap", "early_stopping", "<", "none", metric="gap"),
+        Expectation("L2 raises test accuracy", "l2", ">", "none", metric="test_accuracy"),
+    ),
+    figures=("cost", "boundary"),
 )
 
 _MINI_BATCH = {"batch_size": 64}
@@ -145,12 +170,38 @@ MINIBATCH = Study(
     record_iterations=True,
 )
 
+DIGITS = DataSpec("digits", {}, test=0.2, split_seed=0, standardize=True)
+
+BATCH_NORM = Study(
+    name="batch_norm",
+    title="Batch norm: a 5-hidden-layer network on digits at a high learning rate, with and without",
+    lesson="Normalizing every hidden layer's pre-activations over the mini-batch keeps a deep network "
+    "trainable at a learning rate (momentum, lr 1.0) where the plain network blows up or stalls.",
+    data=DIGITS,
+    hidden=(32, 32, 32, 32, 32),
+    loss="categorical_crossentropy",
+    epochs=20,
+    quick_epochs=2,
+    base={"optimizer": "momentum", "beta": 0.9, "lr": 1.0, "batch_size": 64},
+    variants=(
+        Variant("plain"),
+        Variant("batch_norm", {"batch_norm": True}),
+        Variant("plain_lr_0.05", {"lr": 0.05}),
+    ),
+    expectations=(
+        Expectation("batch norm beats the plain network at lr 1.0", "batch_norm", ">", "plain", metric="test_accuracy"),
+        Expectation("the plain network needs a smaller learning rate", "plain_lr_0.05", ">", "plain",
+                    metric="test_accuracy"),
+    ),
+    figures=("cost",),
+)
+
 SOFTMAX = Study(
     name="softmax",
     title="Softmax: a 3-layer classifier (25-12-10) on 8x8 digits",
     lesson="A softmax output with categorical cross-entropy turns the same network into a 10-class "
     "classifier; the confusion matrix shows which digits it still mixes up.",
-    data=DataSpec("digits", {}, test=0.2, split_seed=0, standardize=True),
+    data=DIGITS,
     hidden=(25, 12),
     loss="categorical_crossentropy",
     epochs=60,

@@ -26,7 +26,7 @@ from ..model import Sequential
 from ..optimizers import OPTIMIZERS, Optimizer
 from ..random import CourseRandom
 from ..schedules import SCHEDULES, Schedule, Shifted
-from ..training import Callback, History, TrainingRun
+from ..training import Callback, History, TrainingDiverged, TrainingRun
 from .recipe import CourseVersion, Data, Study, Variant, check_settings
 
 __all__ = [
@@ -116,13 +116,15 @@ class SeedRun:
     seed: Any
     train_accuracy: float | None
     test_accuracy: float | None
-    final_cost: float
+    final_cost: float | None
     epochs: int
     seconds: float
     history: History
     model: Sequential
     clock: list[float] = field(default_factory=list)
     dev_accuracy: float | None = None
+    diverged: str | None = None
+    """Why training stopped early on a non-finite value (the accuracies are then the last finite parameters')."""
 
 
 def train_once(
@@ -174,33 +176,44 @@ def fit_and_evaluate(
         validation = (data.X_dev, data.y_dev)
         patience = check_int("early_stopping", settings["early_stopping"], low=0)
         callbacks.append(EarlyStopping(patience=patience, restore_best=True))
-    history = model.fit(
-        data.X_train,
-        data.y_train,
-        epochs=epochs,
-        batch_size=settings["batch_size"],
-        optimizer=build_optimizer(settings),
-        schedule=build_schedule(settings, course_exact),
-        l2=settings["l2"],
-        validation_data=validation,
-        callbacks=callbacks,
-        record_every=record_every,
-        record_iterations=record_iterations,
-    )
+    diverged = None
+    try:
+        model.fit(
+            data.X_train,
+            data.y_train,
+            epochs=epochs,
+            batch_size=settings["batch_size"],
+            optimizer=build_optimizer(settings),
+            schedule=build_schedule(settings, course_exact),
+            l2=settings["l2"],
+            validation_data=validation,
+            callbacks=callbacks,
+            record_every=record_every,
+            record_iterations=record_iterations,
+        )
+    except TrainingDiverged as error:  # a result too (e.g. a learning rate too high without batch norm)
+        diverged = error
+    history = model.history_
     train = model.evaluate(data.X_train, data.y_train)
     accuracy = lambda X, y: None if X is None else model.evaluate(X, y).get("accuracy")  # noqa: E731
-    ran = history.stopped_epoch + 1 if history.stopped_epoch is not None else epochs
+    if diverged is not None:
+        ran = diverged.epoch + 1
+    elif history.stopped_epoch is not None:
+        ran = history.stopped_epoch + 1
+    else:
+        ran = epochs
     return SeedRun(
         seed=None,
         train_accuracy=train.get("accuracy"),
         test_accuracy=accuracy(data.X_test, data.y_test),
         dev_accuracy=accuracy(data.X_dev, data.y_dev),
-        final_cost=float(train["cost"]),
+        final_cost=float(train["cost"]) if math.isfinite(train["cost"]) else None,
         epochs=ran,
         seconds=history.seconds,
         history=history,
         model=model,
         clock=clock.seconds,
+        diverged=None if diverged is None else str(diverged),
     )
 
 
@@ -248,9 +261,11 @@ class VariantResult:
                 "final_cost": run.final_cost,
                 "epochs": run.epochs,
                 "seconds": run.seconds,
+                "diverged": run.diverged,
             }
             for run in self.runs
         ]
+        row["diverged"] = sum(run.diverged is not None for run in self.runs)
         if self.published is not None:
             row["published"] = dict(self.published)
             row["matches_published"] = self.matches_published()
