@@ -383,3 +383,16 @@ def test_batch_norm_matches_pytorch_batchnorm1d_in_float64():
     Z = rng.normal(2.0, 3.0, (5, 4))
     np.testing.assert_allclose(layer.forward(Z, training=False), oracle(torch.from_numpy(Z)).detach().numpy(),
                                rtol=1e-12, atol=1e-12)
+
+
+# -- together, with every optimizer ---------------------------------------------------------------
+
+@pytest.mark.parametrize("name, lr", [("gd", 0.1), ("momentum", 0.1), ("rmsprop", 0.003), ("adam", 0.003),
+                                      ("adamw", 0.003)])
+def test_dropout_batch_norm_and_l2_train_with_every_optimizer(name, lr):
+    X, y = dn.datasets.moons(200, 0.2, seed=3)
+    model = dn.Sequential([dn.Dense(16, use_bias=False), dn.BatchNorm(), dn.ReLU(), dn.Dropout(0.9),
+                           dn.Dense(8, use_bias=False), dn.BatchNorm(), dn.ReLU(), dn.Dense(1)], seed=0)
+    history = model.fit(X, y, epochs=30, batch_size=32, optimizer=dn.get_optimizer(name, lr=lr), l2=0.1)
+    assert history.data_cost[-1] < 0.7 * history.data_cost[0], (name, history.data_cost[::10])
+    assert model.evaluate(X, y)["accuracy"] > 0.8
