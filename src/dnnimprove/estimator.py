@@ -228,7 +228,7 @@ class _DNNBase(BaseEstimator):
             X, targets, epochs=epochs, batch_size=batch_size, optimizer=optimizer, schedule=schedule, l2=l2, **stopping
         )
         self.model_ = model
-        self.n_iter_ = len(self.history_.epoch) and self.history_.epoch[-1] + 1
+        self.n_iter_ = self.history_.epoch[-1] + 1 if self.history_.epoch else 0
 
     def _validate_X(self, X: Any) -> np.ndarray:
         check_is_fitted(self, "model_")
