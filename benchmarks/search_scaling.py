@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import statistics
 import time
 
@@ -96,9 +97,11 @@ def main() -> None:
     args = parser.parse_args()
     logging.getLogger("distributed").setLevel(logging.ERROR)
     X, y = dn.datasets.digits()
-    print(f"{args.trials}-trial random search on digits, {args.epochs} epochs per trial, median of {args.repeats}")
+    print(f"{args.trials}-trial random search on digits, {args.epochs} epochs per trial, median of {args.repeats}; "
+          f"{os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f} before")
     report(dask_scaling(X, y, args.epochs, args.repeats, args.trials))
     report(joblib_scaling(X, y, args.epochs, args.repeats, args.trials))
+    print(f"load average {os.getloadavg()[0]:.1f} after (other processes compete for the same cores)")
     if not args.skip_quality:
         space = course_space(prefix="dnnclassifier__")
         result = random_search(estimator(args.quality_epochs), space, X, y, n_trials=30, seed=0, refit=False)
