@@ -24,7 +24,7 @@ def run_module(*argv: str) -> subprocess.CompletedProcess:
 def test_python_dash_m_dnnimprove_shows_help_with_every_subcommand():
     completed = run_module("--help")
     assert completed.returncode == 0, completed.stderr
-    for command in ("study", "train", "gradcheck"):
+    for command in ("study", "train", "gradcheck", "search"):
         assert command in completed.stdout
 
 
@@ -92,6 +92,11 @@ BAD_INPUT = [
     (["study", "--seeds", "0"], ["--seeds", "integer >= 1", "'0'"]),
     (["train", "--dataset", "digits", "--noise", "0.3"], ["--noise applies to generated datasets only"]),
     (["train", "--early-stopping", "5"], ["--early-stopping needs a dev set"]),
+    (["search", "--n-jobs", "0", "--trials", "2"], ["n_jobs must be a positive number of workers or -1", "got 0"]),
+    (["search", "--trials", "2", "--rounds", "3"], ["rounds must be an integer in [1, 2]; got 3"]),
+    (["search", "--scheduler", "tcp://127.0.0.1:1", "--timeout", "1", "--trials", "2"],
+     ["could not reach the Dask scheduler at 'tcp://127.0.0.1:1' within 1 s"]),
+    (["search", "--trials", "0"], ["--trials", "integer >= 1", "'0'"]),
     (["frobnicate"], ["invalid choice: 'frobnicate'", "'study'"]),
 ]
 
@@ -135,3 +140,21 @@ def test_gradcheck_with_dropout_checks_with_frozen_masks(capsys):
     assert cli.main(["gradcheck", "--dataset", "moons", "--layers", "5,2", "--dropout", "0.8", "--json"]) == 0
     report = json.loads(capsys.readouterr().out)
     assert report["ok"] and "dropout keep_prob 0.8" in report["network"]
+
+
+def test_search_prints_the_ranked_trials_and_writes_the_csv_and_the_lr_scatter(tmp_path, capsys):
+    import csv
+
+    out = tmp_path / "search"
+    status = cli.main(["search", "--dataset", "digits", "--trials", "6", "--rounds", "2", "--epochs", "3",
+                       "--n-jobs", "1", "--seed", "1", "--out", str(out)])
+    printed = capsys.readouterr().out
+    assert status == 0
+    assert printed.splitlines()[0].split()[:5] == ["rank", "dev_score", "train_score", "batch_size", "beta1"]
+    assert "6 trials in" in printed and "test accuracy" in printed
+    rows = list(csv.DictReader((out / "trials.csv").open()))
+    assert [row["rank"] for row in rows] == ["1", "2", "3", "4", "5", "6"]
+    assert sorted(row["round"] for row in rows) == ["1", "1", "1", "2", "2", "2"]
+    scores = [float(row["dev_score"]) for row in rows]
+    assert scores == sorted(scores, reverse=True)
+    assert (out / "dev_vs_lr.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

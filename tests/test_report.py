@@ -97,3 +97,33 @@ def test_index_keeps_studies_written_by_earlier_runs(tmp_path, quick_results):
     report.write_study(quick_results["gradient_checking"], tmp_path)
     page = report.write_index(tmp_path, order=["gradient_checking", "softmax"]).read_text()
     assert re.findall(r'<section id="([^"]+)">', page) == ["gradient_checking", "softmax"]
+
+
+@pytest.mark.filterwarnings("ignore:overflow encountered:RuntimeWarning", "ignore:invalid value:RuntimeWarning")
+def test_search_scatter_draws_every_scored_trial_on_a_log_lr_axis_and_stars_the_best(tmp_path):
+    import math
+
+    import numpy as np
+
+    import dnnimprove as dn
+    from dnnimprove.search import LogUniform, coarse_to_fine
+
+    X = np.random.default_rng(0).normal(size=(80, 3))
+    y = X @ np.array([1.0, 2.0, 3.0])
+    space = {"lr": LogUniform(1e-3, 1e4), "hidden_layer_sizes": [(4,)]}  # the largest rates diverge
+    result = coarse_to_fine(dn.DNNRegressor(optimizer="gd", epochs=5), space, X, y, n_trials=8, rounds=2, seed=0)
+    failed = sum(not math.isfinite(trial["dev_score"]) for trial in result.trials)
+    assert failed > 0
+    figure, caption = report.draw_search(result, "lr", ylabel="dev R^2")
+    axes = figure.axes[0]
+    assert axes.get_xscale() == "log" and axes.get_title() and axes.get_xlabel() == "lr (log scale)"
+    assert axes.get_ylabel() == "dev R^2" and axes.get_legend() is not None
+    points = [collection.get_offsets() for collection in axes.collections]
+    assert sum(len(p) for p in points[:-1]) == len(result.trials) - failed
+    np.testing.assert_array_equal(points[-1], [[result.best["lr"], result.best["dev_score"]]])
+    assert f"Not drawn: {failed} trials without a finite score" in caption
+    with pytest.raises(ValueError, match="param 'beta' must name one searched parameter; searched: "):
+        report.draw_search(result, "beta")
+    written = report.write_search(result, tmp_path)
+    assert [path.name for path in written] == ["trials.csv", "dev_vs_lr.png"] and all(p.exists() for p in written)
+

@@ -7,6 +7,8 @@
     dnnimprove study --list
     dnnimprove train --dataset moons --layers 5,2 --optimizer adam --lr 0.0007 --batch-size 64 --epochs 5000
     dnnimprove gradcheck --dataset moons --layers 5,2 --dropout 0.8
+    dnnimprove search --dataset digits --trials 40 --rounds 2 --n-jobs 2 --out results/search
+    dnnimprove search --dataset digits --trials 40 --scheduler tcp://127.0.0.1:8786
 
 Bad input (an unknown name, ``--layers`` that does not parse, a negative number, an ``--out`` that
 cannot be written) prints one line on stderr and exits with status 2; a run that diverges exits with 1.
@@ -337,8 +339,64 @@ def _run_gradcheck(args: argparse.Namespace) -> int:
     return 0 if checked.ok else 1
 
 
+# -- search -----------------------------------------------------------------------------------------------
+def _add_search(subparsers: Any) -> None:
+    from .optimizers import OPTIMIZERS
+
+    parser = subparsers.add_parser(
+        "search", help="random search of hyperparameters, coarse to fine, on this machine or a Dask cluster",
+        description="Random search over the course's space (lr and l2 log-uniform, beta as 1 - 10**U, "
+        "batch size a power of two, units and layers as integers) for a DNNClassifier behind a "
+        "StandardScaler, narrowing around the best trials each round. Prints the ranked trials and writes "
+        "OUT/trials.csv and OUT/dev_vs_lr.png.",
+    )
+    _add_data_options(parser)
+    parser.set_defaults(dataset="digits", test_fraction=0.2)
+    group = parser.add_argument_group("search")
+    group.add_argument("--trials", type=positive_int, default=40, help="trials in all (default: 40)")
+    group.add_argument("--rounds", type=positive_int, default=2, help="coarse-to-fine rounds (default: 2)")
+    group.add_argument("--epochs", type=positive_int, default=20, help="epochs per trial (default: 20)")
+    group.add_argument("--optimizer", default="adam", choices=sorted(OPTIMIZERS), help="optimizer (default: adam)")
+    group.add_argument("--dev-fraction", type=fraction, default=0.2, help="dev set held out of train (default: 0.2)")
+    group.add_argument("--seed", type=nonnegative_int, default=0, help="search seed (default: 0)")
+    where = parser.add_argument_group("where trials run")
+    where.add_argument("--n-jobs", type=int, help="parallel trials on this machine (-1: every core)")
+    where.add_argument("--scheduler", metavar="ADDR", help="Dask scheduler address, e.g. tcp://127.0.0.1:8786")
+    where.add_argument("--timeout", type=positive_float, default=10.0, help="seconds to reach the scheduler")
+    parser.add_argument("--top", type=positive_int, default=10, help="rows of the table printed (default: 10)")
+    parser.add_argument("--out", default="results/search", help="output folder (default: results/search)")
+    parser.set_defaults(handler=_run_search)
+
+
+def _run_search(args: argparse.Namespace) -> int:
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    from . import report
+    from .estimator import DNNClassifier
+    from .search import coarse_to_fine, course_space
+
+    out = prepare_out(args.out)
+    data = _data_spec(args).load()
+    pipeline = make_pipeline(StandardScaler(), DNNClassifier(epochs=args.epochs, optimizer=args.optimizer))
+    try:
+        result = coarse_to_fine(pipeline, course_space(args.optimizer, prefix="dnnclassifier__"), data.X_train,
+                                data.y_train, n_trials=args.trials, rounds=args.rounds, dev_fraction=args.dev_fraction,
+                                seed=args.seed, n_jobs=args.n_jobs, scheduler=args.scheduler, timeout=args.timeout)
+    except ConnectionError as error:
+        raise UsageError(str(error)) from None
+    print(result.table(top=args.top))
+    where = args.scheduler or f"n_jobs={args.n_jobs or 1}"
+    print(f"{len(result.trials)} trials in {result.seconds:.1f} s ({where}); best dev accuracy {result.best_score:.4f}")
+    if result.best_estimator is not None and data.X_test is not None:
+        print(f"best configuration refitted on train: test accuracy {result.best_estimator.score(data.X_test, data.y_test):.4f}")
+    for path in report.write_search(result, out):
+        print(f"wrote {path}")
+    return 0
+
+
 # -- main ------------------------------------------------------------------------------------------------
-SUBCOMMANDS: list[Callable[[Any], None]] = [_add_study, _add_train, _add_gradcheck]
+SUBCOMMANDS: list[Callable[[Any], None]] = [_add_study, _add_train, _add_gradcheck, _add_search]
 
 
 def build_parser() -> argparse.ArgumentParser:

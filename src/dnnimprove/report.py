@@ -4,6 +4,8 @@
 no pyplot state); ``write_index(out)`` writes ``OUT/index.html`` with one section per study found under
 ``OUT`` (its table, figures and a two-line reading), built from the ``results.json`` files so that
 studies run one at a time end up in one report. ``text_table(result)`` is the terminal table.
+``write_search(result, out)`` writes a hyperparameter search's ranked trials (CSV) and its scatter of dev
+score against the learning rate (``draw_search``).
 
 Figures: cost against epochs (per variant, mean over seeds), the cost of every mini-batch step with
 its exponentially weighted average (:func:`dnnimprove.ewma`) drawn over the noise, cost against wall time, decision
@@ -24,9 +26,10 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from .optimizers import ewma
+from .search import SearchResult
 from .studies.runner import StudyResult, VariantResult
 
-__all__ = ["FIGURES", "write_study", "write_index", "text_table", "reading", "draw_figures"]
+__all__ = ["FIGURES", "write_study", "write_index", "text_table", "reading", "draw_figures", "draw_search", "write_search"]
 
 SMOOTHING = 0.9
 """``beta`` of the exponentially weighted average drawn over per-step costs (about the last 10 steps)."""
@@ -250,22 +253,75 @@ def draw_confusion(result: StudyResult) -> tuple[Figure, str]:
     return figure, f"Confusion matrix on the {which} set (first seed); off-diagonal cells are mistakes."
 
 
-def draw_tuning(result: StudyResult) -> tuple[Figure, str]:
-    trials = result.extras["trials"]
+def _log_scatter(title: str, xlabel: str, ylabel: str, groups: list[tuple[str, str, list, list]]) -> Figure:
+    """Trials as points on a log x axis, one marker per group ``(label, marker, xs, ys)``; empty groups skipped."""
     figure = _new_figure()
     axes = figure.add_subplot()
+    for label, marker, xs, ys in groups:
+        if xs:
+            size = 180 if marker == "*" else None
+            axes.scatter(xs, ys, marker=marker, s=size, label=label, alpha=0.8, edgecolors="black" if size else None)
+    axes.set_xscale("log")
+    axes.set_xlabel(xlabel)
+    axes.set_ylabel(ylabel)
+    axes.set_title(title)
+    axes.legend(fontsize="small")
+    return figure
+
+
+def draw_tuning(result: StudyResult) -> tuple[Figure, str]:
+    trials = result.extras["trials"]
+    groups = []
     for stage, marker in (("grid", "s"), ("coarse", "o"), ("fine", "^")):
         chosen = [trial for trial in trials if trial["stage"] == stage]
-        if chosen:
-            axes.scatter([t["settings"]["lr"] for t in chosen], [t["dev_accuracy"] for t in chosen], marker=marker,
-                         label=f"{stage} ({len(chosen)} trials)", alpha=0.8)
-    axes.set_xscale("log")
-    axes.set_xlabel("learning rate (log scale)")
-    axes.set_ylabel("dev accuracy")
+        groups.append((f"{stage} ({len(chosen)} trials)", marker, [t["settings"]["lr"] for t in chosen],
+                       [t["dev_accuracy"] for t in chosen]))
     searches = len({trial["seed"] for trial in trials})
-    axes.set_title(f"{result.study.name}: dev accuracy against learning rate ({searches} seed{'s' * (searches > 1)})")
-    axes.legend(fontsize="small")
+    title = f"{result.study.name}: dev accuracy against learning rate ({searches} seed{'s' * (searches > 1)})"
+    figure = _log_scatter(title, "learning rate (log scale)", "dev accuracy", groups)
     return figure, "Every trial's dev accuracy against its learning rate: random search on a log scale vs a grid."
+
+
+def draw_search(result: SearchResult, param: str = "lr", ylabel: str = "dev accuracy") -> tuple[Figure, str]:
+    """Every trial's dev score against one hyperparameter on a log axis, one marker per round, the best starred.
+
+    ``param`` is a searched parameter, by its full name or its last part (``"lr"`` finds
+    ``"dnnclassifier__lr"``). Trials without a finite score (NaN: diverged; -inf: overflowed) are left out
+    and counted in the caption.
+    """
+    matches = [name for name in result.param_names if param in (name, name.rsplit("__", 1)[-1])]
+    if len(matches) != 1:
+        raise ValueError(f"param {param!r} must name one searched parameter; searched: {', '.join(result.param_names)}")
+    column = matches[0]
+    scored = [trial for trial in result.trials if math.isfinite(trial["dev_score"])]
+    groups = []
+    for round_index, marker in zip(sorted({trial["round"] for trial in result.trials}), "o^sDvP"):
+        chosen = [trial for trial in scored if trial["round"] == round_index]
+        groups.append((f"round {round_index} ({len(chosen)} trials)", marker, [t[column] for t in chosen],
+                       [t["dev_score"] for t in chosen]))
+    if scored:
+        best = scored[0]
+        groups.append((f"best: {param} {best[column]:.3g}, {best['dev_score']:.4f}", "*", [best[column]],
+                       [best["dev_score"]]))
+    rounds = len(result.spaces)
+    title = f"random search: {ylabel} against {param} ({len(result.trials)} trials, {rounds} round{'s' * (rounds > 1)})"
+    failed = len(result.trials) - len(scored)
+    caption = f"Every trial's {ylabel} against its {param} (log scale); later rounds zoom in around the best."
+    if failed:
+        caption += f" Not drawn: {failed} trial{'s' * (failed > 1)} without a finite score (diverged or overflowed)."
+    return _log_scatter(title, f"{param} (log scale)", ylabel, groups), caption
+
+
+def write_search(result: SearchResult, out: str | os.PathLike, param: str = "lr") -> list[Path]:
+    """Write ``OUT/trials.csv`` (the ranked trials) and ``OUT/dev_vs_<param>.png``; returns their paths."""
+    folder = Path(out)
+    folder.mkdir(parents=True, exist_ok=True)
+    table = folder / "trials.csv"
+    result.to_csv(table)
+    figure, _ = draw_search(result, param)
+    picture = folder / f"dev_vs_{param}.png"
+    figure.savefig(picture)
+    return [table, picture]
 
 
 def draw_gradcheck(result: StudyResult) -> tuple[Figure, str]:
