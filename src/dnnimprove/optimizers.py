@@ -40,10 +40,11 @@ from __future__ import annotations
 
 
 from dataclasses import dataclass, field
-from typing import Any, ClassVar, Iterable
+from typing import Any, Callable, ClassVar, Iterable
 
 import numpy as np
 
+from ._scalars import constant
 from ._validation import check_bool, check_number
 
 __all__ = [
@@ -96,15 +97,18 @@ def _check_beta(name: str, value: Any) -> float:
     return check_number(name, value, low=0.0, high=1.0, high_open=True)
 
 
-def ewma_update(average: np.ndarray, value: np.ndarray, beta: float, scratch: np.ndarray) -> None:
+def ewma_update(
+    average: np.ndarray, value: np.ndarray, beta: Any, scratch: np.ndarray, one_minus_beta: Any = None
+) -> None:
     """One in-place step of the exponentially weighted average: ``average = beta average + (1 - beta) value``.
 
     The form every moving average here uses (momentum's ``v``, RMSprop's and Adam's ``s``, batch-norm
     running statistics). It rounds as the course's ``beta * v + (1 - beta) * dW`` does; ``scratch``
-    (same shape, may be ``value`` itself) receives ``(1 - beta) * value``.
+    (same shape, may be ``value`` itself) receives ``(1 - beta) * value``. ``beta`` and ``one_minus_beta``
+    (default ``1 - beta``) may be 0-d arrays of the average's dtype, which the optimizers pass for speed.
     """
     average *= beta
-    np.multiply(value, 1 - beta, out=scratch)
+    np.multiply(value, 1 - beta if one_minus_beta is None else one_minus_beta, scratch)
     average += scratch
 
 
@@ -118,6 +122,7 @@ class Optimizer:
     name: ClassVar[str] = "optimizer"
     uses_v: ClassVar[bool] = False
     uses_s: ClassVar[bool] = False
+    _constants_memo: tuple | None = None
 
     def __init__(self, lr: float) -> None:
         self.lr = check_number("lr", lr, low=0.0, low_open=True)
@@ -166,8 +171,34 @@ class Optimizer:
         state.t += 1
         self._update(params, grads, state, self.lr if lr is None else lr)
 
+    def stepper(self, params: np.ndarray, grads: np.ndarray, state: OptimizerState) -> Callable[[float], None]:
+        """``step(lr)`` for a training loop: ``self.step(params, grads, state, lr)`` with the state checked
+        once, here, instead of at every call (on a tiny network the check is a tenth of the step's time)."""
+        self.check_state(params, grads, state)
+        update = self._update
+
+        def step(lr: float) -> None:
+            state.t += 1
+            update(params, grads, state, lr)
+
+        return step
+
     def _update(self, params: np.ndarray, grads: np.ndarray, state: OptimizerState, lr: float) -> None:
         raise NotImplementedError
+
+    def _constants(self, dtype: np.dtype, *values: float) -> tuple[np.ndarray, ...]:
+        """Hyperparameters as read-only 0-d arrays of ``dtype``, for ``_update``.
+
+        NumPy multiplies a small array by a 0-d array about twice as fast as by a Python float, and to the
+        same value (see :mod:`dnnimprove._scalars`). Cached while ``dtype`` and ``values`` stay the same, in
+        one attribute, so threads sharing an optimizer never see a half-updated cache.
+        """
+        key = (dtype, values)
+        memo = self._constants_memo
+        if memo is None or memo[0] != key:
+            memo = (key, tuple(constant(value, dtype) for value in values))
+            self._constants_memo = memo
+        return memo[1]
 
     def config(self) -> dict:
         return {"lr": self.lr}
@@ -187,7 +218,7 @@ class GradientDescent(Optimizer):
     name = "gd"
 
     def _update(self, params: np.ndarray, grads: np.ndarray, state: OptimizerState, lr: float) -> None:
-        np.multiply(grads, lr, out=state.scratch)
+        np.multiply(grads, lr, state.scratch)
         params -= state.scratch
 
 
@@ -218,13 +249,14 @@ class Momentum(Optimizer):
 
     def _update(self, params: np.ndarray, grads: np.ndarray, state: OptimizerState, lr: float) -> None:
         v, scratch = state.v, state.scratch
-        ewma_update(v, grads, self.beta, scratch)
+        beta, one_minus_beta = self._constants(params.dtype, self.beta, 1 - self.beta)
+        ewma_update(v, grads, beta, scratch, one_minus_beta)
         if self.nesterov:  # scratch holds (1 - beta) g: add beta v
-            np.multiply(v, self.beta, out=state.scratch2)
+            np.multiply(v, beta, state.scratch2)
             scratch += state.scratch2
             scratch *= lr
         else:
-            np.multiply(v, lr, out=scratch)
+            np.multiply(v, lr, scratch)
         params -= scratch
 
     def config(self) -> dict:
@@ -249,11 +281,12 @@ class RMSProp(Optimizer):
 
     def _update(self, params: np.ndarray, grads: np.ndarray, state: OptimizerState, lr: float) -> None:
         s, scratch, denom = state.s, state.scratch, state.scratch2
-        np.multiply(grads, grads, out=scratch)
-        ewma_update(s, scratch, self.beta, scratch)
-        np.sqrt(s, out=denom)
-        denom += self.epsilon
-        np.multiply(grads, lr, out=scratch)
+        beta, one_minus_beta, epsilon = self._constants(params.dtype, self.beta, 1 - self.beta, self.epsilon)
+        np.multiply(grads, grads, scratch)
+        ewma_update(s, scratch, beta, scratch, one_minus_beta)
+        np.sqrt(s, denom)
+        denom += epsilon
+        np.multiply(grads, lr, scratch)
         scratch /= denom
         params -= scratch
 
@@ -287,14 +320,17 @@ class Adam(Optimizer):
     def _update(self, params: np.ndarray, grads: np.ndarray, state: OptimizerState, lr: float) -> None:
         v, s, scratch, denom = state.v, state.s, state.scratch, state.scratch2
         t = state.t
-        ewma_update(v, grads, self.beta1, scratch)
-        np.multiply(grads, grads, out=scratch)
-        ewma_update(s, scratch, self.beta2, scratch)
+        beta1, one_minus_beta1, beta2, one_minus_beta2, epsilon = self._constants(
+            params.dtype, self.beta1, 1 - self.beta1, self.beta2, 1 - self.beta2, self.epsilon
+        )
+        ewma_update(v, grads, beta1, scratch, one_minus_beta1)
+        np.multiply(grads, grads, scratch)
+        ewma_update(s, scratch, beta2, scratch, one_minus_beta2)
         # denom = sqrt(s / (1 - beta2**t)) + epsilon ; step = (lr * (v / (1 - beta1**t))) / denom
-        np.divide(s, 1 - self.beta2**t, out=denom)
-        np.sqrt(denom, out=denom)
-        denom += self.epsilon
-        np.divide(v, 1 - self.beta1**t, out=scratch)
+        np.divide(s, 1 - self.beta2**t, denom)
+        np.sqrt(denom, denom)
+        denom += epsilon
+        np.divide(v, 1 - self.beta1**t, scratch)
         scratch *= lr
         scratch /= denom
         params -= scratch

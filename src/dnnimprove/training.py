@@ -323,7 +323,8 @@ def _loop(
     else:
         batches = [(start, min(start + batch, m)) for start in starts]
         batches = [(start, stop, X[start:stop], Y[start:stop]) for start, stop in batches]
-    compute_gradients, step, add_reduce, isfinite = model.compute_gradients, optimizer.step, np.add.reduce, math.isfinite
+    compute_gradients, add_reduce, isfinite = model.compute_gradients, np.add.reduce, math.isfinite
+    step = optimizer.stepper(params, grads, state)  # checks the state once
     per_step = bool(getattr(schedule, "per_step", False))
     last_finite = params.copy()
     first_step = state.t + 1
@@ -359,7 +360,7 @@ def _loop(
                 history.seconds = time.perf_counter() - started
                 what = "gradient" if not np.isfinite(grads.sum()) else "cost"
                 raise TrainingDiverged(epoch, index, lr, what, initial=state.t < first_step)
-            step(params, grads, state, lr)
+            step(lr)
             if need_cost:
                 total += cost * (stop - start)
                 if record_iterations:
