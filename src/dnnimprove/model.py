@@ -231,7 +231,8 @@ class Sequential:
         """
         Z = self.forward(X, training)
         self.backward(self.loss.gradient(Z, Y))
-        add_l2_gradient(self.grads, self.params, self.weight_mask, l2, X.shape[0], self._scratch)
+        if l2:
+            add_l2_gradient(self.grads, self.params, self.weight_mask, l2, X.shape[0], self._scratch)
         return self.loss.cost(Z, Y) if need_cost else float("nan")
 
     # -- inference ---------------------------------------------------------------------------

@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import math
 import os
+import sys
 import time
 from contextlib import nullcontext
 from dataclasses import dataclass, field
 from typing import Any, Callable, Sequence
 
 import numpy as np
-from threadpoolctl import threadpool_limits
+from threadpoolctl import ThreadpoolController
 
 from ._validation import check_bool, check_callable, check_features, check_int, check_number, check_type
 from .model import Sequential
@@ -286,13 +287,29 @@ def fit(
         checkpointer = Checkpointer(run, checkpoint, checkpoint_every, resume, settings, optimizer_state)
         callbacks = [*callbacks, checkpointer]
     try:
-        with nullcontext() if threads is None else threadpool_limits(threads, user_api="blas"):
+        with nullcontext() if threads is None else _blas_limits(threads):
             _loop(run, batch_size, schedule, shuffle, callbacks, augment, record_every, record_iterations, progress)
     except KeyboardInterrupt:
         if checkpointer is None:
             raise
         checkpointer.interrupted()  # writes the last completed epoch, restores it, raises TrainingInterrupted
     return history
+
+
+_CONTROLLER: tuple[int, ThreadpoolController] | None = None
+
+
+def _blas_limits(threads: int) -> Any:
+    """threadpoolctl's limit on the BLAS libraries' threads, as a context manager.
+
+    Finding the loaded libraries reads ``/proc/self/maps`` (about 1 ms, a lot for a short fit), so the
+    controller is kept until the next import (a new module may have loaded another BLAS).
+    """
+    global _CONTROLLER
+    modules = len(sys.modules)
+    if _CONTROLLER is None or _CONTROLLER[0] != modules:
+        _CONTROLLER = (modules, ThreadpoolController())
+    return _CONTROLLER[1].limit(limits=threads, user_api="blas")
 
 
 def _loop(
