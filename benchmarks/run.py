@@ -59,9 +59,10 @@ class Case:
     system: str
     variant: str
     dtype: str
-    run: Callable[[], tuple[float, int, float | None]]
+    run: Callable[[], tuple[float, float, int, float | None]]
     samples_per_epoch: int = 0
-    times: list[float] = field(default_factory=list)  # microseconds per step, one per repeat
+    times: list[float] = field(default_factory=list)  # wall-clock microseconds per step, one per repeat
+    cpu_times: list[float] = field(default_factory=list)  # the process's CPU microseconds per step
     accuracy: float | None = None
     epochs: int = 1
     steps: int = 0
@@ -70,12 +71,17 @@ class Case:
     def median(self) -> float:
         return statistics.median(self.times)
 
+    @property
+    def cpu_median(self) -> float:
+        return statistics.median(self.cpu_times)
 
-def timed(train: Callable[[], tuple[int, float | None]]) -> tuple[float, int, float | None]:
-    start = time.perf_counter()
+
+def timed(train: Callable[[], tuple[int, float | None]]) -> tuple[float, float, int, float | None]:
+    """Wall-clock and CPU seconds of ``train()``, its step count and accuracy. CPU time leaves out the time
+    spent waiting for a core, which on a loaded machine is most of the noise (it keeps cache contention)."""
+    start, start_cpu = time.perf_counter(), time.process_time()
     steps, accuracy = train()
-    seconds = time.perf_counter() - start
-    return seconds, steps, accuracy
+    return time.perf_counter() - start, time.process_time() - start_cpu, steps, accuracy
 
 
 # -- data -------------------------------------------------------------------------------------------------
@@ -310,26 +316,30 @@ def family(case: Case) -> str:
     return case.variant.replace(" (fused)", "")
 
 
-def ratio_text(case: Case, cases: list[Case]) -> str:
+def ratio_text(case: Case, cases: list[Case], cpu: bool = False) -> str:
+    """Peer time / dnnimprove time; for the GEMM floor, dnnimprove's step time / the floor."""
+    time_of = (lambda c: c.cpu_median) if cpu else (lambda c: c.median)  # noqa: E731
     if case.system == OURS:
         return ""
     if case.system == "GEMM floor":
         ours = [c for c in cases if c.system == OURS and c.workload == "wide" and c.variant == "Adam"]
-        return f"dnnimprove step = {ours[0].median / case.median:.2f}x floor" if ours else ""
+        return f"step = {time_of(ours[0]) / time_of(case):.2f}x floor" if ours else ""
     ours = [c for c in cases if c.system == OURS and c.workload == case.workload and c.variant == family(case)
             and (c.dtype == case.dtype or c.dtype == "float64")]
     ours.sort(key=lambda c: c.dtype != case.dtype)  # same dtype first
-    return f"{case.median / ours[0].median:.1f}x" if ours else ""
+    return f"{time_of(case) / time_of(ours[0]):.1f}x" if ours else ""
 
 
 def print_table(cases: list[Case], args) -> None:
     setting = f"{args.threads} thread{'s' if args.threads > 1 else ''}"
-    header = ["workload", "system", "variant", "dtype", "us/step (median)", "samples/s", "train acc", "dnnimprove faster by"]
+    header = ["workload", "system", "variant", "dtype", "us/step", "samples/s", "train acc", "dnnimprove faster",
+              "cpu us/step", "faster (cpu)"]
     rows = []
     for case in cases:
         samples = f"{case.samples_per_epoch * case.epochs / (case.median * 1e-6 * case.steps):,.0f}" if case.workload == "wide" else ""
         rows.append([case.workload, case.system, case.variant, case.dtype, f"{case.median:,.1f}", samples,
-                     "" if case.accuracy is None else f"{case.accuracy:.4f}", ratio_text(case, cases)])
+                     "" if case.accuracy is None else f"{case.accuracy:.4f}", ratio_text(case, cases),
+                     f"{case.cpu_median:,.1f}", ratio_text(case, cases, cpu=True)])
     widths = [max(len(str(row[i])) for row in rows + [header]) for i in range(len(header))]
     line = lambda row: "| " + " | ".join(str(v).ljust(w) for v, w in zip(row, widths)) + " |"  # noqa: E731
     print(line(header))
@@ -337,7 +347,9 @@ def print_table(cases: list[Case], args) -> None:
     for row in rows:
         print(line(row))
     print(f"\nEvery row: BLAS {setting} (threadpoolctl; dnnimprove fit(threads={args.threads})), "
-          f"torch.set_num_threads({args.threads}); median of {args.repeats} repeats, run round-robin.")
+          f"torch.set_num_threads({args.threads}); medians of {args.repeats} repeats, run round-robin. us/step is "
+          "wall-clock time, cpu us/step the process's CPU time; \"faster\" is the peer's time over dnnimprove's "
+          "(same workload and variant, same dtype where there is one), the GEMM floor row dnnimprove's step over it.")
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -358,9 +370,10 @@ def main(argv: list[str] | None = None) -> None:
         cases = build_cases(args)
         for _ in range(args.repeats):
             for case in cases:
-                seconds, steps, accuracy = case.run()
+                seconds, cpu_seconds, steps, accuracy = case.run()
                 case.steps = steps
                 case.times.append(seconds / steps * 1e6)
+                case.cpu_times.append(cpu_seconds / steps * 1e6)
                 case.accuracy = accuracy
     print(f"load average after:  {' '.join(f'{x:.2f}' for x in os.getloadavg())}\n")
     print_table(cases, args)
