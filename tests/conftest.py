@@ -47,11 +47,12 @@ def at_generic_point(model: dn.Sequential, n_features: int, seed: int = 0) -> dn
     return model
 
 
-def moons_gradient(seed: int = 0, m: int = 64):
+def moons_gradient(seed: int = 0, m: int = 64, l2: float = 0.0):
     """A float64 problem for optimizer oracles: ``(theta0, weight_mask, grad)`` of a 2-5-2-1 ReLU net on moons.
 
-    ``grad(theta)`` returns a fresh copy of the cost's gradient at ``theta`` (full batch of ``m`` examples),
-    so two optimizers fed by it follow their own trajectories on the same problem.
+    ``grad(theta)`` returns a fresh copy of the cost's gradient at ``theta`` (full batch of ``m`` examples,
+    with the L2 term of strength ``l2``), so two optimizers fed by it follow their own trajectories on the
+    same problem.
     """
     X, y = dn.datasets.moons(m, 0.2, seed=3)
     model = dn.Sequential([dn.Dense(5), dn.ReLU(), dn.Dense(2), dn.ReLU(), dn.Dense(1)], seed=seed)
@@ -62,7 +63,74 @@ def moons_gradient(seed: int = 0, m: int = 64):
 
     def grad(theta: np.ndarray) -> np.ndarray:
         model.params[:] = theta
-        model.compute_gradients(X, Y, True, 0.0, False)
+        model.compute_gradients(X, Y, True, l2, False)
         return model.grads.copy()
 
     return theta0, model.weight_mask.copy(), grad
+
+
+# -- optimizer trajectories (shared by test_optimizers and test_conventions) ---------------------------
+
+
+def run_fixed(optimizer, gradients: np.ndarray) -> np.ndarray:
+    """Parameters (from zero) after each step of a fixed gradient sequence ``(T, n)``."""
+    params = np.zeros(gradients.shape[1])
+    state = optimizer.init(params)
+    path = []
+    for g in gradients:
+        optimizer.step(params, g.copy(), state)
+        path.append(params.copy())
+    return np.array(path)
+
+
+def run_ours(optimizer, theta0, grad, steps=200, weight_mask=None, before_step=None) -> np.ndarray:
+    """Our ``optimizer`` from ``theta0`` on ``grad``; ``before_step(optimizer, t)`` may change it before step t."""
+    params = theta0.copy()
+    state = optimizer.init(params, weight_mask)
+    path = []
+    for t in range(1, steps + 1):
+        if before_step is not None:
+            before_step(optimizer, t)
+        optimizer.step(params, grad(params), state)
+        path.append(params.copy())
+    return np.array(path)
+
+
+def run_oracle(step, theta0, grad, steps=200) -> np.ndarray:
+    """Another implementation's update ``step(params, g)`` (in place) from ``theta0`` on ``grad``."""
+    params = theta0.copy()
+    path = []
+    for _ in range(steps):
+        step(params, grad(params))
+        path.append(params.copy())
+    return np.array(path)
+
+
+def run_torch(make, theta0, grad, steps=200, groups=None, prepare=None) -> np.ndarray:
+    """The same problem stepped by ``make(param_groups)`` (a torch.optim optimizer) in float64.
+
+    ``groups``: list of (boolean mask over the flat vector, options) for parameter groups; ``prepare(opt,
+    tensors)`` may set optimizer state before the first step.
+    """
+    torch = pytest.importorskip("torch")
+    groups = groups or [(np.ones(theta0.size, dtype=bool), {})]
+    tensors = [torch.tensor(theta0[mask], dtype=torch.float64, requires_grad=True) for mask, _ in groups]
+    optimizer = make([{"params": [tensor], **options} for tensor, (_, options) in zip(tensors, groups)])
+    if prepare is not None:
+        prepare(optimizer, tensors)
+    theta = theta0.copy()
+    path = []
+    for _ in range(steps):
+        g = grad(theta)
+        for tensor, (mask, _) in zip(tensors, groups):
+            tensor.grad = torch.from_numpy(g[mask].copy())
+        optimizer.step()
+        for tensor, (mask, _) in zip(tensors, groups):
+            theta[mask] = tensor.detach().numpy()
+        path.append(theta.copy())
+    return np.array(path)
+
+
+def assert_same_trajectory(ours: np.ndarray, theirs: np.ndarray, theta0: np.ndarray) -> None:
+    assert np.linalg.norm(ours[-1] - theta0) > 0.1, "the problem must move the parameters for the check to mean anything"
+    assert np.abs(ours - theirs).max() <= 1e-10

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import dnnimprove as dn
-from conftest import moons_gradient
+from conftest import assert_same_trajectory, moons_gradient, run_fixed, run_ours, run_torch
 from dnnimprove.optimizers import ewma, ewma_update
 
 COURSE_SHAPES = {"W1": (2, 3), "b1": (2, 1), "W2": (3, 3), "b2": (3, 1)}
@@ -170,63 +170,12 @@ def test_ewma_update_is_the_in_place_form():
 # -- PyTorch oracle ---------------------------------------------------------------------------------
 
 
-def run_fixed(optimizer, gradients: np.ndarray) -> np.ndarray:
-    """Parameters (from zero) after each step of a fixed gradient sequence ``(T, n)``."""
-    params = np.zeros(gradients.shape[1])
-    state = optimizer.init(params)
-    path = []
-    for g in gradients:
-        optimizer.step(params, g.copy(), state)
-        path.append(params.copy())
-    return np.array(path)
-
-
-def run_ours(optimizer, theta0, grad, steps=200, weight_mask=None) -> np.ndarray:
-    params = theta0.copy()
-    state = optimizer.init(params, weight_mask)
-    path = []
-    for _ in range(steps):
-        optimizer.step(params, grad(params), state)
-        path.append(params.copy())
-    return np.array(path)
-
-
-def run_torch(make, theta0, grad, steps=200, groups=None, prepare=None) -> np.ndarray:
-    """The same problem stepped by ``make(param_groups)`` (a torch.optim optimizer) in float64.
-
-    ``groups``: list of (boolean mask over the flat vector, options) for parameter groups; ``prepare(opt,
-    tensors)`` may set optimizer state before the first step.
-    """
-    torch = pytest.importorskip("torch")
-    groups = groups or [(np.ones(theta0.size, dtype=bool), {})]
-    tensors = [torch.tensor(theta0[mask], dtype=torch.float64, requires_grad=True) for mask, _ in groups]
-    optimizer = make([{"params": [tensor], **options} for tensor, (_, options) in zip(tensors, groups)])
-    if prepare is not None:
-        prepare(optimizer, tensors)
-    theta = theta0.copy()
-    path = []
-    for _ in range(steps):
-        g = grad(theta)
-        for tensor, (mask, _) in zip(tensors, groups):
-            tensor.grad = torch.from_numpy(g[mask].copy())
-        optimizer.step()
-        for tensor, (mask, _) in zip(tensors, groups):
-            theta[mask] = tensor.detach().numpy()
-        path.append(theta.copy())
-    return np.array(path)
-
-
 def zero_momentum_buffers(optimizer, tensors):
     """Start PyTorch's momentum buffer at zero (as the course's ``v``) instead of at the first gradient."""
     import torch
 
     for tensor in tensors:
         optimizer.state[tensor]["momentum_buffer"] = torch.zeros_like(tensor)
-
-
-def assert_same_trajectory(ours: np.ndarray, theirs: np.ndarray, theta0: np.ndarray) -> None:
-    assert np.linalg.norm(ours[-1] - theta0) > 0.1, "the problem must move the parameters for the check to mean anything"
-    assert np.abs(ours - theirs).max() <= 1e-10
 
 
 def test_torch_sgd_with_dampening_beta_and_a_zero_buffer_follows_momentum_for_200_steps():
