@@ -10,7 +10,7 @@ says how far it deviates::
     momentum: ours -> pytorch (exact)
       lr=0.001  momentum=0.9  nesterov=False
       torch.optim.SGD(model.parameters(), lr=0.001, momentum=0.9, nesterov=False)
-      note: PyTorch's buffer is buf = beta buf + g, ours divided by (1 - beta), so its lr carries the (1 - beta) ...
+      note: PyTorch's buffer buf = beta buf + g has no (1 - beta): it is our v / (1 - beta), so its lr ...
 
 =================  ==========================================  ==========================================
 setting            ours                                        the clash
@@ -45,6 +45,7 @@ from ._validation import check_choice, check_int, check_number
 __all__ = ["Translation", "LIBRARIES", "SETTINGS", "translate", "translate_back", "convert", "parameters"]
 
 LIBRARIES = ("ours", "pytorch", "keras", "sklearn")
+_NAMES = {"ours": "ours", "pytorch": "PyTorch", "keras": "Keras", "sklearn": "scikit-learn"}
 _REQUIRED = object()
 _NUDGE_ULPS = 8
 _SNAP_ULPS = 4
@@ -163,6 +164,14 @@ class Setting:
     unsupported: dict[str, str] = field(default_factory=dict)
 
 
+def _renamed(names: dict[str, str]) -> dict[str, Callable[[dict], dict]]:
+    """``to_values`` and ``from_values`` of a mapping that only renames: ``names`` is {our name: their name}."""
+    return {
+        "to_values": lambda ours: {their: ours[our] for our, their in names.items()},
+        "from_values": lambda theirs: {our: theirs[their] for our, their in names.items()},
+    }
+
+
 def _exact(note: str = "") -> Callable[[dict, dict], tuple[bool, str, str]]:
     return lambda ours, theirs: (True, "", note)
 
@@ -210,6 +219,17 @@ def _momentum_pytorch_assess(ours: dict, theirs: dict) -> tuple[bool, str, str]:
     )
 
 
+def _velocity_momentum(lr: str, lr_default: float, momentum_default: float, nesterov: str,
+                       nesterov_default: bool) -> dict[str, Any]:
+    """Keras's and scikit-learn's ``velocity = momentum velocity - lr g``: their lr is ours times (1 - beta)."""
+    return {
+        "params": (Param(lr, _positive, lr_default), Param("momentum", _unit, momentum_default),
+                   Param(nesterov, _flag, nesterov_default)),
+        "to_values": lambda o: {lr: o["lr"] * (1 - o["beta"]), "momentum": o["beta"], nesterov: o["nesterov"]},
+        "from_values": lambda t: {"lr": t[lr] / (1 - t["momentum"]), "beta": t["momentum"], "nesterov": t[nesterov]},
+    }
+
+
 MOMENTUM = Setting(
     "momentum",
     ours=(Param("lr", _positive, 0.01), Param("beta", _unit, 0.9), Param("nesterov", _flag, False)),
@@ -226,23 +246,13 @@ MOMENTUM = Setting(
             assess=_momentum_pytorch_assess,
         ),
         "keras": Mapping(
-            params=(Param("learning_rate", _positive, 0.01), Param("momentum", _unit, 0.0),
-                    Param("nesterov", _flag, False)),
-            to_values=lambda o: {"learning_rate": o["lr"] * (1 - o["beta"]), "momentum": o["beta"],
-                                 "nesterov": o["nesterov"]},
-            from_values=lambda t: {"lr": t["learning_rate"] / (1 - t["momentum"]), "beta": t["momentum"],
-                                   "nesterov": t["nesterov"]},
+            **_velocity_momentum("learning_rate", 0.01, 0.0, "nesterov", False),
             snippet=lambda t: f"keras.optimizers.SGD(learning_rate={_g(t['learning_rate'])}, "
             f"momentum={_g(t['momentum'])}, nesterov={t['nesterov']})",
             assess=_exact("Keras's " + _VELOCITY_NOTE),
         ),
         "sklearn": Mapping(
-            params=(Param("learning_rate_init", _positive, 0.001), Param("momentum", _unit, 0.9),
-                    Param("nesterovs_momentum", _flag, True)),
-            to_values=lambda o: {"learning_rate_init": o["lr"] * (1 - o["beta"]), "momentum": o["beta"],
-                                 "nesterovs_momentum": o["nesterov"]},
-            from_values=lambda t: {"lr": t["learning_rate_init"] / (1 - t["momentum"]), "beta": t["momentum"],
-                                   "nesterov": t["nesterovs_momentum"]},
+            **_velocity_momentum("learning_rate_init", 0.001, 0.9, "nesterovs_momentum", True),
             snippet=lambda t: f"MLPClassifier(solver='sgd', learning_rate='constant', "
             f"learning_rate_init={_g(t['learning_rate_init'])}, momentum={_g(t['momentum'])}, "
             f"nesterovs_momentum={t['nesterovs_momentum']}, alpha=0.0)",
@@ -260,8 +270,7 @@ RMSPROP = Setting(
     libraries={
         "pytorch": Mapping(
             params=(Param("lr", _positive, 0.01), Param("alpha", _unit, 0.99), Param("eps", _positive, 1e-8)),
-            to_values=lambda o: {"lr": o["lr"], "alpha": o["beta"], "eps": o["epsilon"]},
-            from_values=lambda t: {"lr": t["lr"], "beta": t["alpha"], "epsilon": t["eps"]},
+            **_renamed({"lr": "lr", "beta": "alpha", "epsilon": "eps"}),
             snippet=lambda t: f"torch.optim.RMSprop(model.parameters(), lr={_g(t['lr'])}, alpha={_g(t['alpha'])}, "
             f"eps={_g(t['eps'])})",
             assess=_exact("PyTorch's alpha is our beta (its default is 0.99, ours 0.999)"),
@@ -301,9 +310,20 @@ _ADAM_OURS = (Param("lr", _positive, 0.001), Param("beta1", _unit, 0.9), Param("
               Param("epsilon", _positive, 1e-8))
 
 
+def _adam_names(lr: str, beta1: str, beta2: str, epsilon: str, epsilon_default: float) -> dict[str, Any]:
+    """A library's Adam parameters (its names, our defaults except epsilon) and the renaming to ours."""
+    params = (Param(lr, _positive, 0.001), Param(beta1, _unit, 0.9), Param(beta2, _unit, 0.999),
+              Param(epsilon, _positive, epsilon_default))
+    return {"params": params, **_renamed({"lr": lr, "beta1": beta1, "beta2": beta2, "epsilon": epsilon})}
+
+
 def _adam_ours_snippet(v: dict) -> str:
     return f"dn.Adam(lr={_g(v['lr'])}, beta1={_g(v['beta1'])}, beta2={_g(v['beta2'])}, epsilon={_g(v['epsilon'])})"
 
+
+_TORCH_ADAM = _adam_names("lr", "beta1", "beta2", "eps", 1e-8)
+_KERAS_ADAM = _adam_names("learning_rate", "beta_1", "beta_2", "epsilon", 1e-7)
+_SKLEARN_ADAM = _adam_names("learning_rate_init", "beta_1", "beta_2", "epsilon", 1e-8)
 
 ADAM = Setting(
     "adam",
@@ -311,32 +331,19 @@ ADAM = Setting(
     ours_snippet=_adam_ours_snippet,
     libraries={
         "pytorch": Mapping(
-            params=(Param("lr", _positive, 0.001), Param("beta1", _unit, 0.9), Param("beta2", _unit, 0.999),
-                    Param("eps", _positive, 1e-8)),
-            to_values=lambda o: {"lr": o["lr"], "beta1": o["beta1"], "beta2": o["beta2"], "eps": o["epsilon"]},
-            from_values=lambda t: {"lr": t["lr"], "beta1": t["beta1"], "beta2": t["beta2"], "epsilon": t["eps"]},
+            **_TORCH_ADAM,
             snippet=lambda t: f"torch.optim.Adam(model.parameters(), lr={_g(t['lr'])}, "
             f"betas=({_g(t['beta1'])}, {_g(t['beta2'])}), eps={_g(t['eps'])})",
             assess=_exact(),
         ),
         "keras": Mapping(
-            params=(Param("learning_rate", _positive, 0.001), Param("beta_1", _unit, 0.9),
-                    Param("beta_2", _unit, 0.999), Param("epsilon", _positive, 1e-7)),
-            to_values=lambda o: {"learning_rate": o["lr"], "beta_1": o["beta1"], "beta_2": o["beta2"],
-                                 "epsilon": o["epsilon"]},
-            from_values=lambda t: {"lr": t["learning_rate"], "beta1": t["beta_1"], "beta2": t["beta_2"],
-                                   "epsilon": t["epsilon"]},
+            **_KERAS_ADAM,
             snippet=lambda t: f"keras.optimizers.Adam(learning_rate={_g(t['learning_rate'])}, "
             f"beta_1={_g(t['beta_1'])}, beta_2={_g(t['beta_2'])}, epsilon={_g(t['epsilon'])})",
             assess=lambda o, t: (False, _epsilon_hat_caveat(o, "Keras"), "Keras's default epsilon is 1e-7, ours 1e-8"),
         ),
         "sklearn": Mapping(
-            params=(Param("learning_rate_init", _positive, 0.001), Param("beta_1", _unit, 0.9),
-                    Param("beta_2", _unit, 0.999), Param("epsilon", _positive, 1e-8)),
-            to_values=lambda o: {"learning_rate_init": o["lr"], "beta_1": o["beta1"], "beta_2": o["beta2"],
-                                 "epsilon": o["epsilon"]},
-            from_values=lambda t: {"lr": t["learning_rate_init"], "beta1": t["beta_1"], "beta2": t["beta_2"],
-                                   "epsilon": t["epsilon"]},
+            **_SKLEARN_ADAM,
             snippet=lambda t: f"MLPClassifier(solver='adam', learning_rate_init={_g(t['learning_rate_init'])}, "
             f"beta_1={_g(t['beta_1'])}, beta_2={_g(t['beta_2'])}, epsilon={_g(t['epsilon'])}, alpha=0.0)",
             assess=lambda o, t: (False, _epsilon_hat_caveat(o, "scikit-learn"),
@@ -344,6 +351,18 @@ ADAM = Setting(
         ),
     },
 )
+
+
+def _with_decay(adam: dict[str, Any], default: float) -> dict[str, Any]:
+    """An Adam mapping's parameters and renaming, plus weight_decay and decay_biases (same names as ours)."""
+    extra = (Param("weight_decay", _non_negative, default), Param("decay_biases", _flag, True))
+    to_values, from_values = adam["to_values"], adam["from_values"]
+    keep = lambda values: {"weight_decay": values["weight_decay"], "decay_biases": values["decay_biases"]}  # noqa: E731
+    return {
+        "params": adam["params"] + extra,
+        "to_values": lambda ours: {**to_values(ours), **keep(ours)},
+        "from_values": lambda theirs: {**from_values(theirs), **keep(theirs)},
+    }
 
 
 def _adamw_torch_snippet(t: dict) -> str:
@@ -377,26 +396,12 @@ ADAMW = Setting(
     + ("  # opt.init(params) without the weight mask decays every parameter" if v["decay_biases"] else ""),
     libraries={
         "pytorch": Mapping(
-            params=(Param("lr", _positive, 0.001), Param("beta1", _unit, 0.9), Param("beta2", _unit, 0.999),
-                    Param("eps", _positive, 1e-8), Param("weight_decay", _non_negative, 0.01),
-                    Param("decay_biases", _flag, True)),
-            to_values=lambda o: {"lr": o["lr"], "beta1": o["beta1"], "beta2": o["beta2"], "eps": o["epsilon"],
-                                 "weight_decay": o["weight_decay"], "decay_biases": o["decay_biases"]},
-            from_values=lambda t: {"lr": t["lr"], "beta1": t["beta1"], "beta2": t["beta2"], "epsilon": t["eps"],
-                                   "weight_decay": t["weight_decay"], "decay_biases": t["decay_biases"]},
+            **_with_decay(_TORCH_ADAM, 0.01),
             snippet=_adamw_torch_snippet,
             assess=lambda o, t: (True, "", "" if o["decay_biases"] else "PyTorch decays every parameter; " + _ADAMW_NOTE),
         ),
         "keras": Mapping(
-            params=(Param("learning_rate", _positive, 0.001), Param("beta_1", _unit, 0.9),
-                    Param("beta_2", _unit, 0.999), Param("epsilon", _positive, 1e-7),
-                    Param("weight_decay", _non_negative, 0.004), Param("decay_biases", _flag, True)),
-            to_values=lambda o: {"learning_rate": o["lr"], "beta_1": o["beta1"], "beta_2": o["beta2"],
-                                 "epsilon": o["epsilon"], "weight_decay": o["weight_decay"],
-                                 "decay_biases": o["decay_biases"]},
-            from_values=lambda t: {"lr": t["learning_rate"], "beta1": t["beta_1"], "beta2": t["beta_2"],
-                                   "epsilon": t["epsilon"], "weight_decay": t["weight_decay"],
-                                   "decay_biases": t["decay_biases"]},
+            **_with_decay(_KERAS_ADAM, 0.004),
             snippet=_adamw_keras_snippet,
             assess=lambda o, t: (False, _epsilon_hat_caveat(o, "Keras") + "; the decay itself is the same",
                                  "" if o["decay_biases"] else "Keras decays every variable; " + _ADAMW_NOTE),
@@ -423,7 +428,7 @@ def _l2_assess(library: str, per_batch_scaled: bool) -> Callable[[dict, dict], t
         last = n % m
         return (
             False,
-            f"the last mini-batch has {last} examples, where ours adds (lambd / {last}) W and {library}'s fixed "
+            f"the last mini-batch has {last} examples, where ours adds (lambd / {last}) W and {_NAMES[library]}'s fixed "
             f"value gives (lambd / {m}) W: {last}/{m} = {last / m:.4g} of ours on that step (every other step is exact)",
             note,
         )
@@ -512,8 +517,7 @@ BATCH_NORM = Setting(
         ),
         "keras": Mapping(
             params=(Param("momentum", _unit, 0.99), Param("epsilon", _positive, 1e-3)),
-            to_values=lambda o: {"momentum": o["momentum"], "epsilon": o["epsilon"]},
-            from_values=lambda t: {"momentum": t["momentum"], "epsilon": t["epsilon"]},
+            **_renamed({"momentum": "momentum", "epsilon": "epsilon"}),
             snippet=lambda t: f"keras.layers.BatchNormalization(momentum={_g(t['momentum'])}, "
             f"epsilon={_g(t['epsilon'])})",
             assess=lambda o, t: (
@@ -695,34 +699,36 @@ def _fixed_interval_keras_from(t: dict) -> dict:
 
 # weight layout -----------------------------------------------------------------------------------------
 
+def _layout(fan_in: str, fan_out: str, shape_name: str, transposed: bool) -> dict[str, Any]:
+    """A library's names for a dense layer's widths, and the shape its weight matrix has."""
+    shape = (lambda o: (o["fan_out"], o["fan_in"])) if transposed else (lambda o: (o["fan_in"], o["fan_out"]))
+    return {
+        "params": (Param(fan_in, _count), Param(fan_out, _count)),
+        "to_values": lambda o: {fan_in: o["fan_in"], fan_out: o["fan_out"], shape_name: shape(o)},
+        "from_values": lambda t: {"fan_in": t[fan_in], "fan_out": t[fan_out]},
+    }
+
+
 WEIGHT_LAYOUT = Setting(
     "weight_layout",
     ours=(Param("fan_in", _count), Param("fan_out", _count)),
     ours_snippet=lambda v: f"dn.Dense({v['fan_out']})  # W: ({v['fan_in']}, {v['fan_out']}), Z = X @ W + b",
     libraries={
         "pytorch": Mapping(
-            params=(Param("in_features", _count), Param("out_features", _count)),
-            to_values=lambda o: {"in_features": o["fan_in"], "out_features": o["fan_out"],
-                                 "weight_shape": (o["fan_out"], o["fan_in"])},
-            from_values=lambda t: {"fan_in": t["in_features"], "fan_out": t["out_features"]},
+            **_layout("in_features", "out_features", "weight_shape", transposed=True),
             snippet=lambda t: f"linear = torch.nn.Linear({t['in_features']}, {t['out_features']}); "
             'linear.weight.data.copy_(torch.from_numpy(model.tensor("dense_1.W").T))',
             assess=_exact("nn.Linear keeps weight as (out_features, in_features), the course's (n_l, n_{l-1}): "
                           "transpose ours; biases are the same vector"),
         ),
         "keras": Mapping(
-            params=(Param("input_dim", _count), Param("units", _count)),
-            to_values=lambda o: {"input_dim": o["fan_in"], "units": o["fan_out"],
-                                 "kernel_shape": (o["fan_in"], o["fan_out"])},
-            from_values=lambda t: {"fan_in": t["input_dim"], "fan_out": t["units"]},
+            **_layout("input_dim", "units", "kernel_shape", transposed=False),
             snippet=lambda t: f"dense = keras.layers.Dense({t['units']}); dense.build(({t['input_dim']},)); "
             'dense.kernel.assign(model.tensor("dense_1.W"))',
             assess=_exact("Keras's kernel is (input_dim, units), as ours: no transpose"),
         ),
         "sklearn": Mapping(
-            params=(Param("n_in", _count), Param("n_out", _count)),
-            to_values=lambda o: {"n_in": o["fan_in"], "n_out": o["fan_out"], "coef_shape": (o["fan_in"], o["fan_out"])},
-            from_values=lambda t: {"fan_in": t["n_in"], "fan_out": t["n_out"]},
+            **_layout("n_in", "n_out", "coef_shape", transposed=False),
             snippet=lambda t: 'clf.coefs_[0] = model.tensor("dense_1.W").copy()',
             assess=_exact("MLPClassifier's coefs_[i] is (n_in, n_out), as ours: no transpose"),
         ),
