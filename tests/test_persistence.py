@@ -194,6 +194,18 @@ def test_a_pickled_member_is_refused_and_never_unpickled(valid_file, tmp_path):
     assert Exploit.triggered is False
 
 
+@pytest.mark.parametrize("old, new", [(b"}", b" "), (b"'shape': (", b"'shape'\"\"\""), (b"False", b"Fa)se")])
+def test_a_corrupt_npy_header_is_a_model_file_error(valid_file, tmp_path, old, new):
+    """numpy parses a .npy header with ast/tokenize: a SyntaxError or TokenError must not escape (fuzz finding)."""
+    path = tmp_path / "npy-header.npz"
+    with zipfile.ZipFile(valid_file) as source, zipfile.ZipFile(path, "w") as target:
+        for name in source.namelist():
+            content = source.read(name)
+            target.writestr(name, content.replace(old, new, 1) if name == "params.npy" else content)
+    with pytest.raises(ModelFileError, match=rf"^{re.escape(str(path))}: not a readable dnnimprove file"):
+        dn.load(path)
+
+
 def test_a_missing_file_is_file_not_found(tmp_path):
     with pytest.raises(FileNotFoundError):
         dn.load(tmp_path / "nothing.npz")
