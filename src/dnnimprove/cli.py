@@ -11,7 +11,11 @@
     dnnimprove search --dataset digits --trials 40 --scheduler tcp://127.0.0.1:8786
 
 Bad input (an unknown name, ``--layers`` that does not parse, a negative number, an ``--out`` that
-cannot be written) prints one line on stderr and exits with status 2; a run that diverges exits with 1.
+cannot be written) prints one line on stderr and exits with status 2; a run that diverges prints the
+``TrainingDiverged`` message as one line and exits with 1. ``train --checkpoint PATH`` (default
+``OUT/checkpoint.npz`` with ``--out``) saves a checkpoint every ``--checkpoint-every`` epochs, after the
+last and on Ctrl-C; Ctrl-C then prints where it is and the command that resumes it (``--resume PATH``)
+and exits with 130.
 Each subcommand is a pair ``_add_<name>(subparsers)`` / ``_run_<name>(args)``; add one the same way.
 """
 
@@ -249,6 +253,11 @@ def _add_train(subparsers: Any) -> None:
     parser.add_argument("--course-exact", action="store_true", help="draw from the course's legacy random stream")
     parser.add_argument("--json", action="store_true", help="print the results as JSON")
     parser.add_argument("--out", help="also write results.json and figures into this folder")
+    group = parser.add_argument_group("checkpoints")
+    group.add_argument("--checkpoint", metavar="PATH", help="save a checkpoint here every --checkpoint-every epochs, "
+                       "after the last and on Ctrl-C (default: OUT/checkpoint.npz with --out)")
+    group.add_argument("--checkpoint-every", type=positive_int, default=100, metavar="N", help="default: 100")
+    group.add_argument("--resume", metavar="PATH", help="continue the run saved in this checkpoint (same options)")
     parser.set_defaults(handler=_run_train)
 
 
@@ -277,7 +286,12 @@ def _run_train(args: argparse.Namespace) -> int:
         course=(CourseVersion("course", args.epochs, (variant,), init_seed=3 if args.seed is None else args.seed),),
     )
     mode = "course-exact" if args.course_exact else "robust"
-    result = run_study(study, mode=mode, seeds=[0 if args.seed is None else args.seed])
+    checkpoint = args.checkpoint or (str(out / "checkpoint.npz") if out is not None else None)
+    options = {}
+    if checkpoint is not None or args.resume is not None:
+        options["fit_options"] = {"checkpoint": checkpoint, "checkpoint_every": args.checkpoint_every,
+                                  "resume": args.resume}
+    result = run_study(study, mode=mode, seeds=[0 if args.seed is None else args.seed], **options)
     summary = result.to_json()
     if out is not None:
         report.write_study(result, out)
@@ -414,10 +428,25 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def resume_command(argv: Sequence[str], path: str) -> str:
+    """The command line that resumes ``argv`` from the checkpoint ``path`` (any earlier --resume replaced)."""
+    import shlex
+
+    words, kept = list(argv), []
+    while words:
+        word = words.pop(0)
+        if word == "--resume":
+            words = words[1:]
+        elif not word.startswith("--resume="):
+            kept.append(word)
+    return shlex.join([PROGRAM, *kept, "--resume", str(path)])
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line ``argv`` (default: ``sys.argv[1:]``); returns the exit status."""
-    from .training import TrainingDiverged
+    from .training import TrainingDiverged, TrainingInterrupted
 
+    argv = sys.argv[1:] if argv is None else list(argv)
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
@@ -431,6 +460,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (ValueError, TypeError) as error:  # the library's validation messages name argument and value
         print(f"{PROGRAM} {args.command}: error: {error}", file=sys.stderr)
         return 2
+    except TrainingInterrupted as error:  # Ctrl-C with a checkpoint: say where it is and how to go on
+        print(f"{PROGRAM} {args.command}: interrupted after {error.epoch} completed epoch(s); checkpoint written to "
+              f"{error.path}; resume with: {resume_command(argv, error.path)}", file=sys.stderr)
+        return 130
     except KeyboardInterrupt:
         print(f"{PROGRAM} {args.command}: interrupted", file=sys.stderr)
         return 130

@@ -151,6 +151,10 @@ def write_archive(path: str | os.PathLike, header: dict, arrays: dict[str, np.nd
     encoded = np.frombuffer(json.dumps(header).encode("utf-8"), dtype=np.uint8)
     handle, temporary = tempfile.mkstemp(prefix=f".{os.path.basename(path)}.", suffix=".tmp", dir=directory)
     try:
+        if hasattr(os, "fchmod"):  # mkstemp makes the file private (0600); give it the mode open() would
+            umask = os.umask(0)
+            os.umask(umask)
+            os.fchmod(handle, 0o666 & ~umask)
         with os.fdopen(handle, "wb") as stream:
             np.savez(stream, allow_pickle=False, header=encoded, **arrays)
             stream.flush()

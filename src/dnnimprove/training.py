@@ -287,7 +287,8 @@ def fit(
         checkpointer = Checkpointer(run, checkpoint, checkpoint_every, resume, settings, optimizer_state)
         callbacks = [*callbacks, checkpointer]
     try:
-        with nullcontext() if threads is None else _blas_limits(threads):
+        # Overflow is the divergence guard's to report (TrainingDiverged), not NumPy's to warn about.
+        with nullcontext() if threads is None else _blas_limits(threads), np.errstate(over="ignore", invalid="ignore"):
             _loop(run, batch_size, schedule, shuffle, callbacks, augment, record_every, record_iterations, progress)
     except KeyboardInterrupt:
         if checkpointer is None:

@@ -137,12 +137,13 @@ def train_once(
     course_exact: bool = False,
     record_every: int = 1,
     record_iterations: bool = False,
+    fit_options: Mapping[str, Any] | None = None,
 ) -> SeedRun:
     """Build a model from ``settings`` and train it on ``data``; see :func:`fit_and_evaluate`."""
     settings = check_settings(settings)
     n_outputs = 1 if loss == "binary_crossentropy" else data.n_classes
     model = build_model(hidden, n_outputs, settings, loss, seed)
-    run = fit_and_evaluate(model, data, settings, epochs, course_exact, record_every, record_iterations)
+    run = fit_and_evaluate(model, data, settings, epochs, course_exact, record_every, record_iterations, fit_options)
     run.seed = seed_label(seed)
     return run
 
@@ -164,8 +165,12 @@ def fit_and_evaluate(
     course_exact: bool = False,
     record_every: int = 1,
     record_iterations: bool = False,
+    fit_options: Mapping[str, Any] | None = None,
 ) -> SeedRun:
-    """Train ``model`` on ``data`` with the optimization settings; evaluate on train, dev and test."""
+    """Train ``model`` on ``data`` with the optimization settings; evaluate on train, dev and test.
+
+    ``fit_options`` go to ``model.fit`` as they are (e.g. ``checkpoint``, ``checkpoint_every``, ``resume``).
+    """
     settings = check_settings(settings)
     clock = EpochClock()
     callbacks: list[Callback] = [clock]
@@ -190,6 +195,7 @@ def fit_and_evaluate(
             callbacks=callbacks,
             record_every=record_every,
             record_iterations=record_iterations,
+            **(fit_options or {}),
         )
     except TrainingDiverged as error:  # a result too (e.g. a learning rate too high without batch norm)
         diverged = error
@@ -338,11 +344,13 @@ def run_comparison(
     seeds: Iterable[int] = (0, 1, 2),
     epochs: int | None = None,
     progress: Callable[[str], None] | None = None,
+    fit_options: Mapping[str, Any] | None = None,
 ) -> StudyResult:
     """Run every variant of ``study`` over ``seeds`` (robust) or once on the course's stream (course-exact).
 
     ``epochs`` overrides the recipe's (``--quick`` passes the recipe's ``quick_epochs``); ``progress`` is
-    called with a label after every run.
+    called with a label after every run; ``fit_options`` go to every ``model.fit`` (``dnnimprove train``
+    passes its checkpoint options; meant for a single run).
     """
     check_choice("mode", mode, MODES)
     started = time.perf_counter()
@@ -358,7 +366,7 @@ def run_comparison(
                 source = CourseRandom(version.init_seed, version.shuffle_seed, version.dropout_seed)
                 run = train_once(
                     study.hidden, study.loss, data, study.settings(variant), n_epochs, source, True,
-                    record_every_for(study, n_epochs), study.record_iterations,
+                    record_every_for(study, n_epochs), study.record_iterations, fit_options,
                 )
                 results.append(VariantResult(label, study.settings(variant), [run], variant.published))
                 if progress:
@@ -377,7 +385,7 @@ def run_comparison(
                 runs.append(
                     train_once(
                         study.hidden, study.loss, data, study.settings(variant), n_epochs, seed, False,
-                        record_every_for(study, n_epochs), study.record_iterations,
+                        record_every_for(study, n_epochs), study.record_iterations, fit_options,
                     )
                 )
                 if progress:
