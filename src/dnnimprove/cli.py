@@ -302,6 +302,10 @@ def _run_train(args: argparse.Namespace) -> int:
                           "settings": run["settings"], **{key: run[key] for key in fields}}, indent=2))
     else:
         print(report.text_table(summary))
+    diverged = result.variants[0].runs[0].diverged  # recorded as a result by the runner; one line and status 1 here
+    if diverged is not None:
+        print(f"{PROGRAM} train: {diverged}", file=sys.stderr)
+        return 1
     return 0
 
 
@@ -449,8 +453,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
     parser = build_parser()
     args = parser.parse_args(argv)
+    import numpy as np
+
     try:
-        return args.handler(args)
+        with np.errstate(over="ignore", invalid="ignore"):  # a diverged run is reported in one line, not warnings
+            return args.handler(args)
     except UsageError as error:
         print(f"{PROGRAM} {args.command}: error: {error}", file=sys.stderr)
         return 2
