@@ -105,8 +105,10 @@ def reading(result: StudyResult) -> list[str]:
         if held < len(checks):
             measured += " Differing: " + "; ".join(text for text, ok in checks if not ok) + "."
     elif checks:
-        measured = f"Measured over {len(result.variants[0].runs)} seeds: {held} of {len(checks)} of the course's conclusions hold"
-        measured += " (" + "; ".join(text for text, _ in checks) + ")."
+        seeds = len(result.variants[0].runs)
+        measured = f"Measured over {seeds} seed{'s' * (seeds > 1)}: {held} of {len(checks)} of the course's conclusions hold"
+        failing = [text for text, ok in checks if not ok]
+        measured += "." if not failing else "; not: " + "; ".join(failing) + "."
     else:
         measured = "Measured: " + "; ".join(
             f"{variant.name} train {_cell(*variant.metric('train_accuracy'))}" for variant in result.variants
@@ -248,7 +250,7 @@ def draw_confusion(result: StudyResult) -> tuple[Figure, str]:
     axes.set_xlabel("predicted class")
     axes.set_ylabel("true class")
     accuracy = float(np.mean(predicted == y))
-    axes.set_title(f"{variant.name}: {which} confusion matrix (accuracy {accuracy:.3f})")
+    axes.set_title(f"{result.study.name}: {which} confusion matrix (accuracy {accuracy:.3f})")
     figure.colorbar(image, ax=axes, label="examples")
     return figure, f"Confusion matrix on the {which} set (first seed); off-diagonal cells are mistakes."
 
