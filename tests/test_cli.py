@@ -158,3 +158,42 @@ def test_search_prints_the_ranked_trials_and_writes_the_csv_and_the_lr_scatter(t
     scores = [float(row["dev_score"]) for row in rows]
     assert scores == sorted(scores, reverse=True)
     assert (out / "dev_vs_lr.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+# -- convert ----------------------------------------------------------------------------------------------
+
+
+def test_convert_momentum_to_pytorch_prints_values_snippet_and_exactness(capsys):
+    assert cli.main(["convert", "momentum", "--beta", "0.9", "--lr", "0.01", "--to", "pytorch"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0] == "momentum: ours -> pytorch (exact)"
+    assert lines[1].split() == ["lr=0.001", "momentum=0.9", "nesterov=False"]
+    assert lines[2] == "  torch.optim.SGD(model.parameters(), lr=0.001, momentum=0.9, nesterov=False)"
+
+
+def test_convert_from_a_library_prints_ours_and_the_caveat(capsys):
+    assert cli.main(["convert", "adam", "--from", "keras", "--learning-rate", "0.01", "--json"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert result["values"] == {"lr": 0.01, "beta1": 0.9, "beta2": 0.999, "epsilon": 1e-7}
+    assert result["exact"] is False and "epsilon hat" in result["caveat"]
+
+
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["convert", "momentum", "--beta", "1.5", "--to", "pytorch"], "beta must be in [0, 1); got 1.5"),
+        (["convert", "momentum", "--alpha", "0.9", "--to", "pytorch"], "valid parameters: 'beta', 'lr', 'nesterov'"),
+        (["convert", "dropout", "--keep-prob", "0.8", "--to", "sklearn"], "scikit-learn's MLP has no dropout"),
+        (["convert", "momentum", "--beta", "abc", "--to", "pytorch"], "expected a number, true or false; got 'abc'"),
+        (["convert", "momentm", "--to", "pytorch"], "invalid choice: 'momentm'"),
+        (["convert", "momentum", "--beta", "0.9"], "one of the arguments --to --from is required"),
+    ],
+)
+def test_convert_bad_input_exits_2_with_one_line(argv, message, capsys):
+    try:
+        status = cli.main(argv)
+    except SystemExit as stop:  # argparse's own errors (unknown choice, missing --to/--from, a bad number)
+        status = stop.code
+    err = capsys.readouterr().err
+    assert status == 2
+    assert len(err.strip().splitlines()) == 1 and message in err

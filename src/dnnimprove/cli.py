@@ -9,6 +9,7 @@
     dnnimprove gradcheck --dataset moons --layers 5,2 --dropout 0.8
     dnnimprove search --dataset digits --trials 40 --rounds 2 --n-jobs 2 --out results/search
     dnnimprove search --dataset digits --trials 40 --scheduler tcp://127.0.0.1:8786
+    dnnimprove convert momentum --beta 0.9 --lr 0.01 --to pytorch
 
 Bad input (an unknown name, ``--layers`` that does not parse, a negative number, an ``--out`` that
 cannot be written) prints one line on stderr and exits with status 2; a run that diverges prints the
@@ -413,8 +414,58 @@ def _run_search(args: argparse.Namespace) -> int:
     return 0
 
 
+# -- convert ----------------------------------------------------------------------------------------------
+def setting_value(text: str) -> bool | int | float:
+    """A convention parameter on the command line: true/false, an integer, or a finite number."""
+    if text.lower() in ("true", "false"):
+        return text.lower() == "true"
+    try:
+        return int(text)
+    except ValueError:
+        return _number(text, float, None, False, "a number, true or false")
+
+
+def _add_convert(subparsers: Any) -> None:
+    from .conventions import LIBRARIES, SETTINGS, parameters
+
+    parser = subparsers.add_parser(
+        "convert", help="express a setting in PyTorch, Keras or scikit-learn terms, or back",
+        description="Translate one setting between our (the course's) convention and PyTorch's, Keras's or "
+        "scikit-learn's: prints the values, a line to paste, whether it is exact, and the caveat when not. "
+        "E.g. dnnimprove convert momentum --beta 0.9 --lr 0.01 --to pytorch; "
+        "dnnimprove convert batch_norm --momentum 0.1 --from pytorch.",
+        epilog="our parameters: " + "; ".join(f"{setting} {', '.join(parameters(setting))}" for setting in SETTINGS)
+        + ". The libraries' own names (e.g. --alpha, --eps, --learning-rate) are taken with --from.",
+    )
+    parser.add_argument("setting", choices=sorted(SETTINGS), help="the setting to translate")
+    direction = parser.add_mutually_exclusive_group(required=True)
+    direction.add_argument("--to", choices=LIBRARIES, help="from ours to this library")
+    direction.add_argument("--from", dest="source", choices=LIBRARIES, help="from this library to ours")
+    parser.add_argument("--json", action="store_true", help="print the translation as JSON")
+    values = parser.add_argument_group("values (each setting and library takes its own; omitted ones take defaults)")
+    names = sorted({name for setting in SETTINGS for library in ("ours", *SETTINGS[setting].libraries)
+                    for name in parameters(setting, library)})
+    for name in names:
+        flags = sorted({f"--{name}", f"--{name.replace('_', '-')}"})
+        values.add_argument(*flags, dest=f"value_{name}", type=setting_value, metavar="V", default=None,
+                            help=argparse.SUPPRESS)
+    parser.set_defaults(handler=_run_convert, value_names=names)
+
+
+def _run_convert(args: argparse.Namespace) -> int:
+    from dataclasses import asdict
+
+    from .conventions import convert
+
+    given = {name: getattr(args, f"value_{name}") for name in args.value_names
+             if getattr(args, f"value_{name}") is not None}
+    translation = convert(args.setting, given, to=args.to, source=args.source)
+    print(json.dumps(asdict(translation), indent=2) if args.json else translation)
+    return 0
+
+
 # -- main ------------------------------------------------------------------------------------------------
-SUBCOMMANDS: list[Callable[[Any], None]] = [_add_study, _add_train, _add_gradcheck, _add_search]
+SUBCOMMANDS: list[Callable[[Any], None]] = [_add_study, _add_train, _add_gradcheck, _add_search, _add_convert]
 
 
 def build_parser() -> argparse.ArgumentParser:
