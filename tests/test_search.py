@@ -196,6 +196,7 @@ def test_a_diverged_trial_scores_nan_ranks_last_and_says_why():
         ({"scheduler": "tcp://127.0.0.1:1", "timeout": 1.0}, ConnectionError,
          r"could not reach the Dask scheduler at 'tcp://127.0.0.1:1' within 1 s"),
         ({"scheduler": "tcp://127.0.0.1:1", "client": object()}, ValueError, r"not both"),
+        ({"scheduler": "tcp://127.0.0.1:1", "n_jobs": 2}, ValueError, r"n_jobs=2 is for trials on this machine"),
         ({"space": {"learning_rate": LogUniform(1e-3, 1)}}, ValueError,
          r"space has 'learning_rate', which is not a parameter of DNNClassifier; valid names: activation"),
         ({"space": {"lr": 0.1}}, TypeError, r"space\['lr'\] must be a distribution .* got 0.1"),
@@ -228,6 +229,7 @@ def dask_cluster():
             yield cluster, client
 
 
+@pytest.mark.filterwarnings("ignore:Port 8787 is already in use")  # another cluster on this machine: a free port is used
 def test_trials_run_on_the_dask_workers_and_equal_the_local_run(moons, dask_cluster):
     cluster, client = dask_cluster
     X, y = moons
@@ -242,3 +244,18 @@ def test_trials_run_on_the_dask_workers_and_equal_the_local_run(moons, dask_clus
         assert {t["worker"] for t in result.trials} <= set(worker_pids)
         assert all(worker_pids[t["worker"]] == t["pid"] != os.getpid() for t in result.trials)
     assert len({t["worker"] for t in by_address.trials + by_client.trials}) == 2  # both workers took trials
+
+
+@pytest.mark.filterwarnings("ignore:Port 8787 is already in use")  # another cluster on this machine: a free port is used
+def test_a_one_worker_cluster_still_runs_every_trial_on_its_worker(moons):
+    # joblib's Dask backend would count one job here and run the trials in this process
+    distributed = pytest.importorskip("distributed")
+    X, y = moons
+    with distributed.LocalCluster(n_workers=1, processes=True, threads_per_worker=1, host="127.0.0.1",
+                                  dashboard_address=None, timeout=60) as cluster:
+        with distributed.Client(cluster, timeout=60) as client:
+            result = random_search(dn.DNNClassifier(epochs=5), SMALL_SPACE, X, y, n_trials=3, seed=0, refit=False,
+                                   client=client)
+            (address, pid), = client.run(os.getpid).items()
+    assert {(t["worker"], t["pid"]) for t in result.trials} == {(address, pid)} and pid != os.getpid()
+

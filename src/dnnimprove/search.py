@@ -15,8 +15,9 @@ Each dimension is a thin wrapper over a :mod:`scipy.stats` distribution (``logun
 :func:`random_search` holds out a dev set (the course's train/dev split), trains one clone of the
 estimator per configuration and scores it on the dev set; :func:`coarse_to_fine` repeats that for
 ``rounds`` rounds, narrowing every range around the best trials so far. Trials run in parallel with
-joblib (``n_jobs``) or on a Dask cluster (``scheduler="tcp://host:8786"`` or ``client=``) through
-joblib's Dask backend; the same seed gives the same configurations and the same scores either way.
+joblib (``n_jobs``) or on the workers of a Dask cluster (``scheduler="tcp://host:8786"`` or
+``client=``), one task per trial; the same seed gives the same configurations and the same scores
+either way.
 The :class:`SearchResult` ranks the trials by dev score (a list of dicts, a text table, CSV).
 """
 
@@ -33,7 +34,7 @@ from dataclasses import dataclass
 from typing import Any, Iterator, Sequence
 
 import numpy as np
-from joblib import Parallel, delayed, parallel_config
+from joblib import Parallel, delayed
 from scipy import stats
 from sklearn.base import clone, is_classifier
 from sklearn.metrics import check_scoring
@@ -529,12 +530,23 @@ def _dask_client(scheduler: str | None, client: Any, timeout: float) -> Iterator
         own.close()
 
 
-def _execute(tasks: list, data: tuple, n_jobs: int | None, scheduler: str | None, client: Any, timeout: float) -> list:
-    if scheduler is None and client is None:
-        return Parallel(n_jobs=n_jobs)(tasks)
-    with _dask_client(scheduler, client, timeout) as dask_client:
-        with parallel_config(backend="dask", client=dask_client, scatter=[data], wait_for_workers_timeout=timeout):
-            return Parallel(n_jobs=-1 if n_jobs is None else n_jobs)(tasks)
+def _run_on_dask(client: Any, plan: "_Plan", configurations: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Submit one task per configuration to the cluster's workers and gather the outcomes in order.
+
+    The data go to every worker once (``scatter``); ``pure=False`` keeps equal configurations apart.
+    (joblib's Dask backend is not used: when the cluster has a single worker thread in all, joblib
+    counts one job and runs every trial sequentially in the client process instead of on the worker.)
+    """
+    try:
+        client.wait_for_workers(1, timeout=plan.timeout)
+    except TimeoutError:
+        raise ConnectionError(
+            f"the Dask scheduler at {client.scheduler.address!r} has no workers after {plan.timeout:g} s"
+        ) from None
+    data = tuple(client.scatter(list(plan.data), broadcast=True))
+    futures = [client.submit(_run_trial, plan.estimator, params, data, plan.scoring, pure=False)
+               for params in configurations]
+    return client.gather(futures)
 
 
 @dataclass
@@ -549,9 +561,16 @@ class _Plan:
     client: Any
     timeout: float
 
+    def execute(self, configurations: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """Every configuration's outcome, in order: with joblib here, or on the Dask cluster."""
+        if self.scheduler is None and self.client is None:
+            tasks = (delayed(_run_trial)(self.estimator, params, self.data, self.scoring) for params in configurations)
+            return Parallel(n_jobs=self.n_jobs)(tasks)
+        with _dask_client(self.scheduler, self.client, self.timeout) as client:
+            return _run_on_dask(client, self, configurations)
+
     def run(self, configurations: list[dict[str, Any]], round_index: int) -> list[dict[str, Any]]:
-        tasks = [delayed(_run_trial)(self.estimator, params, self.data, self.scoring) for params in configurations]
-        outcomes = _execute(tasks, self.data, self.n_jobs, self.scheduler, self.client, self.timeout)
+        outcomes = self.execute(configurations)
         trials = []
         for index, (params, outcome) in enumerate(zip(configurations, outcomes)):
             trial = {"rank": 0, "dev_score": outcome["dev_score"], "train_score": outcome["train_score"], **params}
@@ -582,6 +601,9 @@ def _plan(estimator, X, y, dev_fraction, dev_data, scoring, seed, n_jobs, schedu
     timeout = check_number("timeout", timeout, low=0.0, low_open=True)
     if scheduler is not None and client is not None:
         raise ValueError("give scheduler= (an address) or client= (a dask.distributed.Client), not both")
+    if n_jobs is not None and (scheduler is not None or client is not None):
+        raise ValueError(f"n_jobs={n_jobs} is for trials on this machine; a Dask cluster runs them on all its workers "
+                         "(give n_jobs or a scheduler/client, not both)")
     if dev_data is not None:
         if not isinstance(dev_data, (tuple, list)) or len(dev_data) != 2:
             raise ValueError("dev_data must be a pair (X_dev, y_dev)")
@@ -658,8 +680,8 @@ def coarse_to_fine(
         Fixes the configurations drawn, the dev split and the trials' initialization. ``None`` draws a
         seed (recorded in the result).
     n_jobs : int or None
-        Parallel trials on this machine with joblib (``-1``: every core); ``0`` is an error. With a
-        Dask cluster, the cap on concurrent trials (default: every worker).
+        Parallel trials on this machine with joblib (``-1``: every core); ``0`` is an error. Not with a
+        Dask cluster, whose workers take the trials as they come (one per worker thread).
     scheduler : str or None
         Address of a Dask scheduler (``"tcp://127.0.0.1:8786"``): trials run on its workers.
     client : dask.distributed.Client or None
