@@ -319,6 +319,18 @@ def test_a_state_of_another_dtype_is_a_clear_error():
         optimizer.step(np.zeros(5, np.float32), np.ones(5, np.float32), state)
 
 
+def test_a_state_is_checked_again_when_its_arrays_change():
+    optimizer, params = dn.Adam(), np.zeros(5)
+    state = optimizer.init(params)
+    optimizer.step(params, np.ones(5), state)  # checked once, then trusted for these arrays
+    state.v = np.zeros(4)
+    with pytest.raises(ValueError, match=r"state.v is 4 float64 values, the model has 5 float64 parameters"):
+        optimizer.step(params, np.ones(5), state)
+    state.v = np.zeros(5)
+    with pytest.raises(ValueError, match=r"state.scratch is 5 float64 values, the model has 6 float64 parameters"):
+        optimizer.step(np.zeros(6), np.ones(6), state)
+
+
 def test_gradients_of_another_shape_are_a_clear_error():
     optimizer = dn.GradientDescent(0.1)
     with pytest.raises(ValueError, match=r"grads must have the shape of params \(5,\); got \(4,\)"):

@@ -86,6 +86,8 @@ class OptimizerState:
     decay_mask: np.ndarray | None = None
     scratch: np.ndarray | None = field(default=None, repr=False)
     scratch2: np.ndarray | None = field(default=None, repr=False)
+    verified: tuple = field(default=(), repr=False, compare=False)
+    """The (params, grads, v, s) objects last checked against this state: a step with the same ones skips the check."""
 
     @property
     def size(self) -> int:
@@ -165,9 +167,15 @@ class Optimizer:
     def step(self, params: np.ndarray, grads: np.ndarray, state: OptimizerState, lr: float | None = None) -> None:
         """Update ``params`` in place from ``grads`` (both shape ``(n_params,)``); advances ``state.t``.
 
-        ``lr`` overrides the optimizer's own learning rate for this step (a schedule's value).
+        ``lr`` overrides the optimizer's own learning rate for this step (a schedule's value). The state is
+        checked against the arrays on the first step with them (a rebuilt model has new arrays, so it is
+        checked again); later steps with the same arrays skip the check.
         """
-        self.check_state(params, grads, state)
+        verified = state.verified
+        if not (verified and verified[0] is params and verified[1] is grads and verified[2] is state.v
+                and verified[3] is state.s):
+            self.check_state(params, grads, state)
+            state.verified = (params, grads, state.v, state.s)
         state.t += 1
         self._update(params, grads, state, self.lr if lr is None else lr)
 
