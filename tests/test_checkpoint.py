@@ -75,6 +75,20 @@ class InterruptAt(dn.Callback):
             raise self.error()
 
 
+def interrupted_and_resumed(make, config: dict, tmp_path, epoch: int, batch: int = 1, between=None):
+    """Outcomes of ``make()`` trained with Ctrl-C at (epoch, batch) then resumed in a fresh model, and uninterrupted."""
+    reference = make()
+    reference.fit(X, Y, **config)
+    path = tmp_path / "run.npz"
+    with pytest.raises(dn.TrainingInterrupted):
+        make().fit(X, Y, checkpoint=path, callbacks=[InterruptAt(epoch, batch)], **config)
+    if between is not None:
+        between()
+    resumed = make()
+    resumed.fit(X, Y, resume=path, **config)
+    return outcome(resumed), outcome(reference)
+
+
 @pytest.mark.parametrize("epoch", range(EPOCHS))
 @pytest.mark.parametrize("architecture", ARCHITECTURES)
 @pytest.mark.parametrize("schedule", SCHEDULES)
@@ -150,14 +164,7 @@ def test_ctrl_c_without_a_checkpoint_is_a_plain_keyboard_interrupt():
 )
 def test_resume_is_bit_identical_with_recording_step_schedules_and_dev_splits(extra, tmp_path):
     config = {**settings("adam", "constant"), **extra}
-    reference = make_model()
-    reference.fit(X, Y, **config)
-    path = tmp_path / "run.npz"
-    with pytest.raises(dn.TrainingInterrupted):
-        make_model().fit(X, Y, checkpoint=path, callbacks=[InterruptAt(2, batch=2)], **config)
-    resumed = make_model()
-    resumed.fit(X, Y, resume=path, **config)
-    assert_identical(outcome(resumed), outcome(reference))
+    assert_identical(*interrupted_and_resumed(make_model, config, tmp_path, epoch=2, batch=2))
 
 
 @pytest.mark.parametrize("bit_generator", [np.random.PCG64, np.random.MT19937, np.random.Philox])
@@ -168,14 +175,8 @@ def test_the_generators_state_travels_through_the_checkpoint(bit_generator, tmp_
     def noisy(batch, source):  # draws from the run's generator every mini-batch
         return batch + 0.01 * source.normal(batch.shape, batch.dtype)
 
-    reference = model()
-    reference.fit(X, Y, augment=noisy, **settings("adam", "constant"))
-    path = tmp_path / "run.npz"
-    with pytest.raises(dn.TrainingInterrupted):
-        model().fit(X, Y, augment=noisy, checkpoint=path, callbacks=[InterruptAt(1)], **settings("adam", "constant"))
-    resumed = model()
-    resumed.fit(X, Y, augment=noisy, resume=path, **settings("adam", "constant"))
-    assert_identical(outcome(resumed), outcome(reference))
+    config = {**settings("adam", "constant"), "augment": noisy}
+    assert_identical(*interrupted_and_resumed(model, config, tmp_path, epoch=1))
 
 
 @pytest.mark.parametrize("dropout_seed", [None, 1])
@@ -187,15 +188,9 @@ def test_course_random_resumes_bit_identically(dropout_seed, tmp_path):
     def noisy(batch, source):  # CourseRandom draws from NumPy's legacy global stream
         return batch + 0.01 * source.uniform(batch.shape, batch.dtype)
 
-    reference = model()
-    reference.fit(X, Y, augment=noisy, **settings("momentum", "constant"))
-    path = tmp_path / "run.npz"
-    with pytest.raises(dn.TrainingInterrupted):
-        model().fit(X, Y, augment=noisy, checkpoint=path, callbacks=[InterruptAt(2)], **settings("momentum", "constant"))
-    np.random.seed(12345)  # another process: the global stream is elsewhere
-    resumed = model()
-    resumed.fit(X, Y, augment=noisy, resume=path, **settings("momentum", "constant"))
-    assert_identical(outcome(resumed), outcome(reference))
+    config = {**settings("momentum", "constant"), "augment": noisy}
+    another_process = lambda: np.random.seed(12345)  # noqa: E731 - the global stream is elsewhere
+    assert_identical(*interrupted_and_resumed(model, config, tmp_path, epoch=2, between=another_process))
 
 
 def test_resuming_a_finished_run_trains_no_further(tmp_path):

@@ -13,6 +13,8 @@ step 1e-7 is rechecked once at step 1e-5.
 
 from __future__ import annotations
 
+import os
+
 import numpy as np
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
@@ -20,7 +22,8 @@ from hypothesis import strategies as st
 import dnnimprove as dn
 from dnnimprove.layers import ACTIVATIONS
 
-PROPERTY = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+EXAMPLES = int(os.environ.get("DNNIMPROVE_PROPERTY_EXAMPLES", 60))  # per property; raise it for a longer hunt
+PROPERTY = settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 LOSS_UNITS = {"binary_crossentropy": 1, "categorical_crossentropy": 3, "mse": 2}
 
 

@@ -16,7 +16,8 @@ from hypothesis import strategies as st
 import dnnimprove as dn
 from dnnimprove.persistence import LAYER_CLASSES, FORMAT_VERSION, ModelFileError, write_archive
 
-FUZZ = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+EXAMPLES = int(os.environ.get("DNNIMPROVE_FUZZ_EXAMPLES", 150))  # per fuzz test; raise it for a longer hunt
+FUZZ = settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 FUZZED_FILES: dict[str, int] = {}  # test name -> files generated, checked to total >= 500
 
 
@@ -354,6 +355,6 @@ def test_fuzz_edited_headers_load_a_valid_model_or_raise_the_documented_error(da
 
 
 def test_the_fuzzers_generated_at_least_500_files():
-    if len({name.split(":")[0] for name in FUZZED_FILES}) < 4:
-        pytest.skip("run with the four fuzz tests above")
+    if len({name.split(":")[0] for name in FUZZED_FILES}) < 4 or EXAMPLES < 125:
+        pytest.skip("run with the four fuzz tests above, at least 125 examples each")
     assert sum(FUZZED_FILES.values()) >= 500, FUZZED_FILES

@@ -8,6 +8,7 @@ NaN/inf, empty and ragged arrays, and out-of-range or wrongly typed settings at 
 from __future__ import annotations
 
 import math
+import os
 import re
 import warnings
 
@@ -19,7 +20,8 @@ from hypothesis.extra.numpy import array_shapes, arrays
 
 import dnnimprove as dn
 
-PROPERTY = settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+EXAMPLES = int(os.environ.get("DNNIMPROVE_PROPERTY_EXAMPLES", 120))  # per property; raise it for a longer hunt
+PROPERTY = settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 TRIED: dict[str, int] = {}  # entry point -> inputs tried (reported in the README's reliability section)
 
 NUMERIC_DTYPES = ["int8", "int64", "uint8", "bool", "float16", "float32", "float64"]
@@ -276,7 +278,7 @@ def test_wrongly_typed_fit_settings_are_named(settings, message):
 
 
 def test_property_tests_tried_many_inputs():
-    if len(TRIED) < 10:
-        pytest.skip("run with the property tests above")
+    if len(TRIED) < 10 or EXAMPLES < 120:
+        pytest.skip("run with the property tests above, at least 120 examples each")
     assert sum(TRIED.values()) >= 1000, TRIED
 
