@@ -282,3 +282,12 @@ def test_property_tests_tried_many_inputs():
         pytest.skip("run with the property tests above, at least 120 examples each")
     assert sum(TRIED.values()) >= 1000, TRIED
 
+
+
+@pytest.mark.parametrize("row, column", [(0, 0), (1234, 5), (2999, 99)])
+def test_a_non_finite_value_in_any_block_of_a_large_X_is_named(row, column):
+    """The finiteness check runs over blocks of rows; a NaN in the first, a middle or the last one is found."""
+    X = np.zeros((3000, 100))
+    X[row, column] = np.nan
+    with pytest.raises(ValueError, match=re.escape(f"X must contain only finite values; got nan at index ({row}, {column})")):
+        dn.Sequential([dn.Dense(1)]).fit(X, np.zeros(3000), epochs=1)
