@@ -287,3 +287,15 @@ def test_a_damaged_checkpoint_is_refused_and_changes_nothing(tmp_path):
     with pytest.raises(ValueError, match=rf"damaged.npz: not a readable dnnimprove file"):
         model.fit(X, Y, resume=damaged, **settings("adam", "constant"))
     assert np.array_equal(model.params, before)
+
+
+def test_a_checkpoint_folder_that_cannot_be_written_fails_before_training(tmp_path):
+    model = make_model()
+    with pytest.raises(FileNotFoundError, match=r"checkpoint '.*missing/run.npz' cannot be written"):
+        model.fit(X, Y, checkpoint=tmp_path / "missing" / "run.npz", **settings("gd", "constant"))
+    assert model.optimizer_state_.t == 0  # not a single step taken
+
+
+def test_a_missing_resume_file_is_file_not_found(tmp_path):
+    with pytest.raises(FileNotFoundError):
+        make_model().fit(X, Y, resume=tmp_path / "nothing.npz", **settings("gd", "constant"))

@@ -6,6 +6,8 @@ import json
 import shlex
 import warnings
 
+import pytest
+
 import dnnimprove as dn
 from dnnimprove.cli import main, resume_command
 from dnnimprove.studies import runner
@@ -69,3 +71,14 @@ def test_divergence_is_one_line_and_exit_code_1(capsys):
     error = capsys.readouterr().err
     assert error.startswith("dnnimprove train: training diverged: non-finite") and error.count("\n") == 1
     assert "try a smaller learning rate (e.g. 1e+299)" in error
+
+
+@pytest.mark.parametrize(
+    "option, message",
+    [("--resume", "No such file or directory: {path}"), ("--checkpoint", "checkpoint '{path}' cannot be written")],
+)
+def test_a_missing_or_unwritable_path_is_one_line_and_exit_code_2(option, message, tmp_path, capsys):
+    path = tmp_path / "run.npz" if option == "--resume" else tmp_path / "missing" / "run.npz"
+    assert main([*TRAIN, option, str(path)]) == 2
+    error = capsys.readouterr().err
+    assert error.startswith(f"dnnimprove train: error: {message.format(path=path)}") and error.count("\n") == 1

@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import tempfile
 import zlib
 from dataclasses import dataclass
 from typing import Any
@@ -140,6 +141,16 @@ def _describe(settings: dict) -> dict:
     return described
 
 
+def _check_writable(path: str) -> None:
+    """Fail at the start of ``fit``, not after its first epoch, when the checkpoint's folder cannot be written."""
+    directory = os.path.dirname(os.path.abspath(path))
+    try:
+        with tempfile.NamedTemporaryFile(dir=directory, prefix=".dnnimprove-write-test-"):
+            pass
+    except OSError as error:
+        raise type(error)(error.errno, f"checkpoint {path!r} cannot be written ({error.strerror})") from None
+
+
 class Checkpointer(Callback):
     """The callback ``fit`` adds when given ``checkpoint=`` or ``resume=``; it runs after the user's callbacks."""
 
@@ -164,6 +175,7 @@ class Checkpointer(Callback):
             raise TypeError(f"checkpointing needs a random source with get_state/set_state; the model's is {source!r}")
         model_header(run.model)  # fails now, not after the first epoch, for a model that cannot be saved
         self.path = os.fspath(target)
+        _check_writable(self.path)
         self.run = run
         self.settings = _describe(settings)
         validation = () if run.validation is None else run.validation

@@ -518,6 +518,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (ValueError, TypeError) as error:  # the library's validation messages name argument and value
         print(f"{PROGRAM} {args.command}: error: {error}", file=sys.stderr)
         return 2
+    except OSError as error:  # e.g. a --resume file that does not exist, a --checkpoint folder not writable
+        print(f"{PROGRAM} {args.command}: error: {error.strerror or error}: {error.filename or ''}".rstrip(": "),
+              file=sys.stderr)
+        return 2
     except TrainingInterrupted as error:  # Ctrl-C with a checkpoint: say where it is and how to go on
         print(f"{PROGRAM} {args.command}: interrupted after {error.epoch} completed epoch(s); checkpoint written to "
               f"{error.path}; resume with: {resume_command(argv, error.path)}", file=sys.stderr)
