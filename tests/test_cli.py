@@ -198,3 +198,12 @@ def test_convert_bad_input_exits_2_with_one_line(argv, message, capsys):
     err = capsys.readouterr().err
     assert status == 2
     assert len(err.strip().splitlines()) == 1 and message in err
+
+
+def test_study_json_prints_every_results_json(tmp_path, capsys):
+    status = cli.main(["study", "gradient_checking", "softmax", "--quick", "--seeds", "1", "--json",
+                       "--out", str(tmp_path), "--no-progress"])
+    assert status == 0
+    printed = json.loads(capsys.readouterr().out)
+    assert [summary["study"] for summary in printed] == ["gradient_checking", "softmax"]
+    assert printed[1] == json.loads((tmp_path / "softmax" / "results.json").read_text())

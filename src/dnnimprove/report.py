@@ -27,7 +27,7 @@ from matplotlib.figure import Figure
 
 from .optimizers import ewma
 from .search import SearchResult
-from .studies.runner import StudyResult, VariantResult
+from .studies.runner import StudyResult, VariantResult, build_schedule
 
 __all__ = ["FIGURES", "write_study", "write_index", "text_table", "reading", "draw_figures", "draw_search", "write_search"]
 
@@ -217,16 +217,20 @@ def draw_boundary(result: StudyResult) -> tuple[Figure, str]:
 def draw_lr(result: StudyResult) -> tuple[Figure, str]:
     figure = _new_figure()
     axes = figure.add_subplot()
-    for variant in result.variants:
-        history = variant.runs[0].history
-        axes.step(np.asarray(history.epoch) + 1, history.lr, where="post", label=variant.name)
+    styles = ["-", "--", ":", "-."]
+    for index, variant in enumerate(result.variants):
+        epochs = variant.runs[0].epochs
+        schedule = build_schedule(variant.settings, course_exact=result.mode == "course-exact")
+        rates = [variant.settings["lr"] if schedule is None else schedule(epoch) for epoch in range(epochs)]
+        axes.step(np.arange(1, epochs + 1), rates, where="post", label=variant.name,
+                  linestyle=styles[index % len(styles)], linewidth=2.5 - 0.2 * index)
     axes.set_xscale("log")
     axes.set_yscale("log")
     axes.set_xlabel("epoch (log scale)")
     axes.set_ylabel("learning rate (log scale)")
     axes.set_title(f"{result.study.name}: learning rate against epoch")
     axes.legend(fontsize="small")
-    return figure, "Learning rate each variant used, per epoch."
+    return figure, "Learning rate of every epoch, from each variant's schedule (overlapping variants share a line)."
 
 
 def draw_confusion(result: StudyResult) -> tuple[Figure, str]:
