@@ -7,7 +7,7 @@ Then it runs a 30-trial random search over the course's space and prints the bes
 (target: >= 0.95). Every worker's BLAS runs on one thread (Dask's nanny sets ``OMP_NUM_THREADS=1``;
 joblib is pinned with threadpoolctl), so the ratio measures trial parallelism, not BLAS threads.
 
-    PYTHONPATH=src python3 benchmarks/search_scaling.py [--repeats 3] [--epochs 100] [--skip-quality]
+    PYTHONPATH=src python3 benchmarks/search_scaling.py [--repeats 3] [--epochs 100] [--backends dask,joblib] [--skip-quality]
 
 The machine is shared and noisy: read the ratio of medians measured in one run, not lone times.
 "Trials running at once" (the trials' seconds added up over the wall time) shows whether the workers
@@ -102,14 +102,18 @@ def main() -> None:
     parser.add_argument("--epochs", type=int, default=100)
     parser.add_argument("--trials", type=int, default=16)
     parser.add_argument("--quality-epochs", type=int, default=20, help="epochs per trial of the 30-trial run")
+    parser.add_argument("--backends", default="dask,joblib", help="which scaling runs: dask, joblib or both")
     parser.add_argument("--skip-quality", action="store_true", help="skip the 30-trial accuracy run")
     args = parser.parse_args()
     logging.getLogger("distributed").setLevel(logging.ERROR)
     X, y = dn.datasets.digits()
     print(f"{args.trials}-trial random search on digits, {args.epochs} epochs per trial, median of {args.repeats}; "
           f"{os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f} before")
-    report(dask_scaling(X, y, args.epochs, args.repeats, args.trials))
-    report(joblib_scaling(X, y, args.epochs, args.repeats, args.trials))
+    backends = args.backends.split(",")
+    if "dask" in backends:
+        report(dask_scaling(X, y, args.epochs, args.repeats, args.trials))
+    if "joblib" in backends:
+        report(joblib_scaling(X, y, args.epochs, args.repeats, args.trials))
     print(f"load average {os.getloadavg()[0]:.1f} after (other processes compete for the same cores)")
     if not args.skip_quality:
         space = course_space(prefix="dnnclassifier__")
