@@ -123,3 +123,22 @@ def test_checking_an_unbuilt_model_with_1d_X_names_X():
     model = dn.Sequential([dn.Dense(1)], seed=0)
     with pytest.raises(ValueError, match=r"X must be 2-D; got shape \(5,\)"):
         dn.check_gradients(model, np.ones(5), np.ones(5))
+
+
+def test_a_bias_before_batch_norm_has_zero_gradient_and_is_below_resolution_not_wrong():
+    X, y, _, _ = make_problem("binary", m=16)
+    model = dn.Sequential([dn.Dense(4, use_bias=True), dn.BatchNorm(), dn.Tanh(), dn.Dense(1)], seed=3)
+    report = dn.check_gradients(model, X, y)
+    # Batch norm subtracts the batch mean, so the bias before it cancels out: its true gradient is exactly 0.
+    assert np.all(np.abs(report.gradient[model.table[1].slice]) < 1e-15)
+    assert report.tensor_verdict("dense_1.b") in ("correct", "below resolution")
+    assert "dense_1.b" not in report.wrong_tensors
+    assert report.ok, str(report)
+
+
+def test_a_doubled_gradient_is_still_wrong_when_it_is_resolved():
+    X, y, _, _ = make_problem("binary")
+    model = dn.Sequential([dn.Dense(4), dn.Tanh(), DoubledWeightGradient(3), dn.Tanh(), dn.Dense(1)], seed=2)
+    report = dn.check_gradients(model, X, y)
+    assert all(report.resolved(name) for name in report.wrong_tensors)
+    assert report.tensor_verdict("buggy_1.W") == "wrong"

@@ -82,14 +82,10 @@ def test_every_drawn_architecture_passes_the_gradient_check(problem):
         # truncation still ~1e-10 (the course's advice: recheck a suspicious result).
         report = dn.check_gradients(model, X, y, l2=l2, epsilon=1e-5)
     assert report.difference < 1e-7, f"{description}\n{report}"
-    budget = 1e-7 * (np.linalg.norm(report.gradient) + np.linalg.norm(report.approximation))
-    for info in model.table:
-        # Each tensor: relative difference <= 1e-5, or an error within the whole check's 1e-7 budget. The
-        # second covers tensors whose true gradient is zero or nearly (a bias that a later batch norm cancels
-        # through an activation in its linear part): their relative difference compares rounding with
-        # rounding and reads up to 1.0. A wrong tensor of ordinary size fails both (see the next test).
-        error = np.linalg.norm(report.gradient[info.slice] - report.approximation[info.slice])
-        assert report.per_tensor[info.name] <= 1e-5 or error <= budget, f"{description}\n{report}"
+    # Each tensor: relative difference <= 1e-5, or an error below 1e-7 of the whole gradient (GradientCheckReport.ok):
+    # the second covers tensors whose true gradient is zero or nearly (a bias that a later batch norm cancels),
+    # whose relative difference compares rounding with rounding. A wrong tensor of ordinary size fails both.
+    assert report.ok, f"{description}\n{report}"
 
 
 @PROPERTY

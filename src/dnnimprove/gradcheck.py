@@ -70,33 +70,52 @@ class GradientCheckReport:
     gradient: np.ndarray = field(repr=False)
     approximation: np.ndarray = field(repr=False)
     epsilon: float = 1e-7
+    per_tensor_share: dict[str, float] = field(default_factory=dict)
 
     @property
     def verdict(self) -> str:
         return verdict(self.difference)
 
+    def resolved(self, name: str) -> bool:
+        """Whether the check can judge tensor ``name`` on its own.
+
+        A tensor whose whole error is below 1e-7 of the full gradient's norm (``per_tensor_share``) sits at
+        the rounding noise of the two-sided difference (about ``machine_eps * |J| / epsilon`` per
+        component); its relative difference then says nothing, e.g. a bias before batch norm, whose true
+        gradient is exactly 0, shows 1.0. Such a tensor is reported as below resolution, never as correct.
+        """
+        return self.per_tensor_share.get(name, 1.0) >= CORRECT
+
+    def tensor_verdict(self, name: str) -> str:
+        """``correct``/``suspicious``/``wrong`` for tensor ``name``, or ``below resolution``."""
+        value = self.per_tensor[name]
+        if value >= CORRECT and not self.resolved(name):
+            return "below resolution"
+        return verdict(value)
+
     @property
     def ok(self) -> bool:
-        """True when the whole vector is below 1e-7 and no tensor is above 1e-5.
+        """True when the whole vector is below 1e-7 and no resolved tensor is above 1e-5.
 
-        A tensor whose gradient is tiny (early layers of a deep sigmoid network) can show a per-tensor
-        difference between 1e-7 and 1e-5 while correct: the two-sided difference carries a rounding error
-        of about ``machine_eps * |J| / epsilon`` (~1e-9) per component, large *relative* to a tiny gradient.
-        A wrong tensor (a doubled ``dW``) shows 0.1 or more.
+        A tensor whose gradient is small (early layers of a deep sigmoid network) can show a per-tensor
+        difference between 1e-7 and 1e-5 while correct: the rounding error of the two-sided difference is
+        large *relative* to a small gradient. A wrong tensor (a doubled ``dW``) shows 0.1 or more.
         """
-        return self.difference < CORRECT and all(value <= SUSPICIOUS for value in self.per_tensor.values())
+        return self.difference < CORRECT and all(
+            value <= SUSPICIOUS or not self.resolved(name) for name, value in self.per_tensor.items()
+        )
 
     @property
     def wrong_tensors(self) -> list[str]:
-        """Tensors whose difference is not ``correct``, worst first."""
-        bad = [name for name, value in self.per_tensor.items() if value >= CORRECT]
+        """Resolved tensors whose difference is not ``correct``, worst first."""
+        bad = [name for name, value in self.per_tensor.items() if value >= CORRECT and self.resolved(name)]
         return sorted(bad, key=lambda name: -self.per_tensor[name])
 
     def __str__(self) -> str:
         lines = [f"gradient check: difference {self.difference:.3e} ({self.verdict})"]
         width = max([16, *(len(name) + 2 for name in self.per_tensor)])
         for name, value in self.per_tensor.items():
-            lines.append(f"  {name:<{width}}{value:.3e}  {verdict(value)}")
+            lines.append(f"  {name:<{width}}{value:.3e}  {self.tensor_verdict(name)}")
         return "\n".join(lines)
 
 
@@ -158,7 +177,14 @@ def check_gradients(
     per_tensor = {
         info.name: relative_difference(gradient[info.slice], approximation[info.slice]) for info in model.table
     }
-    return GradientCheckReport(relative_difference(gradient, approximation), per_tensor, gradient, approximation, epsilon)
+    scale = np.linalg.norm(gradient) + np.linalg.norm(approximation)
+    per_tensor_share = {
+        info.name: float(np.linalg.norm(gradient[info.slice] - approximation[info.slice]) / scale) if scale else 0.0
+        for info in model.table
+    }
+    return GradientCheckReport(
+        relative_difference(gradient, approximation), per_tensor, gradient, approximation, epsilon, per_tensor_share
+    )
 
 
 def check_derivative(
