@@ -207,3 +207,16 @@ def test_study_json_prints_every_results_json(tmp_path, capsys):
     printed = json.loads(capsys.readouterr().out)
     assert [summary["study"] for summary in printed] == ["gradient_checking", "softmax"]
     assert printed[1] == json.loads((tmp_path / "softmax" / "results.json").read_text())
+
+
+def test_a_closed_pipe_ends_quietly_without_a_traceback():
+    # `dnnimprove study --list | head -0`: the reader is gone before the command writes (it is still importing).
+    import subprocess
+    import sys
+
+    child = subprocess.Popen([sys.executable, "-m", "dnnimprove", "study", "--list"],
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    child.stdout.close()
+    stderr = child.stderr.read().decode()
+    assert child.wait(timeout=60) == 141
+    assert stderr == ""

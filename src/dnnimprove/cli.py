@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import tempfile
 from pathlib import Path
@@ -518,6 +519,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (ValueError, TypeError) as error:  # the library's validation messages name argument and value
         print(f"{PROGRAM} {args.command}: error: {error}", file=sys.stderr)
         return 2
+    except BrokenPipeError:  # `dnnimprove ... | head` closed our stdout: stop quietly, as SIGPIPE would
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no second error at interpreter exit
+        return 141
     except OSError as error:  # e.g. a --resume file that does not exist, a --checkpoint folder not writable
         print(f"{PROGRAM} {args.command}: error: {error.strerror or error}: {error.filename or ''}".rstrip(": "),
               file=sys.stderr)
