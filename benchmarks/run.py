@@ -35,7 +35,7 @@ from pathlib import Path
 from typing import Callable
 
 import numpy as np
-from threadpoolctl import threadpool_limits
+from threadpoolctl import threadpool_info, threadpool_limits
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))  # benchmark this checkout
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -364,8 +364,11 @@ def main(argv: list[str] | None = None) -> None:
     args.repeats = args.repeats or (2 if args.quick else 3)
     if torch is not None:
         torch.set_num_threads(args.threads)
+    blas = [f"{pool['internal_api']} {pool.get('version')} ({pool.get('architecture')} kernels)"
+            for pool in threadpool_info() if pool["user_api"] == "blas"][:1]
     print(f"load average before: {' '.join(f'{x:.2f}' for x in os.getloadavg())} on {os.cpu_count()} cores; "
-          f"numpy {np.__version__}" + (f", torch {torch.__version__}" if torch is not None else ", no torch"))
+          f"numpy {np.__version__} with {', '.join(blas) or 'unknown BLAS'}; OPENBLAS_CORETYPE="
+          f"{os.environ.get('OPENBLAS_CORETYPE', '(unset)')}" + (f"; torch {torch.__version__}" if torch is not None else "; no torch"))
     with threadpool_limits(args.threads, user_api="blas"):
         cases = build_cases(args)
         for _ in range(args.repeats):
