@@ -98,22 +98,15 @@ def wide_data(n: int):
 
 
 # -- dnnimprove ---------------------------------------------------------------------------------------------
-def tiny_layers(variant: str) -> list:
-    if "dropout" in variant:
-        return [dn.Dense(5), dn.ReLU(), dn.Dropout(0.8), dn.Dense(2), dn.ReLU(), dn.Dropout(0.8), dn.Dense(1)]
-    if "batch norm" in variant:
-        return [dn.Dense(5, use_bias=False), dn.BatchNorm(0.9, 1e-5), dn.ReLU(),
-                dn.Dense(2, use_bias=False), dn.BatchNorm(0.9, 1e-5), dn.ReLU(), dn.Dense(1)]
-    return [dn.Dense(5), dn.ReLU(), dn.Dense(2), dn.ReLU(), dn.Dense(1)]
-
-
-def wide_layers(variant: str) -> list:
-    if "dropout" in variant:
-        return [dn.Dense(256), dn.ReLU(), dn.Dropout(0.8), dn.Dense(128), dn.ReLU(), dn.Dropout(0.8), dn.Dense(10)]
-    if "batch norm" in variant:
-        return [dn.Dense(256, use_bias=False), dn.BatchNorm(0.9, 1e-5), dn.ReLU(),
-                dn.Dense(128, use_bias=False), dn.BatchNorm(0.9, 1e-5), dn.ReLU(), dn.Dense(10)]
-    return [dn.Dense(256), dn.ReLU(), dn.Dense(128), dn.ReLU(), dn.Dense(10)]
+def hidden_layers(widths: tuple[int, int, int], variant: str) -> list:
+    """Dense-ReLU twice and a Dense output; with dropout after each ReLU, or batch norm before it."""
+    layers = []
+    for units in widths[:2]:
+        if "batch norm" in variant:
+            layers += [dn.Dense(units, use_bias=False), dn.BatchNorm(0.9, 1e-5), dn.ReLU()]
+        else:
+            layers += [dn.Dense(units), dn.ReLU()] + ([dn.Dropout(0.8)] if "dropout" in variant else [])
+    return layers + [dn.Dense(widths[2])]
 
 
 def ours_optimizer(variant: str, lr: float):
@@ -129,7 +122,7 @@ def ours_case(workload, variant, dtype, data, epochs, threads) -> Case:
     tiny = workload == "tiny"
 
     def train():
-        layers = tiny_layers(variant) if tiny else wide_layers(variant)
+        layers = hidden_layers((5, 2, 1) if tiny else (256, 128, 10), variant)
         seed = dn.CourseRandom(init_seed=3, shuffle_seed=10) if tiny else 1
         model = dn.Sequential(layers, loss="binary_crossentropy" if tiny else "categorical_crossentropy",
                               seed=seed, dtype=dtype)
@@ -364,8 +357,9 @@ def main(argv: list[str] | None = None) -> None:
     args.repeats = args.repeats or (2 if args.quick else 3)
     if torch is not None:
         torch.set_num_threads(args.threads)
-    blas = [f"{pool['internal_api']} {pool.get('version')} ({pool.get('architecture')} kernels)"
-            for pool in threadpool_info() if pool["user_api"] == "blas"][:1]
+    pools = [pool for pool in threadpool_info() if pool["user_api"] == "blas"]
+    pools.sort(key=lambda pool: "numpy" not in pool["filepath"])  # NumPy's own BLAS first
+    blas = [f"{pool['internal_api']} {pool.get('version')} ({pool.get('architecture')} kernels)" for pool in pools[:1]]
     print(f"load average before: {' '.join(f'{x:.2f}' for x in os.getloadavg())} on {os.cpu_count()} cores; "
           f"numpy {np.__version__} with {', '.join(blas) or 'unknown BLAS'}; OPENBLAS_CORETYPE="
           f"{os.environ.get('OPENBLAS_CORETYPE', '(unset)')}" + (f"; torch {torch.__version__}" if torch is not None else "; no torch"))
