@@ -107,6 +107,23 @@ def test_fit_matches_the_plain_per_tensor_computation_bit_for_bit(name, moons):
     assert not np.array_equal(model.tensor("dense_1.W"), W[0])  # it trained
 
 
+@pytest.mark.parametrize("name", ["gd", "adam"])
+def test_float32_fit_matches_the_plain_float32_computation_bit_for_bit(name, moons):
+    """The 0-d float32 constants of the hot path round as NumPy's float32 arithmetic with Python scalars does."""
+    X, Y = (array.astype(np.float32) for array in moons)
+    make_optimizer, update = OPTIMIZERS[name]
+    model = dn.Sequential([dn.Dense(5), dn.ReLU(), dn.Dense(2), dn.ReLU(), dn.Dense(1)], seed=1, dtype="float32")
+    model.build(2)
+    W = [model.tensor(f"dense_{i}.W").copy() for i in (1, 2, 3)]
+    b = [model.tensor(f"dense_{i}.b").copy() for i in (1, 2, 3)]
+    model.fit(X, Y.ravel(), epochs=EPOCHS, batch_size=64, optimizer=make_optimizer(), seed=np.random.default_rng(11))
+    W_ref, b_ref = reference_training(W, b, X, Y, 64, EPOCHS, np.random.default_rng(11), update)
+    assert W_ref[0].dtype == np.float32
+    for i in (1, 2, 3):
+        assert np.array_equal(model.tensor(f"dense_{i}.W"), W_ref[i - 1]), f"dense_{i}.W"
+        assert np.array_equal(model.tensor(f"dense_{i}.b"), b_ref[i - 1]), f"dense_{i}.b"
+
+
 def test_the_comparison_notices_a_single_rounding(moons):
     """Proof the check can fail: Adam with ``lr * v_hat / denom`` instead of ``(v_hat * lr) / denom``."""
     X, Y = moons
