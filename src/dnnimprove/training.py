@@ -213,8 +213,8 @@ def fit(
         BLAS threads during training, set with threadpoolctl around the loop and restored afterwards;
         ``None`` leaves BLAS as it is configured. The default 1 measured best on the 2-core benchmark
         machine (``benchmarks/run.py``): a second thread costs a tiny network about 1 us per matrix
-        product, and gains a wide one about 13% on an idle machine but slows it several times over when
-        other processes load the cores.
+        product; a wide one (784-256-128-10, batch 128) runs a third faster with two on an idle machine
+        but four times slower while other processes load the cores. Give ``threads`` on a machine of your own.
 
     Raises
     ------
