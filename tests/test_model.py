@@ -102,3 +102,11 @@ def test_rebuilding_gives_a_fresh_table_of_the_same_layout():
     model.build(3)
     assert len(model.table) == len(first)
     assert model.table[0].shape == (3, 5)
+
+
+def test_dense_stack_builds_the_usual_network():
+    layers = dn.dense_stack([8, 4], 3, activation="tanh", init="xavier", batch_norm=True, keep_prob=0.8)
+    assert [layer.kind for layer in layers] == [
+        "dense", "batch_norm", "tanh", "dropout", "dense", "batch_norm", "tanh", "dropout", "dense"]
+    assert not layers[0].use_bias and layers[-1].use_bias and layers[-1].units == 3
+    assert [layer.kind for layer in dn.dense_stack([5], 1, keep_prob=1.0)] == ["dense", "relu", "dense"]

@@ -36,6 +36,7 @@ from .layers import (
     ReLU,
     Sigmoid,
     Tanh,
+    dense_stack,
     get_activation,
 )
 from .losses import BinaryCrossEntropy, CategoricalCrossEntropy, Loss, MeanSquaredError, get_loss
@@ -62,7 +63,7 @@ __all__ = [
     "data", "datasets", "Standardizer", "train_dev_test_split", "NotFittedError",
     "GradientCheckReport", "check_gradients", "check_derivative",
     "Initializer", "VarianceScaling", "Zeros", "get_initializer",
-    "Layer", "ParamSpec", "Dense", "Activation", "ReLU", "LeakyReLU", "ELU", "SELU", "Tanh", "Sigmoid", "get_activation",
+    "Layer", "ParamSpec", "Dense", "Activation", "ReLU", "LeakyReLU", "ELU", "SELU", "Tanh", "Sigmoid", "get_activation", "dense_stack",
     "Dropout", "BatchNorm",
     "Loss", "BinaryCrossEntropy", "CategoricalCrossEntropy", "MeanSquaredError", "get_loss",
     "Sequential", "ParamInfo",

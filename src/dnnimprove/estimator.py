@@ -35,7 +35,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 from ._validation import check_bool, check_choice, check_int, check_number
 from .callbacks import EarlyStopping
 from .initializers import get_initializer
-from .layers import ACTIVATIONS, BatchNorm, Dense, Dropout, Layer, get_activation
+from .layers import ACTIVATIONS, Layer, dense_stack
 from .model import Sequential, resolve_dtype
 from .optimizers import OPTIMIZERS, Optimizer, get_optimizer
 from .schedules import SCHEDULES, Schedule, get_schedule
@@ -194,16 +194,8 @@ class _DNNBase(BaseEstimator):
         get_initializer(self.init)
         keep_prob = check_number("keep_prob", self.keep_prob, low=0.0, high=1.0, low_open=True)
         batch_norm = check_bool("batch_norm", self.batch_norm)
-        layers: list[Layer] = []
-        for units in _check_hidden_layer_sizes(self.hidden_layer_sizes):
-            layers.append(Dense(units, init=self.init, use_bias=not batch_norm))
-            if batch_norm:
-                layers.append(BatchNorm())
-            layers.append(get_activation(self.activation))
-            if keep_prob < 1.0:
-                layers.append(Dropout(keep_prob))
-        layers.append(Dense(n_outputs, init=self.init))
-        return layers
+        hidden = _check_hidden_layer_sizes(self.hidden_layer_sizes)
+        return dense_stack(hidden, n_outputs, self.activation, self.init, batch_norm, keep_prob)
 
     def _early_stopping_settings(self, n_samples: int) -> dict[str, Any]:
         if not check_bool("early_stopping", self.early_stopping):

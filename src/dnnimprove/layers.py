@@ -41,6 +41,7 @@ __all__ = [
     "BatchNorm",
     "ACTIVATIONS",
     "get_activation",
+    "dense_stack",
 ]
 
 
@@ -557,3 +558,33 @@ class BatchNorm(Layer):
 
     def config(self) -> dict:
         return {"momentum": self.momentum, "epsilon": self.epsilon}
+
+
+def dense_stack(
+    hidden: Any,
+    n_outputs: int,
+    activation: str = "relu",
+    init: Any = "he",
+    batch_norm: bool = False,
+    keep_prob: float | None = None,
+) -> list[Layer]:
+    """The usual fully connected network as a layer list, for ``Sequential``.
+
+    Per hidden width ``Dense -> [BatchNorm] -> activation -> [Dropout(keep_prob)]``, then ``Dense(n_outputs)``
+    for the logits. With ``batch_norm`` the hidden ``Dense`` layers have no bias (batch norm's shift replaces
+    it); ``keep_prob`` of ``None`` or ``1.0`` adds no dropout layer.
+
+    >>> [layer.kind for layer in dense_stack([5, 2], 1)]
+    ['dense', 'relu', 'dense', 'relu', 'dense']
+    """
+    layers: list[Layer] = []
+    with_dropout = keep_prob is not None and keep_prob < 1.0
+    for units in hidden:
+        layers.append(Dense(units, init=init, use_bias=not batch_norm))
+        if batch_norm:
+            layers.append(BatchNorm())
+        layers.append(get_activation(activation))
+        if with_dropout:
+            layers.append(Dropout(keep_prob))
+    layers.append(Dense(n_outputs, init=init))
+    return layers

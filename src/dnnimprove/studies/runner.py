@@ -21,7 +21,7 @@ import numpy as np
 
 from .._validation import check_choice, check_int
 from ..callbacks import EarlyStopping
-from ..layers import BatchNorm, Dense, Dropout, Layer, get_activation
+from ..layers import dense_stack
 from ..model import Sequential
 from ..optimizers import OPTIMIZERS, Optimizer
 from ..random import CourseRandom
@@ -57,15 +57,8 @@ _SCHEDULE_ARGUMENTS = {
 def build_model(hidden: Iterable[int], n_outputs: int, settings: Mapping[str, Any], loss: str, seed: Any) -> Sequential:
     """``Dense -> [BatchNorm] -> activation -> [Dropout]`` per hidden width, then ``Dense(n_outputs)``."""
     settings = check_settings(settings)
-    layers: list[Layer] = []
-    for units in hidden:
-        layers.append(Dense(units, init=settings["init"], use_bias=not settings["batch_norm"]))
-        if settings["batch_norm"]:
-            layers.append(BatchNorm())
-        layers.append(get_activation(settings["activation"]))
-        if settings["keep_prob"] is not None:
-            layers.append(Dropout(settings["keep_prob"]))
-    layers.append(Dense(n_outputs, init=settings["init"]))
+    layers = dense_stack(hidden, n_outputs, settings["activation"], settings["init"], settings["batch_norm"],
+                         settings["keep_prob"])
     return Sequential(layers, loss=loss, seed=seed)
 
 
