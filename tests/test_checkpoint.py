@@ -284,7 +284,7 @@ def test_a_damaged_checkpoint_is_refused_and_changes_nothing(tmp_path):
         stream.truncate(os.path.getsize(damaged) // 2)
     model = make_model().build(2)
     before = model.params.copy()
-    with pytest.raises(ValueError, match=rf"damaged.npz: not a readable dnnimprove file"):
+    with pytest.raises(ValueError, match=r"damaged.npz: not a readable dnnimprove file"):
         model.fit(X, Y, resume=damaged, **settings("adam", "constant"))
     assert np.array_equal(model.params, before)
 

@@ -55,7 +55,7 @@ def reference_training(W, b, X, Y, batch, epochs, permutations, update, relu_hid
     b = [c.copy() for c in b]
     slots = [{"v": np.zeros_like(p), "s": np.zeros_like(p)} for p in W + b]
     t = 0
-    for epoch in range(epochs):
+    for _ in range(epochs):
         order = permutations.permutation(X.shape[0])
         for start in range(0, X.shape[0], batch):
             rows = order[start : start + batch]

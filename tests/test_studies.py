@@ -5,7 +5,6 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-import dnnimprove as dn
 from dnnimprove.studies import STUDIES, DataSpec, Expectation, Study, Variant, get_study, run_study
 from dnnimprove.studies.runner import VariantResult, build_schedule, check_expectations, mean_and_spread
 

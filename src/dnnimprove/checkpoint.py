@@ -43,7 +43,7 @@ import numpy as np
 
 from ._validation import check_int, check_type
 from .optimizers import OptimizerState
-from .persistence import Archive, ModelFileError, _Expect, model_header, read_archive, write_archive
+from .persistence import Archive, _Expect, model_header, read_archive, write_archive
 from .training import Callback, History, TrainingInterrupted, TrainingRun
 
 __all__ = ["Checkpointer", "Boundary", "capture", "apply"]

@@ -126,15 +126,12 @@ class Sequential:
         counts: dict[str, int] = {}
         self.table = []
         width = int(n_features)
-        layout: list[tuple[int, Layer, list]] = []
         offset = 0
         for index, layer in enumerate(self.layers):
             counts[layer.kind] = counts.get(layer.kind, 0) + 1
             layer.name = f"{layer.kind}_{counts[layer.kind]}"
             width = layer.build(width)
-            specs = layer.param_specs()
-            layout.append((index, layer, specs))
-            for spec in specs:
+            for spec in layer.param_specs():
                 size = int(np.prod(spec.shape))
                 self.table.append(
                     ParamInfo(f"{layer.name}.{spec.name}", index, spec.name, offset, offset + size, tuple(spec.shape), spec.role)
@@ -147,15 +144,15 @@ class Sequential:
         self.grads = np.zeros(offset, dtype=self.dtype)
         self.weight_mask = np.zeros(offset, dtype=self.dtype)
         self._scratch = np.empty(offset, dtype=self.dtype)
+        views: list[tuple[dict, dict]] = [({}, {}) for _ in self.layers]
         for info in self.table:
             if info.role == "weight":
                 self.weight_mask[info.slice] = 1.0
-        for index, layer, specs in layout:
-            rows = [info for info in self.table if info.layer == index]
-            layer.bind(
-                {info.key: self.params[info.slice].reshape(info.shape) for info in rows},
-                {info.key: self.grads[info.slice].reshape(info.shape) for info in rows},
-            )
+            params, grads = views[info.layer]
+            params[info.key] = self.params[info.slice].reshape(info.shape)
+            grads[info.key] = self.grads[info.slice].reshape(info.shape)
+        for index, (layer, (params, grads)) in enumerate(zip(self.layers, views)):
+            layer.bind(params, grads)
             layer.source = self.random
             layer.needs_input_grad = index > 0
             layer.initialize(self.random)

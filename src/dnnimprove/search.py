@@ -27,7 +27,6 @@ import contextlib
 import csv
 import io
 import math
-import numbers
 import os
 import time
 from dataclasses import dataclass

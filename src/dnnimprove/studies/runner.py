@@ -27,7 +27,7 @@ from ..optimizers import OPTIMIZERS, Optimizer
 from ..random import CourseRandom
 from ..schedules import SCHEDULES, Schedule, Shifted
 from ..training import Callback, History, TrainingDiverged, TrainingRun
-from .recipe import CourseVersion, Data, Study, Variant, check_settings
+from .recipe import CourseVersion, Data, Study, check_settings
 
 __all__ = [
     "MODES",

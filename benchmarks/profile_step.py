@@ -1,0 +1,127 @@
+"""Where the time of one training step goes, and before/after timings against another version of the code.
+
+    python benchmarks/profile_step.py                       # per-part breakdown of the tiny Adam step
+    git worktree add /tmp/before fd5bfca                    # any earlier revision
+    python benchmarks/profile_step.py --against /tmp/before/src --repeats 5
+
+The breakdown times forward, loss gradient, backward, the optimizer step and the batch gather of the tiny
+workload (moons 300, 2-5-2-1 ReLU, mini-batch 64, Adam, float64) one by one, in microseconds per call.
+``--against SRC`` runs the tiny workload (1000 epochs) and a wide epoch (20000 x 784 float32, 784-256-128-10,
+Adam, mini-batch 128) in fresh subprocesses, alternating this tree's ``src`` and ``SRC``, one BLAS thread,
+and prints the medians. Speed only: the comparison against peers is ``benchmarks/run.py``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+HERE_SRC = Path(__file__).resolve().parent.parent / "src"
+
+# Runs in a subprocess with PYTHONPATH set to the source tree under test; uses only the API every
+# revision since the first has (Sequential, Dense, ReLU, CourseRandom, Adam, fit).
+DRIVER = """
+import json, sys, time
+import numpy as np
+from threadpoolctl import threadpool_limits
+import dnnimprove as dn
+workload = sys.argv[1]
+with threadpool_limits(1):
+    if workload == "tiny":
+        X, y = dn.datasets.moons(300, 0.2, seed=3)
+        make = lambda: dn.Sequential([dn.Dense(5), dn.ReLU(), dn.Dense(2), dn.ReLU(), dn.Dense(1)],
+                                     seed=dn.CourseRandom(3, 10))
+        epochs, batch, lr = 1000, 64, 0.0007
+    else:
+        rng = np.random.default_rng(0)
+        X = rng.standard_normal((20000, 784)).astype(np.float32)
+        y = rng.integers(0, 10, 20000)
+        make = lambda: dn.Sequential([dn.Dense(256), dn.ReLU(), dn.Dense(128), dn.ReLU(), dn.Dense(10)],
+                                     loss="categorical_crossentropy", seed=0, dtype="float32")
+        epochs, batch, lr = 1, 128, 0.001
+    make().fit(X[:batch * 2], y[:batch * 2], epochs=1, batch_size=batch, optimizer=dn.Adam(lr))  # warm up
+    model = make()
+    started = time.perf_counter()
+    history = model.fit(X, y, epochs=epochs, batch_size=batch, optimizer=dn.Adam(lr), record_every=epochs)
+    seconds = time.perf_counter() - started
+print(json.dumps({"us_per_step": seconds / history.steps * 1e6}))
+"""
+
+
+def breakdown(repeats: int = 20000) -> dict[str, float]:
+    """Microseconds per call of each part of the tiny Adam step (this tree's code)."""
+    sys.path.insert(0, str(HERE_SRC))
+    import numpy as np
+
+    import dnnimprove as dn
+
+    X, y = dn.datasets.moons(300, 0.2, seed=3)
+    model = dn.Sequential([dn.Dense(5), dn.ReLU(), dn.Dense(2), dn.ReLU(), dn.Dense(1)], seed=dn.CourseRandom(3, 10))
+    model.fit(X, y, epochs=1, batch_size=64, optimizer=dn.Adam(0.0007), threads=1)
+    X_batch = np.ascontiguousarray(X[:64])
+    Y_batch = model.encode_targets(y[:64], 64)
+    Z = model.forward(X_batch, True)
+    dZ = model.loss.gradient(Z, Y_batch)
+    state = model.optimizer_.init(model.params)
+    step = model.optimizer_.stepper(model.params, model.grads, state)
+    order = np.random.default_rng(0).permutation(300)[:64]
+    X_buffer, Y_all = np.empty((64, 2)), model.encode_targets(y, 300)
+    Y_buffer = np.empty((64, 1))
+    parts = {
+        "forward (training)": lambda: model.forward(X_batch, True),
+        "loss gradient": lambda: model.loss.gradient(Z, Y_batch),
+        "backward": lambda: model.backward(dZ),
+        "forward + loss + backward": lambda: model.compute_gradients(X_batch, Y_batch, True, 0.0, False),
+        "Adam step": lambda: step(0.0007),
+        "gather X and Y": lambda: (X.take(order, 0, X_buffer, "clip"), Y_all.take(order, 0, Y_buffer, "clip")),
+    }
+    result = {}
+    for name, call in parts.items():
+        call()
+        started = time.perf_counter()
+        for _ in range(repeats):
+            call()
+        result[name] = (time.perf_counter() - started) / repeats * 1e6
+    return result
+
+
+def timed_run(src: Path, workload: str) -> float:
+    output = subprocess.run(
+        [sys.executable, "-c", DRIVER, workload], env={**os.environ, "PYTHONPATH": str(src)},
+        check=True, capture_output=True, text=True,
+    ).stdout
+    return json.loads(output.strip().splitlines()[-1])["us_per_step"]
+
+
+def compare(against: Path, repeats: int) -> None:
+    print(f"{'workload':<10}{'against (' + str(against) + ')':>44}{'this tree':>14}{'change':>10}")
+    for workload in ("tiny", "wide"):
+        times: dict[str, list[float]] = {"against": [], "this": []}
+        for _ in range(repeats):  # interleaved, so a change in machine load hits both
+            times["against"].append(timed_run(against, workload))
+            times["this"].append(timed_run(HERE_SRC, workload))
+        before, after = statistics.median(times["against"]), statistics.median(times["this"])
+        print(f"{workload:<10}{before:>44.1f}{after:>14.1f}{(after / before - 1) * 100:>9.0f}%")
+    print(f"us per optimizer step, medians of {repeats} interleaved runs, 1 BLAS thread")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--against", type=Path, help="another source tree (its src/ folder) to time against")
+    parser.add_argument("--repeats", type=int, default=5, help="interleaved runs per workload (default 5)")
+    args = parser.parse_args()
+    for name, micros in breakdown().items():
+        print(f"{name:<28}{micros:8.2f} us")
+    if args.against is not None:
+        print()
+        compare(args.against, args.repeats)
+
+
+if __name__ == "__main__":
+    main()
