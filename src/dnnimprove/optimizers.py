@@ -33,17 +33,23 @@ Where the peers differ (``dnnimprove.conventions`` translates each of them):
   groups exclude them); the model's weight mask limits ours to the weights. Loshchilov & Hutter's paper
   uses the schedule multiplier instead of ``lr``.
 
-The step allocates nothing parameter-sized: the state holds the scratch buffers.
+The step allocates nothing parameter-sized: the state holds the scratch buffers. With numba installed
+(the ``fast`` extra), the training loop's ``stepper`` runs each built-in update as one compiled pass
+(:mod:`dnnimprove._optimizer_kernels`) that rounds exactly as the NumPy passes here; ``step`` is always
+the NumPy code.
 """
 
 from __future__ import annotations
 
 
+import math
 from dataclasses import dataclass, field
 from typing import Any, Callable, ClassVar, Iterable
 
 import numpy as np
 
+from . import _numba
+from . import _optimizer_kernels as kernels
 from ._scalars import constant
 from ._validation import check_bool, check_number
 
@@ -179,17 +185,61 @@ class Optimizer:
         state.t += 1
         self._update(params, grads, state, self.lr if lr is None else lr)
 
-    def stepper(self, params: np.ndarray, grads: np.ndarray, state: OptimizerState) -> Callable[[float], None]:
-        """``step(lr)`` for a training loop: ``self.step(params, grads, state, lr)`` with the state checked
-        once, here, instead of at every call (on a tiny network the check is a tenth of the step's time)."""
-        self.check_state(params, grads, state)
-        update = self._update
+    def stepper(self, params: np.ndarray, grads: np.ndarray, state: OptimizerState) -> Callable[[float], bool]:
+        """``step(lr) -> bool`` for a training loop: ``self.step(params, grads, state, lr)`` unless a gradient is
+        NaN or infinite, in which case nothing changes (not even ``state.t``) and it returns ``False``.
 
-        def step(lr: float) -> None:
+        The state is checked once, here, instead of at every call (on a tiny network the check is a tenth
+        of the step's time). With numba, a built-in optimizer whose ``_update`` is not overridden runs as
+        one compiled pass with the same rounding (see :mod:`dnnimprove._optimizer_kernels`).
+        """
+        self.check_state(params, grads, state)
+        if self.uses_kernel(params):
+            fused = self._fused_update
+
+            def step(lr: float) -> bool:
+                state.t += 1
+                if fused(params, grads, state, lr):
+                    return True
+                state.t -= 1
+                return False
+
+            return step
+        update, add_reduce, isfinite = self._update, np.add.reduce, math.isfinite
+
+        def step(lr: float) -> bool:
+            if not isfinite(add_reduce(grads)) and not np.isfinite(grads).all():
+                return False
             state.t += 1
             update(params, grads, state, lr)
+            return True
 
         return step
+
+    _kernel_owner: ClassVar[type | None] = None
+    """The class whose ``_update`` the compiled ``_fused_update`` reproduces (None: no kernel)."""
+
+    def uses_kernel(self, params: np.ndarray) -> bool:
+        """Whether ``stepper`` runs the compiled one-pass update for these parameters: numba is available,
+        the parameters are a contiguous float vector, and ``_update`` is the built-in one (a subclass that
+        overrides it gets its own arithmetic)."""
+        owner = self._kernel_owner
+        return (
+            _numba.AVAILABLE
+            and owner is not None
+            and type(self)._update is owner._update
+            and params.ndim == 1
+            and params.flags.c_contiguous
+            and params.dtype in (np.float32, np.float64)
+        )
+
+    def _fused_update(self, params: np.ndarray, grads: np.ndarray, state: OptimizerState, lr: float) -> bool:
+        raise NotImplementedError
+
+    @staticmethod
+    def _scalar(dtype: np.dtype) -> Callable[[float], Any]:
+        """Cast a Python float as NumPy casts it when it meets an array of ``dtype`` (NEP 50)."""
+        return float if dtype == np.float64 else dtype.type
 
     def _update(self, params: np.ndarray, grads: np.ndarray, state: OptimizerState, lr: float) -> None:
         raise NotImplementedError
@@ -229,6 +279,9 @@ class GradientDescent(Optimizer):
         np.multiply(grads, lr, state.scratch)
         params -= state.scratch
 
+    def _fused_update(self, params: np.ndarray, grads: np.ndarray, state: OptimizerState, lr: float) -> bool:
+        return kernels.gd_step(params, grads, self._scalar(params.dtype)(lr))
+
 
 class Momentum(Optimizer):
     """Gradient descent with momentum, the course's exponentially weighted average of the gradients.
@@ -267,6 +320,10 @@ class Momentum(Optimizer):
             np.multiply(v, lr, scratch)
         params -= scratch
 
+    def _fused_update(self, params: np.ndarray, grads: np.ndarray, state: OptimizerState, lr: float) -> bool:
+        cast = self._scalar(params.dtype)
+        return kernels.momentum_step(params, grads, state.v, cast(self.beta), cast(1 - self.beta), cast(lr), self.nesterov)
+
     def config(self) -> dict:
         return {"lr": self.lr, "beta": self.beta, "nesterov": self.nesterov}
 
@@ -297,6 +354,12 @@ class RMSProp(Optimizer):
         np.multiply(grads, lr, scratch)
         scratch /= denom
         params -= scratch
+
+    def _fused_update(self, params: np.ndarray, grads: np.ndarray, state: OptimizerState, lr: float) -> bool:
+        cast = self._scalar(params.dtype)
+        return kernels.rmsprop_step(
+            params, grads, state.s, cast(self.beta), cast(1 - self.beta), cast(self.epsilon), cast(lr)
+        )
 
     def config(self) -> dict:
         return {"lr": self.lr, "beta": self.beta, "epsilon": self.epsilon}
@@ -342,6 +405,18 @@ class Adam(Optimizer):
         scratch *= lr
         scratch /= denom
         params -= scratch
+
+    def _fused_update(self, params: np.ndarray, grads: np.ndarray, state: OptimizerState, lr: float) -> bool:
+        return self._adam_kernel(params, grads, state, lr, 0, 0.0, params)
+
+    def _adam_kernel(self, params: np.ndarray, grads: np.ndarray, state: OptimizerState, lr: float,
+                     decay_mode: int, decay: float, decay_mask: np.ndarray) -> bool:
+        cast, t = self._scalar(params.dtype), state.t
+        return kernels.adam_step(
+            params, grads, state.v, state.s, cast(self.beta1), cast(1 - self.beta1), cast(self.beta2),
+            cast(1 - self.beta2), cast(self.epsilon), cast(1 - self.beta1**t), cast(1 - self.beta2**t), cast(lr),
+            decay_mode, cast(decay), decay_mask,
+        )
 
     def config(self) -> dict:
         return {"lr": self.lr, "beta1": self.beta1, "beta2": self.beta2, "epsilon": self.epsilon}
@@ -396,9 +471,20 @@ class AdamW(Adam):
                 params -= state.scratch
         super()._update(params, grads, state, lr)
 
+    def _fused_update(self, params: np.ndarray, grads: np.ndarray, state: OptimizerState, lr: float) -> bool:
+        if not self.weight_decay:
+            return self._adam_kernel(params, grads, state, lr, 0, 0.0, params)
+        if state.decay_mask is None:
+            return self._adam_kernel(params, grads, state, lr, 1, 1 - lr * self.weight_decay, params)
+        return self._adam_kernel(params, grads, state, lr, 2, lr * self.weight_decay, state.decay_mask)
+
     def config(self) -> dict:
         return {**super().config(), "weight_decay": self.weight_decay}
 
+
+for _optimizer in (GradientDescent, Momentum, RMSProp, Adam, AdamW):
+    _optimizer._kernel_owner = _optimizer
+del _optimizer
 
 OPTIMIZERS: dict[str, type[Optimizer]] = {
     "gd": GradientDescent,

@@ -341,8 +341,8 @@ def _loop(
     else:
         batches = [(start, min(start + batch, m)) for start in starts]
         batches = [(start, stop, X[start:stop], Y[start:stop]) for start, stop in batches]
-    compute_gradients, add_reduce, isfinite = model.compute_gradients, np.add.reduce, math.isfinite
-    step = optimizer.stepper(params, grads, state)  # checks the state once
+    compute_gradients, isfinite = model.compute_gradients, math.isfinite
+    step = optimizer.stepper(params, grads, state)  # checks the state once; step(lr) -> False on a non-finite gradient
     per_step = bool(getattr(schedule, "per_step", False))
     last_finite = params.copy()
     first_step = state.t + 1
@@ -372,13 +372,13 @@ def _loop(
             if per_step and index:
                 lr = checked_lr(schedule, state.t)
             cost = compute_gradients(X_batch, Y_batch, True, l2, need_cost)
-            if not isfinite(add_reduce(grads)) or (need_cost and not isfinite(cost)):
+            # step() checks the gradient and takes no step when an element is NaN or infinite
+            if (need_cost and not isfinite(cost)) or not step(lr):
                 if not np.isfinite(params).all():
                     np.copyto(params, last_finite)
                 history.seconds = time.perf_counter() - started
-                what = "gradient" if not np.isfinite(grads.sum()) else "cost"
+                what = "gradient" if not np.isfinite(grads).all() else "cost"
                 raise TrainingDiverged(epoch, index, lr, what, initial=state.t < first_step)
-            step(lr)
             if need_cost:
                 total += cost * (stop - start)
                 if record_iterations:
