@@ -35,3 +35,29 @@ def test_gradient_is_output_minus_target_over_m():
     np.testing.assert_allclose(loss.gradient(Z, Y), (loss.output(Z) - Y) / 2)
     mse = dn.MeanSquaredError()
     np.testing.assert_allclose(mse.gradient(Z, Y), 2 * (Z - Y) / Z.size)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("name", ["binary_crossentropy", "categorical_crossentropy", "mse"])
+def test_gradient_and_cost_together_are_the_two_apart_bit_for_bit(name, dtype):
+    rng = np.random.default_rng(3)
+    loss = dn.get_loss(name)
+    k = 1 if name == "binary_crossentropy" else 4
+    Z = (rng.standard_normal((33, k)) * 6).astype(dtype)
+    y = rng.integers(0, 2 if k == 1 else k, 33) if loss.is_classifier else rng.standard_normal((33, k))
+    Y = loss.encode(y, k, dtype)
+    gradient, cost = loss.gradient_and_cost(Z, Y, True)
+    assert np.array_equal(gradient, loss.gradient(Z, Y)) and gradient.dtype == dtype
+    assert cost == loss.cost(Z, Y)
+    gradient, cost = loss.gradient_and_cost(Z, Y, False)
+    assert np.array_equal(gradient, loss.gradient(Z, Y)) and np.isnan(cost)
+
+
+def test_a_softmax_subclass_with_its_own_gradient_keeps_it_in_gradient_and_cost():
+    class ScaledSoftmax(dn.CategoricalCrossEntropy):
+        def gradient(self, Z, Y):
+            return 2 * super().gradient(Z, Y)
+
+    Z, Y = np.zeros((2, 3)), np.eye(3)[[0, 1]]
+    gradient, _ = ScaledSoftmax().gradient_and_cost(Z, Y, True)
+    assert np.allclose(gradient, 2 * dn.CategoricalCrossEntropy().gradient(Z, Y))

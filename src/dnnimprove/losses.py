@@ -53,6 +53,11 @@ class Loss:
         """``dJ/dZ``, shape ``(m, n_outputs)``."""
         raise NotImplementedError
 
+    def gradient_and_cost(self, Z: np.ndarray, Y: np.ndarray, need_cost: bool) -> tuple[np.ndarray, float]:
+        """``(gradient(Z, Y), cost(Z, Y))``, the cost NaN when ``need_cost`` is false. A loss whose two share
+        work (softmax) overrides this to compute the shared part once, with the same rounding."""
+        return self.gradient(Z, Y), (self.cost(Z, Y) if need_cost else float("nan"))
+
     def predict(self, Z: np.ndarray) -> np.ndarray:
         """Predicted labels (classification) or values (regression), shape ``(m,)`` or ``(m, k)``."""
         raise NotImplementedError
@@ -157,6 +162,24 @@ class CategoricalCrossEntropy(Loss):
 
     def gradient(self, Z: np.ndarray, Y: np.ndarray) -> np.ndarray:
         return (self.output(Z) - Y) / Z.shape[0]
+
+    def gradient_and_cost(self, Z: np.ndarray, Y: np.ndarray, need_cost: bool) -> tuple[np.ndarray, float]:
+        """``gradient`` and ``cost`` sharing the shifted logits, their exponentials and the row sums (the same
+        operations as the two apart, so the same bits), in place where the two allocate."""
+        if type(self).gradient is not CategoricalCrossEntropy.gradient or type(self).cost is not CategoricalCrossEntropy.cost \
+                or type(self).output is not CategoricalCrossEntropy.output:
+            return super().gradient_and_cost(Z, Y, need_cost)  # a subclass's own formulas
+        shifted = Z - Z.max(axis=1, keepdims=True)
+        exp = np.exp(shifted)
+        total = exp.sum(axis=1, keepdims=True)
+        cost = float("nan")
+        if need_cost:
+            log_probs = shifted - np.log(total)
+            cost = float(-(Y * log_probs).sum() / Z.shape[0])
+        np.divide(exp, total, exp)  # softmax
+        np.subtract(exp, Y, exp)
+        np.divide(exp, constant(Z.shape[0], Z.dtype), exp)
+        return exp, cost
 
     def predict(self, Z: np.ndarray) -> np.ndarray:
         return np.argmax(Z, axis=1)

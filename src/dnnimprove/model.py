@@ -227,10 +227,11 @@ class Sequential:
         not need it, so it is not computed).
         """
         Z = self.forward(X, training)
-        self.backward(self.loss.gradient(Z, Y))
+        dZ, cost = self.loss.gradient_and_cost(Z, Y, need_cost)
+        self.backward(dZ)
         if l2:
             add_l2_gradient(self.grads, self.params, self.weight_mask, l2, X.shape[0], self._scratch)
-        return self.loss.cost(Z, Y) if need_cost else float("nan")
+        return cost
 
     # -- inference ---------------------------------------------------------------------------
     def decision_function(self, X: Any) -> np.ndarray:

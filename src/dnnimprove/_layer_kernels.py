@@ -1,0 +1,47 @@
+"""Compiled element-wise kernels for layers, each bit for bit the NumPy expression it replaces.
+
+NumPy's ``maximum`` and ``sign`` on float32/float64 take 3-4 times as long as a multiplication (about
+11 us each on a 128 x 256 batch here, against 2.6), so a ReLU layer's forward and backward are worth one
+compiled pass each. The functions return ``None``-free results only when numba is available; callers test
+``_numba.AVAILABLE`` (see :mod:`dnnimprove._numba`) and keep the NumPy expression otherwise.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ._numba import njit
+
+__all__ = ["relu_forward", "relu_backward"]
+
+
+def _relu_forward(Z, zero):
+    """``np.maximum(Z, 0)`` in a new array: ``Z`` where ``Z > 0`` or NaN, else ``+0.0`` (also for ``-0.0``)."""
+    out = np.empty_like(Z)
+    z, o = Z.ravel(), out.ravel()
+    for i in range(z.size):
+        x = z[i]
+        o[i] = x if (x > 0 or x != x) else zero
+    return out
+
+
+def _relu_backward(dA, A):
+    """``dA * np.sign(A)`` in a new array, for ``A = max(Z, 0)``: ``dA`` where ``A > 0``, ``dA * +0.0``
+    (a signed zero, as NumPy's product gives) where ``A == 0``, ``-dA`` where ``A < 0``, NaN where ``A`` is NaN."""
+    out = np.empty_like(dA)
+    a, d, o = A.ravel(), dA.ravel(), out.ravel()
+    for i in range(a.size):
+        x = a[i]
+        if x > 0:
+            o[i] = d[i]
+        elif x == 0:
+            o[i] = d[i] * (x - x)  # x - x is +0.0 for x = +-0.0: the sign of NumPy's d * sign(x)
+        elif x < 0:
+            o[i] = -d[i]
+        else:
+            o[i] = d[i] * x  # NaN
+    return out
+
+
+relu_forward = njit(_relu_forward)
+relu_backward = njit(_relu_backward)
