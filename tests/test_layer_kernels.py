@@ -40,15 +40,16 @@ def test_relu_backward_kernel_is_dA_times_sign_of_A_bit_for_bit(dtype):
 
 @pytest.mark.parametrize("compiled", [True, False], ids=["compiled", "numpy"])
 def test_relu_layer_takes_any_layout_and_gives_the_numpy_result(compiled, monkeypatch):
+    assert 40 * 30 >= dn.layers._KERNEL_MIN_SIZE
     if compiled and not _numba.AVAILABLE:
         pytest.skip("numba is not installed (the 'fast' extra)")
     monkeypatch.setattr(_numba, "AVAILABLE", compiled)
     rng = np.random.default_rng(2)
-    Z = rng.standard_normal((6, 9)).T  # not C-contiguous: the NumPy expression runs
+    Z = rng.standard_normal((30, 40)).T  # not C-contiguous: the NumPy expression runs
     layer = dn.ReLU()
     A = layer.forward(Z, True)
     assert same_bits(A, np.maximum(Z, 0.0))
-    dA = rng.standard_normal((9, 6))  # C-contiguous
+    dA = rng.standard_normal((40, 30))  # C-contiguous, large enough for the kernel
     assert same_bits(layer.backward(dA), dA * np.sign(A))
     Zc = np.ascontiguousarray(Z)
     assert same_bits(layer.forward(Zc, True), np.maximum(Zc, 0.0))

@@ -215,9 +215,15 @@ class Dense(Layer):
         return config
 
 
+_KERNEL_MIN_SIZE = 1024
+"""Below this many elements NumPy's call is as fast as numba's dispatch (measured: 64 x 5 ReLU 0.5 us with
+NumPy, 0.7 compiled; 64 x 32 1.4 against 0.8); both give the same bits, so the size only picks the faster."""
+
+
 def _compiled_layout(array: np.ndarray) -> bool:
-    """Whether a compiled element-wise kernel takes ``array``: C-contiguous float32 or float64."""
-    return array.dtype in (np.float32, np.float64) and array.flags.c_contiguous
+    """Whether a compiled element-wise kernel takes ``array`` with profit: C-contiguous float32 or float64,
+    at least ``_KERNEL_MIN_SIZE`` elements."""
+    return array.size >= _KERNEL_MIN_SIZE and array.dtype in (np.float32, np.float64) and array.flags.c_contiguous
 
 
 class Activation(Layer):
