@@ -16,7 +16,9 @@ Workloads (issue 6):
   Reported: microseconds per step and samples per second. The GEMM floor is the eight matrix products of one
   step (three forward, five backward) at the same shapes, alone.
 
-Every row runs ``--repeats`` times, round-robin over the rows (so a change of load from other processes
+Every row runs ``--warmup`` untimed times (default once: one-time costs such as numba loading its compiled
+kernels or PyTorch's first dispatch of each operator are not what is measured), then ``--repeats`` times,
+round-robin over the rows (so a change of load from other processes
 spreads over all of them); the table shows the median and, for each peer, the ratio of its median time to
 dnnimprove's on the same workload and variant (``5.0x`` = dnnimprove is five times faster). The machine's
 load average is printed before and after: on a shared machine only the ratios of one run mean much.
@@ -42,6 +44,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import course_style  # noqa: E402
 import dnnimprove as dn  # noqa: E402
+from dnnimprove import _numba  # noqa: E402
 
 try:
     import torch
@@ -49,6 +52,7 @@ except ImportError:  # the `benchmarks` extra is not installed: no PyTorch rows
     torch = None
 
 OURS = "dnnimprove"
+COMPILED = "dnnimprove compiled"
 
 
 @dataclass
@@ -117,7 +121,7 @@ def ours_optimizer(variant: str, lr: float):
     return dn.Adam(lr)
 
 
-def ours_case(workload, variant, dtype, data, epochs, threads) -> Case:
+def ours_case(workload, variant, dtype, data, epochs, threads, engine="numpy") -> Case:
     X, y = data
     tiny = workload == "tiny"
 
@@ -128,10 +132,12 @@ def ours_case(workload, variant, dtype, data, epochs, threads) -> Case:
                               seed=seed, dtype=dtype)
         history = model.fit(X, y, epochs=epochs, batch_size=64 if tiny else 128,
                             optimizer=ours_optimizer(variant, 0.0007 if tiny else 0.001),
-                            record_every=epochs, threads=threads)
+                            record_every=epochs, threads=threads, engine=engine)
         return history.steps, model.evaluate(X, y)["accuracy"] if tiny else None
 
-    return Case(workload, OURS, variant, dtype, lambda: timed(train), X.shape[0], epochs=epochs)
+    system = OURS if engine == "numpy" else COMPILED
+    return Case(workload, system, variant, dtype, lambda: timed(train), X.shape[0], epochs=epochs)
+
 
 
 # -- course style -----------------------------------------------------------------------------------------
@@ -282,6 +288,10 @@ def build_cases(args) -> list[Case]:
         for variant in variants:
             cases.append(ours_case("tiny", variant, "float64", tiny, tiny_epochs, t))
         cases.append(ours_case("tiny", "Adam", "float32", tiny, tiny_epochs, t))
+        if args.compiled:
+            for variant in ("Adam", "momentum", "GD"):
+                cases.append(ours_case("tiny", variant, "float64", tiny, tiny_epochs, t, engine="compiled"))
+            cases.append(ours_case("tiny", "Adam", "float32", tiny, tiny_epochs, t, engine="compiled"))
         cases.append(course_case("tiny", "Adam", "float64", tiny, tiny_epochs))
         cases.append(sklearn_case("tiny", "Adam", tiny, tiny_epochs))
         cases.append(sklearn_case("tiny", "GD", tiny, tiny_epochs))
@@ -309,30 +319,36 @@ def family(case: Case) -> str:
     return case.variant.replace(" (fused)", "")
 
 
-def ratio_text(case: Case, cases: list[Case], cpu: bool = False) -> str:
-    """Peer time / dnnimprove time; for the GEMM floor, dnnimprove's step time / the floor."""
+def ratio_text(case: Case, cases: list[Case], cpu: bool = False, system: str = OURS) -> str:
+    """Peer time / the time of ``system`` (dnnimprove with one engine); for the GEMM floor, dnnimprove's step
+    time / the floor."""
     time_of = (lambda c: c.cpu_median) if cpu else (lambda c: c.median)  # noqa: E731
-    if case.system == OURS:
+    if case.system in (OURS, COMPILED):
         return ""
     if case.system == "GEMM floor":
-        ours = [c for c in cases if c.system == OURS and c.workload == "wide" and c.variant == "Adam"]
+        ours = [c for c in cases if c.system == system and c.workload == "wide" and c.variant == "Adam"]
         return f"step = {time_of(ours[0]) / time_of(case):.2f}x floor" if ours else ""
-    ours = [c for c in cases if c.system == OURS and c.workload == case.workload and c.variant == family(case)
+    ours = [c for c in cases if c.system == system and c.workload == case.workload and c.variant == family(case)
             and (c.dtype == case.dtype or c.dtype == "float64")]
     ours.sort(key=lambda c: c.dtype != case.dtype)  # same dtype first
-    return f"{time_of(case) / time_of(ours[0]):.1f}x" if ours else ""
+    return f"{time_of(case) / time_of(ours[0]):.2f}x" if ours else ""
 
 
 def print_table(cases: list[Case], args) -> None:
     setting = f"{args.threads} thread{'s' if args.threads > 1 else ''}"
-    header = ["workload", "system", "variant", "dtype", "us/step", "samples/s", "train acc", "dnnimprove faster",
-              "cpu us/step", "faster (cpu)"]
+    compiled = any(case.system == COMPILED for case in cases)
+    header = ["workload", "system", "variant", "dtype", "us/step", "samples/s", "train acc", "dnnimprove faster"]
+    header += ["compiled faster"] if compiled else []
+    header += ["cpu us/step", "faster (cpu)"] + (["compiled faster (cpu)"] if compiled else [])
     rows = []
     for case in cases:
         samples = f"{case.samples_per_epoch * case.epochs / (case.median * 1e-6 * case.steps):,.0f}" if case.workload == "wide" else ""
-        rows.append([case.workload, case.system, case.variant, case.dtype, f"{case.median:,.1f}", samples,
-                     "" if case.accuracy is None else f"{case.accuracy:.4f}", ratio_text(case, cases),
-                     f"{case.cpu_median:,.1f}", ratio_text(case, cases, cpu=True)])
+        row = [case.workload, case.system, case.variant, case.dtype, f"{case.median:,.1f}", samples,
+               "" if case.accuracy is None else f"{case.accuracy:.4f}", ratio_text(case, cases)]
+        row += [ratio_text(case, cases, system=COMPILED)] if compiled else []
+        row += [f"{case.cpu_median:,.1f}", ratio_text(case, cases, cpu=True)]
+        row += [ratio_text(case, cases, cpu=True, system=COMPILED)] if compiled else []
+        rows.append(row)
     widths = [max(len(str(row[i])) for row in rows + [header]) for i in range(len(header))]
     line = lambda row: "| " + " | ".join(str(v).ljust(w) for v, w in zip(row, widths)) + " |"  # noqa: E731
     print(line(header))
@@ -340,7 +356,7 @@ def print_table(cases: list[Case], args) -> None:
     for row in rows:
         print(line(row))
     print(f"\nEvery row: BLAS {setting} (threadpoolctl; dnnimprove fit(threads={args.threads})), "
-          f"torch.set_num_threads({args.threads}); medians of {args.repeats} repeats, run round-robin. us/step is "
+          f"torch.set_num_threads({args.threads}); medians of {args.repeats} repeats after {args.warmup} untimed, run round-robin. us/step is "
           "wall-clock time, cpu us/step the process's CPU time; \"faster\" is the peer's time over dnnimprove's "
           "(same workload and variant, same dtype where there is one), the GEMM floor row dnnimprove's step over it.")
 
@@ -350,11 +366,18 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--quick", action="store_true", help="fewer epochs and rows, 2 repeats")
     parser.add_argument("--threads", type=int, default=1, help="BLAS and torch threads for every row (default 1)")
     parser.add_argument("--repeats", type=int, default=None, help="runs per row (default 3, 2 with --quick)")
+    parser.add_argument("--no-compiled", dest="compiled", action="store_false",
+                        help="leave out the rows of fit(engine='compiled') (they need numba, the 'fast' extra)")
+    parser.add_argument("--warmup", type=int, default=1,
+                        help="untimed rounds over every row first (default 1)")
     parser.add_argument("--workloads", nargs="+", default=["tiny", "wide"], choices=["tiny", "wide"])
     args = parser.parse_args(argv)
     if args.threads < 1:
         parser.error(f"--threads must be >= 1; got {args.threads}")
+    if args.warmup < 0:
+        parser.error(f"--warmup must be >= 0; got {args.warmup}")
     args.repeats = args.repeats or (2 if args.quick else 3)
+    args.compiled = args.compiled and _numba.AVAILABLE
     if torch is not None:
         torch.set_num_threads(args.threads)
     pools = [pool for pool in threadpool_info() if pool["user_api"] == "blas"]
@@ -365,9 +388,11 @@ def main(argv: list[str] | None = None) -> None:
           f"{os.environ.get('OPENBLAS_CORETYPE', '(unset)')}" + (f"; torch {torch.__version__}" if torch is not None else "; no torch"))
     with threadpool_limits(args.threads, user_api="blas"):
         cases = build_cases(args)
-        for _ in range(args.repeats):
+        for repeat in range(args.warmup + args.repeats):
             for case in cases:
                 seconds, cpu_seconds, steps, accuracy = case.run()
+                if repeat < args.warmup:  # one-time costs: numba loading its kernels, PyTorch's first dispatches
+                    continue
                 case.steps = steps
                 case.times.append(seconds / steps * 1e6)
                 case.cpu_times.append(cpu_seconds / steps * 1e6)
