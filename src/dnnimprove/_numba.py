@@ -14,12 +14,14 @@ from __future__ import annotations
 import os
 from typing import Any, Callable
 
-try:  # pragma: no cover - which branch runs depends on the installation
-    import numba
-except ImportError:  # pragma: no cover
-    numba = None
-
 DISABLED = os.environ.get("DNNIMPROVE_DISABLE_NUMBA", "").strip() not in ("", "0")
+
+numba: Any = None
+if not DISABLED:  # importing numba takes about 0.1 s: not when it is switched off
+    try:  # pragma: no cover - which branch runs depends on the installation
+        import numba
+    except ImportError:  # pragma: no cover
+        numba = None
 AVAILABLE: bool = numba is not None and not DISABLED
 """Whether compiled kernels are used (numba importable and not disabled)."""
 
