@@ -3,12 +3,16 @@
     python benchmarks/profile_step.py                       # per-part breakdown of the tiny Adam step
     git worktree add /tmp/before fd5bfca                    # any earlier revision
     python benchmarks/profile_step.py --against /tmp/before/src --repeats 5
+    python benchmarks/profile_step.py --compiled            # + one gradient call: compiled engine vs NumPy
 
 The breakdown times forward, loss gradient, backward, the optimizer step and the batch gather of the tiny
 workload (moons 300, 2-5-2-1 ReLU, mini-batch 64, Adam, float64) one by one, in microseconds per call.
 ``--against SRC`` runs the tiny workload (1000 epochs) and a wide epoch (20000 x 784 float32, 784-256-128-10,
 Adam, mini-batch 128) in fresh subprocesses, alternating this tree's ``src`` and ``SRC``, one BLAS thread,
-and prints the medians. Speed only: the comparison against peers is ``benchmarks/run.py``.
+and prints the medians. ``--compiled`` times one gradient computation of the tiny network (forward, loss
+gradient, backward: ``model.compute_gradients``) against :class:`dnnimprove.compiled.CompiledGradients`
+(numba), one BLAS thread, medians of 7 rounds. Speed only: the comparison against peers is
+``benchmarks/run.py``.
 """
 
 from __future__ import annotations
@@ -91,6 +95,40 @@ def breakdown(repeats: int = 20000) -> dict[str, float]:
     return result
 
 
+def compiled_gradients(rounds: int = 7, calls: int = 20000) -> dict[str, float]:
+    """Microseconds per gradient call of the tiny network (mini-batch 64, float64), medians of ``rounds``."""
+    sys.path.insert(0, str(HERE_SRC))
+    import numpy as np
+    from threadpoolctl import threadpool_limits
+
+    import dnnimprove as dn
+    from dnnimprove.compiled import CompiledGradients
+
+    X, y = dn.datasets.moons(300, 0.2, seed=3)
+    model = dn.Sequential([dn.Dense(5), dn.ReLU(), dn.Dense(2), dn.ReLU(), dn.Dense(1)], seed=dn.CourseRandom(3, 10))
+    model.build(2)
+    X_batch = np.ascontiguousarray(X[:64])
+    Y_batch = model.encode_targets(y[:64], 64)
+    compiled = CompiledGradients(model, 64)
+    engines = {
+        "numpy (model.compute_gradients)": lambda: model.compute_gradients(X_batch, Y_batch, True, 0.0, False),
+        "compiled (CompiledGradients)": lambda: compiled(X_batch, Y_batch, True, 0.0, False),
+        "numpy, with the cost": lambda: model.compute_gradients(X_batch, Y_batch, True, 0.0, True),
+        "compiled, with the cost": lambda: compiled(X_batch, Y_batch, True, 0.0, True),
+    }
+    times: dict[str, list[float]] = {name: [] for name in engines}
+    with threadpool_limits(1):
+        for call in engines.values():
+            call()  # compiles (or loads from numba's cache) before timing
+        for _ in range(rounds):  # interleaved, so a change in machine load hits every engine
+            for name, call in engines.items():
+                started = time.perf_counter()
+                for _ in range(calls):
+                    call()
+                times[name].append((time.perf_counter() - started) / calls * 1e6)
+    return {name: statistics.median(values) for name, values in times.items()}
+
+
 def timed_run(src: Path, workload: str) -> float:
     output = subprocess.run(
         [sys.executable, "-c", DRIVER, workload], env={**os.environ, "PYTHONPATH": str(src)},
@@ -115,9 +153,17 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--against", type=Path, help="another source tree (its src/ folder) to time against")
     parser.add_argument("--repeats", type=int, default=5, help="interleaved runs per workload (default 5)")
+    parser.add_argument("--compiled", action="store_true", help="also time the compiled engine's gradient call (numba)")
     args = parser.parse_args()
     for name, micros in breakdown().items():
         print(f"{name:<28}{micros:8.2f} us")
+    if args.compiled:
+        print()
+        results = compiled_gradients()
+        for name, micros in results.items():
+            print(f"{name:<36}{micros:8.2f} us per gradient call")
+        speedup = results["numpy (model.compute_gradients)"] / results["compiled (CompiledGradients)"]
+        print(f"compiled engine {speedup:.1f}x faster (tiny network, mini-batch 64, float64, 1 BLAS thread, medians of 7)")
     if args.against is not None:
         print()
         compare(args.against, args.repeats)
