@@ -182,7 +182,7 @@ def test_without_cost_it_returns_nan_and_still_fills_the_gradients():
     "change, message",
     [
         (lambda X, Y: (X.astype(np.float32), Y), "X must have the model's dtype float64; got float32"),
-        (lambda X, Y: (X[:, :3], Y), r"X must be a 2-D array with 4 columns; got shape \(12, 3\)"),
+        (lambda X, Y: (np.ascontiguousarray(X[:, :3]), Y), r"X must be a 2-D array with 4 columns; got shape \(12, 3\)"),
         (lambda X, Y: (X, Y[:6]), "X and Y must have the same number of rows; got 12 and 6"),
         (lambda X, Y: (X, np.hstack([Y, Y])), r"Y must be a 2-D array with 1 columns; got shape \(12, 2\)"),
     ],
