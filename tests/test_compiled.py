@@ -29,12 +29,12 @@ KINDS = ["binary", "multiclass", "regression"]
 FLOAT32_TOLERANCE = 50 * np.finfo(np.float32).eps
 
 
-def network(activation, n_out, loss, use_bias=True, layer_l2=0.0, dtype="float64", seed=1):
-    """Dense(5) -> g -> Dense(4) -> g -> Dense(n_out), at a generic point (random small biases)."""
+def network(activation, n_out, loss, use_bias=True, layer_l2=0.0, dtype="float64", seed=1, hidden=(5, 4)):
+    """Dense(hidden[0]) -> g -> Dense(hidden[1]) -> g -> Dense(n_out), at a generic point (random small biases)."""
     layers = [
-        dn.Dense(5, init="xavier", use_bias=use_bias, l2=layer_l2),
+        dn.Dense(hidden[0], init="xavier", use_bias=use_bias, l2=layer_l2),
         dn.get_activation(activation),
-        dn.Dense(4, init="xavier", use_bias=use_bias),
+        dn.Dense(hidden[1], init="xavier", use_bias=use_bias),
         dn.get_activation(activation),
         dn.Dense(n_out, init="xavier", l2=layer_l2),
     ]
@@ -94,6 +94,39 @@ def test_gradients_and_cost_agree_with_the_numpy_engine_in_float32(activation, k
 
 
 @needs_numba
+@pytest.mark.parametrize("activation", ACTIVATIONS)
+@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize("use_bias", [True, False])
+def test_wide_layers_take_the_vectorized_loops_and_agree_as_well(activation, kind, use_bias):
+    # From compiled.WIDE units on, the products accumulate whole rows (another loop order, the same sums).
+    _, _, loss, n_out = make_problem(kind)
+    hidden = (compiled.WIDE + 3, compiled.WIDE)
+    model = network(activation, n_out, loss, use_bias, layer_l2=0.3, hidden=hidden)
+    X, Y = batch(model, kind)
+    cost, grads = numpy_result(model, X, Y, 0.7)
+    model.grads[:] = np.nan
+    compiled_cost, compiled_grads = compiled_result(model, X, Y, 0.7)
+    assert relative_difference(compiled_grads, grads) < 1e-12
+    assert abs(compiled_cost - cost) <= 1e-12 * abs(cost)
+
+
+@needs_numba
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+@pytest.mark.parametrize("kind", KINDS)
+def test_row_wise_and_register_loops_give_the_same_bits(kind, dtype):
+    _, _, loss, n_out = make_problem(kind)
+    model = network("elu", n_out, loss, layer_l2=0.3, dtype=dtype, hidden=(20, 12))
+    X, Y = batch(model, kind)
+    gradients = CompiledGradients(model, X.shape[0])
+    results = []
+    for wide in (compiled.WIDE, 10**9):  # the default, then the register loops everywhere
+        gradients._table[0, compiled.WIDE_FROM] = wide
+        results.append((gradients(X, Y, True, 0.7, True), model.grads.copy()))
+    assert results[0][0] == results[1][0]
+    np.testing.assert_array_equal(results[0][1], results[1][1])
+
+
+@needs_numba
 def test_the_agreement_check_sees_a_missing_l2_term():
     # The tolerance above is tight enough to catch a term of the gradient left out.
     model = network("tanh", 1, "binary_crossentropy")
@@ -106,10 +139,11 @@ def test_the_agreement_check_sees_a_missing_l2_term():
 @needs_numba
 @pytest.mark.parametrize("kind", KINDS)
 @pytest.mark.parametrize("activation", ["relu", "tanh", "selu"])
-def test_compiled_gradients_pass_a_finite_difference_check(kind, activation):
+@pytest.mark.parametrize("hidden", [(5, 4), (compiled.WIDE + 3, compiled.WIDE)], ids=["narrow", "wide"])
+def test_compiled_gradients_pass_a_finite_difference_check(kind, activation, hidden):
     # Central differences of the compiled cost (+ the global and the layers' L2 penalties).
     _, _, loss, n_out = make_problem(kind)
-    model = network(activation, n_out, loss, layer_l2=0.3)
+    model = network(activation, n_out, loss, layer_l2=0.3, hidden=hidden)
     X, Y = batch(model, kind)
     gradients = CompiledGradients(model, X.shape[0])
     l2, epsilon, m = 0.7, 1e-7, X.shape[0]

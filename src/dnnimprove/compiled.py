@@ -48,9 +48,10 @@ ACTIVATION_CODES: dict[type, int] = {ReLU: RELU, LeakyReLU: LEAKY_RELU, ELU: ELU
 LOSS_CODES: dict[type, int] = {BinaryCrossEntropy: 0, CategoricalCrossEntropy: 1, MeanSquaredError: 2}
 BCE, CCE, MSE = 0, 1, 2
 
-# Layer table: row 0 is a header (loss code, number of Dense layers, input width, max_batch); row 1 + l
-# describes Dense layer l.
-LOSS, N_LAYERS, N_FEATURES, MAX_BATCH = 0, 1, 2, 3
+# Layer table: row 0 is a header (loss code, number of Dense layers, input width, max_batch, where the scratch
+# space for W.T and one row of dA starts, the width from which the row-wise loops run); row 1 + l describes
+# Dense layer l.
+LOSS, N_LAYERS, N_FEATURES, MAX_BATCH, SCRATCH_AT, WIDE_FROM = range(6)
 N_IN, N_OUT, W_AT, B_AT, ACT, IN_AT, BUF_AT, CONST_AT = range(8)
 TABLE_WIDTH = 8
 
@@ -59,6 +60,9 @@ TABLE_WIDTH = 8
 # as NumPy's does with Python scalars).
 M_SLOT, LAMBD_SLOT, SCALE_SLOT, SIZE_SLOT, ZERO_SLOT, ONE_SLOT = range(6)
 N_SLOTS = 6
+WIDE = 8
+"""From this many outputs (inputs, for dA) on, the matrix products accumulate whole rows in place, which
+vectorizes; below it each sum stays in a register. Both round the same (the same sums in the same order)."""
 N_CONSTANTS = 4  # per Dense layer: its own l2, then the activation's constants c0, c1, c2
 
 
@@ -170,7 +174,10 @@ class CompiledGradients:
             constants += [layer.l2, *_activation_constants(following)]
             input_at = buffer_at
             buffer_at += max_batch * weight.shape[1]
-        work = np.zeros(buffer_at, dtype=model.dtype)
+        table[0, SCRATCH_AT] = buffer_at
+        table[0, WIDE_FROM] = WIDE
+        scratch = max(int(np.prod(info.shape)) + info.shape[0] for info in model.table if info.role == "weight")
+        work = np.zeros(buffer_at + scratch, dtype=model.dtype)
         work[ONE_SLOT] = 1
         work[constants_at : constants_at + len(constants)] = constants
         return table, work
@@ -269,11 +276,28 @@ def _activation_backward(dA, A, code, c0, c1, c2, zero, one):  # pragma: no cove
     return dA
 
 
-def _dense_forward(params, work, a_at, w_at, b_at, z_at, m, n_in, n_out, zero):  # pragma: no cover - compiled
-    """``Z = A @ W``, then ``Z += b`` (``b_at >= 0``); each entry summed in order over the shared index."""
+def _dense_forward(params, work, a_at, w_at, b_at, z_at, m, n_in, n_out, wide, zero):  # pragma: no cover - compiled
+    """``Z = A @ W``, then ``Z += b`` (``b_at >= 0``); each entry summed in order over the shared index.
+
+    Narrow layers keep each sum in a register; from ``wide`` outputs on, a row of ``Z`` is accumulated in
+    place, ``Z[i, :] += A[i, k] * W[k, :]`` for k in order, which vectorizes over the outputs. The two round
+    the same: each entry is ``((0 + a_0 w_0) + a_1 w_1) + ... + b`` either way.
+    """
     for i in range(m):
         a_row = a_at + i * n_in
         z_row = z_at + i * n_out
+        if n_out >= wide:
+            for j in range(n_out):
+                work[U(z_row + j)] = zero
+            for k in range(n_in):
+                a = work[U(a_row + k)]
+                w_row = w_at + k * n_out
+                for j in range(n_out):
+                    work[U(z_row + j)] += a * params[U(w_row + j)]
+            if b_at >= 0:
+                for j in range(n_out):
+                    work[U(z_row + j)] += params[U(b_at + j)]
+            continue
         for j in range(n_out):
             z = zero
             for k in range(n_in):
@@ -322,8 +346,30 @@ def _loss_gradient(work, Y, z_at, m, k, code, need_cost, fm, scale, size, zero, 
     return total / size
 
 
-def _dense_backward(params, grads, work, a_at, w_at, b_at, z_at, m, n_in, n_out, zero):  # pragma: no cover - compiled
-    """``dW = A.T @ dZ`` and (``b_at >= 0``) ``db`` = column sums of ``dZ``, summed in order over the rows."""
+def _dense_backward(params, grads, work, a_at, w_at, b_at, z_at, m, n_in, n_out, wide, zero):  # pragma: no cover - compiled
+    """``dW = A.T @ dZ`` and (``b_at >= 0``) ``db`` = column sums of ``dZ``, summed in order over the rows.
+
+    Narrow layers keep each sum in a register; from ``wide`` outputs on, ``dW[k, :] += A[i, k] * dZ[i, :]``
+    row by row (vectorized over the outputs, the same rounding).
+    """
+    if n_out >= wide:
+        for at in range(w_at, w_at + n_in * n_out):
+            grads[U(at)] = zero
+        if b_at >= 0:
+            for j in range(n_out):
+                grads[U(b_at + j)] = zero
+        for i in range(m):
+            a_row = a_at + i * n_in
+            z_row = z_at + i * n_out
+            for k in range(n_in):
+                a = work[U(a_row + k)]
+                g_row = w_at + k * n_out
+                for j in range(n_out):
+                    grads[U(g_row + j)] += a * work[U(z_row + j)]
+            if b_at >= 0:
+                for j in range(n_out):
+                    grads[U(b_at + j)] += work[U(z_row + j)]
+        return
     for k in range(n_in):
         for j in range(n_out):
             s = zero
@@ -338,8 +384,32 @@ def _dense_backward(params, grads, work, a_at, w_at, b_at, z_at, m, n_in, n_out,
             grads[U(b_at + j)] = s
 
 
-def _input_gradient(params, work, a_at, w_at, z_at, m, n_in, n_out, code, c0, c1, c2, zero, one):  # pragma: no cover
-    """The layer below's ``dZ = (dZ @ W.T) * g'``, written over its activation output (at ``a_at``) in place."""
+def _input_gradient(params, work, a_at, w_at, z_at, t_at, m, n_in, n_out, wide, code, c0, c1, c2, zero, one):  # pragma: no cover
+    """The layer below's ``dZ = (dZ @ W.T) * g'``, written over its activation output (at ``a_at``) in place.
+
+    From ``wide`` inputs on, ``W.T`` is first copied to ``work[t_at:]`` and a row of ``dZ @ W.T`` is accumulated
+    in ``work[t_at + n_in * n_out:]``, ``dA[i, :] += dZ[i, j] * W.T[j, :]`` for j in order (vectorized over the
+    inputs, the same rounding as the register sums of narrow layers).
+    """
+    if n_in >= wide:
+        row_at = t_at + n_in * n_out
+        for k in range(n_in):
+            for j in range(n_out):
+                work[U(t_at + j * n_in + k)] = params[U(w_at + k * n_out + j)]
+        for i in range(m):
+            z_row = z_at + i * n_out
+            a_row = a_at + i * n_in
+            for k in range(n_in):
+                work[U(row_at + k)] = zero
+            for j in range(n_out):
+                d = work[U(z_row + j)]
+                t_row = t_at + j * n_in
+                for k in range(n_in):
+                    work[U(row_at + k)] += d * work[U(t_row + k)]
+            for k in range(n_in):
+                at = U(a_row + k)
+                work[at] = _activation_backward(work[U(row_at + k)], work[at], code, c0, c1, c2, zero, one)
+        return
     for i in range(m):
         z_row = z_at + i * n_out
         for k in range(n_in):
@@ -360,6 +430,7 @@ def _gradients_kernel(X, Y, params, grads, work, table, lambd, need_cost):  # pr
     """The whole of ``Sequential.compute_gradients`` for the model described by ``table``; returns the cost."""
     m, n_features = X.shape
     n_layers = table[0, N_LAYERS]
+    wide = table[0, WIDE_FROM]
     if m > table[0, MAX_BATCH] or n_features != table[0, N_FEATURES] or Y.shape[0] != m or Y.shape[1] != table[n_layers, N_OUT]:
         return -1.0  # before touching anything: the caller names the problem
     work[M_SLOT] = m
@@ -371,7 +442,7 @@ def _gradients_kernel(X, Y, params, grads, work, table, lambd, need_cost):  # pr
             work[U(x_at + i * n_features + k)] = X[i, k]
     for layer in range(1, n_layers + 1):  # forward: each buffer ends up holding g(Z) (the logits for the last)
         n_in, n_out, out_at, c = table[layer, N_IN], table[layer, N_OUT], table[layer, BUF_AT], table[layer, CONST_AT]
-        _dense_forward(params, work, table[layer, IN_AT], table[layer, W_AT], table[layer, B_AT], out_at, m, n_in, n_out, zero)
+        _dense_forward(params, work, table[layer, IN_AT], table[layer, W_AT], table[layer, B_AT], out_at, m, n_in, n_out, wide, zero)
         _activate(work, out_at, out_at + m * n_out, table[layer, ACT], work[c + 1], work[c + 2], zero, one)
     k = table[n_layers, N_OUT]
     work[SCALE_SLOT] = 2.0 / (m * k)
@@ -382,11 +453,11 @@ def _gradients_kernel(X, Y, params, grads, work, table, lambd, need_cost):  # pr
     for layer in range(n_layers, 0, -1):  # backward: each buffer becomes its layer's dZ
         n_in, n_out, w_at, c = table[layer, N_IN], table[layer, N_OUT], table[layer, W_AT], table[layer, CONST_AT]
         a_at, z_at = table[layer, IN_AT], table[layer, BUF_AT]
-        _dense_backward(params, grads, work, a_at, w_at, table[layer, B_AT], z_at, m, n_in, n_out, zero)
+        _dense_backward(params, grads, work, a_at, w_at, table[layer, B_AT], z_at, m, n_in, n_out, wide, zero)
         if layer > 1:
             below = table[layer - 1, CONST_AT]
             _input_gradient(
-                params, work, a_at, w_at, z_at, m, n_in, n_out, table[layer - 1, ACT],
+                params, work, a_at, w_at, z_at, table[0, SCRATCH_AT], m, n_in, n_out, wide, table[layer - 1, ACT],
                 work[below + 1], work[below + 2], work[below + 3], zero, one,
             )
         if work[c] != zero:  # the layer's own l2, then the global one, in NumPy's order
