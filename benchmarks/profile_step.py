@@ -11,8 +11,8 @@ workload (moons 300, 2-5-2-1 ReLU, mini-batch 64, Adam, float64) one by one, in 
 Adam, mini-batch 128) in fresh subprocesses, alternating this tree's ``src`` and ``SRC``, one BLAS thread,
 and prints the medians. ``--compiled`` times one gradient computation of the tiny network (forward, loss
 gradient, backward: ``model.compute_gradients``) against :class:`dnnimprove.compiled.CompiledGradients`
-(numba), one BLAS thread, medians of 7 rounds. Speed only: the comparison against peers is
-``benchmarks/run.py``.
+(numba), one BLAS thread, medians of 7 rounds, then both for wider 20-w-w-1 networks (where BLAS takes over).
+Speed only: the comparison against peers is ``benchmarks/run.py``.
 """
 
 from __future__ import annotations
@@ -129,6 +129,39 @@ def compiled_gradients(rounds: int = 7, calls: int = 20000) -> dict[str, float]:
     return {name: statistics.median(values) for name, values in times.items()}
 
 
+def compiled_by_width(widths=(8, 16, 32, 64, 128), rounds: int = 5) -> list[tuple[int, float, float]]:
+    """``(width, numpy us, compiled us)`` per gradient call of a 20-w-w-1 ReLU network, mini-batch 64, float64,
+    one BLAS thread, medians of ``rounds``: where the compiled engine stops paying."""
+    sys.path.insert(0, str(HERE_SRC))
+    import numpy as np
+    from threadpoolctl import threadpool_limits
+
+    import dnnimprove as dn
+    from dnnimprove.compiled import CompiledGradients
+
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((64, 20))
+    rows = []
+    with threadpool_limits(1):
+        for width in widths:
+            model = dn.Sequential([dn.Dense(width), dn.ReLU(), dn.Dense(width), dn.ReLU(), dn.Dense(1)], seed=0).build(20)
+            Y = model.encode_targets(rng.integers(0, 2, 64), 64)
+            compiled = CompiledGradients(model, 64)
+            calls = max(50, 40000 // width)
+            times: list[list[float]] = [[], []]
+            engines = (lambda: model.compute_gradients(X, Y, True, 0.0, False), lambda: compiled(X, Y, True, 0.0, False))
+            for call in engines:
+                call()
+            for _ in range(rounds):
+                for index, call in enumerate(engines):
+                    started = time.perf_counter()
+                    for _ in range(calls):
+                        call()
+                    times[index].append((time.perf_counter() - started) / calls * 1e6)
+            rows.append((width, statistics.median(times[0]), statistics.median(times[1])))
+    return rows
+
+
 def timed_run(src: Path, workload: str) -> float:
     output = subprocess.run(
         [sys.executable, "-c", DRIVER, workload], env={**os.environ, "PYTHONPATH": str(src)},
@@ -164,6 +197,10 @@ def main() -> None:
             print(f"{name:<36}{micros:8.2f} us per gradient call")
         speedup = results["numpy (model.compute_gradients)"] / results["compiled (CompiledGradients)"]
         print(f"compiled engine {speedup:.1f}x faster (tiny network, mini-batch 64, float64, 1 BLAS thread, medians of 7)")
+        print()
+        print(f"{'20-w-w-1 ReLU, batch 64':<26}{'numpy us':>10}{'compiled us':>13}{'ratio':>8}")
+        for width, numpy_us, compiled_us in compiled_by_width():
+            print(f"{'w = ' + str(width):<26}{numpy_us:>10.1f}{compiled_us:>13.1f}{numpy_us / compiled_us:>7.2f}x")
     if args.against is not None:
         print()
         compare(args.against, args.repeats)
