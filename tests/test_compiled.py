@@ -229,6 +229,18 @@ def test_bad_arrays_get_a_clear_error(change, message):
 
 
 @needs_numba
+def test_an_equal_dtype_held_by_another_object_is_accepted():
+    model = network("tanh", 1, "binary_crossentropy")
+    X, Y = batch(model, "binary")
+    same_dtype = np.dtype("float64").newbyteorder("=")  # equal to float64, not the same object
+    assert same_dtype is not X.dtype
+    cost, grads = numpy_result(model, X, Y, 0.0)
+    compiled_cost, compiled_grads = compiled_result(model, X.view(same_dtype), Y.view(same_dtype), 0.0)
+    assert relative_difference(compiled_grads, grads) < 1e-12
+    assert abs(compiled_cost - cost) <= 1e-12 * abs(cost)
+
+
+@needs_numba
 def test_a_rebuilt_model_needs_a_new_compiled_engine():
     model = network("relu", 1, "binary_crossentropy")
     X, Y = batch(model, "binary")

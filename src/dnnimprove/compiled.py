@@ -124,6 +124,12 @@ class CompiledGradients:
         When numba is not installed (or disabled), when the model is not built, or when it has a layer or
         loss without a compiled kernel (the message names it).
 
+    Notes
+    -----
+    The layer stack is read once, here: the layers' ``l2`` and activation constants (``alpha``) and the
+    parameter layout are copied into a small int64 table and the workspace. After changing them, or after
+    ``model.build`` (new buffers: the call says so), make a new ``CompiledGradients``.
+
     Examples
     --------
     >>> import numpy as np, dnnimprove as dn
@@ -207,10 +213,11 @@ class CompiledGradients:
         cost = _gradients(X, Y, self._params, self._grads, self._work, self._table, float(l2), need_cost)
         if cost < 0.0:  # the kernel's answer to shapes it cannot take (no data cost is negative)
             self._check(X, Y)
+            raise ValueError(f"X of shape {X.shape} and Y of shape {Y.shape} do not fit this model")  # pragma: no cover
         return cost
 
     def _check(self, X: np.ndarray, Y: np.ndarray) -> None:
-        """Raise a ValueError naming what is wrong with ``X`` or ``Y``."""
+        """Raise a ValueError naming what is wrong with ``X`` or ``Y``; return if nothing is."""
         for name, array, width in (("X", X, self.n_features), ("Y", Y, self.n_outputs)):
             if not isinstance(array, np.ndarray) or array.ndim != 2 or array.shape[1] != width:
                 raise ValueError(f"{name} must be a 2-D array with {width} columns; got shape {np.shape(array)}")
@@ -220,9 +227,6 @@ class CompiledGradients:
             raise ValueError(f"X has {X.shape[0]} rows, more than max_batch={self.max_batch} this CompiledGradients was made for")
         if Y.shape[0] != X.shape[0]:
             raise ValueError(f"X and Y must have the same number of rows; got {X.shape[0]} and {Y.shape[0]}")
-        if X.dtype is not self.dtype or Y.dtype is not self.dtype:
-            return  # equal dtypes, other objects: fine
-        raise ValueError(f"X {X.shape} and Y {Y.shape} do not fit this model")  # pragma: no cover - kept consistent
 
 
 # -- the kernel -------------------------------------------------------------------------------------------
