@@ -3,6 +3,10 @@
     python benchmarks/run.py                  # tiny: 5000 epochs; wide: one 60000-row epoch; 3 repeats
     python benchmarks/run.py --quick          # tiny: 500 epochs; wide: one 12000-row epoch; 2 repeats
     python benchmarks/run.py --threads 2      # BLAS threads (threadpoolctl) and torch threads for every row
+    python benchmarks/run.py --no-compiled    # leave out the fit(engine="compiled") rows
+
+dnnimprove runs with its default NumPy engine and, on the tiny workload when numba is installed (the
+``fast`` extra), with ``engine="compiled"`` ("dnnimprove compiled" rows, and a "compiled faster" column).
 
 Workloads (issue 6):
 
