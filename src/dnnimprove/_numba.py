@@ -20,7 +20,7 @@ numba: Any = None
 if not DISABLED:  # importing numba takes about 0.1 s: not when it is switched off
     try:  # pragma: no cover - which branch runs depends on the installation
         import numba
-    except ImportError:  # pragma: no cover
+    except Exception:  # pragma: no cover - not installed, or installed for another NumPy: run on NumPy
         numba = None
 AVAILABLE: bool = numba is not None and not DISABLED
 """Whether compiled kernels are used (numba importable and not disabled)."""
