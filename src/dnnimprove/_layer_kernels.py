@@ -31,15 +31,10 @@ def _relu_backward(dA, A):
     out = np.empty_like(dA)
     a, d, o = A.ravel(), dA.ravel(), out.ravel()
     for i in range(a.size):
-        x = a[i]
-        if x > 0:
-            o[i] = d[i]
-        elif x == 0:
-            o[i] = d[i] * (x - x)  # x - x is +0.0 for x = +-0.0: the sign of NumPy's d * sign(x)
-        elif x < 0:
-            o[i] = -d[i]
-        else:
-            o[i] = d[i] * x  # NaN
+        x, g = a[i], d[i]
+        # one expression (selects, which LLVM vectorizes; if/elif statements ran 1.5x slower); x - x is +0.0
+        # for x = +-0.0, so g * (x - x) has the sign of NumPy's g * sign(x); g * x is NaN for a NaN x
+        o[i] = g if x > 0 else (g * (x - x) if x == 0 else (-g if x < 0 else g * x))
     return out
 
 
