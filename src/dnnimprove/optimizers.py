@@ -322,7 +322,9 @@ class Momentum(Optimizer):
 
     def _fused_update(self, params: np.ndarray, grads: np.ndarray, state: OptimizerState, lr: float) -> bool:
         cast = self._scalar(params.dtype)
-        return kernels.momentum_step(params, grads, state.v, cast(self.beta), cast(1 - self.beta), cast(lr), self.nesterov)
+        return kernels.momentum_step(
+            params, grads, state.v, cast(self.beta), cast(1 - self.beta), cast(lr), self.nesterov
+        )
 
     def config(self) -> dict:
         return {"lr": self.lr, "beta": self.beta, "nesterov": self.nesterov}
@@ -416,7 +418,8 @@ class Adam(Optimizer):
         key = (dtype, self.beta1, self.beta2, self.epsilon)
         memo = self._kernel_memo
         if memo is None or memo[0] != key:  # the fixed hyperparameters, cast once (as _constants does)
-            memo = (key, (cast(self.beta1), cast(1 - self.beta1), cast(self.beta2), cast(1 - self.beta2), cast(self.epsilon)))
+            betas = (cast(self.beta1), cast(1 - self.beta1), cast(self.beta2), cast(1 - self.beta2))
+            memo = (key, (*betas, cast(self.epsilon)))
             self._kernel_memo = memo
         return kernels.adam_step(
             params, grads, state.v, state.s, *memo[1], cast(1 - self.beta1**t), cast(1 - self.beta2**t), cast(lr),
