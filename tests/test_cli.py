@@ -153,7 +153,8 @@ def test_search_prints_the_ranked_trials_and_writes_the_csv_and_the_lr_scatter(t
     assert status == 0
     assert printed.splitlines()[0].split()[:5] == ["rank", "dev_score", "train_score", "batch_size", "beta1"]
     assert "6 trials in" in printed and "test accuracy" in printed
-    rows = list(csv.DictReader((out / "trials.csv").open()))
+    with (out / "trials.csv").open() as trials:
+        rows = list(csv.DictReader(trials))
     assert [row["rank"] for row in rows] == ["1", "2", "3", "4", "5", "6"]
     assert sorted(row["round"] for row in rows) == ["1", "1", "1", "2", "2", "2"]
     scores = [float(row["dev_score"]) for row in rows]
