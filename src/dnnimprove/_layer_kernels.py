@@ -1,10 +1,10 @@
 """Compiled element-wise kernels for layers, each bit for bit the NumPy expression it replaces.
 
-NumPy's ``maximum`` and ``sign`` on float32/float64 take 3-4 times as long as a multiplication (about
-11 us each on a 128 x 256 batch here, against 2.6), so a ReLU layer's forward and backward are worth one
-compiled pass each. The functions return ``None``-free results only when numba is available; callers test
-``_numba.AVAILABLE`` (see :mod:`dnnimprove._numba`) and keep the NumPy expression otherwise.
-"""
+NumPy's ``maximum`` and ``sign`` on float32/float64 take 3-4 times as long as a multiplication, so a ReLU
+layer's forward and backward are worth one compiled pass each on batches of 1024 elements and more
+(``python benchmarks/kernels.py``: 10.4 -> 2.3 us forward, 13.2 -> 2.6 us backward on a 128 x 256 float32
+batch). Each name is ``None`` when numba is not available (see :mod:`dnnimprove._numba`): callers test
+``_numba.AVAILABLE`` and keep the NumPy expression otherwise."""
 
 from __future__ import annotations
 
