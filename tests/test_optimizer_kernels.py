@@ -148,3 +148,14 @@ def test_fit_gives_the_same_bits_with_and_without_numba():
     assert results["1"][0] == "False"
     assert results["0"][0] == str(_numba.AVAILABLE)
     assert results["0"][1] == results["1"][1]
+
+
+def test_an_adamw_state_whose_mask_has_another_dtype_is_refused_by_name():
+    """AdamW.init casts the mask to the parameters' dtype; a hand-made state with another one would round
+    the decay differently in the two code paths, so it is an error, not a silent difference."""
+    params = np.zeros(6, dtype=np.float32)
+    optimizer = dn.AdamW(0.01)
+    state = optimizer.init(params, np.ones(6, dtype=np.float32))
+    state.decay_mask = np.ones(6)  # float64
+    with pytest.raises(ValueError, match=r"decay_mask has 6 float64 values.*6 float32 parameters"):
+        optimizer.stepper(params, np.zeros(6, dtype=np.float32), state)

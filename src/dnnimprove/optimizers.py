@@ -465,10 +465,11 @@ class AdamW(Adam):
 
     def check_state(self, params: np.ndarray, grads: np.ndarray, state: OptimizerState) -> None:
         super().check_state(params, grads, state)
-        if state.decay_mask is not None and state.decay_mask.shape != params.shape:
+        mask = state.decay_mask
+        if mask is not None and (mask.shape != params.shape or mask.dtype != params.dtype):
             raise ValueError(
-                f"optimizer state does not match the model: state.decay_mask has {state.decay_mask.size} values, "
-                f"the model has {params.size} parameters (call AdamW.init(params, weight_mask) again)"
+                f"optimizer state does not match the model: state.decay_mask has {mask.size} {mask.dtype} values, "
+                f"the model has {params.size} {params.dtype} parameters (call AdamW.init(params, weight_mask) again)"
             )
 
     def _update(self, params: np.ndarray, grads: np.ndarray, state: OptimizerState, lr: float) -> None:
