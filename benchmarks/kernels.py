@@ -7,8 +7,10 @@ kernel with its NaN/inf guard) for the tiny network's 23 float64 parameters and 
 float32 ones; Adam's kernel compiled with numba's default ``error_model="python"`` (a zero test before every
 division, which keeps the loop scalar) beside the ``"numpy"`` one the package uses; ReLU forward
 (``np.maximum(Z, 0)``) and backward (``dA * np.sign(A)``) against their kernels at the batch shapes of the
-two networks and between. Every pair is checked to give the same bits before it is timed. Speed only: the
-comparison with other libraries is ``benchmarks/run.py``.
+two networks and between; the sum-of-gradients guard the kernels replaced (a different check: the sum
+against a per-element test), and a numba batch gather that was tried and measured slower than ``take``.
+Every other pair is checked to give the same bits before it is timed. Speed only: the comparison with
+other libraries is ``benchmarks/run.py``.
 """
 
 from __future__ import annotations
@@ -111,17 +113,43 @@ def relu_rows() -> list[tuple[str, float, float]]:
     return rows
 
 
+def guard_and_gather_rows() -> list[tuple[str, float, float]]:
+    """The divergence guard the kernels replaced (a sum over the gradient) against their element check; and a
+    numba row-gather loop (tried, not used) against NumPy's ``take``, both on the wide workload's sizes."""
+    import numba
+
+    rng = np.random.default_rng(0)
+    grads = rng.standard_normal(235146).astype(np.float32)
+    rows = [("gradient guard, 235146 float32: np.add.reduce | kernel element check",
+             per_call_us(lambda: np.add.reduce(grads)), per_call_us(lambda: _optimizer_kernels._finite(grads)))]
+
+    @numba.njit(nogil=True, error_model="numpy")
+    def gather(X, picked, out):
+        for r in range(picked.size):
+            out[r, :] = X[picked[r], :]
+
+    X = rng.standard_normal((60000, 784), dtype=np.float32)
+    out = np.empty((128, 784), np.float32)
+    orders = iter([rng.permutation(60000)[:128] for _ in range(64)] * 100000)
+    picked = next(orders)
+    gather(X, picked, out)
+    assert np.array_equal(out, X[picked])
+    rows.append(("batch gather, 128 random rows of 784 float32: take | numba loop (not used)",
+                 per_call_us(lambda: X.take(next(orders), 0, out, "clip")),
+                 per_call_us(lambda: gather(X, next(orders), out))))
+    return rows
+
+
 def main() -> None:
     if not _numba.AVAILABLE:
         sys.exit("benchmarks/kernels.py needs numba: pip install \"dnnimprove[fast]\"")
     with threadpool_limits(1, user_api="blas"):
-        rows = optimizer_rows() + [error_model_row()] + relu_rows()
+        rows = optimizer_rows() + [error_model_row()] + relu_rows() + guard_and_gather_rows()
     width = max(len(row[0]) for row in rows)
     print(f"{'call':<{width}}  {'NumPy us':>9}  {'kernel us':>9}  faster")
     for label, numpy_us, kernel_us in rows:
         print(f"{label:<{width}}  {numpy_us:>9.2f}  {kernel_us:>9.2f}  {numpy_us / kernel_us:5.2f}x")
-    print("\nmedians of 5 rounds per call, one BLAS thread; the error-model row compares two kernels "
-          "(python | numpy) in the two columns")
+    print("\nmedians of 5 rounds per call, one BLAS thread; rows naming 'a | b' compare a (first column) with b")
 
 
 if __name__ == "__main__":

@@ -1,6 +1,7 @@
 """Where the time of one training step goes, and before/after timings against another version of the code.
 
     python benchmarks/profile_step.py                       # per-part breakdown of the tiny Adam step
+    python benchmarks/profile_step.py --wide                # ... and of the wide one
     git worktree add /tmp/before fd5bfca                    # any earlier revision
     python benchmarks/profile_step.py --against /tmp/before/src --repeats 5
     python benchmarks/profile_step.py --compiled            # + one gradient call: compiled engine vs NumPy
@@ -92,6 +93,69 @@ def breakdown(repeats: int = 20000) -> dict[str, float]:
         for _ in range(repeats):
             call()
         result[name] = (time.perf_counter() - started) / repeats * 1e6
+    return result
+
+
+def wide_breakdown(repeats: int = 200) -> dict[str, float]:
+    """Microseconds of each part of the wide Adam step (784-256-128-10, float32, mini-batch 128, one BLAS
+    thread): what the step spends outside its eight matrix products, and fit's one-time work per step of
+    a 60000-row epoch (469 steps)."""
+    sys.path.insert(0, str(HERE_SRC))
+    import numpy as np
+    from threadpoolctl import threadpool_limits
+
+    import dnnimprove as dn
+
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((60000, 784), dtype=np.float32)
+    y = rng.integers(0, 10, 60000)
+
+    def make():
+        return dn.Sequential([dn.Dense(256), dn.ReLU(), dn.Dense(128), dn.ReLU(), dn.Dense(10)],
+                             loss="categorical_crossentropy", seed=0, dtype="float32")
+
+    model = make()
+    model.fit(X[:256], y[:256], epochs=1, batch_size=128, optimizer=dn.Adam(0.001))
+    Y_all = model.encode_targets(y, 60000)
+    X_buffer, Y_buffer = np.empty((128, 784), np.float32), np.empty((128, 10), np.float32)
+    orders = [rng.permutation(60000)[:128] for _ in range(64)]
+    X_batch, Y_batch = X[:128].copy(), Y_all[:128].copy()
+    Z = model.forward(X_batch, True)
+    dZ, _ = model.loss.gradient_and_cost(Z, Y_batch, True)
+    state = model.optimizer_.init(model.params)
+    step = model.optimizer_.stepper(model.params, model.grads, state)
+    W = [model.tensor(f"dense_{i}.W") for i in (1, 2, 3)]
+    A1 = np.maximum(X_batch @ W[0], 0)  # stand-ins of the step's shapes: (128, 256) and (128, 128)
+    A2 = np.maximum(A1 @ W[1], 0)
+
+    def gemms():  # three forward, five backward (dW3, dA2, dW2, dA1, dW1), as benchmarks/run.py's floor
+        np.dot(X_batch, W[0]), np.dot(A1, W[1]), np.dot(A2, W[2])
+        np.dot(A2.T, dZ), np.dot(dZ, W[2].T), np.dot(A1.T, A2), np.dot(A2, W[1].T), np.dot(X_batch.T, A1)
+
+    picks = iter(orders * (repeats * 2))
+    parts = {
+        "gather X and Y (random rows)": lambda: (X.take(next(picks), 0, X_buffer, "clip"),
+                                                 Y_all.take(orders[0], 0, Y_buffer, "clip")),
+        "forward (training)": lambda: model.forward(X_batch, True),
+        "loss gradient and cost": lambda: model.loss.gradient_and_cost(Z, Y_batch, True),
+        "backward": lambda: model.backward(dZ),
+        "the 8 GEMMs alone": gemms,
+        "Adam step (with its guard)": lambda: step(0.001),
+    }
+    result = {}
+    with threadpool_limits(1):
+        for name, call in parts.items():
+            call()
+            started = time.perf_counter()
+            for _ in range(repeats):
+                call()
+            result[name] = (time.perf_counter() - started) / repeats * 1e6
+        setups = []
+        for _ in range(5):
+            started = time.perf_counter()
+            make().fit(X, y, epochs=0, batch_size=128)  # validation, build, init: no step
+            setups.append(time.perf_counter() - started)
+    result["fit's one-time work / 469 steps"] = statistics.median(setups) / 469 * 1e6
     return result
 
 
@@ -187,9 +251,14 @@ def main() -> None:
     parser.add_argument("--against", type=Path, help="another source tree (its src/ folder) to time against")
     parser.add_argument("--repeats", type=int, default=5, help="interleaved runs per workload (default 5)")
     parser.add_argument("--compiled", action="store_true", help="also time the compiled engine's gradient call (numba)")
+    parser.add_argument("--wide", action="store_true", help="also break down the wide step (784-256-128-10, float32)")
     args = parser.parse_args()
     for name, micros in breakdown().items():
         print(f"{name:<28}{micros:8.2f} us")
+    if args.wide:
+        print()
+        for name, micros in wide_breakdown().items():
+            print(f"wide: {name:<34}{micros:9.1f} us")
     if args.compiled:
         print()
         results = compiled_gradients()

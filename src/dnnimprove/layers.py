@@ -221,10 +221,11 @@ _KERNEL_MIN_SIZE = 1024
 size only picks the faster."""
 
 
-def _compiled_layout(array: np.ndarray) -> bool:
-    """Whether a compiled element-wise kernel takes ``array`` with profit: C-contiguous float32 or float64,
-    at least ``_KERNEL_MIN_SIZE`` elements."""
-    return array.size >= _KERNEL_MIN_SIZE and array.dtype in (np.float32, np.float64) and array.flags.c_contiguous
+def _use_kernel(array: np.ndarray) -> bool:
+    """Whether a compiled element-wise kernel runs on ``array``, with profit: numba is available and ``array``
+    is C-contiguous float32 or float64 of at least ``_KERNEL_MIN_SIZE`` elements."""
+    return (_numba.AVAILABLE and array.size >= _KERNEL_MIN_SIZE and array.dtype in (np.float32, np.float64)
+            and array.flags.c_contiguous)
 
 
 class Activation(Layer):
@@ -243,7 +244,7 @@ class ReLU(Activation):
 
     # With numba, one compiled pass each (_layer_kernels), bit for bit these NumPy expressions and 3-4x faster.
     def forward(self, X: np.ndarray, training: bool) -> np.ndarray:
-        if _numba.AVAILABLE and _compiled_layout(X):
+        if _use_kernel(X):
             A = _layer_kernels.relu_forward(X, X.dtype.type(0))
         else:
             A = np.maximum(X, constant(0, X.dtype))
@@ -253,7 +254,7 @@ class ReLU(Activation):
     def backward(self, dA: np.ndarray) -> np.ndarray:
         # g'(Z) = sign(A) (A >= 0, so 0 or 1): the same products as dA * (A > 0), without a boolean cast
         A = self._A
-        if _numba.AVAILABLE and _compiled_layout(dA) and dA.dtype == A.dtype and dA.shape == A.shape:
+        if _use_kernel(dA) and dA.dtype == A.dtype and dA.shape == A.shape:
             return _layer_kernels.relu_backward(dA, A)
         dZ = np.sign(A)
         np.multiply(dA, dZ, dZ)

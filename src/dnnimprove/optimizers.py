@@ -413,20 +413,12 @@ class Adam(Optimizer):
 
     def _adam_kernel(self, params: np.ndarray, grads: np.ndarray, state: OptimizerState, lr: float,
                      decay_mode: int, decay: float, decay_mask: np.ndarray) -> bool:
-        dtype, t = params.dtype, state.t
-        cast = self._scalar(dtype)
-        key = (dtype, self.beta1, self.beta2, self.epsilon)
-        memo = self._kernel_memo
-        if memo is None or memo[0] != key:  # the fixed hyperparameters, cast once (as _constants does)
-            betas = (cast(self.beta1), cast(1 - self.beta1), cast(self.beta2), cast(1 - self.beta2))
-            memo = (key, (*betas, cast(self.epsilon)))
-            self._kernel_memo = memo
+        cast, t = self._scalar(params.dtype), state.t
         return kernels.adam_step(
-            params, grads, state.v, state.s, *memo[1], cast(1 - self.beta1**t), cast(1 - self.beta2**t), cast(lr),
+            params, grads, state.v, state.s, cast(self.beta1), cast(1 - self.beta1), cast(self.beta2),
+            cast(1 - self.beta2), cast(self.epsilon), cast(1 - self.beta1**t), cast(1 - self.beta2**t), cast(lr),
             decay_mode, cast(decay), decay_mask,
         )
-
-    _kernel_memo: tuple | None = None
 
     def config(self) -> dict:
         return {"lr": self.lr, "beta1": self.beta1, "beta2": self.beta2, "epsilon": self.epsilon}
