@@ -40,7 +40,11 @@ from .model import Sequential, resolve_dtype
 from .optimizers import OPTIMIZERS, Optimizer, get_optimizer
 from .schedules import SCHEDULES, Schedule, get_schedule
 
-__all__ = ["DNNClassifier", "DNNRegressor"]
+__all__ = ["DNNClassifier", "DNNRegressor", "FIT_SETTINGS"]
+
+FIT_SETTINGS = ("callbacks", "checkpoint", "checkpoint_every", "resume")
+"""What ``fit(X, y, **fit_settings)`` passes on to :func:`dnnimprove.fit` (a search's per-epoch reports and
+checkpoint-continued trials use them)."""
 
 
 def _check_hidden_layer_sizes(value: Any) -> tuple[int, ...]:
@@ -213,8 +217,14 @@ class _DNNBase(BaseEstimator):
         patience = check_int("patience", self.patience, low=0)
         return {"validation_fraction": fraction, "callbacks": [EarlyStopping(patience=patience)]}
 
-    def _fit_model(self, X: np.ndarray, targets: np.ndarray, n_outputs: int, loss: str) -> None:
+    def _fit_model(self, X: np.ndarray, targets: np.ndarray, n_outputs: int, loss: str,
+                   fit_settings: dict[str, Any]) -> None:
         """Validate the hyperparameters, build the network and train it on validated arrays."""
+        unknown = sorted(set(fit_settings) - set(FIT_SETTINGS))
+        if unknown:
+            raise TypeError(f"fit got an unexpected setting {unknown[0]!r}; fit settings: {', '.join(FIT_SETTINGS)}")
+        if fit_settings.get("callbacks") and self.early_stopping:
+            raise ValueError("give fit callbacks or early_stopping=True, not both")
         epochs = check_int("epochs", self.epochs, low=1)
         batch_size = None if self.batch_size is None else check_int("batch_size", self.batch_size, low=1)
         l2 = check_number("l2", self.l2, low=0.0)
@@ -224,7 +234,7 @@ class _DNNBase(BaseEstimator):
         model = Sequential(self._make_layers(n_outputs), loss=loss, seed=self.seed, dtype=self.dtype)
         self.history_ = model.fit(
             X, targets, epochs=epochs, batch_size=batch_size, optimizer=optimizer, schedule=schedule, l2=l2,
-            engine=self.engine, **stopping
+            engine=self.engine, **stopping, **fit_settings
         )
         self.model_ = model
         self.n_iter_ = self.history_.epoch[-1] + 1 if self.history_.epoch else 0
@@ -259,8 +269,12 @@ class DNNClassifier(ClassifierMixin, _DNNBase):
         Epochs run.
     """
 
-    def fit(self, X: Any, y: Any) -> "DNNClassifier":
-        """Train on ``X`` of shape ``(m, n_features)`` and labels ``y`` of shape ``(m,)``; returns ``self``."""
+    def fit(self, X: Any, y: Any, **fit_settings: Any) -> "DNNClassifier":
+        """Train on ``X`` of shape ``(m, n_features)`` and labels ``y`` of shape ``(m,)``; returns ``self``.
+
+        ``fit_settings`` (any of ``FIT_SETTINGS``: ``callbacks``, ``checkpoint``, ``checkpoint_every``,
+        ``resume``) go to :func:`dnnimprove.fit`; in a pipeline, prefix them with the step's name.
+        """
         dtype = resolve_dtype(self.dtype)
         X, y = validate_data(self, X, y, dtype=dtype)
         check_classification_targets(y)
@@ -276,6 +290,7 @@ class DNNClassifier(ClassifierMixin, _DNNBase):
             encoder.transform(y),
             1 if binary else self.classes_.size,
             "binary_crossentropy" if binary else "categorical_crossentropy",
+            fit_settings,
         )
         return self
 
@@ -306,13 +321,16 @@ class DNNRegressor(RegressorMixin, _DNNBase):
     n_iter_ : int
     """
 
-    def fit(self, X: Any, y: Any) -> "DNNRegressor":
-        """Train on ``X`` of shape ``(m, n_features)`` and targets ``y`` of shape ``(m,)`` or ``(m, k)``."""
+    def fit(self, X: Any, y: Any, **fit_settings: Any) -> "DNNRegressor":
+        """Train on ``X`` of shape ``(m, n_features)`` and targets ``y`` of shape ``(m,)`` or ``(m, k)``.
+
+        ``fit_settings`` as for :meth:`DNNClassifier.fit`.
+        """
         dtype = resolve_dtype(self.dtype)
         X, y = validate_data(self, X, y, dtype=dtype, multi_output=True, y_numeric=True)
         self._single_output = y.ndim == 1
         targets = y.reshape(-1, 1) if self._single_output else y
-        self._fit_model(X, targets, targets.shape[1], "mse")
+        self._fit_model(X, targets, targets.shape[1], "mse", fit_settings)
         return self
 
     def predict(self, X: Any) -> np.ndarray:
