@@ -363,26 +363,6 @@ def _rounds(search: _Search, kind: str, space: dict[str, Any], n_trials: int, ro
     return spaces
 
 
-_COMMON_DOC = """
-    storage : None, str or path
-        Where trials persist as they finish: ``None`` (nowhere), a database URL
-        (``"sqlite:///search.db"``, ``"postgresql://user@host/db"``: Optuna's storage, needs
-        ``dnnimprove[search]``), an SQLite file path, or a ``.jsonl`` file. See :mod:`dnnimprove.search.storage`.
-    study_name : str or None
-        The study in the storage (default ``"dnnimprove-search"``). A study made by a search with another
-        space, seed, estimator or settings is refused, naming the difference.
-    resume : bool
-        Continue the study stored under ``study_name``: trials already there are read back, only the
-        missing ones run. Without it a study that already has trials is refused.
-    pruner : None, MedianPruner or SuccessiveHalving
-        Stop hopeless trials on their dev accuracy per epoch (the estimator must be a DNNClassifier /
-        DNNRegressor or a pipeline ending in one).
-    sampler : {"random", "tpe"}
-        ``"random"``: the course's random search (each trial its own seeded draw); ``"tpe"``: Optuna's
-        TPE (needs ``optuna``; ``rounds=1``).
-    progress : bool
-        Show a progress bar over the trials with the best dev score so far.
-"""
 
 
 def coarse_to_fine(
@@ -447,7 +427,24 @@ def coarse_to_fine(
     refit : bool
         Fit a clone with the best parameters on all of ``X, y``, dev part included
         (``result.best_estimator``).
-    {common}
+    storage : None, str or path
+        Where trials persist as they finish: ``None`` (nowhere), a database URL
+        (``"sqlite:///search.db"``, ``"postgresql://user@host/db"``: Optuna's storage, needs
+        ``dnnimprove[search]``), an SQLite file path, or a ``.jsonl`` file. See :mod:`dnnimprove.search.storage`.
+    study_name : str or None
+        The study in the storage (default ``"dnnimprove-search"``). A study made by a search with another
+        space, seed, estimator or settings is refused, naming the difference.
+    resume : bool
+        Continue the study stored under ``study_name``: trials already there are read back, only the
+        missing ones run. Without it a study that already has trials is refused.
+    pruner : None, MedianPruner or SuccessiveHalving
+        Stop hopeless trials on their dev accuracy per epoch (the estimator must be a DNNClassifier /
+        DNNRegressor or a pipeline ending in one).
+    sampler : {"random", "tpe"}
+        ``"random"``: the course's random search (each trial its own seeded draw); ``"tpe"``: Optuna's
+        TPE (needs ``optuna``; ``rounds=1``).
+    progress : bool
+        Show a progress bar over the trials with the best dev score so far.
     Returns
     -------
     SearchResult
@@ -458,7 +455,6 @@ def coarse_to_fine(
                 study_name=study_name, resume=resume, pruner=pruner, sampler=sampler, progress=progress)
 
 
-coarse_to_fine.__doc__ = coarse_to_fine.__doc__.replace("    {common}\n", _COMMON_DOC.lstrip("\n"))
 
 
 def random_search(estimator: Any, space: dict[str, Any], X: Any, y: Any, *, n_trials: int = 20, **settings: Any) -> SearchResult:
