@@ -363,3 +363,11 @@ def test_verbose_shows_a_progress_bar(capsys):
     assert "epoch" in capsys.readouterr().err
     DNNClassifier(epochs=2, random_state=0).fit(X, y)
     assert capsys.readouterr().err == ""
+
+
+def test_random_state_takes_scikit_learns_kinds_and_names_itself_when_wrong():
+    X, y = dn.datasets.moons(n_samples=20, seed=0)
+    DNNClassifier(epochs=1, random_state=np.random.RandomState(0)).fit(X, y)
+    DNNClassifier(epochs=1, random_state=np.random.default_rng(0)).fit(X, y)
+    with pytest.raises(TypeError, match=r"random_state must be None, an int >= 0, .*; got -1"):
+        DNNClassifier(epochs=1, random_state=-1).fit(X, y)

@@ -45,6 +45,7 @@ from .layers import ACTIVATIONS, Layer, dense_stack
 from .losses import SampleWeighted
 from .model import Sequential, resolve_dtype
 from .optimizers import OPTIMIZERS, Optimizer, get_optimizer
+from .random import RandomSource, as_random_source
 from .schedules import SCHEDULES, Schedule, get_schedule
 from .training import Callback, TrainingRun
 
@@ -290,7 +291,8 @@ class _DNNBase(BaseEstimator):
             if schedule is not None and self.n_iter_:
                 schedule = _Continued(schedule, self.n_iter_)
         else:
-            model = Sequential(self._make_layers(n_outputs), loss=loss, seed=self.random_state, dtype=self.dtype)
+            model = Sequential(self._make_layers(n_outputs), loss=loss, seed=_random_source(self.random_state),
+                               dtype=self.dtype)
             self._reset_learned()
         engine = self.engine
         weighted_loss = None
@@ -351,6 +353,17 @@ class _DNNBase(BaseEstimator):
         tags = super().__sklearn_tags__()
         tags.non_deterministic = self.random_state is None
         return tags
+
+
+def _random_source(random_state: Any) -> RandomSource:
+    """``random_state`` as the network's random source; a ``numpy.random.RandomState`` gives one seed draw."""
+    if isinstance(random_state, np.random.RandomState):
+        random_state = int(random_state.randint(np.iinfo(np.int32).max))
+    try:
+        return as_random_source(random_state)
+    except (TypeError, ValueError):
+        raise TypeError(f"random_state must be None, an int >= 0, a numpy.random.RandomState or Generator, or a "
+                        f"dnnimprove random source; got {random_state!r:.80}") from None
 
 
 def _checked_sample_weight(sample_weight: Any, X: np.ndarray, dtype: Any) -> np.ndarray:
