@@ -127,7 +127,7 @@ def run_trial(task: Task, data: tuple) -> Outcome:
                 settings: dict[str, Any] = {}
                 if task.report:
                     reporter = _Reporter(final, X_check, y_dev, task.stop_rule, task.epochs_done)
-                    settings["callbacks"] = [reporter.callback]
+                    final.set_params(callbacks=[*(final.get_params().get("callbacks") or []), reporter.callback])
                 path = os.path.join(folder, "trial.npz")
                 if task.resume is not None:
                     with open(path, "wb") as handle:
