@@ -32,7 +32,7 @@ from sklearn.preprocessing import LabelEncoder
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from ._validation import check_bool, check_choice, check_int, check_number
+from ._validation import check_bool, check_choice, check_int, check_number, check_numeric_input
 from .callbacks import EarlyStopping
 from .initializers import get_initializer
 from .layers import ACTIVATIONS, Layer, dense_stack
@@ -231,12 +231,21 @@ class _DNNBase(BaseEstimator):
 
     def _validate_X(self, X: Any) -> np.ndarray:
         check_is_fitted(self, "model_")
+        check_numeric_input("X", X)
         return validate_data(self, X, reset=False, dtype=self.model_.dtype)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.non_deterministic = self.seed is None
         return tags
+
+
+def _check_numeric(X: Any, y: Any) -> None:
+    """Dates, durations and text are refused as features; dates and durations as targets."""
+    check_numeric_input("X", X)
+    y_dtype = getattr(y, "dtype", None)
+    if getattr(y_dtype, "kind", None) in ("m", "M"):
+        raise TypeError(f"y must not hold dates or durations; got dtype {y_dtype}")
 
 
 class DNNClassifier(ClassifierMixin, _DNNBase):
@@ -262,6 +271,7 @@ class DNNClassifier(ClassifierMixin, _DNNBase):
     def fit(self, X: Any, y: Any) -> "DNNClassifier":
         """Train on ``X`` of shape ``(m, n_features)`` and labels ``y`` of shape ``(m,)``; returns ``self``."""
         dtype = resolve_dtype(self.dtype)
+        _check_numeric(X, y)
         X, y = validate_data(self, X, y, dtype=dtype)
         check_classification_targets(y)
         encoder = LabelEncoder().fit(y)
@@ -309,6 +319,7 @@ class DNNRegressor(RegressorMixin, _DNNBase):
     def fit(self, X: Any, y: Any) -> "DNNRegressor":
         """Train on ``X`` of shape ``(m, n_features)`` and targets ``y`` of shape ``(m,)`` or ``(m, k)``."""
         dtype = resolve_dtype(self.dtype)
+        _check_numeric(X, y)
         X, y = validate_data(self, X, y, dtype=dtype, multi_output=True, y_numeric=True)
         self._single_output = y.ndim == 1
         targets = y.reshape(-1, 1) if self._single_output else y
