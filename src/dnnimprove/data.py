@@ -4,7 +4,8 @@ Every loader returns ``(X, y)`` with examples as rows: ``X`` of shape ``(m, n_fe
 ``y`` of shape ``(m,)`` (int64 labels). Nothing is downloaded: ``moons`` and ``circles`` are
 scikit-learn's generators (``seed`` is their ``random_state``, which equals the course's
 ``np.random.seed(seed)`` before the call), ``noisy_wave`` is ours (seeded, for the regularization
-study), ``digits`` and ``breast_cancer`` are scikit-learn's bundled sets.
+study), ``digits`` and ``breast_cancer`` are scikit-learn's bundled sets. ``daily_temperatures`` is a
+time series, not a labelled set: the exponentially weighted averages study's seasonal noisy series.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ __all__ = [
     "noisy_wave",
     "digits",
     "breast_cancer",
+    "daily_temperatures",
     "load",
     "DATASETS",
     "train_dev_test_split",
@@ -85,6 +87,30 @@ def breast_cancer() -> tuple[np.ndarray, np.ndarray]:
 
     bunch = load_breast_cancer()
     return bunch.data.astype(np.float64), bunch.target.astype(np.int64)
+
+
+def daily_temperatures(
+    n_days: int = 365, noise: float = 3.0, seed: int | None = 0
+) -> tuple[np.ndarray, np.ndarray]:
+    """A year of noisy daily temperatures (degrees Celsius), like the course's London series.
+
+    ``seasonal[d] = 11 - 7 cos(2 pi (d - 15) / 365)`` for day ``d = 0 .. n_days - 1`` (coldest mid-January,
+    warmest mid-July), and ``temperature = seasonal + noise * e`` with ``e ~ N(0, 1)`` drawn from
+    ``numpy.random.default_rng(seed)``.
+
+    Returns
+    -------
+    temperature, seasonal : ndarrays of shape (n_days,)
+        The noisy series and the clean seasonal curve it is drawn around.
+    """
+    n_days = check_int("n_days", n_days, low=2)
+    noise = check_number("noise", noise, low=0.0)
+    if seed is not None:
+        check_int("seed", seed, low=0)
+    days = np.arange(n_days)
+    seasonal = 11.0 - 7.0 * np.cos(2 * np.pi * (days - 15) / 365.0)
+    temperature = seasonal + noise * np.random.default_rng(seed).standard_normal(n_days)
+    return temperature, seasonal
 
 
 DATASETS = {

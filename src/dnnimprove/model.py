@@ -268,11 +268,11 @@ class Sequential:
 
         return fit(self, X, y, **settings)
 
-    def save(self, path: Any) -> str:
+    def save(self, path: Any, overwrite: bool = False) -> str:
         """Save the built model to one ``.npz`` file; see :func:`dnnimprove.persistence.save`."""
         from .persistence import save
 
-        return save(self, path)
+        return save(self, path, overwrite=overwrite)
 
     # -- inspection --------------------------------------------------------------------------
     def tensor(self, name: str, grad: bool = False) -> np.ndarray:
