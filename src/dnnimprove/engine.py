@@ -22,7 +22,7 @@ import numpy as np
 
 from ._validation import check_choice
 
-__all__ = ["ENGINES", "EngineChoice", "NumpyEngine", "NonFinite", "select_engine"]
+__all__ = ["ENGINES", "EngineChoice", "NumpyEngine", "NonFinite", "select_engine", "build_engine"]
 
 ENGINES = ("auto", "numpy", "compiled")
 """``fit``'s ``engine`` values."""
@@ -150,3 +150,20 @@ def select_engine(engine: str, model: Any, course_exact: bool, settings: dict[st
     if engine == "compiled":
         raise ValueError(f"engine='compiled' cannot run this fit: {reason}; use engine='numpy' or 'auto'")
     return EngineChoice("numpy", f"{reason} (engine='auto')"), None
+
+
+def build_engine(choice: EngineChoice, compiled: Any, requested: str, run: Any, batch_size: int | None, shuffle: bool,
+                 augment: Any) -> Any:
+    """The engine object for ``choice``. When numba fails to compile the network, ``"auto"`` runs NumPy (one
+    warning, and ``choice`` says why) and ``"compiled"`` raises a ``ValueError`` with the reason."""
+    if compiled is not None:
+        try:
+            return compiled.CompiledEngine(run, batch_size, shuffle, augment)
+        except compiled.CompileFailed as error:
+            if requested == "compiled":
+                raise ValueError(f"engine='compiled' cannot run this fit: {error}; use engine='numpy' or 'auto'") from None
+            import warnings
+
+            warnings.warn(f"{error}; this fit runs on NumPy", RuntimeWarning, stacklevel=3)
+            choice.name, choice.reason = "numpy", f"{error} (engine='auto')"
+    return NumpyEngine(run, batch_size, shuffle, augment)

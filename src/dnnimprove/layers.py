@@ -633,18 +633,27 @@ class BatchNorm(Layer):
             )
         mu = np.add.reduce(X, 0, None, self._mu)
         mu /= m
-        Z_norm = np.subtract(X, mu, out=self._buffer("Z_norm", X.shape, X.dtype))
-        var = np.einsum("ij,ij->j", Z_norm, Z_norm, out=self._var)
+        centered = np.subtract(X, mu, out=self._buffer("Z_norm", X.shape, X.dtype))
+        var = np.einsum("ij,ij->j", centered, centered, out=self._var)
         var /= m
-        inv_std = np.add(var, self.epsilon, out=self._inv_std)
-        np.sqrt(inv_std, out=inv_std)
-        np.divide(1.0, inv_std, out=inv_std)
-        Z_norm *= inv_std
+        inv_std = self._inv_std
+        inv_std[...] = self.inverse_std(var, constant(self.epsilon, X.dtype), constant(1, X.dtype))
+        Z_norm = self.normalize(X, mu, inv_std)
         self._Z_norm = Z_norm
         self.running_mean[...] = ewma_step(self.running_mean, mu, self.momentum, 1 - self.momentum)
         var *= m / (m - 1)  # the unbiased estimate, for the running average only
         self.running_var[...] = ewma_step(self.running_var, var, self.momentum, 1 - self.momentum)
         return self.scale_shift(Z_norm, self.gamma, self.beta)
+
+    @staticmethod
+    def inverse_std(var, epsilon, one):
+        """``1 / sqrt(var + epsilon)``."""
+        return one / np.sqrt(var + epsilon)
+
+    @staticmethod
+    def normalize(X, mu, inv_std):
+        """``Z_norm = (X - mu) * inv_std``."""
+        return (X - mu) * inv_std
 
     @staticmethod
     def scale_shift(Z_norm, gamma, beta):

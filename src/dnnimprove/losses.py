@@ -69,7 +69,9 @@ class ElementwiseLoss(Loss):
         gradient_terms(Z, Y, *constants) -> dJ/dZ, per entry
     """
 
-    def constants(self, m: int, k: int) -> tuple[float, ...]:
+    @staticmethod
+    def constants(m, k):
+        """The numbers the formulas use for a batch of ``m`` rows and ``k`` outputs (Python floats)."""
         raise NotImplementedError
 
     @staticmethod
@@ -128,7 +130,8 @@ class BinaryCrossEntropy(ElementwiseLoss):
             raise ValueError(f"y for binary_crossentropy must contain only labels 0 and 1; got {bad[:5].tolist()}")
         return y.astype(dtype).reshape(-1, 1)
 
-    def constants(self, m: int, k: int) -> tuple[float, ...]:
+    @staticmethod
+    def constants(m, k):
         return (0.0, 1.0, float(m))
 
     @staticmethod
@@ -238,7 +241,8 @@ class MeanSquaredError(ElementwiseLoss):
     def output(self, Z: np.ndarray) -> np.ndarray:
         return Z
 
-    def constants(self, m: int, k: int) -> tuple[float, ...]:
+    @staticmethod
+    def constants(m, k):
         return (2.0 / (m * k),)
 
     @staticmethod

@@ -20,7 +20,7 @@ import numpy as np
 from threadpoolctl import ThreadpoolController
 
 from ._validation import check_bool, check_callable, check_choice, check_features, check_int, check_number, check_type
-from .engine import NonFinite, NumpyEngine, select_engine
+from .engine import NonFinite, build_engine, select_engine
 from .model import Sequential
 from .random import CourseRandom
 from .optimizers import Adam, Optimizer, OptimizerState
@@ -309,8 +309,9 @@ def fit(
     try:
         # Overflow is the divergence guard's to report (TrainingDiverged), not NumPy's to warn about.
         with nullcontext() if threads is None else _blas_limits(threads), np.errstate(over="ignore", invalid="ignore"):
-            engine_ = (NumpyEngine if compiled is None else compiled.CompiledEngine)(run, batch_size, shuffle, augment)
-            _loop(run, engine_, schedule, callbacks, record_every, record_iterations, progress)
+            runner = build_engine(choice, compiled, engine, run, batch_size, shuffle, augment)
+            history.engine, history.engine_reason = choice.name, choice.reason
+            _loop(run, runner, schedule, callbacks, record_every, record_iterations, progress)
     except KeyboardInterrupt:
         if checkpointer is None:
             raise

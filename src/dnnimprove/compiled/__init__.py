@@ -15,12 +15,12 @@ from __future__ import annotations
 
 from ._support import unavailable_reason, unsupported_reason
 
-__all__ = ["unavailable_reason", "unsupported_reason", "CompiledEngine"]
+__all__ = ["unavailable_reason", "unsupported_reason", "CompiledEngine", "CompileFailed"]
 
 
 def __getattr__(name: str):
-    if name == "CompiledEngine":  # imports numba: only when a fit runs on this engine
-        from .engine import CompiledEngine
+    if name in ("CompiledEngine", "CompileFailed"):  # imports numba: only when a fit runs on this engine
+        from . import engine
 
-        return CompiledEngine
+        return getattr(engine, name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
