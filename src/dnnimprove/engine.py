@@ -122,26 +122,39 @@ class NumpyEngine:
         return total
 
 
+AUTO_MIN_STEPS = 2000
+"""``engine="auto"`` compiles a network only for runs of at least this many mini-batch steps: a first
+compilation takes seconds (later processes load it from disk in milliseconds), a short run less."""
+
+
+def _steps(settings: dict[str, Any]) -> int:
+    rows, epochs, batch = settings.get("n_rows", 0), settings.get("epochs", 0), settings.get("batch_size")
+    per_epoch = 1 if batch is None or rows == 0 else -(-rows // min(batch, rows))
+    return epochs * per_epoch
+
+
 def select_engine(engine: str, model: Any, course_exact: bool, settings: dict[str, Any]) -> tuple[EngineChoice, Any]:
     """Resolve ``fit``'s ``engine`` for this model and these settings: ``(EngineChoice, compiled module or None)``.
 
     ``"numpy"`` always runs NumPy. ``"compiled"`` runs the compiled engine or raises a ``ValueError`` naming
-    what it cannot run (the layer and why, numba missing). ``"auto"`` runs the compiled engine where it can,
-    NumPy otherwise, and never fails for that reason: NumPy in course-exact mode (a random source that
-    reseeds the course's legacy stream), without numba, or for a network or setting the compiled engine does
-    not cover; the reason says which.
+    what it cannot run (the layer and why, numba missing); it draws from any random source, the course's
+    legacy stream too, with the NumPy engine's calls. ``"auto"`` runs the compiled engine where it can,
+    NumPy otherwise, and never fails for that reason: NumPy in course-exact mode (``course_exact``: the
+    model draws from :class:`dnnimprove.CourseRandom`, whose figures are the NumPy arithmetic's), without numba, or for a network or setting the compiled engine does
+    not cover, or for a short run (fewer than ``AUTO_MIN_STEPS`` steps); the reason says which.
+    ``settings`` holds ``fit``'s ``batch_size``, ``augment``, ``l2``, ``optimizer``, ``epochs`` and ``n_rows``.
     """
     check_choice("engine", engine, ENGINES)
     if engine == "numpy":
         return EngineChoice("numpy", "asked for (engine='numpy')"), None
-    if course_exact:
-        if engine == "compiled":
-            raise ValueError("engine='compiled' cannot run course-exact mode (the course's random stream and "
-                             "arithmetic); use engine='numpy' or 'auto'")
+    if course_exact and engine == "auto":
         return EngineChoice("numpy", "course-exact mode runs the course's NumPy arithmetic"), None
     from . import compiled
 
     reason = compiled.unsupported_reason(model, settings)
+    steps = _steps(settings)
+    if reason is None and engine == "auto" and steps < AUTO_MIN_STEPS:
+        reason = f"a short run ({steps} steps < {AUTO_MIN_STEPS}): compiling the network would cost more than it saves"
     if reason is None:
         reason = compiled.unavailable_reason()
     if reason is None:

@@ -103,10 +103,10 @@ _PARAMETERS_DOC = """
     seed : int, numpy.random.Generator or None, default None
         Drives initialization and shuffling; an int makes every ``fit`` identical.
     dtype : {"float64", "float32"}, default "float64"
-    engine : {"numpy", "compiled"}, default "numpy"
-        ``fit``'s engine (see :func:`dnnimprove.fit`): ``"compiled"`` computes the gradient of the network
-        in one numba call (``pip install "dnnimprove[fast]"``), several times faster for small networks;
-        not with ``keep_prob < 1`` or ``batch_norm``.
+    engine : {"auto", "numpy", "compiled"}, default "auto"
+        ``fit``'s engine (see :func:`dnnimprove.fit`): ``"auto"`` runs the compiled engine (whole epochs in
+        one numba call, ``pip install "dnnimprove[fast]"``) where it can and NumPy otherwise;
+        ``history_.engine`` and ``history_.engine_reason`` say which ran and why.
 """
 
 
@@ -137,7 +137,7 @@ class _DNNBase(BaseEstimator):
         patience: int = 10,
         seed: Any = None,
         dtype: str = "float64",
-        engine: str = "numpy",
+        engine: str = "auto",
     ) -> None:
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation

@@ -290,7 +290,8 @@ def fit(
     if seed is not None:
         model.set_random(seed)
 
-    settings = {"batch_size": batch_size, "augment": augment, "l2": l2, "optimizer": optimizer}
+    settings = {"batch_size": batch_size, "augment": augment, "l2": l2, "optimizer": optimizer, "epochs": epochs,
+                "n_rows": X.shape[0]}
     choice, compiled = select_engine(engine, model, isinstance(model.random, CourseRandom), settings)
     state = optimizer.init(model.params, model.weight_mask) if optimizer_state is None else optimizer_state
     history = History(engine=choice.name, engine_reason=choice.reason)

@@ -24,7 +24,7 @@ def _install_where() -> None:
     from numba.extending import overload
 
     @overload(_elementwise.where)
-    def _where(condition: Any, x: Any, y: Any) -> Any:
+    def _where(condition, x, y):  # no annotations: numba compares this signature with the implementation's
         if isinstance(condition, numba.types.Boolean):
             return lambda condition, x, y: x if condition else y
         return lambda condition, x, y: __import__("numpy").where(condition, x, y)  # pragma: no cover - arrays

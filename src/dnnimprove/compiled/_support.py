@@ -55,8 +55,6 @@ def unsupported_reason(model: Any, settings: dict[str, Any]) -> str | None:
 
     if settings.get("augment") is not None:
         return "augment runs Python code on every mini-batch"
-    if hasattr(model.random, "start_forward"):
-        return f"the random source {type(model.random).__name__} reseeds at every forward pass"
     optimizer = settings.get("optimizer")
     if optimizer is not None and type(optimizer).rule is Optimizer.rule:
         return f"the optimizer {type(optimizer).__name__} has no rule() formula"

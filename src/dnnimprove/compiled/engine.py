@@ -75,8 +75,9 @@ def _plan(model: Any, optimizer: Any) -> tuple[Plan, dict[str, Callable[..., Any
             values = [layer.epsilon, layer.momentum, 1 - layer.momentum, 1.0]
             plan = LayerPlan("batch_norm", width, width, tensors[(index, "gamma")].start, tensors[(index, "beta")].start,
                              len(constants), 4)
-            for name in ("inverse_std", "normalize", "scale_shift", "input_gradient"):
-                functions[name.replace("_", "").upper() + str(position)] = getattr(kind, name)
+            for global_name, name in (("INVSTD", "inverse_std"), ("NORMALIZE", "normalize"),
+                                      ("SCALESHIFT", "scale_shift"), ("INPUTGRAD", "input_gradient")):
+                functions[f"{global_name}{position}"] = getattr(kind, name)
             n_bn += 1
         else:  # pragma: no cover - unsupported_reason refuses it first
             raise ValueError(f"layers[{index}] ({kind.__name__}) has no compiled form")
@@ -231,8 +232,12 @@ class CompiledEngine:
         if not self.dropouts:
             return self.no_draws
         source, dtype = self.run.model.random, self.run.model.dtype
-        draws = [source.uniform((self.batch_rows(index), units), dtype).ravel()
-                 for index in range(first, last) for units in self.dropouts]
+        start_forward = getattr(source, "start_forward", None)  # the course's stream reseeds at every forward pass
+        draws = []
+        for index in range(first, last):
+            if start_forward is not None:
+                start_forward()
+            draws += [source.uniform((self.batch_rows(index), units), dtype).ravel() for units in self.dropouts]
         return np.concatenate(draws).astype(dtype, copy=False)
 
     @property

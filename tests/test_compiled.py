@@ -1,0 +1,162 @@
+"""The compiled engine trains the network the NumPy engine trains: the same formulas (taken from the blocks),
+the same random draws, the parameters equal up to rounding.
+
+Stated precision: float64 parameters agree to ``rtol=1e-9`` after a few hundred steps (the products and batch
+sums add in another order than BLAS: about 1e-16 per step, grown by training), float32 to ``rtol=1e-4``. Each
+test fits the same model on both engines from the same seed.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import dnnimprove as dn
+from dnnimprove.compiled import _support
+
+pytestmark = pytest.mark.skipif(_support.unavailable_reason() is not None, reason="numba is off or not installed")
+
+X, Y = dn.datasets.moons(200, 0.2, seed=3)
+X3, Y3 = dn.datasets.blobs(150, 3, seed=1) if hasattr(dn.datasets, "blobs") else (None, None)
+
+
+def both(make_model, X=X, y=Y, **settings):
+    """Fit ``make_model()`` with each engine; return {engine: (model, history)}."""
+    results = {}
+    for engine in ("numpy", "compiled"):
+        model = make_model()
+        history = model.fit(X, y, engine=engine, **settings)
+        assert history.engine == engine
+        results[engine] = (model, history)
+    return results
+
+
+def assert_same_up_to_rounding(results, rtol=1e-9, atol=1e-12):
+    (numpy_model, numpy_history), (compiled_model, compiled_history) = results["numpy"], results["compiled"]
+    np.testing.assert_allclose(compiled_model.params, numpy_model.params, rtol=rtol, atol=atol)
+    np.testing.assert_allclose(compiled_history.cost, numpy_history.cost, rtol=rtol)
+    assert compiled_history.steps == numpy_history.steps
+    for key, value in numpy_model.state_arrays().items():
+        np.testing.assert_allclose(compiled_model.state_arrays()[key], value, rtol=rtol, atol=atol)
+
+
+OPTIMIZERS = {
+    "gd": lambda: dn.GradientDescent(0.1),
+    "momentum": lambda: dn.Momentum(0.05),
+    "nesterov": lambda: dn.Momentum(0.05, nesterov=True),
+    "rmsprop": lambda: dn.RMSProp(0.002),
+    "adam": lambda: dn.Adam(0.01),
+    "adamw": lambda: dn.AdamW(0.01, weight_decay=0.1),
+}
+
+
+@pytest.mark.parametrize("name", sorted(OPTIMIZERS))
+def test_every_optimizer_trains_to_the_numpy_parameters_up_to_rounding(name):
+    make = lambda: dn.Sequential([dn.Dense(5), dn.ReLU(), dn.Dense(2), dn.ReLU(), dn.Dense(1)], seed=1)  # noqa: E731
+    results = both(make, epochs=60, batch_size=64, optimizer=OPTIMIZERS[name](), l2=0.2, record_every=10)
+    assert_same_up_to_rounding(results)
+    assert not np.array_equal(results["compiled"][0].params, make().build(2).params)  # it trained
+
+
+def every_activation():
+    layers = []
+    for name in sorted(dn.layers.ACTIVATIONS):
+        layers += [dn.Dense(4, l2=0.1 if name == "tanh" else 0.0), dn.get_activation(name)]
+    return layers
+
+
+def test_every_activation_and_a_layer_l2_train_to_the_numpy_parameters():
+    make = lambda: dn.Sequential([*every_activation(), dn.Dense(1)], seed=2)  # noqa: E731
+    assert_same_up_to_rounding(both(make, epochs=30, batch_size=32, optimizer=dn.Adam(0.01)))
+
+
+@pytest.mark.parametrize("loss", ["categorical_crossentropy", "mse"])
+def test_the_softmax_and_mse_losses_train_to_the_numpy_parameters(loss):
+    y = np.stack([Y, 1 - Y], axis=1).astype(float) if loss == "mse" else Y
+    make = lambda: dn.Sequential([dn.Dense(6), dn.Tanh(), dn.Dense(2)], loss=loss, seed=4)  # noqa: E731
+    assert_same_up_to_rounding(both(make, y=y, epochs=40, batch_size=50, optimizer=dn.Adam(0.01)))
+
+
+def test_dropout_draws_the_same_masks_from_the_same_source():
+    make = lambda: dn.Sequential([dn.Dense(8), dn.ReLU(), dn.Dropout(0.7), dn.Dense(4), dn.ReLU(), dn.Dropout(0.8),  # noqa: E731
+                                  dn.Dense(1)], seed=5)
+    results = both(make, epochs=20, batch_size=64, optimizer=dn.Adam(0.01))
+    assert_same_up_to_rounding(results)
+    after = {engine: model.random.uniform((3,), np.float64) for engine, (model, _) in results.items()}
+    assert np.array_equal(after["numpy"], after["compiled"])  # both consumed the same draws
+
+
+def test_batch_norm_trains_to_the_numpy_parameters_and_running_statistics():
+    make = lambda: dn.Sequential(dn.dense_stack([6, 3], 1, batch_norm=True), seed=6)  # noqa: E731
+    results = both(make, epochs=20, batch_size=48, optimizer=dn.Momentum(0.05))
+    assert_same_up_to_rounding(results)
+    assert results["compiled"][0].state_arrays()["batch_norm_1.running_var"].std() > 0  # the statistics moved
+
+
+def test_per_epoch_and_per_step_schedules_and_iteration_costs_agree():
+    make = lambda: dn.Sequential([dn.Dense(5), dn.ReLU(), dn.Dense(1)], seed=7)  # noqa: E731
+    per_epoch = both(make, epochs=20, batch_size=64, optimizer=dn.GradientDescent(0.5),
+                     schedule=dn.InverseTimeDecay(0.5, decay_rate=0.3))
+    assert_same_up_to_rounding(per_epoch)
+    per_step = both(make, epochs=20, batch_size=64, optimizer=dn.GradientDescent(0.5),
+                    schedule=dn.InverseTimeDecay(0.5, decay_rate=0.01, per_step=True), record_iterations=True)
+    assert_same_up_to_rounding(per_step)
+    np.testing.assert_allclose(per_step["compiled"][1].iteration_cost, per_step["numpy"][1].iteration_cost, rtol=1e-9)
+
+
+def test_float32_agrees_to_float32_rounding_and_stays_float32():
+    make = lambda: dn.Sequential([dn.Dense(5), dn.ReLU(), dn.Dense(2), dn.ReLU(), dn.Dense(1)], seed=1, dtype="float32")  # noqa: E731
+    results = both(make, epochs=40, batch_size=64, optimizer=dn.Adam(0.01))
+    assert results["compiled"][0].params.dtype == np.float32
+    assert_same_up_to_rounding(results, rtol=1e-4, atol=1e-6)
+
+
+def test_the_comparison_notices_a_formula_changed_in_one_engine_only():
+    """Proof the agreement check can fail: a leaky ReLU whose slope differs by 1e-6 trains elsewhere."""
+    class Leaky(dn.LeakyReLU):
+        def constants(self):
+            return (0.0, self.alpha + 1e-6)
+
+    numpy_model = dn.Sequential([dn.Dense(5), dn.LeakyReLU(0.1), dn.Dense(1)], seed=1)
+    numpy_model.fit(X, Y, epochs=20, batch_size=64, optimizer=dn.Adam(0.01), engine="numpy")
+    compiled_model = dn.Sequential([dn.Dense(5), Leaky(0.1), dn.Dense(1)], seed=1)
+    compiled_model.fit(X, Y, epochs=20, batch_size=64, optimizer=dn.Adam(0.01), engine="compiled")
+    assert not np.allclose(compiled_model.params, numpy_model.params, rtol=1e-9, atol=1e-12)
+
+
+def test_a_new_activation_is_one_class_and_runs_on_both_engines():
+    """The proof of one source of truth: a user's activation, written once, compiled with no other change."""
+    class Softsign(dn.Activation):
+        kind = "softsign"
+
+        def constants(self):
+            return (1.0,)
+
+        @staticmethod
+        def function(Z, one):
+            return Z / (one + np.abs(Z))
+
+        @staticmethod
+        def derivative(dA, Z, A, one):
+            return dA / ((one + np.abs(Z)) * (one + np.abs(Z)))
+
+    make = lambda: dn.Sequential([dn.Dense(5), Softsign(), dn.Dense(1)], seed=8)  # noqa: E731
+    assert_same_up_to_rounding(both(make, epochs=20, batch_size=64, optimizer=dn.Adam(0.01)))
+
+
+def test_a_run_is_reproducible_bit_for_bit_from_a_seed():
+    runs = []
+    for _ in range(2):
+        model = dn.Sequential([dn.Dense(5), dn.ReLU(), dn.Dense(2), dn.ReLU(), dn.Dense(1)], seed=1)
+        model.fit(X, Y, epochs=20, batch_size=64, optimizer=dn.Adam(0.01), l2=0.3, engine="compiled")
+        runs.append(model.params.copy())
+    assert np.array_equal(runs[0], runs[1])
+
+
+def test_the_benchmark_network_reaches_the_courses_accuracy():
+    X_moons, y_moons = dn.datasets.moons(300, 0.2, seed=3)
+    model = dn.Sequential([dn.Dense(5), dn.ReLU(), dn.Dense(2), dn.ReLU(), dn.Dense(1)], seed=dn.CourseRandom(3, 10))
+    history = model.fit(X_moons, y_moons, epochs=5000, batch_size=64, optimizer=dn.Adam(0.0007), engine="compiled",
+                        record_every=5000)
+    assert history.engine == "compiled"  # asked for: the course's draws, the compiled arithmetic
+    assert round(model.evaluate(X_moons, y_moons)["accuracy"], 4) == 0.9433  # the course's published Adam figure
