@@ -122,7 +122,7 @@ def test_a_numba_that_fails_to_import_warns_once_and_leaves_numpy(monkeypatch):
 @needs_numba
 def test_the_estimator_defaults_to_auto_and_passes_its_engine(moons):
     X, y = moons
-    clf = dn.DNNClassifier(hidden_layer_sizes=(8,), epochs=30, batch_size=32, lr=0.01, seed=0)
+    clf = dn.DNNClassifier(hidden_layer_sizes=(8,), epochs=30, batch_size=32, lr=0.01, random_state=0)
     assert clf.get_params()["engine"] == "auto"
     scores = {}
     for engine in ("numpy", "compiled"):
