@@ -53,7 +53,8 @@ def _number(text: str, kind: type, low: float | None, low_open: bool, what: str)
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected {what}; got {text!r}") from None
     if kind is float and value != value or value in (float("inf"), float("-inf")):
-        raise argparse.ArgumentTypeError(f"expected a finite {what}; got {text!r}")
+        finite = what.replace("a ", "a finite ", 1) if what.startswith("a ") else f"a finite {what}"
+        raise argparse.ArgumentTypeError(f"expected {finite}; got {text!r}")
     if low is not None and (value <= low if low_open else value < low):
         raise argparse.ArgumentTypeError(f"expected {what}; got {text!r}")
     return value
@@ -273,6 +274,8 @@ def _run_train(args: argparse.Namespace) -> int:
 
     if args.early_stopping is not None and not args.dev_fraction:
         raise UsageError("--early-stopping needs a dev set: give --dev-fraction (e.g. 0.2)")
+    if args.resume is not None and not Path(args.resume).is_file():
+        raise UsageError(f"--resume {args.resume!r}: no such checkpoint file")
     out = prepare_out(args.out) if args.out else None
     spec = _data_spec(args, dev=args.dev_fraction)
     settings = {
