@@ -32,6 +32,9 @@ __all__ = [
 
 def _check_generator_args(n_samples: Any, noise: Any, seed: Any) -> tuple[int, float]:
     n_samples = check_int("n_samples", n_samples, low=2)
+    from .memory import check_memory
+
+    check_memory(f"n_samples={n_samples}", 128 * n_samples, "2 float64 features and the generator's temporaries")
     noise = check_number("noise", noise, low=0.0)
     if seed is not None:
         check_int("seed", seed, low=0)
@@ -172,36 +175,59 @@ class Standardizer:
     """Input standardization ``(X - mean) / std`` with ``mean`` and ``std`` learned on the training set only.
 
     Features with zero variance keep ``std = 1`` (they are only centred). Use the same fitted
-    standardizer for dev and test data.
+    standardizer for dev and test data. A scikit-learn transformer (it has no hyperparameters):
+    ``fit(X, y=None)``, ``transform``, ``fit_transform``, ``inverse_transform``, ``get_params`` /
+    ``set_params``, so it works in a :class:`~sklearn.pipeline.Pipeline`, with ``clone`` and in searches,
+    without importing scikit-learn itself. The same as ``StandardScaler()`` up to rounding.
 
     Attributes
     ----------
     mean_, std_ : ndarray of shape (n_features,)
+        Set by ``fit``.
+    n_features_in_ : int
     """
 
-    def __init__(self) -> None:
-        self.mean_: np.ndarray | None = None
-        self.std_: np.ndarray | None = None
+    def get_params(self, deep: bool = True) -> dict:
+        """No hyperparameters: ``{}`` (scikit-learn's protocol)."""
+        return {}
 
-    def fit(self, X: Any) -> "Standardizer":
+    def set_params(self, **params: Any) -> "Standardizer":
+        if params:
+            raise ValueError(f"Standardizer has no parameters; got {sorted(params)}")
+        return self
+
+    def __sklearn_tags__(self) -> Any:
+        from sklearn.utils import InputTags, Tags, TargetTags, TransformerTags
+
+        return Tags(estimator_type=None, target_tags=TargetTags(required=False),
+                    transformer_tags=TransformerTags(preserves_dtype=["float64"]), input_tags=InputTags())
+
+    def fit(self, X: Any, y: Any = None) -> "Standardizer":
+        """Learn ``mean_`` and ``std_`` from ``X`` of shape ``(m, n_features)``; ``y`` is ignored."""
         X = check_features(X, np.float64)
         self.mean_ = X.mean(axis=0)
         std = X.std(axis=0)
         self.std_ = np.where(std > 0, std, 1.0)
+        self.n_features_in_ = X.shape[1]
         return self
 
-    def transform(self, X: Any) -> np.ndarray:
-        if self.mean_ is None:
+    def _check_fitted(self) -> None:
+        if not hasattr(self, "mean_"):
             raise NotFittedError("this Standardizer is not fitted yet: call fit(X_train) first")
+
+    def transform(self, X: Any) -> np.ndarray:
+        self._check_fitted()
         X = check_features(X, np.float64)
         if X.shape[1] != self.mean_.shape[0]:
             raise ValueError(f"X has {X.shape[1]} features, but the Standardizer was fitted on {self.mean_.shape[0]}")
         return (X - self.mean_) / self.std_
 
-    def fit_transform(self, X: Any) -> np.ndarray:
+    def fit_transform(self, X: Any, y: Any = None) -> np.ndarray:
         return self.fit(X).transform(X)
 
     def inverse_transform(self, X: Any) -> np.ndarray:
-        if self.mean_ is None:
-            raise NotFittedError("this Standardizer is not fitted yet: call fit(X_train) first")
+        self._check_fitted()
         return np.asarray(X) * self.std_ + self.mean_
+
+    def __repr__(self) -> str:
+        return "Standardizer()"
