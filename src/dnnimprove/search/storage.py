@@ -315,14 +315,24 @@ class OptunaStore(Store):
         optuna.logging.set_verbosity(optuna.logging.WARNING)
         self.url, self.optuna, self.sqlalchemy = url, optuna, sqlalchemy
         arguments = _engine_arguments(url, timeout)
-        try:
-            self.storage = optuna.storages.RDBStorage(url, engine_kwargs=arguments)
-            self.engine = sqlalchemy.create_engine(url, **arguments)
-            self.claims = _claims_table(sqlalchemy)
-            self.claims.metadata.create_all(self.engine, checkfirst=True)
-        except (exc.SQLAlchemyError, ImportError, ValueError) as error:
-            raise ConnectionError(f"could not open the database {_safe(url)!r} within {timeout:g} s "
-                                  f"({type(error).__name__}: {_first_line(error)})") from None
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                self.storage = optuna.storages.RDBStorage(url, engine_kwargs=arguments)
+                self.engine = sqlalchemy.create_engine(url, **arguments)
+                self.claims = _claims_table(sqlalchemy)
+                self.claims.metadata.create_all(self.engine, checkfirst=True)
+                break
+            except (exc.IntegrityError, exc.OperationalError, exc.ProgrammingError) as error:
+                # two processes creating the schema at once: one wins, the other tries again
+                racing = isinstance(error, exc.IntegrityError) or "already exists" in str(error) or "locked" in str(error)
+                if not racing or time.monotonic() > deadline:
+                    raise ConnectionError(f"could not open the database {_safe(url)!r} within {timeout:g} s "
+                                          f"({type(error).__name__}: {_first_line(error)})") from None
+                time.sleep(0.2)
+            except (exc.SQLAlchemyError, ImportError, ValueError) as error:
+                raise ConnectionError(f"could not open the database {_safe(url)!r} within {timeout:g} s "
+                                      f"({type(error).__name__}: {_first_line(error)})") from None
         self.study = None
         self.study_name = ""
 
