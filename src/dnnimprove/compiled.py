@@ -206,10 +206,8 @@ class CompiledGradients:
         model = self.model
         if model.params is not self._params:
             raise ValueError("the model was rebuilt after its CompiledGradients was made; make a new one")
-        if training:
-            start_forward = getattr(model.random, "start_forward", None)
-            if start_forward is not None:  # the course's random source reseeds here, as model.forward does
-                start_forward()
+        if training:  # the course's random source reseeds here, as model.forward does
+            model.random.start_forward()
         cost = _gradients(X, Y, self._params, self._grads, self._work, self._table, float(l2), need_cost)
         if cost < 0.0:  # the kernel's answer to shapes it cannot take (no data cost is negative)
             self._check(X, Y)

@@ -34,11 +34,13 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._validation import check_bool, check_choice, check_int, check_number
 from .callbacks import EarlyStopping
+from .data import split_dev
 from .initializers import get_initializer
 from .layers import ACTIVATIONS, Layer, dense_stack
 from .model import Sequential, resolve_dtype
 from .optimizers import OPTIMIZERS, Optimizer, get_optimizer
 from .schedules import SCHEDULES, Schedule, get_schedule
+from .threads import blas_threads
 
 __all__ = ["DNNClassifier", "DNNRegressor"]
 
@@ -211,7 +213,7 @@ class _DNNBase(BaseEstimator):
         fraction = check_number("validation_fraction", self.validation_fraction, low=0.0, high=1.0,
                                 low_open=True, high_open=True)
         patience = check_int("patience", self.patience, low=0)
-        return {"validation_fraction": fraction, "callbacks": [EarlyStopping(patience=patience)]}
+        return {"fraction": fraction, "callbacks": [EarlyStopping(patience=patience)]}
 
     def _fit_model(self, X: np.ndarray, targets: np.ndarray, n_outputs: int, loss: str) -> None:
         """Validate the hyperparameters, build the network and train it on validated arrays."""
@@ -222,10 +224,15 @@ class _DNNBase(BaseEstimator):
         schedule = self._make_schedule(epochs)
         stopping = self._early_stopping_settings(X.shape[0])
         model = Sequential(self._make_layers(n_outputs), loss=loss, seed=self.seed, dtype=self.dtype)
-        self.history_ = model.fit(
-            X, targets, epochs=epochs, batch_size=batch_size, optimizer=optimizer, schedule=schedule, l2=l2,
-            engine=self.engine, **stopping
-        )
+        validation = None
+        if stopping:
+            X, targets, X_dev, y_dev = split_dev(X, targets, stopping["fraction"])
+            validation = (X_dev, y_dev)
+        with blas_threads(1):
+            self.history_ = model.fit(
+                X, targets, epochs=epochs, batch_size=batch_size, optimizer=optimizer, schedule=schedule, l2=l2,
+                validation_data=validation, callbacks=stopping.get("callbacks", []), engine=self.engine,
+            )
         self.model_ = model
         self.n_iter_ = self.history_.epoch[-1] + 1 if self.history_.epoch else 0
 
