@@ -174,7 +174,10 @@ class Checkpoint(Callback):
         The model, data and ``fit`` settings must be the ones the checkpoint was written with; a
         difference is a ``ValueError`` naming it.
 
+    Notes
+    -----
     Put it last in ``callbacks`` when another callback's ``on_train_begin`` should see the restored run.
+    The state of other callbacks (an early-stopping counter) is not saved.
     """
 
     def __init__(self, path: str | os.PathLike, every: int = 1, resume: bool | str | os.PathLike = False) -> None:
