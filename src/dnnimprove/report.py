@@ -465,6 +465,69 @@ def draw_landscape_iterations(result: StudyResult) -> tuple[Figure, str]:
                     "seeds' starting points (a run that never leaves counts as the budget plus one).")
 
 
+# -- figures of the exponentially weighted averages study ---------------------------------------------------
+def draw_ewma_curves(result: StudyResult) -> tuple[Figure, str]:
+    series, seasonal = result.extras["_series"]
+    days = np.arange(1, len(series) + 1)
+    figure = _new_figure(9.0, 4.8)
+    axes = figure.add_subplot()
+    axes.scatter(days, series, s=5, color="grey", alpha=0.6, label="daily temperature θ_t")
+    axes.plot(days, seasonal, color="black", linewidth=1, linestyle=":", label="seasonal curve (no noise)")
+    end = int(len(series) * 0.75)
+    for index, (beta, color) in enumerate(zip(result.extras["betas"], _COLORS)):
+        average = ewma(series, beta)
+        window = 1 / (1 - beta)
+        axes.plot(days, average, color=color, linewidth=1.6, label=f"β = {beta:g} (window ≈ {window:.0f} days)")
+        low = float(np.min(series)) - 1.0 - 0.9 * index
+        axes.plot([end - window, end], [low, low], color=color, linewidth=4, solid_capstyle="butt")
+    axes.annotate("the last 1/(1-β) days averaged at day " + str(end), (end, float(np.min(series)) - 1.0),
+                  xytext=(6, 4), textcoords="offset points", fontsize="small")
+    axes.set_xlabel("day")
+    axes.set_ylabel("temperature (°C)")
+    axes.set_title(f"{result.study.name}: bias-corrected averages of a noisy year (seed {result.extras['_seed']})")
+    axes.legend(fontsize="small", loc="upper left")
+    return figure, ("Daily temperatures and their exponentially weighted averages: β = 0.98 is smoothest and latest, "
+                    "β = 0.5 follows the noise; the bars mark each average's ~1/(1-β)-day window.")
+
+
+def draw_ewma_start(result: StudyResult) -> tuple[Figure, str]:
+    series, seasonal = result.extras["_series"]
+    shown = min(len(series), 80)
+    days = np.arange(1, shown + 1)
+    figure = _new_figure(8.0, 4.4)
+    axes = figure.add_subplot()
+    axes.scatter(days, series[:shown], s=8, color="grey", alpha=0.6, label="daily temperature θ_t")
+    for beta, color in zip(result.extras["betas"][1:], _COLORS[1:]):
+        axes.plot(days, ewma(series, beta, bias_correction=False)[:shown], color=color, linestyle="--",
+                  label=f"β = {beta:g}, v_0 = 0, no correction")
+        axes.plot(days, ewma(series, beta)[:shown], color=color, label=f"β = {beta:g}, bias-corrected v_t/(1-β^t)")
+        axes.axvline(1 / (1 - beta), color=color, linewidth=0.8, linestyle=":")
+    axes.set_xlabel("day (dotted: 1/(1-β))")
+    axes.set_ylabel("temperature (°C)")
+    axes.set_title(f"{result.study.name}: the start-up bias and its correction (first {shown} days)")
+    axes.legend(fontsize="small", loc="lower right")
+    return figure, ("Started at v_0 = 0 the averages begin near 0 and need about 1/(1-β) days to catch up; divided by "
+                    "1 - β^t they start on the data.")
+
+
+def draw_ewma_weights(result: StudyResult) -> tuple[Figure, str]:
+    figure = _new_figure(7.0, 4.2)
+    axes = figure.add_subplot()
+    for beta, color in zip(result.extras["betas"], _COLORS):
+        window = 1 / (1 - beta)
+        ages = np.arange(0, int(3 * window) + 1)
+        axes.plot(ages, (1 - beta) * beta**ages / (1 - beta), color=color, label=f"β = {beta:g}")
+        axes.axvline(window, color=color, linestyle=":", linewidth=1)
+    axes.axhline(1 / math.e, color="black", linestyle="--", linewidth=0.8, label="1/e")
+    axes.set_xscale("symlog", linthresh=1.0)
+    axes.set_xlim(0, 3 / (1 - max(result.extras["betas"])))
+    axes.set_xlabel("age of a value k (days ago, log scale; dotted: 1/(1-β))")
+    axes.set_ylabel("weight β^k relative to today's")
+    axes.set_title(f"{result.study.name}: how fast old values are forgotten")
+    axes.legend(fontsize="small")
+    return figure, "Weight of a value k days old relative to today's: it falls to about 1/e after 1/(1-β) days."
+
+
 FIGURES: dict[str, Callable[[StudyResult], tuple[Figure, str]]] = {
     "cost": draw_cost,
     "cost_time": draw_cost_time,
@@ -478,6 +541,9 @@ FIGURES: dict[str, Callable[[StudyResult], tuple[Figure, str]]] = {
     "augmentation_gain": draw_augmentation_gain,
     "landscape_paths": draw_landscape_paths,
     "landscape_iterations": draw_landscape_iterations,
+    "ewma_curves": draw_ewma_curves,
+    "ewma_start": draw_ewma_start,
+    "ewma_weights": draw_ewma_weights,
 }
 
 
