@@ -38,7 +38,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from sklearn.utils.validation import _check_sample_weight
 
-from ._validation import check_bool, check_choice, check_int, check_number, check_type
+from ._validation import check_bool, check_choice, check_int, check_number, check_numeric_input, check_type
 from .callbacks import EarlyStopping, ProgressBar
 from .initializers import get_initializer
 from .layers import ACTIVATIONS, Layer, dense_stack
@@ -350,12 +350,21 @@ class _DNNBase(BaseEstimator):
 
     def _validate_X(self, X: Any) -> np.ndarray:
         check_is_fitted(self, "model_")
+        check_numeric_input("X", X)
         return validate_data(self, X, reset=False, dtype=self.model_.dtype)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.non_deterministic = self.random_state is None
         return tags
+
+
+def _check_numeric(X: Any, y: Any) -> None:
+    """Dates, durations and text are refused as features; dates and durations as targets."""
+    check_numeric_input("X", X)
+    y_dtype = getattr(y, "dtype", None)
+    if getattr(y_dtype, "kind", None) in ("m", "M"):
+        raise TypeError(f"y must not hold dates or durations; got dtype {y_dtype}")
 
 
 def _random_source(random_state: Any) -> RandomSource:
@@ -455,6 +464,7 @@ class DNNClassifier(ClassifierMixin, _DNNBase):
     def _fit(self, X: Any, y: Any, sample_weight: Any, classes: Any, incremental: bool) -> "DNNClassifier":
         continuing = self._continues(incremental)
         dtype = self.model_.dtype if continuing else resolve_dtype(self.dtype)
+        _check_numeric(X, y)
         X, y = validate_data(self, X, y, dtype=dtype, reset=not continuing)
         check_classification_targets(y)
         if incremental:
@@ -537,6 +547,7 @@ class DNNRegressor(RegressorMixin, _DNNBase):
     def _fit(self, X: Any, y: Any, sample_weight: Any, incremental: bool) -> "DNNRegressor":
         continuing = self._continues(incremental)
         dtype = self.model_.dtype if continuing else resolve_dtype(self.dtype)
+        _check_numeric(X, y)
         X, y = validate_data(self, X, y, dtype=dtype, multi_output=True, y_numeric=True, reset=not continuing)
         single = y.ndim == 1
         targets = y.reshape(-1, 1) if single else y

@@ -146,13 +146,13 @@ class CategoricalCrossEntropy(Loss):
         y = y.reshape(-1)
         if y.dtype.kind == "f" and not np.all(y == np.round(y)):
             raise ValueError(f"y for categorical_crossentropy must hold integer labels; got {y[y != np.round(y)][:5].tolist()}")
-        labels = y.astype(np.int64)
-        outside = (labels < 0) | (labels >= n_outputs)
+        outside = (y < 0) | (y >= n_outputs)  # on the labels as given: a huge float is shown, not its int64 cast
         if outside.any():
             raise ValueError(
                 f"y for categorical_crossentropy must hold labels in 0..{n_outputs - 1} "
-                f"(the last layer has {n_outputs} units); got {np.unique(labels[outside])[:5].tolist()}"
+                f"(the last layer has {n_outputs} units); got {np.unique(y[outside])[:5].tolist()}"
             )
+        labels = y.astype(np.int64)
         Y = np.zeros((labels.shape[0], n_outputs), dtype=dtype)
         Y[np.arange(labels.shape[0]), labels] = 1
         return Y
