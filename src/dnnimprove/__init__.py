@@ -13,7 +13,7 @@ One import gives the whole toolkit::
 
 from . import augmentation, callbacks, data
 from . import data as datasets
-from . import search
+from . import export, search
 from ._validation import NotFittedError
 from .augmentation import Compose, GaussianNoise, RandomShift
 from .callbacks import EarlyStopping
@@ -79,6 +79,6 @@ __all__ = [
     "fit", "blas_threads", "callbacks", "History", "Callback", "TrainingRun", "TrainingDiverged", "TrainingInterrupted",
     "augmentation", "RandomShift", "GaussianNoise", "Compose",
     "EarlyStopping", "Diagnosis", "diagnose", "diagnose_model",
-    "DNNClassifier", "DNNRegressor", "search",
+    "DNNClassifier", "DNNRegressor", "search", "export",
     "TrainingHealth", "HealthRecord", "HealthFlag",
 ]
