@@ -244,8 +244,8 @@ def fit(
                 "engine": engine}
     history = History()
     run = TrainingRun(model, optimizer, state, history, X, Y, validation, check_lambd(l2), epochs, settings=settings)
-    model.history_, model.optimizer_, model.optimizer_state_ = history, optimizer, state
     compute_gradients = _gradient_function(model, engine, X.shape[0] if batch_size is None else min(batch_size, X.shape[0]))
+    model.history_, model.optimizer_, model.optimizer_state_ = history, optimizer, state
     try:
         # Overflow is the divergence guard's to report (TrainingDiverged), not NumPy's to warn about.
         with np.errstate(over="ignore", invalid="ignore"):
