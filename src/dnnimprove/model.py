@@ -120,7 +120,6 @@ class Sequential:
         self.history_: History | None = None
         self.optimizer_: Optimizer | None = None
         self.optimizer_state_: OptimizerState | None = None
-        self._scratch: np.ndarray | None = None
 
     # -- building ---------------------------------------------------------------------------
     @property
@@ -152,7 +151,6 @@ class Sequential:
         self.params = np.zeros(offset, dtype=self.dtype)
         self.grads = np.zeros(offset, dtype=self.dtype)
         self.weight_mask = np.zeros(offset, dtype=self.dtype)
-        self._scratch = np.empty(offset, dtype=self.dtype)
         views: list[tuple[dict, dict]] = [({}, {}) for _ in self.layers]
         for info in self.table:
             if info.role == "weight":
@@ -245,7 +243,7 @@ class Sequential:
         dZ, cost = self.loss.gradient_and_cost(Z, Y, need_cost)
         self.backward(dZ)
         if l2:
-            add_l2_gradient(self.grads, self.params, self.weight_mask, l2, X.shape[0], self._scratch)
+            add_l2_gradient(self.grads, self.params, self.weight_mask, l2, X.shape[0])
         return cost
 
     # -- inference ---------------------------------------------------------------------------

@@ -15,16 +15,16 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
-from ._validation import check_bool, check_callable, check_choice, check_features, check_int, check_type
+from ._validation import check_bool, check_callable, check_features, check_int, check_type
+from .engine import NonFinite, build_engine, select_engine
 from .model import Sequential
+from .random import CourseRandom
 from .optimizers import Adam, Optimizer, OptimizerState
 from .regularizers import check_lambd, l2_penalty
 from .schedules import checked_lr
 
 __all__ = ["History", "Callback", "TrainingRun", "TrainingDiverged", "TrainingInterrupted", "fit"]
 
-ENGINES = ("numpy", "compiled")
-"""``fit``'s ``engine`` values: each layer's NumPy code, or one compiled call for the gradient (dnnimprove.compiled)."""
 
 class TrainingDiverged(FloatingPointError):
     """Training produced a non-finite cost, gradient or parameter; the model keeps its last finite parameters.
@@ -82,6 +82,9 @@ class History:
     steps: int = 0
     stopped_epoch: int | None = None
     best_epoch: int | None = None
+    engine: str = "numpy"
+    """The engine that ran the epochs ("numpy" or "compiled"); ``engine_reason`` says why it was chosen."""
+    engine_reason: str = ""
 
     def as_dict(self) -> dict:
         return {key: (list(value) if isinstance(value, list) else value) for key, value in self.__dict__.items()}
@@ -174,7 +177,7 @@ def fit(
     callbacks: Sequence[Callback] = (),
     augment: Callable[[np.ndarray, Any], np.ndarray] | None = None,
     record_every: int = 1,
-    engine: str = "numpy",
+    engine: str = "auto",
 ) -> History:
     """Train ``model`` on ``(X, y)`` and return its :class:`History` (also ``model.history_``).
 
@@ -210,13 +213,14 @@ def fit(
         Transforms every training mini-batch (never applied at inference).
     record_every : int >= 1
         Record (and so compute) the cost every this many epochs, and at the last epoch.
-    engine : {"numpy", "compiled"}
-        How forward, loss and backward run. ``"numpy"``: each layer's NumPy code, the course's arithmetic
-        bit for bit. ``"compiled"``: the whole gradient of a stack of Dense layers and activations in one
-        numba call (:mod:`dnnimprove.compiled`, ``pip install "dnnimprove[fast]"``), for small networks
-        where NumPy's per-call overhead dominates; its sums run in another order than BLAS's, so results
-        agree with ``"numpy"`` to rounding and are reproducible with the same engine and seed. A layer
-        without a compiled kernel (Dropout, BatchNorm, custom layers) is a ``ValueError`` naming it.
+    engine : {"auto", "numpy", "compiled"}
+        How forward, loss, backward and the step run (:mod:`dnnimprove.engine`). ``"numpy"``: each block's
+        NumPy code, the course's arithmetic bit for bit. ``"compiled"``: the blocks' formulas compiled with
+        numba into one call per epoch (``pip install "dnnimprove[fast]"``), for small networks where NumPy's
+        per-call overhead dominates; its sums run in another order than BLAS's, so results agree with
+        ``"numpy"`` to rounding and are reproducible with the same engine and seed; what it cannot run is a
+        ``ValueError`` naming it. ``"auto"``: compiled where it can run and pays off, NumPy otherwise
+        (always in course-exact mode); ``History.engine`` and ``engine_reason`` say which and why.
 
     Raises
     ------
@@ -231,7 +235,7 @@ def fit(
     record_every = check_int("record_every", record_every, low=1)
     batch_size = None if batch_size is None else check_int("batch_size", batch_size, low=1)
     shuffle = check_bool("shuffle", shuffle)
-    check_choice("engine", engine, ENGINES)
+    l2 = check_lambd(l2)
     callbacks = _check_callbacks(callbacks)
     optimizer, given_state = _optimizer_and_state(optimizer)
     X, Y, validation = _training_arrays(model, X, y, validation_data)
@@ -242,15 +246,19 @@ def fit(
                 "record_iterations": any(callback.needs_batch_cost for callback in callbacks),
                 "optimizer_state_given": given_state is not None,
                 "engine": engine}
-    history = History()
-    run = TrainingRun(model, optimizer, state, history, X, Y, validation, check_lambd(l2), epochs, settings=settings)
-    compute_gradients = _gradient_function(model, engine, X.shape[0] if batch_size is None else min(batch_size, X.shape[0]))
+    choice, compiled = select_engine(engine, model, isinstance(model.random, CourseRandom),
+                                     {**settings, "l2": l2, "optimizer": optimizer, "epochs": epochs, "n_rows": X.shape[0]})
+    history = History(engine=choice.name, engine_reason=choice.reason)
+    run = TrainingRun(model, optimizer, state, history, X, Y, validation, l2, epochs, settings=settings)
     model.history_, model.optimizer_, model.optimizer_state_ = history, optimizer, state
     try:
         # Overflow is the divergence guard's to report (TrainingDiverged), not NumPy's to warn about.
         with np.errstate(over="ignore", invalid="ignore"):
-            _loop(run, compute_gradients, batch_size, settings["schedule"], shuffle, callbacks, settings["augment"],
-                  record_every, settings["record_iterations"])
+            for callback in callbacks:  # before the engine reads the run: a resuming Checkpoint restores it here
+                callback.on_train_begin(run)
+            runner = build_engine(choice, compiled, engine, run, batch_size, shuffle, settings["augment"])
+            history.engine, history.engine_reason = choice.name, choice.reason
+            _loop(run, runner, settings["schedule"], callbacks, record_every, settings["record_iterations"])
     except KeyboardInterrupt:
         for callback in callbacks:
             callback.on_interrupt(run)  # a Checkpoint writes the last completed epoch and raises TrainingInterrupted
@@ -303,86 +311,85 @@ def _training_arrays(
     return X, Y, (X_dev, model.encode_targets(validation_data[1], X_dev.shape[0]))
 
 
-def _gradient_function(model: Sequential, engine: str, batch: int) -> Callable[..., float]:
-    """``compute_gradients(X_batch, Y_batch, training, l2, need_cost) -> data cost`` for ``engine``."""
-    if engine == "compiled":
-        from .compiled import CompiledGradients
+class _Snapshot:
+    """The start of an epoch: parameters, optimizer state (``t`` and its arrays) and non-trained state
+    (batch-norm running statistics), copied into buffers allocated once; ``restore`` puts them back."""
 
-        return CompiledGradients(model, batch)
-    return model.compute_gradients
+    def __init__(self, run: TrainingRun) -> None:
+        self.arrays = [run.model.params, *run.model.state_arrays().values()]
+        self.arrays += [getattr(run.state, key) for key in ("v", "s") if getattr(run.state, key) is not None]
+        self.copies = [array.copy() for array in self.arrays]
+        self.state, self.t = run.state, run.state.t
+
+    def take(self) -> None:
+        for array, copy in zip(self.arrays, self.copies):
+            np.copyto(copy, array)
+        self.t = self.state.t
+
+    def restore(self) -> None:
+        for array, copy in zip(self.arrays, self.copies):
+            np.copyto(array, copy)
+        self.state.t = self.t
+
+
+def _overrides(callback: Callback, method: str) -> bool:
+    return getattr(type(callback), method) is not getattr(Callback, method)
 
 
 def _loop(
     run: TrainingRun,
-    compute_gradients: Callable[..., float],
-    batch_size: int | None,
+    engine: Any,
     schedule: Callable[[int], float] | None,
-    shuffle: bool,
     callbacks: Sequence[Callback],
-    augment: Callable[[np.ndarray, Any], np.ndarray] | None,
     record_every: int,
     record_iterations: bool,
 ) -> None:
-    for callback in callbacks:  # first: a Checkpoint that resumes puts the run back to its saved epoch here
-        callback.on_train_begin(run)
+    """The epochs: schedule, the engine's mini-batches, the divergence guard, records and callbacks.
+
+    The engine runs a whole epoch in one call unless something must happen between mini-batches (a per-step
+    schedule, per-iteration costs, a callback with ``on_batch_end``); then it runs them one call each.
+    Divergence guard: when a mini-batch's cost or gradient, or the parameters at the epoch's end, are NaN or
+    infinite, the model, the optimizer state and the batch-norm statistics go back to the start of that
+    epoch (the last finite point both engines can restore) and :class:`TrainingDiverged` is raised.
+    """
     model, optimizer, state, history = run.model, run.optimizer, run.state, run.history
-    X, Y, l2 = run.X, run.Y, run.l2
-    params, grads = model.params, model.grads
-    m = X.shape[0]
-    batch = m if batch_size is None else min(batch_size, m)
-    starts = range(0, m, batch)
-    mini_batched = len(starts) > 1
-    shuffled = shuffle and mini_batched
-    # (start, stop, X_batch, Y_batch) per mini-batch; shuffled batches are gathered into preallocated buffers
-    if shuffled:
-        X_buffer = np.empty((batch, X.shape[1]), dtype=X.dtype)
-        Y_buffer = np.empty((batch, Y.shape[1]), dtype=Y.dtype)
-        batches = [(start, min(start + batch, m)) for start in starts]
-        batches = [(start, stop, X_buffer[: stop - start], Y_buffer[: stop - start]) for start, stop in batches]
-    else:
-        batches = [(start, min(start + batch, m)) for start in starts]
-        batches = [(start, stop, X[start:stop], Y[start:stop]) for start, stop in batches]
-    isfinite = math.isfinite
-    step = optimizer.stepper(params, grads, state)  # checks the state once; step(lr) -> False on a non-finite gradient
+    m = run.X.shape[0]
     per_step = bool(getattr(schedule, "per_step", False))
-    last_finite = params.copy()
+    batch_hooks = [callback for callback in callbacks if _overrides(callback, "on_batch_end")]
+    stepwise = per_step or record_iterations or bool(batch_hooks)
+    snapshot = _Snapshot(run)
     first_step = state.t + 1
     started = time.perf_counter() - history.seconds
-    for epoch in range(run.epoch, run.epochs):  # run.epoch > 0 when resuming
+    for epoch in range(run.epoch, run.epochs):  # run.epoch > 0 when resuming (callbacks' on_train_begin ran in fit)
         run.epoch = epoch
         lr = optimizer.lr if schedule is None else checked_lr(schedule, state.t if per_step else epoch)
         record = epoch % record_every == 0 or epoch == run.epochs - 1
         need_cost = record or record_iterations
-        order = model.random.permutation(m, epoch) if shuffled else None
-        total = 0.0
-        np.copyto(last_finite, params)
-        for index, (start, stop, X_batch, Y_batch) in enumerate(batches):
-            if order is not None:  # gather into the preallocated views X_batch, Y_batch; the rows are a
-                rows = order[start:stop]  # permutation's, always in range: "clip" skips the checked copy
-                X.take(rows, 0, X_batch, "clip")
-                Y.take(rows, 0, Y_batch, "clip")
-            if augment is not None:
-                X_batch = augment(X_batch, model.random)
-            if per_step and index:
-                lr = checked_lr(schedule, state.t)
-            cost = compute_gradients(X_batch, Y_batch, True, l2, need_cost)
-            # step() checks the gradient and takes no step when an element is NaN or infinite
-            if (need_cost and not isfinite(cost)) or not step(lr):
-                if not np.isfinite(params).all():
-                    np.copyto(params, last_finite)
-                history.seconds = time.perf_counter() - started
-                what = "gradient" if not np.isfinite(grads).all() else "cost"
-                raise TrainingDiverged(epoch, index, lr, what, initial=state.t < first_step)
-            if need_cost:
-                total += cost * (stop - start)
-                run.batch_cost = cost
-            run.batch = index
-            for callback in callbacks:
-                callback.on_batch_end(run)
-        if not np.isfinite(params).all():  # the epoch's last step overflowed: go back to its start
-            np.copyto(params, last_finite)
+        snapshot.take()
+        engine.begin_epoch(epoch)
+        try:
+            if stepwise:
+                total = 0.0
+                for index in range(engine.n_batches):
+                    if per_step and index:
+                        lr = checked_lr(schedule, state.t)
+                    cost = engine.step(index, lr, need_cost)
+                    if need_cost:
+                        total += cost * engine.batch_rows(index)
+                        run.batch_cost = cost
+                    run.batch = index
+                    for callback in batch_hooks:
+                        callback.on_batch_end(run)
+            else:
+                total = engine.epoch(lr, need_cost)
+                run.batch = engine.n_batches - 1
+            if not np.isfinite(model.params).all():
+                raise NonFinite(engine.n_batches - 1, "parameters")
+        except NonFinite as failure:
+            initial = snapshot.t < first_step and failure.batch == 0 and failure.what != "parameters"
+            snapshot.restore()
             history.seconds = time.perf_counter() - started
-            raise TrainingDiverged(epoch, run.batch, lr, "parameters")
+            raise TrainingDiverged(epoch, failure.batch, lr, failure.what, initial=initial) from None
         history.steps = state.t
         run.lr = lr
         run.recorded = record
