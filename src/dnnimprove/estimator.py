@@ -39,7 +39,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 from sklearn.utils.validation import _check_sample_weight
 
 from ._validation import check_bool, check_choice, check_int, check_number, check_numeric_input, check_type
-from .callbacks import EarlyStopping
+from .callbacks import EarlyStopping, ProgressBar
 from .initializers import get_initializer
 from .layers import ACTIVATIONS, Layer, dense_stack
 from .losses import SampleWeighted
@@ -47,13 +47,10 @@ from .model import Sequential, resolve_dtype
 from .optimizers import OPTIMIZERS, Optimizer, get_optimizer
 from .random import RandomSource, as_random_source
 from .schedules import SCHEDULES, Schedule, get_schedule
+from .threads import blas_threads
 from .training import Callback, TrainingRun
 
-__all__ = ["DNNClassifier", "DNNRegressor", "FIT_SETTINGS"]
-
-FIT_SETTINGS = ("checkpoint", "checkpoint_every", "resume")
-"""What ``fit(X, y, **fit_settings)`` passes on to :func:`dnnimprove.fit`: checkpointing and resuming a fit
-(a search continues promoted trials from their checkpoints)."""
+__all__ = ["DNNClassifier", "DNNRegressor"]
 
 
 def _check_hidden_layer_sizes(value: Any) -> tuple[int, ...]:
@@ -131,13 +128,6 @@ _PARAMETERS_DOC = """
         Extra callbacks for every ``fit`` / ``partial_fit`` (e.g. trackers from
         :mod:`dnnimprove.integrations`), run before early stopping.
 """
-
-
-def _checked_fit_settings(fit_settings: dict[str, Any] | None) -> dict[str, Any]:
-    unknown = sorted(set(fit_settings or {}) - set(FIT_SETTINGS))
-    if unknown:
-        raise TypeError(f"fit got an unexpected setting {unknown[0]!r}; fit settings: {', '.join(FIT_SETTINGS)}")
-    return dict(fit_settings or {})
 
 
 class _DNNBase(BaseEstimator):
@@ -278,8 +268,7 @@ class _DNNBase(BaseEstimator):
         self.best_loss_: float | None = None
 
     def _train(
-        self, X: np.ndarray, targets: np.ndarray, sample_weight: Any, n_outputs: int, loss: str, incremental: bool,
-        fit_settings: dict[str, Any] | None = None,
+        self, X: np.ndarray, targets: np.ndarray, sample_weight: Any, n_outputs: int, loss: str, incremental: bool
     ) -> None:
         """Validate the hyperparameters, build (or continue) the network and train it on validated arrays.
 
@@ -329,12 +318,14 @@ class _DNNBase(BaseEstimator):
         base_loss = model.loss
         if weighted_loss is not None:
             model.loss = weighted_loss  # for this fit only: predictions and saving use the plain loss
+        if verbose > 0:
+            callbacks.append(ProgressBar())
         try:
-            history = model.fit(
-                X, Y, epochs=epochs, batch_size=batch_size, optimizer=optimizer, optimizer_state=state,
-                schedule=schedule, l2=l2, engine=engine, validation_data=validation, callbacks=callbacks,
-                progress=verbose > 0, **_checked_fit_settings(fit_settings),
-            )
+            with blas_threads(1):  # small networks: a second BLAS thread costs more than it gives
+                history = model.fit(
+                    X, Y, epochs=epochs, batch_size=batch_size, optimizer=optimizer if state is None else (optimizer, state),
+                    schedule=schedule, l2=l2, engine=engine, validation_data=validation, callbacks=callbacks,
+                )
         finally:
             model.loss = base_loss
         self.model_ = model
@@ -452,15 +443,14 @@ class DNNClassifier(ClassifierMixin, _DNNBase):
     {learned}
     """
 
-    def fit(self, X: Any, y: Any, sample_weight: Any = None, **fit_settings: Any) -> "DNNClassifier":
+    def fit(self, X: Any, y: Any, sample_weight: Any = None) -> "DNNClassifier":
         """Train on ``X`` of shape ``(m, n_features)`` and labels ``y`` of shape ``(m,)``; returns ``self``.
 
         ``sample_weight`` (``(m,)``, >= 0) weights each example's loss (see
         :class:`dnnimprove.losses.SampleWeighted`): an integer weight counts as that many copies.
-        With ``warm_start=True`` a fitted estimator continues (same classes required). ``fit_settings``
-        (``checkpoint``, ``checkpoint_every``, ``resume``; see :data:`FIT_SETTINGS`) go to :func:`dnnimprove.fit`.
+        With ``warm_start=True`` a fitted estimator continues (same classes required).
         """
-        return self._fit(X, y, sample_weight, classes=None, incremental=False, fit_settings=fit_settings)
+        return self._fit(X, y, sample_weight, classes=None, incremental=False)
 
     def partial_fit(self, X: Any, y: Any, classes: Any = None, sample_weight: Any = None) -> "DNNClassifier":
         """One epoch over ``(X, y)``, continuing the network and its optimizer state; returns ``self``.
@@ -470,8 +460,7 @@ class DNNClassifier(ClassifierMixin, _DNNBase):
         """
         return self._fit(X, y, sample_weight, classes=classes, incremental=True)
 
-    def _fit(self, X: Any, y: Any, sample_weight: Any, classes: Any, incremental: bool,
-             fit_settings: dict[str, Any] | None = None) -> "DNNClassifier":
+    def _fit(self, X: Any, y: Any, sample_weight: Any, classes: Any, incremental: bool) -> "DNNClassifier":
         continuing = self._continues(incremental)
         dtype = self.model_.dtype if continuing else resolve_dtype(self.dtype)
         _check_numeric(X, y)
@@ -509,7 +498,6 @@ class DNNClassifier(ClassifierMixin, _DNNBase):
             1 if binary else self.classes_.size,
             "binary_crossentropy" if binary else "categorical_crossentropy",
             incremental,
-            fit_settings,
         )
         return self
 
@@ -543,20 +531,19 @@ class DNNRegressor(RegressorMixin, _DNNBase):
     {learned}
     """
 
-    def fit(self, X: Any, y: Any, sample_weight: Any = None, **fit_settings: Any) -> "DNNRegressor":
+    def fit(self, X: Any, y: Any, sample_weight: Any = None) -> "DNNRegressor":
         """Train on ``X`` of shape ``(m, n_features)`` and targets ``y`` of shape ``(m,)`` or ``(m, k)``.
 
         ``sample_weight`` (``(m,)``, >= 0) weights each example's squared error; with ``warm_start=True``
-        a fitted estimator continues. ``fit_settings`` as for :meth:`DNNClassifier.fit`.
+        a fitted estimator continues.
         """
-        return self._fit(X, y, sample_weight, incremental=False, fit_settings=fit_settings)
+        return self._fit(X, y, sample_weight, incremental=False)
 
     def partial_fit(self, X: Any, y: Any, sample_weight: Any = None) -> "DNNRegressor":
         """One epoch over ``(X, y)``, continuing the network and its optimizer state; returns ``self``."""
         return self._fit(X, y, sample_weight, incremental=True)
 
-    def _fit(self, X: Any, y: Any, sample_weight: Any, incremental: bool,
-             fit_settings: dict[str, Any] | None = None) -> "DNNRegressor":
+    def _fit(self, X: Any, y: Any, sample_weight: Any, incremental: bool) -> "DNNRegressor":
         continuing = self._continues(incremental)
         dtype = self.model_.dtype if continuing else resolve_dtype(self.dtype)
         _check_numeric(X, y)
@@ -566,7 +553,7 @@ class DNNRegressor(RegressorMixin, _DNNBase):
         if continuing and targets.shape[1] != self.model_.n_outputs:
             raise ValueError(f"y has {targets.shape[1]} output(s); the fitted network has {self.model_.n_outputs}")
         self._single_output = single
-        self._train(X, targets, sample_weight, targets.shape[1], "mse", incremental, fit_settings)
+        self._train(X, targets, sample_weight, targets.shape[1], "mse", incremental)
         return self
 
     def _dev_score(self, model: Sequential, Z: np.ndarray, targets: np.ndarray, weights: Any) -> float:

@@ -124,18 +124,21 @@ def run_trial(task: Task, data: tuple) -> Outcome:
                 if head is not None and len(head):
                     X_fit = head.fit_transform(X_train, y_train)
                     X_check = head.transform(X_dev)
-                settings: dict[str, Any] = {}
+                callbacks = list(final.get_params().get("callbacks") or [])
                 if task.report:
                     reporter = _Reporter(final, X_check, y_dev, task.stop_rule, task.epochs_done)
-                    final.set_params(callbacks=[*(final.get_params().get("callbacks") or []), reporter.callback])
+                    callbacks.append(reporter.callback)
                 path = os.path.join(folder, "trial.npz")
                 if task.resume is not None:
                     with open(path, "wb") as handle:
                         handle.write(task.resume)
-                    settings["resume"] = path
-                if task.checkpoint:
-                    settings.update(checkpoint=path, checkpoint_every=final.get_params()["epochs"])
-                final.fit(X_fit, y_train, **settings)
+                if task.checkpoint or task.resume is not None:
+                    from ..checkpoint import Checkpoint
+
+                    # last, so that the other callbacks see the restored run
+                    callbacks.append(Checkpoint(path, every=final.get_params()["epochs"], resume=task.resume is not None))
+                final.set_params(callbacks=callbacks)
+                final.fit(X_fit, y_train)
                 if task.checkpoint:
                     with open(path, "rb") as handle:
                         outcome.checkpoint = handle.read()
