@@ -13,7 +13,7 @@ import numpy as np
 from ._validation import check_choice, check_int, check_number
 from .training import Callback, TrainingRun
 
-__all__ = ["EarlyStopping", "MONITORS"]
+__all__ = ["EarlyStopping", "TrainAccuracy", "MONITORS"]
 
 MONITORS: dict[str, str] = {
     "val_cost": "min",
@@ -128,3 +128,28 @@ class EarlyStopping(Callback):
     def __repr__(self) -> str:
         return (f"EarlyStopping(patience={self.patience}, min_delta={self.min_delta}, monitor={self.monitor!r}, "
                 f"restore_best={self.restore_best})")
+
+
+class TrainAccuracy(Callback):
+    """Record the training accuracy at every recorded epoch in ``History.train_accuracy`` (Keras's
+    ``accuracy``), also without a dev set.
+
+    Measured after the epoch's last step, in inference mode (dropout off, batch-norm running statistics),
+    over the whole training set: one extra forward pass per recorded epoch. Keras's ``accuracy`` is the
+    running mean over the epoch's mini-batches in training mode, so it lags behind this one. With a dev
+    set ``fit`` records the same value itself and this callback adds nothing. Put it before a callback
+    that reads ``train_accuracy`` (e.g. ``EarlyStopping(monitor="train_accuracy")``).
+    """
+
+    def on_train_begin(self, run: TrainingRun) -> None:
+        if not run.model.loss.is_classifier:
+            raise ValueError(f"TrainAccuracy needs a classification loss; this model uses {run.model.loss.name}")
+
+    def on_epoch_end(self, run: TrainingRun) -> None:
+        history = run.history
+        if run.recorded and len(history.train_accuracy) < len(history.epoch):
+            Z = run.model.forward(run.X, training=False)
+            history.train_accuracy.append(run.model.loss.accuracy(Z, run.Y))
+
+    def __repr__(self) -> str:
+        return "TrainAccuracy()"
