@@ -25,6 +25,7 @@ from .health import HealthFlag, HealthRecord, TrainingHealth
 from .initializers import Initializer, VarianceScaling, Zeros, get_initializer
 from .layers import (
     ELU,
+    GELU,
     SELU,
     Activation,
     BatchNorm,
@@ -34,6 +35,7 @@ from .layers import (
     LeakyReLU,
     ParamSpec,
     ReLU,
+    SiLU,
     Sigmoid,
     Tanh,
     dense_stack,
@@ -65,7 +67,7 @@ __all__ = [
     "data", "datasets", "Standardizer", "train_dev_test_split", "NotFittedError",
     "GradientCheckReport", "check_gradients", "check_derivative",
     "Initializer", "VarianceScaling", "Zeros", "get_initializer",
-    "Layer", "ParamSpec", "Dense", "Activation", "ReLU", "LeakyReLU", "ELU", "SELU", "Tanh", "Sigmoid", "get_activation", "dense_stack",
+    "Layer", "ParamSpec", "Dense", "Activation", "ReLU", "LeakyReLU", "ELU", "SELU", "Tanh", "Sigmoid", "GELU", "SiLU", "get_activation", "dense_stack",
     "Dropout", "BatchNorm",
     "Loss", "BinaryCrossEntropy", "CategoricalCrossEntropy", "MeanSquaredError", "get_loss",
     "Sequential", "ParamInfo",

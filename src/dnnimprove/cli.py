@@ -116,6 +116,14 @@ def fraction(text: str) -> float:
     return value
 
 
+def perturbation(text: str) -> float:
+    """A gradient-check step: a number in ``(0, 1)`` (a larger one measures no derivative)."""
+    value = _number(text, float, 0.0, True, "a number in (0, 1)")
+    if value >= 1:
+        raise argparse.ArgumentTypeError(f"expected a number in (0, 1); got {_shown(text)}")
+    return value
+
+
 def probability(text: str) -> float:
     value = _number(text, float, 0.0, True, "a probability in (0, 1]")
     if value > 1:
@@ -287,9 +295,9 @@ def _add_train(subparsers: Any) -> None:
     group.add_argument("--keep-prob", type=probability, help="inverted dropout after every hidden activation")
     group.add_argument("--early-stopping", type=positive_int, metavar="PATIENCE", help="stop when dev cost stalls")
     group.add_argument("--dev-fraction", type=fraction, default=0.0, help="split off a dev set (default: 0)")
-    group.add_argument("--engine", choices=("numpy", "compiled"), default="numpy",
-                       help="numpy (default; the course's arithmetic) or compiled (one numba call per gradient, "
-                       "for small networks; needs the 'fast' extra)")
+    group.add_argument("--engine", choices=("auto", "numpy", "compiled"), default="auto",
+                       help="auto (default: compiled where numba and the network allow, else numpy), numpy "
+                       "(each block's NumPy code) or compiled (whole epochs in one numba call; the 'fast' extra)")
     parser.add_argument("--seed", type=seed_value, help="model seed (course-exact: the init seed, default 3)")
     parser.add_argument("--course-exact", action="store_true", help="draw from the course's legacy random stream")
     parser.add_argument("--json", action="store_true", help="print the results as JSON")
@@ -308,6 +316,8 @@ def _run_train(args: argparse.Namespace) -> int:
 
     if args.early_stopping is not None and not args.dev_fraction:
         raise UsageError("--early-stopping needs a dev set: give --dev-fraction (e.g. 0.2)")
+    if args.resume is not None and not Path(args.resume).is_file():
+        raise UsageError(f"--resume {args.resume!r}: no such checkpoint file")
     out = prepare_out(args.out) if args.out else None
     spec = _data_spec(args, dev=args.dev_fraction)
     settings = {
@@ -331,7 +341,7 @@ def _run_train(args: argparse.Namespace) -> int:
     fit_options: dict[str, Any] = {}
     if checkpoint is not None or args.resume is not None:
         fit_options.update(checkpoint=checkpoint, checkpoint_every=args.checkpoint_every, resume=args.resume)
-    if args.engine != "numpy":
+    if args.engine != "auto":
         fit_options["engine"] = args.engine
     options = {"fit_options": fit_options} if fit_options else {}
     result = run_study(study, mode=mode, seeds=[0 if args.seed is None else args.seed], **options)
@@ -365,7 +375,7 @@ def _add_gradcheck(subparsers: Any) -> None:
     parser.add_argument("--examples", type=positive_int, default=20, help="examples to check on (default: 20)")
     parser.add_argument("--epochs", type=nonnegative_int, default=20,
                         help="epochs of Adam before checking, away from the zero-bias ReLU kink (default: 20)")
-    parser.add_argument("--epsilon", type=positive_float, default=1e-7, help="perturbation (default: 1e-7)")
+    parser.add_argument("--epsilon", type=perturbation, default=1e-7, help="perturbation in (0, 1) (default: 1e-7)")
     parser.add_argument("--seed", type=seed_value, default=0, help="model seed (default: 0)")
     parser.add_argument("--json", action="store_true", help="print the report as JSON")
     parser.set_defaults(handler=_run_gradcheck)

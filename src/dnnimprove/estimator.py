@@ -113,10 +113,10 @@ _PARAMETERS_DOC = """
         Drives initialization, shuffling and dropout masks; an int makes every ``fit`` identical
         (scikit-learn's name; the command line calls it ``--seed``).
     dtype : {"float64", "float32"}, default "float64"
-    engine : {"numpy", "compiled"}, default "numpy"
-        ``fit``'s engine (see :func:`dnnimprove.fit`): ``"compiled"`` computes the gradient of the network
-        in one numba call (``pip install "dnnimprove[fast]"``), several times faster for small networks;
-        not with ``keep_prob < 1``, ``batch_norm`` or ``sample_weight`` (a weighted fit runs on NumPy).
+    engine : {"auto", "numpy", "compiled"}, default "auto"
+        ``fit``'s engine (see :func:`dnnimprove.fit`): ``"auto"`` runs the compiled engine (whole epochs in
+        one numba call, ``pip install "dnnimprove[fast]"``) where it can and NumPy otherwise;
+        ``history_.engine`` and ``history_.engine_reason`` say which ran and why.
     verbose : int >= 0 or bool, default 0
         ``> 0`` shows the training progress bar.
     warm_start : bool, default False
@@ -156,7 +156,7 @@ class _DNNBase(BaseEstimator):
         patience: int = 10,
         random_state: Any = None,
         dtype: str = "float64",
-        engine: str = "numpy",
+        engine: str = "auto",
         verbose: int = 0,
         warm_start: bool = False,
         callbacks: list[Callback] | None = None,
@@ -300,7 +300,6 @@ class _DNNBase(BaseEstimator):
         if sample_weight is not None:
             if engine == "compiled":
                 raise ValueError("engine='compiled' does not take sample_weight; use engine='numpy' for a weighted fit")
-            engine = "numpy"
             weights = _checked_sample_weight(sample_weight, X, model.dtype)
             weighted_loss = SampleWeighted(loss)
             Y = weighted_loss.targets(targets, weights * (weights.size / weights.sum()), n_outputs, model.dtype)

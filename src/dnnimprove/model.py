@@ -112,7 +112,6 @@ class Sequential:
         self.n_features_in_: int | None = None
         self.n_outputs: int | None = None
         self.history_: History | None = None
-        self._scratch: np.ndarray | None = None
 
     # -- building ---------------------------------------------------------------------------
     @property
@@ -144,7 +143,6 @@ class Sequential:
         self.params = np.zeros(offset, dtype=self.dtype)
         self.grads = np.zeros(offset, dtype=self.dtype)
         self.weight_mask = np.zeros(offset, dtype=self.dtype)
-        self._scratch = np.empty(offset, dtype=self.dtype)
         views: list[tuple[dict, dict]] = [({}, {}) for _ in self.layers]
         for info in self.table:
             if info.role == "weight":
@@ -239,7 +237,7 @@ class Sequential:
         dZ, cost = self.loss.gradient_and_cost(Z, Y, need_cost)
         self.backward(dZ)
         if l2:
-            add_l2_gradient(self.grads, self.params, self.weight_mask, l2, X.shape[0], self._scratch)
+            add_l2_gradient(self.grads, self.params, self.weight_mask, l2, X.shape[0])
         return cost
 
     # -- inference ---------------------------------------------------------------------------

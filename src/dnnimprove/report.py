@@ -624,6 +624,40 @@ def draw_ewma_weights(result: StudyResult) -> tuple[Figure, str]:
     return figure, "Weight of a value k days old relative to today's: it falls to about 1/e after 1/(1-β) days."
 
 
+# -- figures of the batch-norm noise study ----------------------------------------------------------------
+def draw_batch_norm_gap(result: StudyResult) -> tuple[Figure, str]:
+    effects = result.extras["effect"]
+    labels = list(effects)
+    by_name = {variant.name: variant for variant in result.variants}
+    positions = np.arange(len(labels))
+    figure = _new_figure(10.0, 4.2)
+    gaps, removed = figure.subplots(1, 2)
+    for offset, (kind, color) in enumerate(zip(("plain", "batch_norm"), _COLORS)):
+        values = [by_name[f"{kind}_batch_{label}"].metric("gap") for label in labels]
+        gaps.errorbar(positions + 0.06 * (2 * offset - 1), [v[0] for v in values], yerr=[v[1] for v in values],
+                      color=color, marker="o", capsize=4, label=kind.replace("_", " "))
+    gaps.set_ylabel("train − test accuracy (gap)")
+    gaps.set_title("train/test gap, mean ± spread")
+    removed.errorbar(positions, [effects[label]["mean"] for label in labels],
+                     yerr=[effects[label]["std"] for label in labels], color="C2", marker="o", capsize=4,
+                     label="gap removed by batch norm")
+    for index, label in enumerate(labels):
+        removed.scatter(np.full(len(effects[label]["per_seed"]), index + 0.08), effects[label]["per_seed"],
+                        color="C2", marker="x", s=25, label="one seed" if index == 0 else None)
+    removed.axhline(0, color="black", linewidth=0.8)
+    removed.set_ylabel("gap(plain) − gap(batch norm)")
+    removed.set_title("batch norm's regularizing effect")
+    m = result.data.X_train.shape[0]
+    for axes in (gaps, removed):
+        axes.set_xticks(positions, [f"{label} ({m})" if label == "full" else label for label in labels])
+        axes.set_xlabel("mini-batch size")
+        axes.legend(fontsize="small")
+    seeds = len(result.variants[0].runs)
+    figure.suptitle(f"{result.study.name}: {result.extras['steps']} steps per run, {seeds} seeds")
+    return figure, ("Left: train/test gap with and without batch norm at each mini-batch size. Right: the part of the "
+                    "gap batch norm removes, seed by seed (x): smaller on the full batch, whose statistics carry no noise.")
+
+
 FIGURES: dict[str, Callable[[StudyResult], tuple[Figure, str]]] = {
     "cost": draw_cost,
     "cost_time": draw_cost_time,
@@ -640,6 +674,7 @@ FIGURES: dict[str, Callable[[StudyResult], tuple[Figure, str]]] = {
     "ewma_curves": draw_ewma_curves,
     "ewma_start": draw_ewma_start,
     "ewma_weights": draw_ewma_weights,
+    "batch_norm_gap": draw_batch_norm_gap,
 }
 
 
