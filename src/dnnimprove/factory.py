@@ -7,10 +7,10 @@ The estimators, the studies and ``dnnimprove train`` describe a run by the same 
 its own defaults (an estimator's are its constructor's, a study's its recipe's) and hands the values here,
 where they are checked and turned into objects in one way.
 
-A value ``None`` means "the block's own default". A setting the chosen optimizer or schedule does not take
-(``beta1`` for momentum, ``decay_rate`` for a step decay) must be left unset: ``None`` or that setting's
-default in :data:`UNSET`; any other value is a ``ValueError`` naming it, so a misplaced setting is never
-silently dropped.
+A value ``None`` means "the block's own default". Every given value is range-checked. An optimizer
+setting the chosen optimizer does not take (``beta1`` for momentum) is ignored, as in scikit-learn; a
+schedule setting the chosen schedule does not take (``decay_rate`` for a step decay) must be left unset
+(``None`` or its default in :data:`UNSET`), else it is a ``ValueError`` naming it.
 """
 
 from __future__ import annotations
@@ -46,14 +46,10 @@ SCHEDULE_SETTINGS: dict[str, tuple[str, ...]] = {
 """The flat settings each schedule takes (any other of its arguments comes through ``schedule_params``)."""
 
 UNSET: dict[str, tuple[Any, ...]] = {
-    "beta": (None,),
-    "beta1": (None, 0.9),
-    "beta2": (None, 0.999),
-    "epsilon": (None, 1e-8),
     "decay_rate": (None, 1.0),
     "time_interval": (None, 1000),
 }
-"""Values that count as "not given" for a block that does not take the setting."""
+"""Values that count as "not given" for a schedule that does not take the setting."""
 
 _RANGES: dict[str, dict[str, Any]] = {
     "beta": {"low": 0.0, "high": 1.0, "high_open": True},
@@ -105,7 +101,9 @@ def _refuse_unused(settings: Mapping[str, Any], taken: Sequence[str], candidates
 def build_optimizer(settings: Mapping[str, Any]) -> Optimizer:
     """The optimizer named by ``settings["optimizer"]`` (required, as ``lr``) with the settings of its own that are set.
 
-    Every given ``beta``, ``beta1``, ``beta2``, ``epsilon`` is range-checked, used or not.
+    Every given ``beta``, ``beta1``, ``beta2``, ``epsilon`` is range-checked; one the optimizer does not take
+    is ignored, as scikit-learn's ``MLPClassifier`` ignores ``beta_1`` unless ``solver="adam"`` (a search
+    space may draw ``beta`` for every optimizer it tries).
     """
     name = check_choice("optimizer", _required(settings, "optimizer"), OPTIMIZERS)
     arguments: dict[str, Any] = {"lr": check_number("lr", _required(settings, "lr"), low=0.0, low_open=True)}
@@ -115,7 +113,6 @@ def build_optimizer(settings: Mapping[str, Any]) -> Optimizer:
             check_number(key, value, **limits)
             if key in OPTIMIZER_SETTINGS[name]:
                 arguments[key] = value
-    _refuse_unused(settings, OPTIMIZER_SETTINGS[name], _RANGES, f"optimizer {name!r}")
     return OPTIMIZERS[name](**arguments)
 
 
