@@ -61,6 +61,8 @@ class EarlyStopping(Callback):
     at every improvement.
     """
 
+    recorded_epochs_only = True  # on_epoch_end acts at recorded epochs only
+
     def __init__(
         self, patience: int = 10, min_delta: float = 0.0, monitor: str = "val_cost", restore_best: bool = True
     ) -> None:
