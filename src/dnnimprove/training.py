@@ -15,6 +15,7 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
+from .callback_hooks import adapt_hooks
 from ._validation import check_bool, check_callable, check_features, check_int, check_type
 from .engine import NonFinite, build_engine, select_engine
 from .model import Sequential
@@ -57,6 +58,16 @@ class TrainingInterrupted(KeyboardInterrupt):
             f"training interrupted after {epoch} completed epoch(s); checkpoint written to {path}; "
             f"resume with callbacks=[Checkpoint({path!r}, resume=True)]"
         )
+
+
+KERAS_NAMES: dict[str, str] = {
+    "loss": "cost",
+    "accuracy": "train_accuracy",
+    "val_loss": "val_cost",
+    "val_accuracy": "val_accuracy",
+    "lr": "lr",
+}
+"""Keras's ``History.history`` keys and the :class:`History` list each one reads."""
 
 
 @dataclass
@@ -109,6 +120,34 @@ class History:
         parts.append(f"{self.steps} steps in {self.seconds:.2f} s")
         return "History(" + ", ".join(parts) + ")"
 
+    # -- Keras's view ---------------------------------------------------------------------------------
+    @property
+    def history(self) -> dict[str, list[float]]:
+        """Keras's ``History.history``: ``{"loss": [...], "accuracy": [...], "val_loss": [...],
+        "val_accuracy": [...], "lr": [...]}``, one value per recorded epoch (:data:`KERAS_NAMES` gives the
+        list each key reads). A key is present only when recorded: ``val_*`` with a dev set, ``accuracy``
+        for a classifier with a dev set or :class:`~dnnimprove.callbacks.TrainAccuracy`."""
+        if not self.epoch:
+            return {}
+        return {key: list(getattr(self, name)) for key, name in KERAS_NAMES.items()
+                if len(getattr(self, name)) == len(self.epoch)}
+
+    def logs(self, index: int = -1) -> dict[str, float]:
+        """The metrics of one recorded epoch under Keras's names: what a Keras callback's ``logs`` holds."""
+        return {key: values[index] for key, values in self.history.items()}
+
+    def to_dataframe(self) -> Any:
+        """A ``pandas.DataFrame`` with one row per recorded epoch, indexed by ``epoch``: ``cost``,
+        ``data_cost``, ``penalty``, ``lr`` and whichever of ``train_accuracy``, ``val_cost``,
+        ``val_accuracy`` were recorded (``pip install pandas``)."""
+        try:
+            import pandas
+        except ImportError:
+            raise ImportError("History.to_dataframe needs pandas: pip install pandas") from None
+        columns = ("cost", "data_cost", "penalty", "lr", "train_accuracy", "val_cost", "val_accuracy")
+        data = {name: getattr(self, name) for name in columns if len(getattr(self, name)) == len(self.epoch)}
+        return pandas.DataFrame(data, index=pandas.Index(self.epoch, name="epoch"))
+
 
 @dataclass
 class TrainingRun:
@@ -153,6 +192,11 @@ class Callback:
     recorded_epochs_only: bool = False
     """True declares that ``on_epoch_end`` acts only at recorded epochs (when ``run.recorded``): ``fit`` may then
     run the epochs between two records in one call of the engine."""
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        """Check the subclass's hook signatures; Keras-style ones get Keras's arguments (:mod:`dnnimprove.callback_hooks`)."""
+        super().__init_subclass__(**kwargs)
+        adapt_hooks(cls)
 
     def on_train_begin(self, run: TrainingRun) -> None: ...
 
