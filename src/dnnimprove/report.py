@@ -597,13 +597,16 @@ def draw_ewma_start(result: StudyResult) -> tuple[Figure, str]:
         axes.plot(days, ewma(series, beta, bias_correction=False)[:shown], color=color, linestyle="--",
                   label=f"β = {beta:g}, v_0 = 0, no correction")
         axes.plot(days, ewma(series, beta)[:shown], color=color, label=f"β = {beta:g}, bias-corrected v_t/(1-β^t)")
+        axes.plot(days, ewma(series, beta, bias_correction=False, v0="first")[:shown], color=color, linestyle=":",
+                  linewidth=2.2, label=f"β = {beta:g}, v_0 = θ_1, no correction")
         axes.axvline(1 / (1 - beta), color=color, linewidth=0.8, linestyle=":")
     axes.set_xlabel("day (dotted: 1/(1-β))")
     axes.set_ylabel("temperature (°C)")
     axes.set_title(f"{result.study.name}: the start-up bias and its correction (first {shown} days)")
-    axes.legend(fontsize="small", loc="lower right")
+    axes.set_ylim(top=float(np.max(series[:shown])) + 6)
+    axes.legend(fontsize="x-small", loc="upper left", ncol=2)
     return figure, ("Started at v_0 = 0 the averages begin near 0 and need about 1/(1-β) days to catch up; divided by "
-                    "1 - β^t they start on the data.")
+                    "1 - β^t, or started at the first value, they start on the data.")
 
 
 def draw_ewma_weights(result: StudyResult) -> tuple[Figure, str]:
