@@ -139,6 +139,8 @@ def _describe(settings: dict) -> dict:
     described["record_iterations"] = bool(described["record_iterations"])
     described["schedule"] = None if schedule is None else (schedule.config() if hasattr(schedule, "config") else "custom")
     described["augment"] = settings["augment"] is not None
+    if settings.get("l1"):  # only when used, so that checkpoints written before L1 existed still match
+        described["l1"] = settings["l1"]
     return described
 
 

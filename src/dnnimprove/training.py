@@ -24,7 +24,7 @@ from .engine import NonFinite, build_engine, select_engine
 from .model import Sequential
 from .random import CourseRandom
 from .optimizers import Adam, Optimizer, OptimizerState
-from .regularizers import check_lambd, l2_penalty
+from .regularizers import check_l1, check_lambd, l1_penalty, l2_penalty
 from .schedules import checked_lr
 
 __all__ = ["History", "Callback", "TrainingRun", "TrainingDiverged", "TrainingInterrupted", "fit", "VALIDATION_SPLIT_SEED"]
@@ -138,6 +138,7 @@ class TrainingRun:
     lr: float = 0.0
     stop: bool = False
     recorded: bool = False
+    l1: float = 0.0
 
 
 class Callback:
@@ -174,6 +175,7 @@ def fit(
     optimizer: Optimizer | None = None,
     schedule: Callable[[int], float] | None = None,
     l2: float = 0.0,
+    l1: float = 0.0,
     seed: Any = None,
     shuffle: bool = True,
     validation_data: tuple[Any, Any] | None = None,
@@ -207,6 +209,9 @@ def fit(
         optimizer's ``lr``. The learning rate used is recorded in ``History.lr``.
     l2 : float >= 0
         L2 strength ``lambd``: adds ``(lambd / (2 m)) * sum ||W||**2`` per mini-batch of m examples.
+    l1 : float >= 0
+        L1 strength: adds ``(l1 / (2 m)) * sum |W|`` (:mod:`dnnimprove.regularizers`); runs on NumPy
+        (``engine="auto"`` falls back to it, ``"compiled"`` refuses).
     seed : int, Generator or random source
         If given, replaces the model's random source for shuffling (and dropout) from here on.
     shuffle : bool
@@ -263,6 +268,7 @@ def fit(
     epochs = check_int("epochs", epochs, low=0)
     record_every = check_int("record_every", record_every, low=1)
     l2 = check_lambd(l2)
+    l1 = check_l1(l1)
     if batch_size is not None:
         batch_size = check_int("batch_size", batch_size, low=1)
     if threads is not None:
@@ -307,12 +313,12 @@ def fit(
     if seed is not None:
         model.set_random(seed)
 
-    settings = {"batch_size": batch_size, "augment": augment, "l2": l2, "optimizer": optimizer, "epochs": epochs,
+    settings = {"batch_size": batch_size, "augment": augment, "l2": l2, "l1": l1, "optimizer": optimizer, "epochs": epochs,
                 "n_rows": X.shape[0]}
     choice, compiled = select_engine(engine, model, isinstance(model.random, CourseRandom), settings)
     state = optimizer.init(model.params, model.weight_mask) if optimizer_state is None else optimizer_state
     history = History(engine=choice.name, engine_reason=choice.reason)
-    run = TrainingRun(model, optimizer, state, history, X, Y, validation, l2, epochs)
+    run = TrainingRun(model, optimizer, state, history, X, Y, validation, l2, epochs, l1=l1)
     model.history_ = history
     model.optimizer_ = optimizer
     model.optimizer_state_ = state
@@ -320,7 +326,7 @@ def fit(
     if checkpoint is not None or resume is not None:
         from .checkpoint import Checkpointer
 
-        settings = {"batch_size": batch_size, "l2": l2, "shuffle": shuffle, "record_every": record_every,
+        settings = {"batch_size": batch_size, "l2": l2, "l1": l1, "shuffle": shuffle, "record_every": record_every,
                     "record_iterations": record_iterations, "schedule": schedule, "augment": augment}
         checkpointer = Checkpointer(run, checkpoint, checkpoint_every, resume, settings, optimizer_state)
         callbacks = [*callbacks, checkpointer]
@@ -459,7 +465,8 @@ def _loop(
 def _record(run: TrainingRun, epoch: int, lr: float, data_cost: float) -> None:
     model, history = run.model, run.history
     m = run.X.shape[0]
-    penalty = l2_penalty(model.params, model.weight_mask, run.l2, m) + model.layer_penalty(m)
+    penalty = (l2_penalty(model.params, model.weight_mask, run.l2, m) + l1_penalty(model.params, model.weight_mask, run.l1, m)
+               + model.layer_penalty(m))
     history.epoch.append(epoch)
     history.lr.append(lr)
     history.data_cost.append(data_cost)
