@@ -116,6 +116,14 @@ def fraction(text: str) -> float:
     return value
 
 
+def perturbation(text: str) -> float:
+    """A gradient-check step: a number in ``(0, 1)`` (a larger one measures no derivative)."""
+    value = _number(text, float, 0.0, True, "a number in (0, 1)")
+    if value >= 1:
+        raise argparse.ArgumentTypeError(f"expected a number in (0, 1); got {_shown(text)}")
+    return value
+
+
 def probability(text: str) -> float:
     value = _number(text, float, 0.0, True, "a probability in (0, 1]")
     if value > 1:
@@ -333,7 +341,10 @@ def _run_train(args: argparse.Namespace) -> int:
     checkpoint = args.checkpoint or (str(out / "checkpoint.npz") if out is not None else None)
     fit_options: dict[str, Any] = {}
     if checkpoint is not None or args.resume is not None:
-        fit_options.update(checkpoint=checkpoint, checkpoint_every=args.checkpoint_every, resume=args.resume)
+        from .callbacks import Checkpoint
+
+        path = args.resume if checkpoint is None else checkpoint
+        fit_options["callbacks"] = [Checkpoint(path, every=args.checkpoint_every, resume=args.resume or False)]
     if args.engine != "auto":
         fit_options["engine"] = args.engine
     options = {"fit_options": fit_options} if fit_options else {}
@@ -368,7 +379,7 @@ def _add_gradcheck(subparsers: Any) -> None:
     parser.add_argument("--examples", type=positive_int, default=20, help="examples to check on (default: 20)")
     parser.add_argument("--epochs", type=nonnegative_int, default=20,
                         help="epochs of Adam before checking, away from the zero-bias ReLU kink (default: 20)")
-    parser.add_argument("--epsilon", type=positive_float, default=1e-7, help="perturbation (default: 1e-7)")
+    parser.add_argument("--epsilon", type=perturbation, default=1e-7, help="perturbation in (0, 1) (default: 1e-7)")
     parser.add_argument("--seed", type=seed_value, default=0, help="model seed (default: 0)")
     parser.add_argument("--json", action="store_true", help="print the report as JSON")
     parser.set_defaults(handler=_run_gradcheck)
@@ -378,6 +389,7 @@ def _run_gradcheck(args: argparse.Namespace) -> int:
     from .gradcheck import check_gradients
     from .optimizers import Adam
     from .studies import build_model
+    from .threads import blas_threads
 
     data = _data_spec(args).load()
     loss = _loss_for(data)
@@ -385,8 +397,9 @@ def _run_gradcheck(args: argparse.Namespace) -> int:
                 "batch_norm": args.batch_norm}
     n_outputs = 1 if loss == "binary_crossentropy" else data.n_classes
     model = build_model(args.layers, n_outputs, settings, loss, args.seed)
-    model.fit(data.X_train, data.y_train, epochs=args.epochs, optimizer=Adam(0.01), l2=args.l2, l1=args.l1,
-              batch_size=min(64, len(data.X_train)), record_every=max(args.epochs, 1))
+    with blas_threads(1):
+        model.fit(data.X_train, data.y_train, epochs=args.epochs, optimizer=Adam(0.01), l2=args.l2, l1=args.l1,
+                  batch_size=min(64, len(data.X_train)), record_every=max(args.epochs, 1))
     X, y = data.X_train[: args.examples], data.y_train[: args.examples]
     checked = check_gradients(model, X, y, epsilon=args.epsilon, l2=args.l2, l1=args.l1)
     network = f"{data.n_features}-{'-'.join(map(str, args.layers))}-{n_outputs} {args.activation}"

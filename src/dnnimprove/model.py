@@ -20,6 +20,7 @@ from .random import RandomSource, as_random_source
 from .regularizers import add_l1_gradient, add_l2_gradient, l1_penalty, l2_penalty
 
 if TYPE_CHECKING:  # pragma: no cover
+    from .optimizers import Optimizer, OptimizerState
     from .training import History
 
 __all__ = ["ParamInfo", "Sequential"]
@@ -84,8 +85,13 @@ class Sequential:
         1.0 on weights (``role == "weight"``), 0.0 elsewhere.
     n_features_in_ : int
         Input width, inferred from the data at the first fit.
-    history_ : History
+    history_ : History or None
         The history of the last ``fit``.
+    optimizer_ : Optimizer or None
+        The optimizer of the last ``fit``.
+    optimizer_state_ : OptimizerState or None
+        Its state at the end of that fit; ``fit(..., optimizer=(model.optimizer_, model.optimizer_state_))``
+        continues from it.
     """
 
     def __init__(
@@ -112,6 +118,8 @@ class Sequential:
         self.n_features_in_: int | None = None
         self.n_outputs: int | None = None
         self.history_: History | None = None
+        self.optimizer_: Optimizer | None = None
+        self.optimizer_state_: OptimizerState | None = None
 
     # -- building ---------------------------------------------------------------------------
     @property
@@ -197,13 +205,11 @@ class Sequential:
     def forward(self, X: np.ndarray, training: bool = False) -> np.ndarray:
         """Logits of the last layer, shape ``(m, n_outputs)``. ``training`` switches dropout and batch norm.
 
-        A training pass first calls the random source's ``start_forward()`` if it has one
+        A training pass first calls the random source's ``start_forward()``
         (:class:`dnnimprove.CourseRandom` reseeds there, as the course's forward pass with dropout does).
         """
         if training:
-            start_forward = getattr(self.random, "start_forward", None)
-            if start_forward is not None:
-                start_forward()
+            self.random.start_forward()
         A = X
         for layer in self.layers:
             A = layer.forward(A, training)

@@ -749,7 +749,8 @@ th, td { border: 1px solid #ccc; padding: 0.25em 0.6em; text-align: right; }
 th:first-child, td:first-child { text-align: left; }
 th { background: #f0f0f0; }
 table.facts th { text-align: left; } table.facts td { text-align: left; }
-td.text { text-align: left; }
+td.text, th.text { text-align: left; }
+nav { line-height: 1.8; }
 figure { display: inline-block; margin: 0.5em 1em 0.5em 0; vertical-align: top; }
 figure img { max-width: 100%; border: 1px solid #ddd; }
 figcaption { font-size: 0.85em; color: #555; max-width: 700px; }
@@ -906,7 +907,8 @@ def _summary(summaries: list[dict[str, Any]]) -> str:
                      "studies run; their numbers are not results and the course's conclusions are not evaluated.</p>")
     parts.append('<table class="facts">' + "".join(f"<tr><th>{key}</th><td>{value}</td></tr>" for key, value in facts)
                  + "</table>")
-    parts.append("<table><tr><th>study</th><th>compares</th><th>conclusions</th><th>seconds</th><th>data</th></tr>")
+    parts.append('<table><tr><th>study</th><th class="text">compares</th><th>conclusions</th><th>seconds</th>'
+                 "<th>data</th></tr>")
     for summary in summaries:
         name = html.escape(summary["study"])
         text, css = held_text(summary["checks"])
@@ -938,8 +940,8 @@ def write_index(out: str | os.PathLike, order: list[str] | None = None) -> Path:
         f"<h1>{html.escape(title)}</h1>",
         "<p>Written by <code>dnnimprove study</code>: one section per study with its table, its checks of the "
         "course's conclusions, its figures and a two-line reading.</p>",
-        '<nav><a href="#summary">summary</a>'
-        + "".join(f'<a href="#{html.escape(s["study"])}">{html.escape(s["study"])}</a>' for s in summaries) + "</nav>",
+        '<nav><a href="#summary">summary</a> '
+        + " ".join(f'<a href="#{html.escape(s["study"])}">{html.escape(s["study"])}</a>' for s in summaries) + "</nav>",
         _summary(summaries),
     ]
     body += [_section(summary) for summary in summaries]
