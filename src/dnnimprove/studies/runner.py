@@ -222,6 +222,16 @@ def fit_and_evaluate(
     )
 
 
+NEAR_ZERO = 0.01
+"""A weight counts as near zero (the ``near_zero`` metric: how sparse L1 leaves a network) below this size."""
+
+
+def near_zero_fraction(model: Sequential, threshold: float = NEAR_ZERO) -> float:
+    """Fraction of the model's weights (not biases, not batch-norm parameters) with ``|W| < threshold``."""
+    weights = model.params[model.weight_mask != 0]
+    return float(np.mean(np.abs(weights) < threshold))
+
+
 def mean_and_spread(values: Iterable[float | None]) -> tuple[float | None, float | None]:
     """Mean and population standard deviation, ``(None, None)`` when any value is missing."""
     values = list(values)
@@ -241,6 +251,8 @@ class VariantResult:
     published: Mapping[str, float] | None = None
 
     def metric(self, key: str) -> tuple[float | None, float | None]:
+        if key == "near_zero":
+            return mean_and_spread(near_zero_fraction(run.model) for run in self.runs)
         if key == "gap":
             gaps = [
                 None if run.test_accuracy is None else run.train_accuracy - run.test_accuracy for run in self.runs
