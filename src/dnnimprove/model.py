@@ -291,6 +291,7 @@ class Sequential:
         optimizer: Optimizer | tuple[Optimizer, OptimizerState] | None = None,
         schedule: Callable[[int], float] | None = None,
         l2: float = 0.0,
+        l1: float = 0.0,
         shuffle: bool = True,
         validation_data: tuple[Any, Any] | None = None,
         callbacks: Sequence[Callback] = (),
@@ -307,7 +308,7 @@ class Sequential:
         from .training import fit
 
         return fit(self, X, y, epochs=epochs, batch_size=batch_size, optimizer=optimizer, schedule=schedule, l2=l2,
-                   shuffle=shuffle, validation_data=validation_data, callbacks=callbacks, augment=augment,
+                   l1=l1, shuffle=shuffle, validation_data=validation_data, callbacks=callbacks, augment=augment,
                    record_every=record_every, engine=engine)
 
     def save(self, path: Any, overwrite: bool = False) -> str:
