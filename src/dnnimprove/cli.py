@@ -314,8 +314,12 @@ def _add_train(subparsers: Any) -> None:
 
 def _run_train(args: argparse.Namespace) -> int:
     from . import report
+    from .factory import OPTIMIZER_SETTINGS
     from .studies import CourseVersion, Study, Variant, run_study
 
+    for key in ("beta", "beta1", "beta2"):  # the factory ignores them (as in a search space); on the CLI a mistake
+        if getattr(args, key) is not None and key not in OPTIMIZER_SETTINGS[args.optimizer]:
+            raise UsageError(f"--{key} does not apply to --optimizer {args.optimizer}")
     if args.early_stopping is not None and not args.dev_fraction:
         raise UsageError("--early-stopping needs a dev set: give --dev-fraction (e.g. 0.2)")
     if args.resume is not None and not Path(args.resume).is_file():
