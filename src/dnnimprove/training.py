@@ -277,8 +277,9 @@ def fit(
     Raises
     ------
     TrainingDiverged
-        On a non-finite gradient, cost or parameter; the model keeps its last finite parameters and
-        ``model.history_`` the epochs recorded before.
+        On a non-finite gradient, cost or parameter: the parameters, the optimizer state and the batch-norm
+        statistics go back to the start of the failing epoch (finite), ``model.history_`` keeps the epochs
+        recorded before; the same in both engines.
     KeyboardInterrupt
         On Ctrl-C, after every callback's ``on_interrupt`` (a :class:`~dnnimprove.callbacks.Checkpoint`
         writes the last completed epoch there and raises :class:`TrainingInterrupted`).
