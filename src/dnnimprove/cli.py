@@ -187,6 +187,7 @@ def _add_model_options(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--activation", default="relu", choices=sorted(ACTIVATIONS), help="hidden activation")
     group.add_argument("--init", default="he", choices=sorted(INITIALIZERS), help="weight initializer (default: he)")
     group.add_argument("--l2", type=nonnegative_float, default=0.0, help="L2 strength lambd (default: 0)")
+    group.add_argument("--l1", type=nonnegative_float, default=0.0, help="L1 strength lambd (default: 0)")
     group.add_argument("--batch-norm", action="store_true", help="batch norm before every hidden activation")
 
 
@@ -330,7 +331,7 @@ def _run_train(args: argparse.Namespace) -> int:
         "init": args.init, "activation": args.activation, "optimizer": args.optimizer, "lr": args.lr,
         "beta": args.beta, "beta1": args.beta1, "beta2": args.beta2, "batch_size": args.batch_size,
         "schedule": args.schedule, "decay_rate": args.decay_rate, "time_interval": args.time_interval,
-        "l2": args.l2, "keep_prob": args.keep_prob, "batch_norm": args.batch_norm,
+        "l2": args.l2, "l1": args.l1, "keep_prob": args.keep_prob, "batch_norm": args.batch_norm,
         "early_stopping": args.early_stopping,
     }
     variant = Variant("train", {key: value for key, value in settings.items() if value is not None})
@@ -407,13 +408,14 @@ def _run_gradcheck(args: argparse.Namespace) -> int:
     n_outputs = 1 if loss == "binary_crossentropy" else data.n_classes
     model = build_model(args.layers, n_outputs, settings, loss, args.seed)
     with blas_threads(1):
-        model.fit(data.X_train, data.y_train, epochs=args.epochs, optimizer=Adam(0.01), l2=args.l2,
+        model.fit(data.X_train, data.y_train, epochs=args.epochs, optimizer=Adam(0.01), l2=args.l2, l1=args.l1,
                   batch_size=min(64, len(data.X_train)), record_every=max(args.epochs, 1))
     X, y = data.X_train[: args.examples], data.y_train[: args.examples]
-    checked = check_gradients(model, X, y, epsilon=args.epsilon, l2=args.l2)
+    checked = check_gradients(model, X, y, epsilon=args.epsilon, l2=args.l2, l1=args.l1)
     network = f"{data.n_features}-{'-'.join(map(str, args.layers))}-{n_outputs} {args.activation}"
     extras = [f"dropout keep_prob {args.dropout:g} (masks frozen)" if args.dropout else "",
-              "batch norm" if args.batch_norm else "", f"l2 {args.l2:g}" if args.l2 else ""]
+              "batch norm" if args.batch_norm else "", f"l2 {args.l2:g}" if args.l2 else "",
+              f"l1 {args.l1:g}" if args.l1 else ""]
     described = ", ".join([network, *filter(None, extras)]) + f"; {len(X)} examples, float64"
     if args.json:
         print(json.dumps({"network": described, "difference": checked.difference, "verdict": checked.verdict,
