@@ -72,6 +72,8 @@ class EarlyStopping(Callback):
     at every improvement.
     """
 
+    recorded_epochs_only = True  # on_epoch_end acts at recorded epochs only
+
     def __init__(
         self, patience: int = 10, min_delta: float = 0.0, monitor: str = "val_cost", restore_best: bool = True
     ) -> None:
@@ -188,7 +190,7 @@ class ProgressBar(Callback):
             if history.val_accuracy:
                 postfix["val_accuracy"] = f"{history.val_accuracy[-1]:.4f}"
             self.bar.set_postfix(postfix, refresh=False)
-        self.bar.refresh()
+        self.bar.update(0)  # redraws at most every tqdm mininterval (0.1 s): a tiny epoch is not slowed by the terminal
 
     def on_train_end(self, run: TrainingRun) -> None:
         self.bar.close()
