@@ -115,15 +115,19 @@ class DaskExecutor:
         now = time.monotonic()
         if self.client.status != "running":
             raise ClusterLost(f"lost the Dask scheduler at {self.address!r} mid-search")
-        workers = self.client.scheduler_info().get("workers", {})
+        try:
+            workers = self.client.nthreads()  # asks the scheduler now (its cached info may be stale)
+        except Exception as error:  # noqa: BLE001 - the scheduler cannot be reached
+            raise ClusterLost(f"lost the Dask scheduler at {self.address!r} mid-search ({type(error).__name__})") from None
         if workers:
             since.pop("no workers", None)
         elif now - since.setdefault("no workers", now) > self.timeout:
             raise ClusterLost(f"the Dask cluster at {self.address!r} has had no workers for {self.timeout:g} s")
 
     def stream(self, tasks: Iterator[Task], data: tuple) -> Iterator[Outcome]:
+        from concurrent.futures import CancelledError
+
         from distributed import wait
-        from distributed.client import FutureCancelledError
         from distributed.scheduler import KilledWorker
 
         client = self.client
@@ -148,6 +152,8 @@ class DaskExecutor:
                 done, _ = wait(list(pending), timeout=1.0, return_when="FIRST_COMPLETED")
             except (TimeoutError, OSError):
                 done = set()
+            except CancelledError as error:  # the scheduler forgot the trials: workers (and their data) or scheduler gone
+                raise ClusterLost(f"lost the Dask cluster at {self.address!r} mid-search ({type(error).__name__})") from None
             if not done:
                 self._check_alive(since)
                 continue
@@ -158,9 +164,9 @@ class DaskExecutor:
                 except KilledWorker as error:
                     yield Outcome(task.key, "failed", float("nan"), float("nan"), 0,
                                   error=f"the workers running it died ({type(error).__name__}: {error})")
-                except (FutureCancelledError, OSError) as error:
-                    self._check_alive(since)
-                    raise ClusterLost(f"lost the Dask cluster at {self.address!r} ({type(error).__name__})") from None
+                except (CancelledError, OSError) as error:  # the scheduler forgot it: workers or scheduler gone
+                    raise ClusterLost(f"lost the Dask cluster at {self.address!r} mid-search "
+                                      f"({type(error).__name__}: {str(error).splitlines()[0] if str(error) else ''})") from None
 
 
 def make_executor(n_jobs: int | None, scheduler: str | None, client: Any, timeout: float) -> Any:
