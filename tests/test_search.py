@@ -33,11 +33,6 @@ from dnnimprove.search import (
 SMALL_SPACE = {"lr": LogUniform(1e-3, 1e-1), "hidden_layer_sizes": HiddenLayers(units=(4, 16), layers=(1, 2))}
 
 
-@pytest.fixture(scope="module")
-def moons_200():
-    return dn.datasets.moons(n_samples=200, noise=0.2, seed=0)
-
-
 def fingerprint(result):
     """What must not depend on where trials ran: configurations, scores, ranks."""
     return [(t["rank"], t["round"], t["trial"], t["lr"], t["hidden_layer_sizes"], t["dev_score"], t["train_score"])
