@@ -444,3 +444,48 @@ def test_the_attack_counts_are_the_ones_on_the_docs_page():
     if FUZZ_VECTORS != 1200:
         pytest.skip("the page documents the default fuzz of 1200 vectors")
     assert dict(ATTACKS) == documented
+
+
+def _numpy_loaded(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/maps") as maps:
+            return "numpy" in maps.read()
+    except OSError:
+        return False
+
+
+def test_ctrl_c_at_any_moment_of_start_up_is_one_line_and_status_130(tmp_path):
+    """The command interrupted while it imports, parses or trains: one line, status 130, never a traceback.
+
+    Each Ctrl-C is sent a given delay after NumPy appears in the process (its first heavy import, which
+    only the package's start-up makes), so the moment is the same on a fast or a loaded machine.
+    """
+    import signal
+    import subprocess
+    import sys
+
+    if not os.path.exists(f"/proc/{os.getpid()}/maps"):
+        pytest.skip("needs /proc to see when the start-up imports begin")
+    delays = [0.0, 0.1, 0.3, 0.7, 1.5, 3.0]
+    processes = [
+        subprocess.Popen([sys.executable, "-m", "dnnimprove", "train", "--epochs", "100000", "--n-samples", "50"],
+                         cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        for _ in delays
+    ]  # in parallel: the whole test takes about one start-up
+    loaded_at = {}
+    deadline = time.monotonic() + 120
+    while len(loaded_at) < len(processes) and time.monotonic() < deadline:
+        for index, process in enumerate(processes):
+            if index not in loaded_at and _numpy_loaded(process.pid):
+                loaded_at[index] = time.monotonic()
+        time.sleep(0.005)
+    assert len(loaded_at) == len(processes), "a process never imported numpy"
+    for index in sorted(range(len(processes)), key=lambda i: loaded_at[i] + delays[i]):
+        time.sleep(max(0.0, loaded_at[index] + delays[index] - time.monotonic()))
+        processes[index].send_signal(signal.SIGINT)
+    for delay, process in zip(delays, processes):
+        _, err = process.communicate(timeout=120)
+        lines = [line for line in err.splitlines() if line.strip()]
+        assert process.returncode == 130 and "Traceback" not in err and len(lines) == 1, (delay, process.returncode, err[-800:])
+        assert lines[0] in ("dnnimprove: interrupted", "dnnimprove train: interrupted"), lines
+        ATTACKS["Ctrl-C during start-up or training"] += 1

@@ -11,6 +11,10 @@ One import gives the whole toolkit::
     dn.check_gradients(model, X[:20], y[:20]).ok
 """
 
+from ._startup import guard as _guard_startup
+
+_guard_startup()  # the command only: Ctrl-C during the imports below is one line, not a traceback
+
 from . import augmentation, callbacks, data
 from . import data as datasets
 from . import export, search

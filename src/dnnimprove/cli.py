@@ -561,6 +561,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     status 1, Ctrl-C (even during start-up, before the heavy imports are done) one line and status 130,
     and anything unexpected one line naming the error and status 1 (``DNNIMPROVE_DEBUG=1`` re-raises it).
     """
+    from ._startup import release
+
+    release()  # from here on Ctrl-C is a KeyboardInterrupt, caught below (and by checkpointing fits)
     argv = sys.argv[1:] if argv is None else list(argv)
     command = next((word for word in argv if not word.startswith("-")), "")
     where = f"{PROGRAM} {command}".rstrip() if command in _COMMANDS else PROGRAM
