@@ -411,6 +411,8 @@ class _DevScore(Callback):
     """The estimator's score on the dev set at every recorded epoch, in ``scores`` (scikit-learn's
     ``validation_scores_``: accuracy for a classifier, R^2 for a regressor, weighted by ``sample_weight``)."""
 
+    recorded_epochs_only = True  # on_epoch_end acts at recorded epochs only
+
     def __init__(self, estimator: "_DNNBase", X_dev: np.ndarray, targets_dev: np.ndarray, weights: Any) -> None:
         self.estimator, self.X_dev, self.targets_dev, self.weights = estimator, X_dev, targets_dev, weights
         self.scores: list[float] = []

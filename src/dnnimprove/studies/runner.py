@@ -93,6 +93,8 @@ def build_schedule(settings: Mapping[str, Any], course_exact: bool = False) -> S
 class EpochClock(Callback):
     """Records the wall time (seconds since training began) of every recorded epoch."""
 
+    recorded_epochs_only = True  # on_epoch_end acts at recorded epochs only
+
     def __init__(self) -> None:
         self.seconds: list[float] = []
 
