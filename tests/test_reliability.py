@@ -431,21 +431,6 @@ def test_a_seeded_cli_fuzz_gives_no_traceback_and_one_line_per_error(tmp_path, m
     assert (scratch / "config.txt").read_text() == "keep me"
 
 
-def test_the_attack_counts_are_the_ones_on_the_docs_page():
-    """Runs last: the table in docs/reliability.md states what this file tried."""
-    import re
-    from pathlib import Path
-
-    page = Path(__file__).resolve().parents[1] / "docs" / "reliability.md"
-    rows = dict(re.findall(r"^\| ([^|]+?) \| (\d+) \|", page.read_text(encoding="utf-8"), re.MULTILINE))
-    documented = {name: int(count) for name, count in rows.items()}
-    if set(ATTACKS) != set(documented):
-        pytest.skip(f"run the whole file to compare the counts; this run tried {dict(ATTACKS)}")
-    if FUZZ_VECTORS != 1200:
-        pytest.skip("the page documents the default fuzz of 1200 vectors")
-    assert dict(ATTACKS) == documented
-
-
 def _numpy_loaded(pid: int) -> bool:
     try:
         with open(f"/proc/{pid}/maps") as maps:
@@ -489,3 +474,18 @@ def test_ctrl_c_at_any_moment_of_start_up_is_one_line_and_status_130(tmp_path):
         assert process.returncode == 130 and "Traceback" not in err and len(lines) == 1, (delay, process.returncode, err[-800:])
         assert lines[0] in ("dnnimprove: interrupted", "dnnimprove train: interrupted"), lines
         ATTACKS["Ctrl-C during start-up or training"] += 1
+
+
+def test_the_attack_counts_are_the_ones_on_the_docs_page():
+    """Runs last: the table in docs/reliability.md states what this file tried."""
+    import re
+    from pathlib import Path
+
+    page = Path(__file__).resolve().parents[1] / "docs" / "reliability.md"
+    rows = dict(re.findall(r"^\| ([^|]+?) \| (\d+) \|", page.read_text(encoding="utf-8"), re.MULTILINE))
+    documented = {name: int(count) for name, count in rows.items()}
+    if set(ATTACKS) != set(documented):
+        pytest.skip(f"run the whole file to compare the counts; this run tried {dict(ATTACKS)}")
+    if FUZZ_VECTORS != 1200:
+        pytest.skip("the page documents the default fuzz of 1200 vectors")
+    assert dict(ATTACKS) == documented
