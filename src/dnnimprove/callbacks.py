@@ -190,7 +190,7 @@ class ProgressBar(Callback):
             if history.val_accuracy:
                 postfix["val_accuracy"] = f"{history.val_accuracy[-1]:.4f}"
             self.bar.set_postfix(postfix, refresh=False)
-        self.bar.refresh()
+        self.bar.update(0)  # redraws at most every tqdm mininterval (0.1 s): a tiny epoch is not slowed by the terminal
 
     def on_train_end(self, run: TrainingRun) -> None:
         self.bar.close()

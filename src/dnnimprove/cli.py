@@ -301,6 +301,8 @@ def _add_train(subparsers: Any) -> None:
     parser.add_argument("--seed", type=seed_value, help="model seed (course-exact: the init seed, default 3)")
     parser.add_argument("--course-exact", action="store_true", help="draw from the course's legacy random stream")
     parser.add_argument("--json", action="store_true", help="print the results as JSON")
+    parser.add_argument("--no-progress", action="store_true",
+                        help="no progress bar (shown with the cost and the time left when stderr is a terminal)")
     parser.add_argument("--out", help="also write results.json and figures into this folder")
     group = parser.add_argument_group("checkpoints")
     group.add_argument("--checkpoint", metavar="PATH", help="save a checkpoint here every --checkpoint-every epochs, "
@@ -312,8 +314,12 @@ def _add_train(subparsers: Any) -> None:
 
 def _run_train(args: argparse.Namespace) -> int:
     from . import report
+    from .factory import OPTIMIZER_SETTINGS
     from .studies import CourseVersion, Study, Variant, run_study
 
+    for key in ("beta", "beta1", "beta2"):  # the factory ignores them (as in a search space); on the CLI a mistake
+        if getattr(args, key) is not None and key not in OPTIMIZER_SETTINGS[args.optimizer]:
+            raise UsageError(f"--{key} does not apply to --optimizer {args.optimizer}")
     if args.early_stopping is not None and not args.dev_fraction:
         raise UsageError("--early-stopping needs a dev set: give --dev-fraction (e.g. 0.2)")
     if args.resume is not None and not Path(args.resume).is_file():
@@ -346,6 +352,10 @@ def _run_train(args: argparse.Namespace) -> int:
         fit_options["callbacks"] = [Checkpoint(path, every=args.checkpoint_every, resume=args.resume or False)]
     if args.engine != "auto":
         fit_options["engine"] = args.engine
+    if not args.no_progress and sys.stderr.isatty():
+        from .callbacks import ProgressBar
+
+        fit_options["callbacks"] = [*fit_options.get("callbacks", ()), ProgressBar(leave=False, file=sys.stderr)]
     options = {"fit_options": fit_options} if fit_options else {}
     result = run_study(study, mode=mode, seeds=[0 if args.seed is None else args.seed], **options)
     summary = result.to_json()

@@ -9,7 +9,7 @@ checking, L2, optimizers and checkpoints work with, so none of them needs to kno
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Sequence
 
 import numpy as np
 
@@ -21,7 +21,7 @@ from .regularizers import add_l2_gradient, l2_penalty
 
 if TYPE_CHECKING:  # pragma: no cover
     from .optimizers import Optimizer, OptimizerState
-    from .training import History
+    from .training import Callback, History
 
 __all__ = ["ParamInfo", "Sequential"]
 
@@ -275,11 +275,34 @@ class Sequential:
         return result
 
     # -- training ----------------------------------------------------------------------------
-    def fit(self, X: Any, y: Any, **settings: Any) -> "History":
-        """Train the model; see :func:`dnnimprove.training.fit` for the settings. Returns the History."""
+    def fit(
+        self,
+        X: Any,
+        y: Any,
+        *,
+        epochs: int = 100,
+        batch_size: int | None = None,
+        optimizer: Optimizer | tuple[Optimizer, OptimizerState] | None = None,
+        schedule: Callable[[int], float] | None = None,
+        l2: float = 0.0,
+        shuffle: bool = True,
+        validation_data: tuple[Any, Any] | None = None,
+        callbacks: Sequence[Callback] = (),
+        augment: Callable[[np.ndarray, Any], np.ndarray] | None = None,
+        record_every: int = 1,
+        engine: str = "auto",
+    ) -> History:
+        """Train the model on ``(X, y)``: :func:`dnnimprove.training.fit` with this model. Returns the History.
+
+        The parameters are ``training.fit``'s, repeated here so that ``help()``, ``inspect`` and editors
+        show them (a test keeps the two signatures identical); see :func:`dnnimprove.training.fit` for
+        their meaning.
+        """
         from .training import fit
 
-        return fit(self, X, y, **settings)
+        return fit(self, X, y, epochs=epochs, batch_size=batch_size, optimizer=optimizer, schedule=schedule, l2=l2,
+                   shuffle=shuffle, validation_data=validation_data, callbacks=callbacks, augment=augment,
+                   record_every=record_every, engine=engine)
 
     def save(self, path: Any, overwrite: bool = False) -> str:
         """Save the built model to one ``.npz`` file; see :func:`dnnimprove.persistence.save`."""
