@@ -383,6 +383,42 @@ def make_scratch(folder):
     (folder / "config.txt").write_text("keep me")
 
 
+def test_a_second_run_on_a_checkpoint_being_written_gets_a_clear_error_and_changes_nothing(tmp_path):
+    fcntl = pytest.importorskip("fcntl")
+    from dnnimprove.callbacks import Checkpoint
+    from dnnimprove.safefiles import FileLockedError, PathLock
+
+    X = np.random.default_rng(0).standard_normal((20, 3))
+    y = (X[:, 0] > 0).astype(int)
+    path = tmp_path / "run.npz"
+    handle = os.open(PathLock(path).lock_path, os.O_RDWR | os.O_CREAT)  # another process's run holds the lock
+    fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    try:
+        model = dn.Sequential([dn.Dense(2), dn.ReLU(), dn.Dense(1)], loss="binary_crossentropy", seed=0)
+        with pytest.raises(FileLockedError, match=r"run.npz' is being written by another process"):
+            model.fit(X, y, epochs=2, callbacks=[Checkpoint(path)])
+        assert not path.exists()
+    finally:
+        os.close(handle)
+    model.fit(X, y, epochs=2, callbacks=[Checkpoint(path)])  # the lock is free again
+    assert path.exists() and not os.path.exists(PathLock(path).lock_path)
+    ATTACKS["two runs on one checkpoint"] += 1
+
+
+def test_the_command_replaces_a_foreign_checkpoint_path_only_with_overwrite(tmp_path, monkeypatch, capsys):
+    from dnnimprove.cli import main
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "notes.txt").write_text("keep me")
+    argv = ["train", "--n-samples", "30", "--epochs", "1", "--layers", "2", "--checkpoint", "notes.txt"]
+    assert main(argv) == 2
+    assert "exists and is not a dnnimprove checkpoint" in capsys.readouterr().err
+    assert (tmp_path / "notes.txt").read_text() == "keep me"
+    assert main(argv + ["--overwrite"]) == 0
+    assert dn.load(tmp_path / "notes.txt").built
+    ATTACKS["foreign files written over"] += 1
+
+
 def test_a_seeded_cli_fuzz_gives_no_traceback_and_one_line_per_error(tmp_path, monkeypatch, capsys):
     import signal
 
@@ -453,7 +489,8 @@ def test_ctrl_c_at_any_moment_of_start_up_is_one_line_and_status_130(tmp_path):
         pytest.skip("needs /proc to see when the start-up imports begin")
     delays = [0.0, 0.1, 0.3, 0.7, 1.5, 3.0]
     processes = [
-        subprocess.Popen([sys.executable, "-m", "dnnimprove", "train", "--epochs", "100000", "--n-samples", "50"],
+        subprocess.Popen([sys.executable, "-m", "dnnimprove", "train", "--epochs", "1000000", "--n-samples", "50",
+                          "--engine", "numpy"],
                          cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         for _ in delays
     ]  # in parallel: the whole test takes about one start-up

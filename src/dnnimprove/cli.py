@@ -309,6 +309,8 @@ def _add_train(subparsers: Any) -> None:
                        "after the last and on Ctrl-C (default: OUT/checkpoint.npz with --out)")
     group.add_argument("--checkpoint-every", type=positive_int, default=100, metavar="N", help="default: 100")
     group.add_argument("--resume", metavar="PATH", help="continue the run saved in this checkpoint (same options)")
+    group.add_argument("--overwrite", action="store_true",
+                       help="replace a --checkpoint file that is not a dnnimprove checkpoint (refused by default)")
     parser.set_defaults(handler=_run_train)
 
 
@@ -349,7 +351,8 @@ def _run_train(args: argparse.Namespace) -> int:
         from .callbacks import Checkpoint
 
         path = args.resume if checkpoint is None else checkpoint
-        fit_options["callbacks"] = [Checkpoint(path, every=args.checkpoint_every, resume=args.resume or False)]
+        fit_options["callbacks"] = [Checkpoint(path, every=args.checkpoint_every, resume=args.resume or False,
+                                               overwrite=args.overwrite)]
     if args.engine != "auto":
         fit_options["engine"] = args.engine
     if not args.no_progress and sys.stderr.isatty():
