@@ -102,3 +102,12 @@ def test_unfitted_estimator_and_a_plain_model_file_are_clear_errors(moons, tmp_p
     dn.save(model, tmp_path / "model.npz")
     with pytest.raises(dn.ModelFileError, match=r"model.npz: not a saved estimator \(kind 'model'\)"):
         load_estimator(tmp_path / "model.npz")
+
+
+def test_a_loaded_estimator_goes_on_training_with_a_fresh_optimizer(moons, tmp_path):
+    X, y = moons
+    clf = dn.DNNClassifier(epochs=2, random_state=0).fit(X, y)
+    loaded = load_estimator(save_estimator(clf, tmp_path / "clf.npz"))
+    loaded.partial_fit(X, y)
+    # one epoch of two mini-batches from a fresh state (a continued one would be at step 2 * 2 + 2)
+    assert loaded.n_iter_ == 3 and loaded.model_.optimizer_state_.t == 2

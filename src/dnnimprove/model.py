@@ -17,7 +17,7 @@ from ._validation import NotFittedError, check_choice, check_features
 from .layers import Layer
 from .losses import Loss, get_loss
 from .random import RandomSource, as_random_source
-from .regularizers import add_l2_gradient, l2_penalty
+from .regularizers import add_l1_gradient, add_l2_gradient, l1_penalty, l2_penalty
 
 if TYPE_CHECKING:  # pragma: no cover
     from .optimizers import Optimizer, OptimizerState
@@ -220,20 +220,24 @@ class Sequential:
         for layer in reversed(self.layers):
             dZ = layer.backward(dZ)
 
-    def compute_cost(self, X: np.ndarray, Y: np.ndarray, training: bool = True, l2: float = 0.0) -> float:
-        """Cost ``J`` (data cost + L2 penalty, global and per layer) for validated arrays, without gradients."""
+    def compute_cost(
+        self, X: np.ndarray, Y: np.ndarray, training: bool = True, l2: float = 0.0, l1: float = 0.0
+    ) -> float:
+        """Cost ``J`` (data cost + L2 and L1 penalties, global and per layer) for validated arrays, without gradients."""
         Z = self.forward(X, training)
         m = X.shape[0]
-        return self.loss.cost(Z, Y) + l2_penalty(self.params, self.weight_mask, l2, m) + self.layer_penalty(m)
+        penalty = l2_penalty(self.params, self.weight_mask, l2, m) + l1_penalty(self.params, self.weight_mask, l1, m)
+        return self.loss.cost(Z, Y) + penalty + self.layer_penalty(m)
 
     def layer_penalty(self, m: int) -> float:
         """The layers' own regularization terms (e.g. ``Dense(..., l2=...)``) for an ``m``-row batch."""
         return sum(layer.penalty(m) for layer in self.layers)
 
     def compute_gradients(
-        self, X: np.ndarray, Y: np.ndarray, training: bool = True, l2: float = 0.0, need_cost: bool = True
+        self, X: np.ndarray, Y: np.ndarray, training: bool = True, l2: float = 0.0, need_cost: bool = True,
+        l1: float = 0.0,
     ) -> float:
-        """Forward, loss and backward on validated arrays: fills ``grads`` (L2 term included).
+        """Forward, loss and backward on validated arrays: fills ``grads`` (L2 and L1 terms included).
 
         Returns the *data* cost of the batch (without the L2 penalty, which
         :func:`dnnimprove.regularizers.l2_penalty` gives); NaN when ``need_cost=False`` (the step does
@@ -244,6 +248,8 @@ class Sequential:
         self.backward(dZ)
         if l2:
             add_l2_gradient(self.grads, self.params, self.weight_mask, l2, X.shape[0])
+        if l1:
+            add_l1_gradient(self.grads, self.params, self.weight_mask, l1, X.shape[0])
         return cost
 
     # -- inference ---------------------------------------------------------------------------
@@ -285,6 +291,7 @@ class Sequential:
         optimizer: Optimizer | tuple[Optimizer, OptimizerState] | None = None,
         schedule: Callable[[int], float] | None = None,
         l2: float = 0.0,
+        l1: float = 0.0,
         shuffle: bool = True,
         validation_data: tuple[Any, Any] | None = None,
         callbacks: Sequence[Callback] = (),
@@ -301,14 +308,9 @@ class Sequential:
         from .training import fit
 
         return fit(self, X, y, epochs=epochs, batch_size=batch_size, optimizer=optimizer, schedule=schedule, l2=l2,
-                   shuffle=shuffle, validation_data=validation_data, callbacks=callbacks, augment=augment,
+                   l1=l1, shuffle=shuffle, validation_data=validation_data, callbacks=callbacks, augment=augment,
                    record_every=record_every, engine=engine)
 
-    def save(self, path: Any, overwrite: bool = False) -> str:
-        """Save the built model to one ``.npz`` file; see :func:`dnnimprove.persistence.save`."""
-        from .persistence import save
-
-        return save(self, path, overwrite=overwrite)
 
     # -- inspection --------------------------------------------------------------------------
     def tensor(self, name: str, grad: bool = False) -> np.ndarray:

@@ -685,13 +685,16 @@ def draw_ewma_start(result: StudyResult) -> tuple[Figure, str]:
         axes.plot(days, ewma(series, beta, bias_correction=False)[:shown], color=color, linestyle="--",
                   label=f"β = {beta:g}, v_0 = 0, no correction")
         axes.plot(days, ewma(series, beta)[:shown], color=color, label=f"β = {beta:g}, bias-corrected v_t/(1-β^t)")
+        axes.plot(days, ewma(series, beta, bias_correction=False, v0="first")[:shown], color=color, linestyle=":",
+                  linewidth=2.2, label=f"β = {beta:g}, v_0 = θ_1, no correction")
         axes.axvline(1 / (1 - beta), color=color, linewidth=0.8, linestyle=":")
     axes.set_xlabel("day (dotted: 1/(1-β))")
     axes.set_ylabel("temperature (°C)")
     axes.set_title(f"{result.study.name}: the start-up bias and its correction (first {shown} days)")
-    axes.legend(fontsize="small", loc="lower right")
+    axes.set_ylim(top=float(np.max(series[:shown])) + 6)
+    axes.legend(fontsize="x-small", loc="upper left", ncol=2)
     return figure, ("Started at v_0 = 0 the averages begin near 0 and need about 1/(1-β) days to catch up; divided by "
-                    "1 - β^t they start on the data.")
+                    "1 - β^t, or started at the first value, they start on the data.")
 
 
 def draw_ewma_weights(result: StudyResult) -> tuple[Figure, str]:
@@ -746,6 +749,37 @@ def draw_batch_norm_gap(result: StudyResult) -> tuple[Figure, str]:
                     "gap batch norm removes, seed by seed (x): smaller on the full batch, whose statistics carry no noise.")
 
 
+# -- L1's sparsity -------------------------------------------------------------------------------------------
+def draw_sparsity(result: StudyResult) -> tuple[Figure, str]:
+    from .studies.runner import NEAR_ZERO
+
+    figure = _new_figure(10.0, 4.2)
+    histogram, fractions = figure.subplots(1, 2)
+    bins = np.linspace(-6, 1, 36)
+    for variant, color in zip(result.variants, _COLORS):
+        model = variant.runs[0].model
+        weights = np.abs(model.params[model.weight_mask != 0])
+        histogram.hist(np.log10(np.maximum(weights, 1e-6)), bins=bins, histtype="step", color=color, linewidth=1.5,
+                       label=variant.name)
+    histogram.axvline(np.log10(NEAR_ZERO), color="black", linestyle="--", linewidth=0.8, label=f"|W| = {NEAR_ZERO:g}")
+    histogram.set_xlabel("log10 |W| (weights below 1e-6 counted at -6)")
+    histogram.set_ylabel("weights")
+    histogram.set_title("sizes of the weights (first seed)")
+    histogram.legend(fontsize="small")
+    names = [variant.name for variant in result.variants]
+    values = [variant.metric("near_zero") for variant in result.variants]
+    fractions.bar(names, [value[0] for value in values], yerr=[value[1] for value in values], capsize=4,
+                  color=_COLORS[: len(names)])
+    fractions.tick_params(axis="x", labelrotation=20)
+    fractions.set_xlabel("variant")
+    fractions.set_ylabel(f"fraction of weights with |W| < {NEAR_ZERO:g}")
+    fractions.set_title("near-zero weights, mean ± spread over seeds")
+    figure.suptitle(f"{result.study.name}: how sparse each regularizer leaves the network")
+    return figure, ("L1's constant pull towards 0 leaves most weights near zero (a sparse network), around the size of "
+                    "one step; L2's pull, proportional to the weight, shrinks most weights without zeroing them (its "
+                    "spike at the left: weights that no longer get a gradient from the data, e.g. into dead units).")
+
+
 FIGURES: dict[str, Callable[[StudyResult], tuple[Figure, str]]] = {
     "cost": draw_cost,
     "cost_time": draw_cost_time,
@@ -763,6 +797,7 @@ FIGURES: dict[str, Callable[[StudyResult], tuple[Figure, str]]] = {
     "ewma_start": draw_ewma_start,
     "ewma_weights": draw_ewma_weights,
     "batch_norm_gap": draw_batch_norm_gap,
+    "sparsity": draw_sparsity,
 }
 
 

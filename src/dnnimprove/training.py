@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 import time
 from dataclasses import dataclass, field
-from typing import Any, Callable, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Sequence
 
 import numpy as np
 
@@ -19,11 +19,13 @@ from .callback_hooks import adapt_hooks
 from ._validation import check_bool, check_callable, check_features, check_int, check_type
 from .memory import check_fit_memory
 from .engine import NonFinite, build_engine, select_engine
-from .model import Sequential
 from .random import CourseRandom
 from .optimizers import Adam, Optimizer, OptimizerState
-from .regularizers import check_lambd, l2_penalty
+from .regularizers import check_l1, check_lambd, l1_penalty, l2_penalty
 from .schedules import checked_lr
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .model import Sequential
 
 __all__ = ["History", "Callback", "TrainingRun", "TrainingDiverged", "TrainingInterrupted", "fit"]
 
@@ -177,6 +179,7 @@ class TrainingRun:
     recorded: bool = False
     batch_cost: float = math.nan
     settings: dict[str, Any] = field(default_factory=dict)
+    l1: float = 0.0
 
 
 class Callback:
@@ -220,6 +223,7 @@ def fit(
     optimizer: Optimizer | tuple[Optimizer, OptimizerState] | None = None,
     schedule: Callable[[int], float] | None = None,
     l2: float = 0.0,
+    l1: float = 0.0,
     shuffle: bool = True,
     validation_data: tuple[Any, Any] | None = None,
     callbacks: Sequence[Callback] = (),
@@ -251,6 +255,9 @@ def fit(
         optimizer's ``lr``. The learning rate used is recorded in ``History.lr``.
     l2 : float >= 0
         L2 strength (the course's ``lambd``): adds ``(lambd / (2 m)) * sum ||W||**2`` per mini-batch of m rows.
+    l1 : float >= 0
+        L1 strength: adds ``(l1 / (2 m)) * sum |W|`` (:mod:`dnnimprove.regularizers`); runs on NumPy
+        (``engine="auto"`` falls back to it, ``"compiled"`` refuses).
     shuffle : bool
         Reshuffle the examples every epoch (mini-batch and stochastic only), drawing the permutation from
         the model's random source.
@@ -273,8 +280,9 @@ def fit(
     Raises
     ------
     TrainingDiverged
-        On a non-finite gradient, cost or parameter; the model keeps its last finite parameters and
-        ``model.history_`` the epochs recorded before.
+        On a non-finite gradient, cost or parameter: the parameters, the optimizer state and the batch-norm
+        statistics go back to the start of the failing epoch (finite), ``model.history_`` keeps the epochs
+        recorded before; the same in both engines.
     KeyboardInterrupt
         On Ctrl-C, after every callback's ``on_interrupt`` (a :class:`~dnnimprove.callbacks.Checkpoint`
         writes the last completed epoch there and raises :class:`TrainingInterrupted`).
@@ -284,6 +292,7 @@ def fit(
     batch_size = None if batch_size is None else check_int("batch_size", batch_size, low=1)
     shuffle = check_bool("shuffle", shuffle)
     l2 = check_lambd(l2)
+    l1 = check_l1(l1)
     callbacks = _check_callbacks(callbacks)
     optimizer, given_state = _optimizer_and_state(optimizer)
     X, Y, validation = _training_arrays(model, X, y, validation_data)
@@ -294,11 +303,11 @@ def fit(
                 "augment": _checked_hook("augment", augment, "(X_batch, source) -> X_batch"),
                 "record_iterations": any(callback.needs_batch_cost for callback in callbacks),
                 "optimizer_state_given": given_state is not None,
-                "engine": engine}
+                "engine": engine, "l1": l1}
     choice, compiled = select_engine(engine, model, isinstance(model.random, CourseRandom),
                                      {**settings, "l2": l2, "optimizer": optimizer, "epochs": epochs, "n_rows": X.shape[0]})
     history = History(engine=choice.name, engine_reason=choice.reason)
-    run = TrainingRun(model, optimizer, state, history, X, Y, validation, l2, epochs, settings=settings)
+    run = TrainingRun(model, optimizer, state, history, X, Y, validation, l2, epochs, settings=settings, l1=l1)
     model.history_, model.optimizer_, model.optimizer_state_ = history, optimizer, state
     try:
         # Overflow is the divergence guard's to report (TrainingDiverged), not NumPy's to warn about.
@@ -452,7 +461,8 @@ def _loop(
 def _record(run: TrainingRun, epoch: int, lr: float, data_cost: float) -> None:
     model, history = run.model, run.history
     m = run.X.shape[0]
-    penalty = l2_penalty(model.params, model.weight_mask, run.l2, m) + model.layer_penalty(m)
+    penalty = (l2_penalty(model.params, model.weight_mask, run.l2, m) + l1_penalty(model.params, model.weight_mask, run.l1, m)
+               + model.layer_penalty(m))
     history.epoch.append(epoch)
     history.lr.append(lr)
     history.data_cost.append(data_cost)

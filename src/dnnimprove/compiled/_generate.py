@@ -62,7 +62,12 @@ def _views(plan: Plan) -> tuple[list[str], int]:
         lines.append(f"{name} = work[{at} * B:{at} * B + {width} * mb].reshape(({width}, mb))")
         at += width
 
-    view("a0", plan.layers[0].n_in)
+    if plan.layers[0].blas:  # gathered in row layout (contiguous row copies); BLAS reads its transpose as it is
+        view("x_rows", plan.layers[0].n_in)
+        lines[-1] = lines[-1].replace(f"reshape(({plan.layers[0].n_in}, mb))", f"reshape((mb, {plan.layers[0].n_in}))")
+        lines.append("a0 = x_rows.T")
+    else:
+        view("a0", plan.layers[0].n_in)
     view("d0", plan.layers[0].n_in)
     for index, layer in enumerate(plan.layers, start=1):
         view(f"a{index}", layer.n_out)
@@ -72,7 +77,8 @@ def _views(plan: Plan) -> tuple[list[str], int]:
         if layer.kind == "batch_norm":
             view(f"zn{index}", layer.n_out)
     view("y", plan.layers[-1].n_out)
-    return lines, at
+    lines.append(f"ones = work[{at} * B:{at} * B + mb]  # 1.0 each: a BLAS layer's bias gradient is dZ @ ones")
+    return lines, at + 1
 
 
 def row_width(plan: Plan) -> int:
@@ -159,7 +165,7 @@ def generate(plan: Plan) -> str:
     put("for i in range(mb):")
     put("    row = order[start + i]")
     put("    for k in range(n_features):")
-    put("        a0[k, i] = X[row, k]")
+    put("        x_rows[i, k] = X[row, k]" if layers[0].blas else "        a0[k, i] = X[row, k]")
     put(f"    for k in range({k_out}):")
     put("        y[k, i] = Y[row, k]")
     bn = 0
@@ -276,7 +282,9 @@ def generate(plan: Plan) -> str:
                 put("        for i in range(mb):")
                 put(f"            s += {a_in}[k, i] * {d_out}[j, i]")
                 put(f"        dW{index}[k, j] = s")
-            if layer.b_at >= 0:
+            if layer.b_at >= 0 and layer.blas:
+                put(f"np.dot({d_out}, ones, db{index})")
+            elif layer.b_at >= 0:
                 put(f"for j in range({layer.n_out}):")
                 put("    s = zero")
                 put("    for i in range(mb):")

@@ -28,7 +28,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from ..engine import Batches, NonFinite
+from ..batches import Batches, NonFinite
 from ..ewma import ewma_step
 from ..layers import Activation, BatchNorm, Dense, Dropout
 from ..losses import CategoricalCrossEntropy
@@ -209,6 +209,7 @@ class CompiledEngine:
         self.bn_layers = [layer for layer in model.layers if isinstance(layer, BatchNorm)]
         self.units = [np.empty(layer.input_dim, dtype=dtype) for layer in self.bn_layers]
         self.work = np.zeros(row_width(self.plan) * self.B, dtype=dtype)
+        self.work[-self.B:] = 1  # the kernel's "ones" (bias gradients of BLAS layers)
         self.lc = np.array(constants, dtype=np.float64)
         self.hyper = np.array(optimizer.hyperparameters(), dtype=np.float64)
         self.orders = np.arange(m, dtype=np.int64).reshape(1, m)  # the kernel writes in-kernel permutations here

@@ -164,6 +164,7 @@ def fit_and_evaluate(
                 optimizer=build_optimizer(settings),
                 schedule=build_schedule(settings, course_exact, epochs),
                 l2=settings["l2"],
+                l1=settings["l1"],
                 validation_data=validation,
                 callbacks=callbacks,
                 record_every=record_every,
@@ -195,6 +196,16 @@ def fit_and_evaluate(
     )
 
 
+NEAR_ZERO = 0.01
+"""A weight counts as near zero (the ``near_zero`` metric: how sparse L1 leaves a network) below this size."""
+
+
+def near_zero_fraction(model: Sequential, threshold: float = NEAR_ZERO) -> float:
+    """Fraction of the model's weights (not biases, not batch-norm parameters) with ``|W| < threshold``."""
+    weights = model.params[model.weight_mask != 0]
+    return float(np.mean(np.abs(weights) < threshold))
+
+
 def mean_and_spread(values: Iterable[float | None]) -> tuple[float | None, float | None]:
     """Mean and population standard deviation, ``(None, None)`` when any value is missing."""
     values = list(values)
@@ -214,6 +225,8 @@ class VariantResult:
     published: Mapping[str, float] | None = None
 
     def metric(self, key: str) -> tuple[float | None, float | None]:
+        if key == "near_zero":
+            return mean_and_spread(near_zero_fraction(run.model) for run in self.runs)
         if key == "gap":
             gaps = [
                 None if run.test_accuracy is None else run.train_accuracy - run.test_accuracy for run in self.runs
