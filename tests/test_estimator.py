@@ -200,3 +200,15 @@ def test_predict_checks_the_width_seen_at_fit():
     clf = DNNClassifier(epochs=1, seed=0).fit(X, y)
     with pytest.raises(ValueError, match="X has 3 features, but DNNClassifier is expecting 2 features"):
         clf.predict(np.ones((2, 3)))
+
+
+def test_estimators_take_dataframes_with_text_labels():
+    pd = pytest.importorskip("pandas")
+    X, y = dn.datasets.moons(120, seed=0)
+    frame = pd.DataFrame(X, columns=["u", "v"])
+    labels = np.where(y == 1, "upper", "lower")
+    clf = dn.DNNClassifier(hidden_layer_sizes=(8,), lr=0.01, epochs=60, batch_size=32, seed=0).fit(frame, labels)
+    assert list(clf.classes_) == ["lower", "upper"] and list(clf.feature_names_in_) == ["u", "v"]
+    assert clf.score(frame, labels) > 0.8 and set(clf.predict(frame)) <= {"lower", "upper"}
+    reg = dn.DNNRegressor(hidden_layer_sizes=(8,), lr=0.01, epochs=20, seed=0).fit(frame, pd.Series(X[:, 0] * 2))
+    assert reg.predict(frame).shape == (120,)

@@ -358,3 +358,22 @@ def test_the_fuzzers_generated_at_least_500_files():
     if len({name.split(":")[0] for name in FUZZED_FILES}) < 4 or EXAMPLES < 125:
         pytest.skip("run with the four fuzz tests above, at least 125 examples each")
     assert sum(FUZZED_FILES.values()) >= 500, FUZZED_FILES
+
+
+def test_a_model_file_carries_its_preprocessing_and_a_damaged_one_is_refused(tmp_path):
+    from dnnimprove.persistence import model_arrays, model_header, write_archive
+
+    model = dn.Sequential([dn.Dense(3)], loss="categorical_crossentropy", seed=0)
+    model.fit({"x": np.arange(6.0), "c": np.array(list("abcabc"), dtype=object)}, list("uvwuvw"), epochs=1)
+    model.save(tmp_path / "good.npz")
+    assert dn.load(tmp_path / "good.npz").preprocessing_ == model.preprocessing_
+    header = model_header(model)
+    header["preprocessing"]["classes"] = ["u", "v"]  # two classes for a three-output network
+    write_archive(tmp_path / "bad.npz", header, model_arrays(model))
+    with pytest.raises(dn.ModelFileError, match="bad.npz: the preprocessing's classes"):
+        dn.load(tmp_path / "bad.npz")
+    header = model_header(model)
+    header["preprocessing"]["mean"] = ["zero"]
+    write_archive(tmp_path / "bad.npz", header, model_arrays(model))
+    with pytest.raises(dn.ModelFileError, match="mean"):
+        dn.load(tmp_path / "bad.npz")

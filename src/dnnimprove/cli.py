@@ -127,12 +127,34 @@ def _add_data_options(parser: argparse.ArgumentParser) -> None:
     from .data import DATASETS
 
     group = parser.add_argument_group("data")
-    group.add_argument("--dataset", default="moons", choices=sorted(DATASETS), help="dataset (default: moons)")
+    group.add_argument("--dataset", choices=sorted(DATASETS), help="built-in dataset (default: moons)")
     group.add_argument("--n-samples", type=positive_int, help="examples to generate (generated datasets)")
     group.add_argument("--noise", type=nonnegative_float, help="noise of the generator (generated datasets)")
     group.add_argument("--data-seed", type=nonnegative_int, help="seed of the generator (default: the course's)")
     group.add_argument("--test-fraction", type=fraction, default=0.0, help="split off a test set (default: 0)")
     group.add_argument("--standardize", action="store_true", help="standardize inputs (fitted on train)")
+    _add_file_options(parser)
+
+
+def _add_file_options(parser: argparse.ArgumentParser) -> None:
+    from .preprocessing import IMPUTE, TASKS
+
+    group = parser.add_argument_group("your data (instead of --dataset)")
+    group.add_argument("--data", metavar="FILE", help="a .csv/.tsv, .parquet, .feather or .npz (X, y) file; numeric "
+                       "columns are standardized and text columns one-hot encoded, fitted on the training rows")
+    group.add_argument("--target", metavar="COLUMN", help="the column to predict (default for .npz: y)")
+    group.add_argument("--task", choices=TASKS, default="auto", help="classification, regression (MSE) or auto "
+                       "(text or at most 20 integer values: classification)")
+    group.add_argument("--impute", choices=IMPUTE, help="fill missing values (text: most frequent); default: refuse them")
+    group.add_argument("--drop", type=column_names, default=(), metavar="COLS", help="comma-separated columns to leave out")
+
+
+def column_names(text: str) -> tuple[str, ...]:
+    """``"id,name"`` -> ``("id", "name")``."""
+    names = tuple(part.strip() for part in text.split(","))
+    if not all(names):
+        raise argparse.ArgumentTypeError(f"expected comma-separated column names; got {text!r}")
+    return names
 
 
 def _add_model_options(parser: argparse.ArgumentParser) -> None:
@@ -150,6 +172,12 @@ def _add_model_options(parser: argparse.ArgumentParser) -> None:
 def _data_spec(args: argparse.Namespace, dev: float = 0.0):
     from .studies import DataSpec
 
+    if args.data is not None:
+        return _table_spec(args, dev)
+    if args.target is not None or args.impute is not None or args.drop or args.task != "auto":
+        raise UsageError("--target, --task, --impute and --drop apply to --data FILE")
+    if args.dataset is None:
+        args.dataset = getattr(args, "default_dataset", "moons")
     settings = {key: value for key, value in (("n_samples", args.n_samples), ("noise", args.noise),
                                               ("seed", args.data_seed)) if value is not None}
     if settings and args.dataset in ("digits", "breast_cancer"):
@@ -158,7 +186,26 @@ def _data_spec(args: argparse.Namespace, dev: float = 0.0):
     return DataSpec(args.dataset, settings, test=args.test_fraction, dev=dev, standardize=args.standardize)
 
 
+def _table_spec(args: argparse.Namespace, dev: float):
+    from .studies.table_data import TableSpec
+
+    given = [flag for flag, value in (("--dataset", args.dataset), ("--n-samples", args.n_samples),
+                                      ("--noise", args.noise), ("--data-seed", args.data_seed)) if value is not None]
+    if given:
+        raise UsageError(f"{', '.join(given)} describe built-in datasets; give them or --data, not both")
+    target = args.target
+    if target is None:
+        if not args.data.lower().endswith(".npz"):
+            raise UsageError(f"--data {args.data!r} needs --target COLUMN (the column to predict)")
+        target = "y"
+    args.dataset = os.path.basename(args.data)
+    return TableSpec(args.data, target, task=args.task, impute=args.impute, drop=tuple(args.drop),
+                     test=args.test_fraction, dev=dev)
+
+
 def _loss_for(data) -> str:
+    if data.task == "regression":
+        return "mse"
     return "binary_crossentropy" if data.n_classes <= 2 else "categorical_crossentropy"
 
 
@@ -257,7 +304,8 @@ def _add_train(subparsers: Any) -> None:
     parser.add_argument("--seed", type=nonnegative_int, help="model seed (course-exact: the init seed, default 3)")
     parser.add_argument("--course-exact", action="store_true", help="draw from the course's legacy random stream")
     parser.add_argument("--json", action="store_true", help="print the results as JSON")
-    parser.add_argument("--out", help="also write results.json and figures into this folder")
+    parser.add_argument("--out", help="a folder for results.json, figures and model.npz; or a path ending in .npz: "
+                        "the model file alone (it carries the preprocessing of --data, for dnnimprove predict)")
     group = parser.add_argument_group("checkpoints")
     group.add_argument("--checkpoint", metavar="PATH", help="save a checkpoint here every --checkpoint-every epochs, "
                        "after the last and on Ctrl-C (default: OUT/checkpoint.npz with --out)")
@@ -272,7 +320,7 @@ def _run_train(args: argparse.Namespace) -> int:
 
     if args.early_stopping is not None and not args.dev_fraction:
         raise UsageError("--early-stopping needs a dev set: give --dev-fraction (e.g. 0.2)")
-    out = prepare_out(args.out) if args.out else None
+    out, model_path = _train_outputs(args.out)
     spec = _data_spec(args, dev=args.dev_fraction)
     settings = {
         "init": args.init, "activation": args.activation, "optimizer": args.optimizer, "lr": args.lr,
@@ -309,11 +357,48 @@ def _run_train(args: argparse.Namespace) -> int:
                           "settings": run["settings"], **{key: run[key] for key in fields}}, indent=2))
     else:
         print(report.text_table(summary))
+        if result.data.task == "regression":
+            print(_regression_line(result.variants[0].runs[0].model, result.data))
     diverged = result.variants[0].runs[0].diverged  # recorded as a result by the runner; one line and status 1 here
     if diverged is not None:
         print(f"{PROGRAM} train: {diverged}", file=sys.stderr)
         return 1
+    if model_path is not None:
+        from .persistence import save
+
+        model = result.variants[0].runs[0].model
+        model.preprocessing_ = result.data.preprocessing  # from here on it predicts on raw rows
+        save(model, model_path)
+        if not args.json:
+            print(f"model: {model_path}")
     return 0
+
+
+def _train_outputs(path: str | None) -> tuple[Path | None, Path | None]:
+    """``(results folder, model file)`` of ``train --out``: a ``.npz`` path is the model file alone."""
+    if path is None:
+        return None, None
+    if path.lower().endswith(".npz"):
+        if os.path.isdir(path):
+            raise UsageError(f"--out {path!r} is a folder; give a file name ending in .npz or a folder without it")
+        prepare_out(os.path.dirname(os.path.abspath(path)))
+        return None, Path(path)
+    out = prepare_out(path)
+    return out, out / "model.npz"
+
+
+def _regression_line(model, data) -> str:
+    """Mean squared error and R² on each split, in the target's own units."""
+    from sklearn.metrics import mean_squared_error, r2_score
+
+    decode = data.preprocessing.decode
+    parts = []
+    for name, X, y in (("train", data.X_train, data.y_train), ("dev", data.X_dev, data.y_dev),
+                       ("test", data.X_test, data.y_test)):
+        if X is not None:
+            truth, predicted = decode(y), decode(model.loss.predict(model.forward(X)))
+            parts.append(f"{name} MSE {mean_squared_error(truth, predicted):.4g}, R2 {r2_score(truth, predicted):.4f}")
+    return "regression: " + "; ".join(parts)
 
 
 # -- gradcheck --------------------------------------------------------------------------------------------
@@ -376,7 +461,7 @@ def _add_search(subparsers: Any) -> None:
         "OUT/trials.csv and OUT/dev_vs_lr.png.",
     )
     _add_data_options(parser)
-    parser.set_defaults(dataset="digits", test_fraction=0.2)
+    parser.set_defaults(default_dataset="digits", test_fraction=0.2)
     group = parser.add_argument_group("search")
     group.add_argument("--trials", type=positive_int, default=40, help="trials in all (default: 40)")
     group.add_argument("--rounds", type=positive_int, default=2, help="coarse-to-fine rounds (default: 2)")
@@ -403,6 +488,8 @@ def _run_search(args: argparse.Namespace) -> int:
 
     out = prepare_out(args.out)
     data = _data_spec(args).load()
+    if data.task == "regression":
+        raise UsageError(f"search tunes classifiers; the target of {args.data!r} is a regression target")
     pipeline = make_pipeline(StandardScaler(), DNNClassifier(epochs=args.epochs, optimizer=args.optimizer))
     try:
         result = coarse_to_fine(pipeline, course_space(args.optimizer, prefix="dnnclassifier__"), data.X_train,
@@ -470,8 +557,73 @@ def _run_convert(args: argparse.Namespace) -> int:
     return 0
 
 
+# -- predict ----------------------------------------------------------------------------------------------
+def _add_predict(subparsers: Any) -> None:
+    parser = subparsers.add_parser(
+        "predict", help="predict with a saved model on the raw rows of a data file",
+        description="Load a model file (dnnimprove train --out model.npz) and predict on a data file with the "
+        "columns it was trained on (the target column may be there; it is ignored). Writes a CSV: the "
+        "prediction, then one probability column per class (classification).",
+    )
+    parser.add_argument("--model", required=True, metavar="FILE", help="a model file (.npz)")
+    parser.add_argument("--data", required=True, metavar="FILE", help="a .csv/.tsv, .parquet, .feather or .npz file")
+    parser.add_argument("--out", metavar="FILE", help="write the predictions here (CSV; default: standard output)")
+    parser.set_defaults(handler=_run_predict)
+
+
+def _run_predict(args: argparse.Namespace) -> int:
+    import numpy as np
+
+    from .persistence import load
+    from .tables import read_table, write_csv
+
+    if args.out is not None:
+        if os.path.isdir(args.out):
+            raise UsageError(f"--out {args.out!r} is a folder; give a file name")
+        prepare_out(os.path.dirname(os.path.abspath(args.out)))
+    model = load(args.model)
+    table = read_table(args.data)
+    if model.preprocessing_ is None:  # a model trained on arrays: numeric columns in order, a y column ignored
+        columns = [column for name, column in table.items() if not (args.data.endswith(".npz") and name == "y")]
+        text = next((name for name, column in table.items() if column.dtype.kind != "f"), None)
+        if text is not None:
+            raise UsageError(f"column {text!r} of {args.data!r} is not numeric, and {args.model!r} carries no "
+                             "preprocessing (it was trained on arrays)")
+        inputs = np.column_stack(columns)
+    else:
+        inputs = table
+    try:
+        predictions = model.predict(inputs)
+        probabilities = model.predict_proba(inputs) if model.loss.is_classifier else None
+    except ValueError as error:
+        raise UsageError(f"{args.data!r} does not fit {args.model!r}: {error}") from None
+    classes = model.preprocessing_.classes if model.preprocessing_ is not None else None
+    header = ["prediction"]
+    if probabilities is not None:
+        labels = classes if classes is not None else list(range(probabilities.shape[1]))
+        header += [f"proba_{label}" for label in labels]
+    cell = lambda value: repr(float(value)) if isinstance(value, (float, np.floating)) else str(value)  # noqa: E731
+    rows = []
+    for index, prediction in enumerate(predictions.tolist()):
+        row = [cell(prediction)]
+        if probabilities is not None:
+            row += [cell(p) for p in probabilities[index]]
+        rows.append(row)
+    if args.out is None:
+        import csv
+
+        writer = csv.writer(sys.stdout, lineterminator="\n")
+        writer.writerow(header)
+        writer.writerows(rows)
+    else:
+        write_csv(args.out, header, rows)
+        print(f"wrote {len(rows)} predictions to {args.out}", file=sys.stderr)
+    return 0
+
+
 # -- main ------------------------------------------------------------------------------------------------
-SUBCOMMANDS: list[Callable[[Any], None]] = [_add_study, _add_train, _add_gradcheck, _add_search, _add_convert]
+SUBCOMMANDS: list[Callable[[Any], None]] = [_add_study, _add_train, _add_predict, _add_gradcheck, _add_search,
+                                            _add_convert]
 
 
 def build_parser() -> argparse.ArgumentParser:

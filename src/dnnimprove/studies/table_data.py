@@ -1,0 +1,131 @@
+"""A study's data read from the user's file: split, then preprocessed with what the training split teaches.
+
+:class:`TableSpec` is the file counterpart of :class:`~dnnimprove.studies.recipe.DataSpec`: same
+``load() -> Data`` and ``as_dict()``, so the runner, the report and the CLI treat both alike. ``load``
+reads the file (:func:`dnnimprove.tables.read_table`), takes the target column out, splits the rows
+into train/dev/test (stratified for classification), fits the
+:class:`~dnnimprove.preprocessing.Preprocessing` on the training rows only and transforms every split
+with it; the returned :class:`Data` carries it (``data.preprocessing``) so that a model trained on it can
+be saved with it and predict on raw rows.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from .. import data as datasets
+from .._validation import check_choice, check_int, check_number
+from ..preprocessing import IMPUTE, TASKS, fit_preprocessing, infer_task
+from ..tables import TableError, read_table, split_target
+from .recipe import Data
+
+__all__ = ["TableSpec"]
+
+
+@dataclass(frozen=True)
+class TableSpec:
+    """Where a study's data comes from when it is a file.
+
+    Parameters
+    ----------
+    path : str
+        A ``.csv``/``.tsv``, ``.parquet``, ``.feather`` or ``.npz`` file (see :mod:`dnnimprove.tables`).
+    target : str
+        The column to predict (``"y"`` for an ``.npz`` file).
+    task : {"auto", "classification", "regression"}
+    impute : {"mean", "median"} or None
+        Impute missing feature values; ``None`` refuses them.
+    drop : tuple of str
+        Columns to leave out (identifiers, free text).
+    test, dev : float
+        Fractions of the rows split off (stratified for classification, seed ``split_seed``).
+    standardize : bool
+        Standardize the numeric columns (fitted on the training rows).
+    """
+
+    path: str
+    target: str = "y"
+    task: str = "auto"
+    impute: str | None = None
+    drop: tuple[str, ...] = ()
+    test: float = 0.0
+    dev: float = 0.0
+    split_seed: int = 0
+    standardize: bool = True
+
+    def __post_init__(self) -> None:
+        check_choice("task", self.task, TASKS)
+        if self.impute is not None:
+            check_choice("impute", self.impute, IMPUTE)
+        check_number("test", self.test, low=0.0, high=1.0, high_open=True)
+        check_number("dev", self.dev, low=0.0, high=1.0, high_open=True)
+        check_int("split_seed", self.split_seed, low=0)
+
+    @property
+    def name(self) -> str:
+        return os.path.basename(self.path)
+
+    def read(self) -> tuple[dict, np.ndarray, str]:
+        """``(features, y, task)`` of the whole file, with ``drop`` left out and ``task`` resolved."""
+        source = f"data file {self.path!r}"
+        table = read_table(self.path)
+        for column in self.drop:
+            if column not in table:
+                raise TableError(f"{source} has no column {column!r} to drop")
+            if column == self.target:
+                raise TableError(f"cannot drop the target column {self.target!r}")
+        table = {name: column for name, column in table.items() if name not in self.drop}
+        features, y = split_target(table, self.target, source)
+        task = self.task if self.task != "auto" else infer_task(y)
+        return features, y, task
+
+    def load(self) -> Data:
+        features, y, task = self.read()
+        rows = np.arange(y.shape[0]).reshape(-1, 1)
+        stratify = task == "classification"
+        if stratify:
+            labels, counts = np.unique(y.astype(str) if y.dtype.kind == "O" else y, return_counts=True)
+            if labels.size < 2:
+                raise TableError(f"target column {self.target!r} of data file {self.path!r} has one class "
+                                 f"({labels[0].item()!r}); a classifier needs at least 2")
+            stratify = bool(counts.min() >= 2)
+        train, dev, test, *_ = datasets.train_dev_test_split(
+            rows, np.zeros(len(y)) if not stratify else np.unique(y.astype(str), return_inverse=True)[1],
+            dev=self.dev, test=self.test, seed=self.split_seed, stratify=stratify,
+        )
+        take = lambda index: {name: column[index[:, 0]] for name, column in features.items()}  # noqa: E731
+        try:
+            prep = fit_preprocessing(take(train), y[train[:, 0]], task=task, impute=self.impute,
+                                     standardize=self.standardize, target=self.target)
+        except TableError:
+            raise
+        except ValueError as error:
+            raise TableError(f"data file {self.path!r}: {error}") from None
+
+        def split(index: np.ndarray) -> tuple[Any, Any]:
+            if not len(index):
+                return None, None
+            try:
+                return prep.transform(take(index)), prep.encode_target(y[index[:, 0]])
+            except ValueError as error:
+                raise TableError(f"data file {self.path!r}: {error}") from None
+
+        X_train, y_train = split(train)
+        X_dev, y_dev = split(dev)
+        X_test, y_test = split(test)
+        return Data(X_train, y_train, X_dev, y_dev, X_test, y_test, preprocessing=prep)
+
+    def as_dict(self) -> dict[str, Any]:
+        spec: dict[str, Any] = {"file": self.path, "target": self.target, "task": self.task}
+        if self.impute is not None:
+            spec["impute"] = self.impute
+        if self.drop:
+            spec["drop"] = list(self.drop)
+        if self.test or self.dev:
+            spec.update(test_fraction=self.test, dev_fraction=self.dev, split_seed=self.split_seed)
+        spec["standardize"] = self.standardize
+        return spec
