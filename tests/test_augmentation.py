@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 
 import dnnimprove as dn
-from dnnimprove.augmentation import Compose, GaussianNoise, RandomShift
+from dnnimprove.augmentation import (Compose, GaussianNoise, RandomCrop, RandomFlip, RandomRotation, RandomShift,
+                                   RandomZoom)
 
 
 def one_hot_images(m: int, size: int = 8) -> tuple[np.ndarray, np.ndarray]:
@@ -130,3 +131,108 @@ def test_negative_noise_is_a_clear_error():
         GaussianNoise(-0.1)
     with pytest.raises(TypeError, match=r"augmentations\[1\] must be callable"):
         Compose(GaussianNoise(0.1), "shift")
+
+
+# -- flips, rotations, zooms, crops ----------------------------------------------------------------------
+class Fixed:
+    """A source whose uniform draws are all ``value`` (to pick a known flip, angle, zoom or corner)."""
+
+    def __init__(self, value: float) -> None:
+        self.value = value
+
+    def uniform(self, shape, dtype):
+        return np.full(shape, self.value, dtype=dtype)
+
+
+def images(m: int = 4, shape=(8, 8)) -> np.ndarray:
+    return np.random.default_rng(0).uniform(0, 1, (m, int(np.prod(shape))))
+
+
+def test_a_flip_with_probability_one_mirrors_every_image_and_zero_none():
+    X = images()
+    left_right = RandomFlip((8, 8), p=1.0)(X, dn.as_random_source(0)).reshape(4, 8, 8)
+    np.testing.assert_array_equal(left_right, X.reshape(4, 8, 8)[:, :, ::-1])
+    upside_down = RandomFlip((8, 8), horizontal=False, vertical=True, p=1.0)(X, dn.as_random_source(0))
+    np.testing.assert_array_equal(upside_down.reshape(4, 8, 8), X.reshape(4, 8, 8)[:, ::-1])
+    np.testing.assert_array_equal(RandomFlip((8, 8), p=0.0)(X, dn.as_random_source(0)), X)
+
+
+def test_flips_happen_with_the_asked_probability():
+    X = images(4000, (2, 2))
+    out = RandomFlip((2, 2), p=0.3)(X, dn.as_random_source(1))
+    flipped = np.mean(np.any(out != X, axis=1))
+    assert abs(flipped - 0.3) < 0.03  # 4000 draws: the fraction is 0.3 +- 0.007
+
+
+def test_a_rotation_by_the_largest_angle_of_90_degrees_is_numpys_quarter_turn():
+    X = images(3, (5, 5, 2))  # square, channels rotate together
+    out = RandomRotation((5, 5, 2), max_degrees=90.0)(X, Fixed(1.0)).reshape(3, 5, 5, 2)
+    np.testing.assert_allclose(out, np.rot90(X.reshape(3, 5, 5, 2), k=-1, axes=(1, 2)), atol=1e-12)
+
+
+def test_a_small_rotation_moves_a_pixel_along_a_circle_about_the_centre():
+    X = np.zeros((1, 81))
+    X[0, 4 * 9 + 8] = 1.0  # row 4 (the centre row), column 8: 4 pixels right of the centre
+    out = RandomRotation((9, 9), max_degrees=30.0)(X, Fixed(1.0)).reshape(9, 9)
+    rows, columns = np.nonzero(out > 0)
+    weights = out[rows, columns]
+    centre_of_mass = (np.average(rows, weights=weights) - 4, np.average(columns, weights=weights) - 4)
+    assert np.hypot(*centre_of_mass) == pytest.approx(4.0, abs=0.3)  # still 4 pixels from the centre ...
+    assert abs(np.degrees(np.arctan2(*centre_of_mass))) == pytest.approx(30.0, abs=4.0)  # ... turned 30 degrees
+
+
+def test_zoom_at_its_largest_factor_enlarges_about_the_centre_and_at_zero_is_the_identity():
+    X = np.zeros((1, 81))
+    X[0, 4 * 9 + 6] = 1.0  # 2 pixels right of the centre
+    out = RandomZoom((9, 9), max_zoom=0.5)(X, Fixed(1.0)).reshape(9, 9)  # factor 1.5: 3 pixels right
+    assert out[4, 7] == pytest.approx(1.0)  # output column 7 reads input column 4 + 3 / 1.5 = 6
+    spread = np.outer([1 / 3, 1, 1 / 3], [1 / 3, 1, 1 / 3])  # column 6 reads 4 + 2 / 1.5: a third of the pixel
+    np.testing.assert_allclose(out[3:6, 6:9], spread, rtol=1e-12)
+    assert np.count_nonzero(out) == 9
+    X = images()
+    np.testing.assert_array_equal(RandomZoom((8, 8), max_zoom=0.0)(X, dn.as_random_source(0)), X)
+    np.testing.assert_array_equal(RandomRotation((8, 8), max_degrees=0.0)(X, dn.as_random_source(0)), X)
+
+
+def test_a_crop_stretches_its_window_back_to_the_whole_image():
+    X = np.kron(np.arange(4.0).reshape(2, 2), np.ones((4, 4))).reshape(1, 64)  # four 4x4 quadrants 0, 1, 2, 3
+    top_left = RandomCrop((8, 8), crop_shape=(4, 4))(X, Fixed(0.0)).reshape(8, 8)
+    np.testing.assert_array_equal(top_left, np.zeros((8, 8)))  # the window is quadrant 0, enlarged
+    bottom_right = RandomCrop((8, 8), crop_shape=(4, 4))(X, Fixed(0.999)).reshape(8, 8)
+    np.testing.assert_array_equal(bottom_right, np.full((8, 8), 3.0))
+    X = images()
+    np.testing.assert_array_equal(RandomCrop((8, 8), crop_shape=(8, 8))(X, dn.as_random_source(0)), X)
+
+
+def test_image_transforms_are_reproducible_and_leave_their_input_alone():
+    X = images(6)
+    before = X.copy()
+    for transform in [RandomRotation((8, 8), 15.0), RandomZoom((8, 8), 0.2), RandomCrop((8, 8), (6, 7)),
+                      RandomFlip((8, 8))]:
+        first = transform(X, dn.as_random_source(3))
+        np.testing.assert_array_equal(first, transform(X, dn.as_random_source(3)))
+        assert not np.array_equal(first, transform(X, dn.as_random_source(4))), transform
+        assert first.shape == X.shape and first.dtype == X.dtype
+    np.testing.assert_array_equal(X, before)
+
+
+@pytest.mark.parametrize("make, message", [
+    (lambda: RandomRotation((8, 8), max_degrees=200), r"max_degrees must be in \[0, 180\]; got 200"),
+    (lambda: RandomRotation((8, 8), max_degrees=float("nan")), r"max_degrees must be a finite number"),
+    (lambda: RandomZoom((8, 8), max_zoom=1.0), r"max_zoom must be in \[0, 1\); got 1.0"),
+    (lambda: RandomZoom((8, 8), max_zoom=-0.1), r"max_zoom must be in \[0, 1\); got -0.1"),
+    (lambda: RandomCrop((8, 8), crop_shape=(9, 8)), r"crop_shape\[0\] must be an integer in \[1, 8\]; got 9"),
+    (lambda: RandomCrop((8, 8), crop_shape=7), r"crop_shape must be \(height, width\); got 7"),
+    (lambda: RandomFlip((8, 8), p=1.5), r"p must be in \[0, 1\]; got 1.5"),
+    (lambda: RandomFlip((8,), p=0.5), r"image_shape must be \(height, width\) or \(height, width, channels\); got \(8,\)"),
+])
+def test_bad_magnitudes_are_one_clear_error_naming_the_argument_and_value(make, message):
+    with pytest.raises(ValueError, match=message):
+        make()
+
+
+@pytest.mark.parametrize("transform", [RandomRotation((8, 8)), RandomZoom((8, 8)), RandomCrop((8, 8)), RandomFlip((8, 8))])
+def test_images_that_do_not_match_the_declared_shape_are_refused_naming_x_and_both_shapes(transform):
+    with pytest.raises(ValueError, match=r"X must be a 2-D array with rows of 64 features \(image_shape \(8, 8\)\) "
+                                         r"for Random\w+; got X of shape \(3, 63\)"):
+        transform(np.zeros((3, 63)), dn.as_random_source(0))

@@ -25,7 +25,28 @@ def test_tensors_are_views_into_one_flat_vector():
     assert np.shares_memory(model.layers[0].W, model.params)
     assert np.shares_memory(model.layers[0].dW, model.grads)
     assert model.weight_mask.sum() == 10 + 10 + 2
-    assert "dense_3.W" in model.summary()
+    assert "dense_3.W" in model.summary(print_fn=None)
+
+
+def test_summary_prints_like_keras_and_returns_the_text(capsys):
+    model = dn.Sequential([dn.Dense(5, use_bias=False), dn.BatchNorm(), dn.ReLU(), dn.Dense(1)], seed=0).build(3)
+    text = model.summary()
+    assert capsys.readouterr().out == text + "\n"
+    lines = text.splitlines()
+    assert lines[2].split() == ["Layer", "(type)", "Output", "Shape", "Param", "#"]
+    assert lines[4].split() == ["dense_1", "(Dense)", "(None,", "5)", "15"]
+    assert lines[5].split() == ["batch_norm_1", "(BatchNorm)", "(None,", "5)", "10"]
+    assert lines[7].split() == ["dense_2", "(Dense)", "(None,", "1)", "6"]
+    assert "Trainable params: 31 (one flat vector)" in text
+    assert "Non-trainable params: 10 (batch-norm running statistics)" in text
+    assert "Total params: 41 (328 bytes)" in text
+    assert any(line.split() == ["batch_norm_1.gamma", "15:20", "(5,)", "scale"] for line in lines)
+    assert model.summary(print_fn=None) == text and capsys.readouterr().out == ""
+
+
+def test_summary_before_the_model_is_built_is_an_error():
+    with pytest.raises(dn.NotFittedError, match="before summary"):
+        small_model().summary()
 
 
 def test_width_is_inferred_at_first_fit_and_checked_afterwards():

@@ -42,6 +42,22 @@ def test_every_schedule_is_its_formula(schedule, formula):
     assert schedule(0) == 0.3
 
 
+def test_inverse_sqrt_decay_is_the_course_k_over_sqrt_epoch_num_counting_epochs_from_one():
+    schedule = dn.InverseSqrtDecay(lr0=0.2, k=1.5)
+    for epoch in [0, 1, 2, 3, 8, 99]:
+        epoch_num = epoch + 1  # the course counts epochs from 1
+        assert schedule(epoch) == pytest.approx(1.5 / math.sqrt(epoch_num) * 0.2, rel=1e-15), epoch
+    assert dn.InverseSqrtDecay(lr0=0.2)(0) == 0.2  # k = 1: the first epoch runs at lr0
+    assert dn.InverseSqrtDecay(lr0=0.2)(3) == 0.1  # and the fourth at half of it
+    assert dn.get_schedule("inverse_sqrt", lr0=0.2, k=1.5) == schedule
+
+
+def test_the_discrete_staircase_halves_the_rate_at_every_stair():
+    assert dn.Staircase is dn.StepDecay
+    staircase = dn.Staircase(lr0=0.4, drop=0.5, every=10)
+    assert [staircase(epoch) for epoch in (0, 9, 10, 19, 20, 30)] == [0.4, 0.4, 0.2, 0.2, 0.1, 0.05]
+
+
 def test_cosine_decay_reaches_lr_min_and_stays_there():
     schedule = dn.CosineDecay(lr0=0.2, total=8)
     assert schedule(4) == pytest.approx(0.1, rel=1e-15)
@@ -50,7 +66,8 @@ def test_cosine_decay_reaches_lr_min_and_stays_there():
 
 
 def test_schedules_round_trip_through_their_config():
-    for schedule in [dn.FixedIntervalDecay(0.1, 0.5, 10), dn.CosineDecay(0.2, 30, 0.01, per_step=True)]:
+    for schedule in [dn.FixedIntervalDecay(0.1, 0.5, 10), dn.CosineDecay(0.2, 30, 0.01, per_step=True),
+                     dn.InverseSqrtDecay(0.1, 2.0)]:
         config = schedule.config()
         assert dn.get_schedule(config.pop("name"), **config) == schedule
 
@@ -115,7 +132,14 @@ def test_the_builtin_schedules_work_per_step():
         (lambda: dn.StepDecay(lr0=0.1, every=0), r"every must be an integer in \[1, inf\); got 0"),
         (lambda: dn.CosineDecay(lr0=0.1, lr_min=0.2), r"lr_min must be in \[0, 0.1\]; got 0.2"),
         (lambda: dn.get_schedule("linear", lr0=0.1), r"unknown schedule 'linear'; valid values: 'constant', 'cosine', "
-                                                     r"'exponential', 'fixed_interval', 'inverse_time', 'step'"),
+                                                     r"'exponential', 'fixed_interval', 'inverse_sqrt', 'inverse_time', "
+                                                     r"'step'"),
+        (lambda: dn.InverseSqrtDecay(lr0=0.1, k=0.0), r"k must be in \(0, inf\); got 0.0"),
+        (lambda: dn.InverseSqrtDecay(lr0=0.1, k=float("nan")), r"k must be a finite number in \(0, inf\); got nan"),
+        (lambda: dn.InverseSqrtDecay(lr0=-0.1), r"lr0 must be in \(0, inf\); got -0.1"),
+        (lambda: dn.InverseTimeDecay(lr0=0.1, decay_rate=float("nan")),
+         r"decay_rate must be a finite number in \[0, inf\); got nan"),
+        (lambda: dn.Staircase(lr0=0.1, drop=1.5), r"drop must be in \(0, 1\]; got 1.5"),
     ],
 )
 def test_bad_schedule_settings_get_a_clear_error(make, message):

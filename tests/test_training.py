@@ -133,3 +133,14 @@ def test_unknown_multiclass_labels_are_named():
     model = dn.Sequential([dn.Dense(3)], loss="categorical_crossentropy", seed=0)
     with pytest.raises(ValueError, match=r"labels in 0..2 .* got \[3, 7\]"):
         model.fit(np.ones((4, 2)), [0, 3, 7, 1], epochs=1)
+
+
+def test_history_prints_one_short_line():
+    X, y = dn.datasets.moons(60, 0.2, seed=0)
+    model = dn.Sequential([dn.Dense(3), dn.ReLU(), dn.Dense(1)], seed=0)
+    history = model.fit(X, y, epochs=400, batch_size=16, optimizer=dn.GradientDescent(lr=0.1))
+    text = repr(history)
+    assert "\n" not in text and len(text) < 200
+    assert text.startswith("History(400 epochs recorded (last 399), cost ")
+    assert f"{history.cost[-1]:.4g}" in text and "1600 steps" in text
+    assert repr(dn.History()) == "History(no epochs recorded)"

@@ -26,6 +26,7 @@ __all__ = [
     "check_bool",
     "check_callable",
     "check_type",
+    "all_finite",
     "NotFittedError",
 ]
 
@@ -91,7 +92,7 @@ def check_choice(name: str, value: Any, choices: Any) -> Any:
     return value
 
 
-def _all_finite(array: np.ndarray, block: int = 1 << 16) -> bool:
+def all_finite(array: np.ndarray, block: int = 1 << 16) -> bool:
     """``np.isfinite(array).all()`` over blocks of about ``block`` elements along the first axis.
 
     A large data set (60000 x 784 floats) then needs no boolean temporary of its own size, whose page
@@ -119,7 +120,7 @@ def check_finite_array(name: str, array: Any, *, ndim: int | tuple[int, ...], dt
         raise ValueError(f"{name} must be {expected}; got shape {result.shape}{hint}")
     if result.size == 0 or result.shape[0] == 0:
         raise ValueError(f"{name} must not be empty; got shape {result.shape}")
-    if result.dtype.kind == "f" and not _all_finite(result):
+    if result.dtype.kind == "f" and not all_finite(result):
         bad = np.argwhere(~np.isfinite(result))[0]
         raise ValueError(
             f"{name} must contain only finite values; got {result[tuple(bad)].item()!r} at index {tuple(int(i) for i in bad)}"

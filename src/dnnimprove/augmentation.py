@@ -5,6 +5,13 @@ run's random source (``source.uniform``, ``source.normal``), so a seeded run is 
 applies it to every training mini-batch and nowhere else: prediction, evaluation and the dev set never see
 it, so it is off at inference by construction. It returns a new array and never changes its input (a
 mini-batch may be a view of the training set).
+
+The image transforms (:class:`RandomShift`, :class:`RandomFlip`, :class:`RandomRotation`,
+:class:`RandomZoom`, :class:`RandomCrop`) read each row of ``X`` as an image of the declared
+``image_shape`` (row-major ``(height, width)`` or ``(height, width, channels)``; scikit-learn's digits are
+:data:`DIGITS_SHAPE`, ``(8, 8)``); a batch whose rows do not hold ``prod(image_shape)`` features is a
+``ValueError`` naming ``X``, its shape and the declared shape. Rotations, zooms and crops resample the image
+bilinearly through :func:`warp`; pixels that come from outside the image take ``fill``.
 """
 
 from __future__ import annotations
@@ -15,7 +22,86 @@ import numpy as np
 
 from ._validation import check_int, check_number
 
-__all__ = ["RandomShift", "GaussianNoise", "Compose"]
+__all__ = [
+    "DIGITS_SHAPE", "RandomShift", "RandomFlip", "RandomRotation", "RandomZoom", "RandomCrop", "GaussianNoise",
+    "Compose", "warp",
+]
+
+DIGITS_SHAPE = (8, 8)
+"""How a row of scikit-learn's digits is laid out: an 8x8 image, row by row."""
+
+
+def _image_shape(image_shape: Any) -> tuple[int, ...]:
+    shape = tuple(image_shape) if isinstance(image_shape, (tuple, list)) else None
+    if shape is None or len(shape) not in (2, 3):
+        raise ValueError(f"image_shape must be (height, width) or (height, width, channels); got {image_shape!r}")
+    return tuple(check_int(f"image_shape[{i}]", size, low=1) for i, size in enumerate(shape))
+
+
+def _images(transform: Any, X: np.ndarray) -> np.ndarray:
+    """``X`` viewed as ``(m, *image_shape)``; a row length that does not match is a ``ValueError``."""
+    n_features = int(np.prod(transform.image_shape))
+    if not isinstance(X, np.ndarray) or X.ndim != 2 or X.shape[1] != n_features:
+        shape = getattr(X, "shape", None)
+        raise ValueError(
+            f"X must be a 2-D array with rows of {n_features} features (image_shape {transform.image_shape}) for "
+            f"{type(transform).__name__}; got X of shape {shape}"
+        )
+    return X.reshape((X.shape[0],) + transform.image_shape)
+
+
+def warp(images: np.ndarray, matrices: np.ndarray, offsets: np.ndarray, fill: float = 0.0,
+         clamp: bool = False, size: tuple[int, int] | None = None) -> np.ndarray:
+    """Resample each image at an affine map of the output grid, bilinearly.
+
+    Output pixel ``p = (row, column)`` of image ``i`` takes the value of image ``i`` at
+    ``q = matrices[i] @ p + offsets[i]`` (fractional coordinates, bilinear between the four neighbours;
+    a neighbour outside the image counts as ``fill``; with ``clamp`` the coordinates are first clipped to
+    the image, so the border pixels repeat instead). The identity map returns the images unchanged.
+    The output grid has the images' height and width, or ``size``.
+
+    Parameters
+    ----------
+    images : ndarray of shape (m, height, width) or (m, height, width, channels)
+    matrices : ndarray of shape (m, 2, 2)
+    offsets : ndarray of shape (m, 2)
+    fill : float
+    clamp : bool
+    size : (height, width) or None
+
+    Returns
+    -------
+    ndarray of the images' shape (height and width replaced by ``size``) and dtype.
+    """
+    m, height, width = images.shape[:3]
+    out_shape = (m, *(size or (height, width)), *images.shape[3:])
+    rows, columns = np.meshgrid(np.arange(out_shape[1]), np.arange(out_shape[2]), indexing="ij")
+    grid = np.stack([rows.ravel(), columns.ravel()]).astype(float)  # (2, height * width)
+    source = matrices @ grid + offsets[:, :, None]  # (m, 2, height * width)
+    padded = np.pad(images, [(0, 0), (1, 1), (1, 1)] + [(0, 0)] * (images.ndim - 3), constant_values=fill)
+    edge = 0.0 if clamp else 1.0  # beyond one pixel outside, every neighbour is fill
+    r = np.clip(source[:, 0], -edge, height - 1 + edge)
+    c = np.clip(source[:, 1], -edge, width - 1 + edge)
+    r0 = np.floor(r)
+    c0 = np.floor(c)
+    fr = r - r0
+    fc = c - c0
+    r0 = r0.astype(np.intp) + 1  # index into the padded images
+    c0 = c0.astype(np.intp) + 1
+    r1 = np.minimum(r0 + 1, height + 1)
+    c1 = np.minimum(c0 + 1, width + 1)
+    which = np.arange(m)[:, None]
+    if images.ndim == 4:
+        fr = fr[:, :, None]
+        fc = fc[:, :, None]
+    top = padded[which, r0, c0] * (1 - fc) + padded[which, r0, c1] * fc
+    bottom = padded[which, r1, c0] * (1 - fc) + padded[which, r1, c1] * fc
+    out = top * (1 - fr) + bottom * fr
+    return out.reshape(out_shape).astype(images.dtype, copy=False)
+
+
+def _center(image_shape: tuple[int, ...]) -> np.ndarray:
+    return (np.asarray(image_shape[:2], dtype=float) - 1) / 2
 
 
 class RandomShift:
@@ -43,10 +129,7 @@ class RandomShift:
     """
 
     def __init__(self, image_shape: Sequence[int], max_shift: int = 1, fill: float = 0.0) -> None:
-        shape = tuple(image_shape) if isinstance(image_shape, (tuple, list)) else None
-        if shape is None or len(shape) not in (2, 3):
-            raise ValueError(f"image_shape must be (height, width) or (height, width, channels); got {image_shape!r}")
-        self.image_shape = tuple(check_int(f"image_shape[{i}]", size, low=1) for i, size in enumerate(shape))
+        self.image_shape = _image_shape(image_shape)
         self.max_shift = check_int("max_shift", max_shift, low=0, high=min(self.image_shape[:2]) - 1)
         self.fill = check_number("fill", fill)
         self.n_features = int(np.prod(self.image_shape))
@@ -77,6 +160,159 @@ class RandomShift:
 
     def __repr__(self) -> str:
         return f"RandomShift(image_shape={self.image_shape}, max_shift={self.max_shift}, fill={self.fill})"
+
+
+class RandomFlip:
+    """Mirror each image, left-right (``horizontal``) and/or upside down (``vertical``), with probability ``p``.
+
+    One uniform draw per example and direction, ``source.uniform((m, 2))``: column 0 decides the
+    left-right flip (``u < p``), column 1 the upside-down one. A cat mirrored is still a cat; a digit
+    mirrored is often another symbol, so digits want rotations, zooms and shifts instead.
+
+    Parameters
+    ----------
+    image_shape : (height, width) or (height, width, channels)
+    horizontal, vertical : bool
+        Which flips may happen (default: left-right only).
+    p : float in [0, 1]
+        Probability of each allowed flip.
+    """
+
+    def __init__(self, image_shape: Sequence[int], horizontal: bool = True, vertical: bool = False,
+                 p: float = 0.5) -> None:
+        self.image_shape = _image_shape(image_shape)
+        if not isinstance(horizontal, bool) or not isinstance(vertical, bool):
+            raise TypeError(f"horizontal and vertical must be bools; got {horizontal!r}, {vertical!r}")
+        self.horizontal = horizontal
+        self.vertical = vertical
+        self.p = check_number("p", p, low=0.0, high=1.0)
+
+    def __call__(self, X: np.ndarray, source: Any) -> np.ndarray:
+        images = _images(self, X)
+        u = source.uniform((X.shape[0], 2), X.dtype)
+        out = images.copy()
+        if self.horizontal:
+            chosen = u[:, 0] < self.p
+            out[chosen] = out[chosen][:, :, ::-1]
+        if self.vertical:
+            chosen = u[:, 1] < self.p
+            out[chosen] = out[chosen][:, ::-1]
+        return out.reshape(X.shape)
+
+    def __repr__(self) -> str:
+        return (f"RandomFlip(image_shape={self.image_shape}, horizontal={self.horizontal}, vertical={self.vertical}, "
+                f"p={self.p})")
+
+
+class RandomRotation:
+    """Rotate each image about its centre by an angle drawn uniformly from ``[-max_degrees, max_degrees]``.
+
+    With ``theta`` the angle and ``c = ((height - 1) / 2, (width - 1) / 2)`` the centre, output pixel ``p``
+    reads the input at ``R(theta) (p - c) + c`` (bilinear, ``fill`` outside); one uniform draw per
+    example, ``source.uniform((m, 1))``.
+
+    Parameters
+    ----------
+    image_shape : (height, width) or (height, width, channels)
+    max_degrees : float in [0, 180]
+        Largest rotation (a few degrees to 15 is the usual "small rotation").
+    fill : float
+    """
+
+    def __init__(self, image_shape: Sequence[int], max_degrees: float = 10.0, fill: float = 0.0) -> None:
+        self.image_shape = _image_shape(image_shape)
+        self.max_degrees = check_number("max_degrees", max_degrees, low=0.0, high=180.0)
+        self.fill = check_number("fill", fill)
+
+    def __call__(self, X: np.ndarray, source: Any) -> np.ndarray:
+        images = _images(self, X)
+        m = X.shape[0]
+        theta = np.radians((2 * source.uniform((m, 1), X.dtype)[:, 0].astype(float) - 1) * self.max_degrees)
+        cos, sin = np.cos(theta), np.sin(theta)
+        matrices = np.stack([np.stack([cos, -sin], -1), np.stack([sin, cos], -1)], 1)  # (m, 2, 2)
+        center = _center(self.image_shape)
+        offsets = center - matrices @ center
+        return warp(images, matrices, offsets, self.fill).reshape(X.shape)
+
+    def __repr__(self) -> str:
+        return f"RandomRotation(image_shape={self.image_shape}, max_degrees={self.max_degrees}, fill={self.fill})"
+
+
+class RandomZoom:
+    """Zoom each image about its centre by a factor drawn uniformly from ``[1 - max_zoom, 1 + max_zoom]``.
+
+    With ``s`` the factor (above 1 enlarges) and ``c`` the centre, output pixel ``p`` reads the input at
+    ``(p - c) / s + c`` (bilinear, ``fill`` outside); one uniform draw per example,
+    ``source.uniform((m, 1))``.
+
+    Parameters
+    ----------
+    image_shape : (height, width) or (height, width, channels)
+    max_zoom : float in [0, 1)
+        Largest relative change of size (0.1: between 90 % and 110 %).
+    fill : float
+    """
+
+    def __init__(self, image_shape: Sequence[int], max_zoom: float = 0.1, fill: float = 0.0) -> None:
+        self.image_shape = _image_shape(image_shape)
+        self.max_zoom = check_number("max_zoom", max_zoom, low=0.0, high=1.0, high_open=True)
+        self.fill = check_number("fill", fill)
+
+    def __call__(self, X: np.ndarray, source: Any) -> np.ndarray:
+        images = _images(self, X)
+        m = X.shape[0]
+        scale = 1 + (2 * source.uniform((m, 1), X.dtype)[:, 0].astype(float) - 1) * self.max_zoom
+        matrices = np.eye(2)[None] / scale[:, None, None]
+        center = _center(self.image_shape)
+        offsets = center - matrices @ center
+        return warp(images, matrices, offsets, self.fill).reshape(X.shape)
+
+    def __repr__(self) -> str:
+        return f"RandomZoom(image_shape={self.image_shape}, max_zoom={self.max_zoom}, fill={self.fill})"
+
+
+class RandomCrop:
+    """Crop a random ``crop_shape`` window of each image and stretch it back to the full image.
+
+    The window's top-left corner ``(top, left)`` is drawn uniformly over the whole-pixel positions that keep
+    it inside the image (two uniform draws per example, ``source.uniform((m, 2))``); output pixel
+    ``(r, c)`` reads the input at ``(top + (r + 0.5) h' / h - 0.5, left + (c + 0.5) w' / w - 0.5)``
+    (bilinear, clipped to the window) with ``(h', w')`` the window and ``(h, w)`` the image, so the network
+    keeps its input size.
+
+    Parameters
+    ----------
+    image_shape : (height, width) or (height, width, channels)
+    crop_shape : (height, width)
+        The window, at most the image (``(7, 7)`` on the 8x8 digits); equal to the image: the identity.
+    """
+
+    def __init__(self, image_shape: Sequence[int], crop_shape: Sequence[int] = (7, 7)) -> None:
+        self.image_shape = _image_shape(image_shape)
+        crop = tuple(crop_shape) if isinstance(crop_shape, (tuple, list)) else None
+        if crop is None or len(crop) != 2:
+            raise ValueError(f"crop_shape must be (height, width); got {crop_shape!r}")
+        self.crop_shape = (check_int("crop_shape[0]", crop[0], low=1, high=self.image_shape[0]),
+                           check_int("crop_shape[1]", crop[1], low=1, high=self.image_shape[1]))
+
+    def __call__(self, X: np.ndarray, source: Any) -> np.ndarray:
+        images = _images(self, X)
+        m = X.shape[0]
+        size = np.asarray(self.image_shape[:2])
+        crop = np.asarray(self.crop_shape)
+        room = size - crop  # whole-pixel positions: 0 .. room
+        u = source.uniform((m, 2), X.dtype).astype(float)
+        corners = np.minimum(np.floor(u * (room + 1)), room).astype(np.intp)  # (m, 2)
+        rows = corners[:, :1] + np.arange(crop[0])  # (m, h')
+        columns = corners[:, 1:] + np.arange(crop[1])  # (m, w')
+        windows = images[np.arange(m)[:, None, None], rows[:, :, None], columns[:, None, :]]
+        ratio = crop / size
+        matrices = np.broadcast_to(np.diag(ratio), (m, 2, 2))
+        offsets = np.broadcast_to(0.5 * ratio - 0.5, (m, 2))
+        return warp(windows, matrices, offsets, clamp=True, size=self.image_shape[:2]).reshape(X.shape)
+
+    def __repr__(self) -> str:
+        return f"RandomCrop(image_shape={self.image_shape}, crop_shape={self.crop_shape})"
 
 
 class GaussianNoise:

@@ -44,6 +44,7 @@ import numpy as np
 from ._validation import check_int, check_type
 from .optimizers import OptimizerState
 from .persistence import Archive, _Expect, model_header, read_archive, write_archive
+from .safefiles import check_target
 from .training import Callback, History, TrainingInterrupted, TrainingRun
 
 __all__ = ["Checkpointer", "Boundary", "capture", "apply"]
@@ -142,7 +143,9 @@ def _describe(settings: dict) -> dict:
 
 
 def _check_writable(path: str) -> None:
-    """Fail at the start of ``fit``, not after its first epoch, when the checkpoint's folder cannot be written."""
+    """Fail at the start of ``fit``, not after its first epoch, when the checkpoint's folder cannot be written
+    or the path is a device, FIFO, directory or broken link (:func:`dnnimprove.safefiles.check_target`)."""
+    check_target(path, what="checkpoint")
     directory = os.path.dirname(os.path.abspath(path))
     try:
         with tempfile.NamedTemporaryFile(dir=directory, prefix=".dnnimprove-write-test-"):

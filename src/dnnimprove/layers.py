@@ -144,6 +144,8 @@ class Dense(Layer):
         This layer's own L2 strength, *added* to ``fit(..., l2=...)``'s global one for its weight: the cost
         gains ``(l2 / (2 m)) * ||W||_F**2`` and ``dW`` gains ``(l2 * W) / m`` (``m`` rows in the batch).
 
+    Notes
+    -----
     Backward, with ``dZ`` of shape ``(m, n_out)``::
 
         dW = X.T @ dZ          (n_in, n_out)     (+ (l2 * W) / m with a layer l2)
@@ -595,6 +597,8 @@ def dense_stack(
     for the logits. With ``batch_norm`` the hidden ``Dense`` layers have no bias (batch norm's shift replaces
     it); ``keep_prob`` of ``None`` or ``1.0`` adds no dropout layer.
 
+    Examples
+    --------
     >>> [layer.kind for layer in dense_stack([5, 2], 1)]
     ['dense', 'relu', 'dense', 'relu', 'dense']
     """

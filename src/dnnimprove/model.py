@@ -301,11 +301,11 @@ class Sequential:
                                                self.preprocessing_.encode_target(validation[1]))
         return fit(self, X, y, **settings)
 
-    def save(self, path: Any) -> str:
+    def save(self, path: Any, overwrite: bool = False) -> str:
         """Save the built model to one ``.npz`` file; see :func:`dnnimprove.persistence.save`."""
         from .persistence import save
 
-        return save(self, path)
+        return save(self, path, overwrite=overwrite)
 
     # -- inspection --------------------------------------------------------------------------
     def tensor(self, name: str, grad: bool = False) -> np.ndarray:
@@ -325,14 +325,35 @@ class Sequential:
         for layer in self.layers:
             layer.freeze_randomness(frozen)
 
-    def summary(self) -> str:
-        """A table of the layers and their tensors (name, slice, shape, role)."""
+    def summary(self, print_fn: Any = print) -> str:
+        """Print and return a table of the model in the shape of Keras's ``model.summary()``.
+
+        One row per layer (name and type, output shape, parameter count), the totals (trainable
+        parameters in the flat vector, non-trainable batch-norm statistics beside it), then every tensor's
+        slice of the flat vector with its shape and role. ``print_fn=None`` only returns the text.
+        """
         self._require_built("summary")
-        lines = [f"{'tensor':<16}{'slice':<16}{'shape':<14}role"]
+        rule, double = "_" * 72, "=" * 72
+        lines = [f"Model: Sequential (loss {self.loss.name}, {self.dtype})", rule,
+                 f"{'Layer (type)':<30}{'Output Shape':<22}{'Param #':>10}", double]
+        width = self.n_features_in_
+        counts = [0] * len(self.layers)
         for info in self.table:
-            lines.append(f"{info.name:<16}{f'{info.start}:{info.stop}':<16}{str(info.shape):<14}{info.role}")
-        lines.append(f"{self.params.size} parameters, {self.dtype}")
-        return "\n".join(lines)
+            counts[info.layer] += info.size
+        for index, layer in enumerate(self.layers):
+            width = layer.output_dim(width)
+            lines.append(f"{f'{layer.name} ({type(layer).__name__})':<30}{f'(None, {width})':<22}{counts[index]:>10,}")
+        state = sum(value.size for value in self.state_arrays().values())
+        lines += [double, f"Total params: {self.params.size + state:,} ({(self.params.size + state) * self.dtype.itemsize:,} bytes)",
+                  f"Trainable params: {self.params.size:,} (one flat vector)",
+                  f"Non-trainable params: {state:,}" + (" (batch-norm running statistics)" if state else ""), rule,
+                  f"{'Tensor':<20}{'Slice of params':<22}{'Shape':<16}Role"]
+        for info in self.table:
+            lines.append(f"{info.name:<20}{f'{info.start}:{info.stop}':<22}{str(info.shape):<16}{info.role}")
+        text = "\n".join(lines)
+        if print_fn is not None:
+            print_fn(text)
+        return text
 
     def config(self) -> dict:
         return {

@@ -28,10 +28,23 @@ shapes and state arrays the file declares, and each array's dtype, shape and len
 any check raises :class:`ModelFileError` (a :class:`ValueError`) naming the file and the problem; a
 missing file raises :class:`FileNotFoundError` as ``open`` does.
 
+Reading is bounded by what the format allows, checked before anything is allocated: only a regular
+file is opened (a directory, device, FIFO, socket or link loop is refused at once); every member must
+be stored uncompressed (as :func:`numpy.savez` writes it: a compressed member, a zip or bzip2 bomb, is
+refused before any decompression) and lie inside the file; the zip's central directory, the JSON
+header (:data:`MAX_HEADER_BYTES`) and the memory its parsing may take (:func:`_parse_json`) are bounded; every ``.npy``
+shape must be non-negative and need no more bytes than its member holds; the parameter count is
+checked against the architecture before the model is built, and the parameters are read straight
+into the built model's buffer. Loaded parameters and statistics must be finite, batch-norm running
+variances non-negative.
+
 Layers are rebuilt through an explicit registry ``kind -> class`` (:data:`LAYER_CLASSES`), never by
-parsing a repr; :func:`register_layer` adds a custom layer. Writes are atomic (a temporary file in the
-same directory, flushed and fsynced, then renamed over the target), so a crash never leaves a half
-file behind.
+parsing a repr; :func:`register_layer` adds a custom layer. Writes go through
+:func:`dnnimprove.safefiles.write_atomically`: atomic (a temporary file in the same directory, flushed
+and fsynced, then renamed over the target, so a crash never leaves a half file behind), locked, never
+over a device, FIFO or directory, written through a symbolic link to its target, and never over an
+existing file that is not a dnnimprove file of the same kind (model over model, checkpoint over
+checkpoint) unless ``overwrite=True``.
 """
 
 from __future__ import annotations
@@ -40,7 +53,6 @@ import json
 import math
 import os
 import struct
-import tempfile
 import tokenize
 import zipfile
 import zlib
@@ -48,9 +60,11 @@ from typing import Any, Callable
 
 import numpy as np
 
+from ._validation import all_finite
 from .layers import ELU, SELU, BatchNorm, Dense, Dropout, Layer, LeakyReLU, ReLU, Sigmoid, Tanh
 from .losses import LOSSES
 from .model import DTYPES, Sequential
+from .safefiles import UnsafePathError, open_regular, write_atomically
 
 __all__ = [
     "FORMAT",
@@ -67,8 +81,14 @@ __all__ = [
 
 FORMAT = "dnnimprove"
 FORMAT_VERSION = 1
-MAX_HEADER_BYTES = 64 * 2**20
-"""A header larger than this is refused (it is a few kilobytes for any real model)."""
+MAX_HEADER_BYTES = 16 * 2**20
+"""A JSON header larger than this is refused (a few kilobytes for a model; a checkpoint adds its history)."""
+MAX_DIRECTORY_BYTES = 2**20
+"""A zip central directory larger than this is refused (about 100 bytes per array; a model has a handful)."""
+MAX_MEMBERS = 10_000
+"""An archive with more members than this is refused."""
+NONNEGATIVE_STATE = ("running_var",)
+"""Non-trained arrays (by their last name part) that must be >= 0 when loaded."""
 
 LAYER_CLASSES: dict[str, type[Layer]] = {
     cls.kind: cls for cls in (Dense, Dropout, BatchNorm, ReLU, LeakyReLU, ELU, SELU, Tanh, Sigmoid)
@@ -172,72 +192,99 @@ def model_arrays(model: Sequential) -> dict[str, np.ndarray]:
     return arrays
 
 
-def write_archive(path: str | os.PathLike, header: dict, arrays: dict[str, np.ndarray]) -> str:
-    """Write ``header`` and ``arrays`` to ``path`` atomically (temp file, fsync, rename); returns the path."""
-    path = os.fspath(path)
-    directory = os.path.dirname(os.path.abspath(path))
+def header_kind(path: str | os.PathLike) -> str | None:
+    """The ``kind`` of the dnnimprove file at ``path`` (``"model"``, ``"checkpoint"``, ...), or ``None``
+    when it is not a readable dnnimprove file."""
+    try:
+        return read_archive(path, lambda archive, header: header.get("kind"))
+    except (ModelFileError, OSError):
+        return None
+
+
+def write_archive(
+    path: str | os.PathLike, header: dict, arrays: dict[str, np.ndarray], overwrite: bool = False
+) -> str:
+    """Write ``header`` and ``arrays`` to ``path`` atomically and locked; returns the path.
+
+    An existing file is replaced only when it is a dnnimprove file of the same ``header["kind"]`` or
+    when ``overwrite`` is true; see :mod:`dnnimprove.safefiles` for the rest of the rules.
+    """
+    kind = header.get("kind", "model")
     encoded = np.frombuffer(json.dumps(header).encode("utf-8"), dtype=np.uint8)
-    handle, temporary = tempfile.mkstemp(prefix=f".{os.path.basename(path)}.", suffix=".tmp", dir=directory)
-    try:
-        if hasattr(os, "fchmod"):  # mkstemp makes the file private (0600); give it the mode open() would
-            umask = os.umask(0)
-            os.umask(umask)
-            os.fchmod(handle, 0o666 & ~umask)
-        with os.fdopen(handle, "wb") as stream:
-            np.savez(stream, allow_pickle=False, header=encoded, **arrays)
-            stream.flush()
-            os.fsync(stream.fileno())
-        os.replace(temporary, path)
-    except BaseException:
-        if os.path.exists(temporary):
-            os.unlink(temporary)
-        raise
-    _fsync_directory(directory)
-    return path
+    if encoded.size > MAX_HEADER_BYTES:
+        raise ValueError(f"the {kind} header is {encoded.size} bytes, more than the {MAX_HEADER_BYTES} a file may hold")
+    return write_atomically(
+        path,
+        lambda stream: np.savez(stream, allow_pickle=False, header=encoded, **arrays),
+        is_ours=lambda existing: header_kind(existing) == kind,
+        overwrite=overwrite,
+        what="model file" if kind == "model" else kind,
+    )
 
 
-def _fsync_directory(directory: str) -> None:
-    """Make the rename durable (POSIX); a no-op where directories cannot be opened."""
-    try:
-        handle = os.open(directory, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(handle)
-    except OSError:
-        pass
-    finally:
-        os.close(handle)
+def save(model: Sequential, path: str | os.PathLike, overwrite: bool = False) -> str:
+    """Save a built ``model`` to ``path`` (written as given, no extension added); returns the path.
 
-
-def save(model: Sequential, path: str | os.PathLike) -> str:
-    """Save a built ``model`` to ``path`` (written as given, no extension added); returns the path."""
+    An existing file at ``path`` is replaced only if it is a dnnimprove model file, or with
+    ``overwrite=True``; a device, FIFO or directory is never replaced (:class:`UnsafePathError`, a
+    ``ValueError``). A symbolic link is written through to its target.
+    """
     if not isinstance(model, Sequential):
         raise TypeError(f"model must be a Sequential; got {type(model).__name__}")
-    return write_archive(path, model_header(model), model_arrays(model))
+    if not isinstance(overwrite, bool):
+        raise TypeError(f"overwrite must be True or False; got {overwrite!r:.80}")
+    return write_archive(path, model_header(model), model_arrays(model), overwrite=overwrite)
 
 
 # -- reading -----------------------------------------------------------------------------------
 class Archive:
-    """An open model file whose arrays are read one by one, each checked against what is expected."""
+    """An open model file whose arrays are read one by one, each checked against what is expected.
 
-    def __init__(self, path: str, zipped: zipfile.ZipFile) -> None:
+    Every member was checked on opening (:meth:`check_members`) to be stored uncompressed inside the
+    file, so no read can return more bytes than the file holds.
+    """
+
+    def __init__(self, path: str, zipped: zipfile.ZipFile, file_size: int | None = None) -> None:
         self.path = path
         self.zipped = zipped
+        self.file_size = file_size
 
     def error(self, problem: str) -> ModelFileError:
         return ModelFileError(f"{self.path}: {problem}")
 
+    def check_members(self) -> None:
+        """Refuse compressed, encrypted, oversized or too many members before reading any of them."""
+        members = self.zipped.infolist()
+        if len(members) > MAX_MEMBERS:
+            raise self.error(f"holds {len(members)} members; a dnnimprove file holds at most {MAX_MEMBERS}")
+        for info in members:
+            if info.compress_type != zipfile.ZIP_STORED:
+                raise self.error(
+                    f"member {info.filename!r:.80} is compressed (zip method {info.compress_type}); dnnimprove files "
+                    "store their arrays uncompressed, as numpy.savez writes them"
+                )
+            if info.flag_bits & 0x1:
+                raise self.error(f"member {info.filename!r:.80} is encrypted")
+            if info.compress_size != info.file_size:
+                raise self.error(
+                    f"member {info.filename!r:.80} declares {info.file_size} bytes but stores {info.compress_size}"
+                )
+            if self.file_size is not None and info.header_offset + info.compress_size > self.file_size:
+                raise self.error(
+                    f"member {info.filename!r:.80} declares {info.compress_size} bytes at offset {info.header_offset}, "
+                    f"past the end of the {self.file_size}-byte file"
+                )
+
     def has(self, key: str) -> bool:
         return f"{key}.npy" in self.zipped.NameToInfo
 
-    def array(self, key: str, shape: tuple[int, ...] | None, dtype: Any, max_bytes: int | None = None) -> np.ndarray:
-        """Member ``key``, checked to have ``dtype`` and ``shape`` (``None``: any 1-D length up to ``max_bytes``)."""
-        dtype = np.dtype(dtype)
+    def _open(self, key: str, shape: tuple[int, ...] | None, dtype: np.dtype, max_bytes: int | None) -> tuple:
+        """Open member ``key`` and check its ``.npy`` header; returns ``(stream, shape, fortran, size)``."""
         if not self.has(key):
             raise self.error(f"array {key!r} is missing")
         info = self.zipped.getinfo(f"{key}.npy")
-        with self.zipped.open(info) as stream:
+        stream = self.zipped.open(info)
+        try:
             version = np.lib.format.read_magic(stream)
             if version == (1, 0):
                 found_shape, fortran, found_dtype = np.lib.format.read_array_header_1_0(stream)
@@ -247,6 +294,8 @@ class Archive:
                 raise self.error(f"array {key!r} has an unsupported .npy version {version}")
             if found_dtype != dtype:
                 raise self.error(f"array {key!r} has dtype {found_dtype}; expected {dtype}")
+            if not all(isinstance(n, int) and n >= 0 for n in found_shape):
+                raise self.error(f"array {key!r} has the invalid shape {found_shape!r:.80}")
             if shape is None:
                 if len(found_shape) != 1 or found_shape[0] * dtype.itemsize > (max_bytes or 0):
                     raise self.error(f"array {key!r} has shape {found_shape}; expected a 1-D array of at most {max_bytes} bytes")
@@ -256,23 +305,91 @@ class Archive:
             size = math.prod(shape) * dtype.itemsize
             if size > info.file_size:
                 raise self.error(f"array {key!r} is truncated: its shape {tuple(shape)} needs {size} bytes, the member holds {info.file_size}")
-            data = stream.read(size + 1)  # reading to the end also checks the member's CRC
-        if len(data) != size:
-            raise self.error(f"array {key!r} holds {len(data)} bytes; its shape {tuple(shape)} needs {size} (truncated?)")
-        return np.frombuffer(data, dtype=dtype).reshape(shape, order="F" if fortran else "C").copy()
+        except BaseException:
+            stream.close()
+            raise
+        return stream, tuple(shape), fortran, size
+
+    def check(self, key: str, shape: tuple[int, ...], dtype: Any) -> None:
+        """Check member ``key``'s ``.npy`` header (dtype, shape, size) without reading its data."""
+        stream, _, _, _ = self._open(key, shape, np.dtype(dtype), None)
+        stream.close()
+
+    def array(
+        self,
+        key: str,
+        shape: tuple[int, ...] | None,
+        dtype: Any,
+        max_bytes: int | None = None,
+        out: np.ndarray | None = None,
+        nonnegative: bool = False,
+        as_bytes: bool = False,
+    ) -> Any:
+        """Member ``key``, checked to have ``dtype`` and ``shape`` (``None``: any 1-D length up to ``max_bytes``).
+
+        With ``out`` (a C-contiguous array of that shape and dtype) the data is read straight into it.
+        Floating-point data must be finite (and ``>= 0`` with ``nonnegative``). ``as_bytes``: the raw
+        bytes instead of an array (no copy).
+        """
+        dtype = np.dtype(dtype)
+        stream, shape, fortran, size = self._open(key, shape, dtype, max_bytes)
+        with stream:
+            if out is None or (fortran and len(shape) > 1):
+                data = stream.read(size)
+                if len(data) == size and as_bytes:
+                    result = data
+                elif len(data) == size:
+                    result = np.frombuffer(data, dtype=dtype).reshape(shape, order="F" if fortran else "C").copy()
+                else:
+                    result = None
+            else:
+                result = out
+                target = memoryview(out.reshape(-1).view(np.uint8))
+                done = 0
+                while done < size:
+                    chunk = stream.read(min(size - done, 1 << 20))
+                    if not chunk:
+                        break
+                    target[done : done + len(chunk)] = chunk
+                    done += len(chunk)
+                if done != size:
+                    result = None
+            if result is None:
+                raise self.error(f"array {key!r} holds fewer bytes than its shape {shape} needs (truncated?)")
+            if stream.read(1):  # the member must end here; reaching its end also checks the CRC
+                raise self.error(f"array {key!r} holds more bytes than its shape {shape} needs")
+        if as_bytes:
+            return result
+        if out is not None and result is not out:
+            np.copyto(out, result)
+            result = out
+        if dtype.kind == "f" and result.size and not all_finite(result.reshape(-1)):
+            bad = int(np.flatnonzero(~np.isfinite(result.reshape(-1)))[0])
+            raise self.error(f"array {key!r} holds the non-finite value {result.reshape(-1)[bad]} at flat index {bad}")
+        if nonnegative and result.size and result.min() < 0:
+            raise self.error(f"array {key!r} must be >= 0 (a variance); it holds {result.min()}")
+        return result
 
 
 def read_archive(path: str | os.PathLike, use: Callable[[Archive, dict], Any]) -> Any:
     """Open ``path``, read and check its header, and return ``use(archive, header)``.
 
-    Any damage (not a zip, truncated, bad CRC, malformed ``.npy`` or JSON) raises :class:`ModelFileError`
-    naming the file; ``use`` raises it for what it finds wrong.
+    Any damage (not a regular file, not a zip, truncated, bad CRC, compressed or oversized members,
+    malformed ``.npy`` or JSON) raises :class:`ModelFileError` naming the file; ``use`` raises it for
+    what it finds wrong. A missing file raises :class:`FileNotFoundError`.
     """
     path = os.fspath(path)
-    with open(path, "rb") as stream:  # a missing file is FileNotFoundError, as for open()
+    try:
+        opened = open_regular(path)
+    except UnsafePathError as error:
+        raise ModelFileError(str(error)) from None
+    with opened as stream:
         try:
+            file_size = os.fstat(stream.fileno()).st_size
+            _check_directory(path, stream)
             with zipfile.ZipFile(stream) as zipped:
-                archive = Archive(path, zipped)
+                archive = Archive(path, zipped, file_size)
+                archive.check_members()
                 header = _read_header(archive)
                 return use(archive, header)
         except ModelFileError:
@@ -281,16 +398,50 @@ def read_archive(path: str | os.PathLike, use: Callable[[Archive, dict], Any]) -
             raise ModelFileError(f"{path}: not a readable dnnimprove file ({type(error).__name__}: {error})") from error
 
 
-def _read_header(archive: Archive) -> dict:
-    raw = archive.array("header", None, np.uint8, max_bytes=MAX_HEADER_BYTES)
+def _check_directory(path: str, stream: Any) -> None:
+    """Refuse a zip whose central directory (read from its end record) is too large, before parsing it."""
+    end = zipfile._EndRecData(stream)  # the end-of-central-directory record: no allocation beyond 64 KiB
+    stream.seek(0)
+    if end is None:
+        raise zipfile.BadZipFile("File is not a zip file")
+    if end[zipfile._ECD_SIZE] > MAX_DIRECTORY_BYTES or end[zipfile._ECD_ENTRIES_TOTAL] > MAX_MEMBERS:
+        raise ModelFileError(
+            f"{path}: its zip directory declares {end[zipfile._ECD_ENTRIES_TOTAL]} members in "
+            f"{end[zipfile._ECD_SIZE]} bytes; a dnnimprove file holds at most {MAX_MEMBERS} members in {MAX_DIRECTORY_BYTES} bytes"
+        )
+
+
+def _parse_json(archive: Archive, raw: bytes) -> Any:
+    """``json.loads`` once the text is known not to expand far in memory.
+
+    Python spends about 200 bytes on a container, 32 on a number (a float object and its pointer) and
+    64 on a short string, whatever the text: ``[[[[`` or ``"ab","ab"`` cost 20-70 times their size.
+    Text whose estimate ``200 * containers + 32 * separators + 64 * strings`` exceeds
+    ``8 * len(text) + 1 MiB`` is refused before parsing (a checkpoint's long history of costs stays
+    well under: about 2 bytes of memory per byte of text).
+    """
+    containers = raw.count(b"[") + raw.count(b"{")
+    separators = raw.count(b",") + raw.count(b":")
+    strings = raw.count(b'"') // 2
+    estimate = 200 * containers + 32 * separators + 64 * strings
+    if estimate > 8 * len(raw) + 2**20:
+        raise archive.error(
+            f"the header's JSON holds {containers} containers, {separators} separators and {strings} strings in "
+            f"{len(raw)} bytes; refusing to parse it (about {estimate} bytes of objects)"
+        )
     try:
-        header = json.loads(raw.tobytes().decode("utf-8"))
+        return json.loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as error:
         raise archive.error(f"the header is not valid JSON ({error})") from None
+
+
+def _read_header(archive: Archive) -> dict:
+    raw = archive.array("header", None, np.uint8, max_bytes=MAX_HEADER_BYTES, as_bytes=True)
+    header = _parse_json(archive, raw)
     expect = _Expect(archive)
     expect.kind("header", header, dict)
     if header.get("format") != FORMAT:
-        raise archive.error(f"not a {FORMAT} file (format {header.get('format')!r})")
+        raise archive.error(f"not a {FORMAT} file (format {header.get('format')!r:.80})")
     version = expect.integer("version", header.get("version"), low=1)
     if version > FORMAT_VERSION:
         raise archive.error(
@@ -388,8 +539,8 @@ def model_from_archive(archive: Archive, header: dict, seed: Any = None) -> Sequ
     table = expect.kind("parameters", header.get("parameters"), list)
     state_table = expect.kind("state", header.get("state"), list)
     layers = _build_layers(archive, section.get("layers"))
-    params = archive.array("params", (n_params,), DTYPES[dtype])  # bounded by the file's own size
-    _check_size(archive, layers, n_features, n_params)
+    archive.check("params", (n_params,), DTYPES[dtype])  # the member holds them: n_params is bounded by the file's size
+    _check_size(archive, layers, n_features, n_params)  # before build allocates anything
     try:
         model = Sequential(layers, loss=loss, seed=seed, dtype=dtype).build(n_features)
     except (TypeError, ValueError) as error:
@@ -398,14 +549,15 @@ def model_from_archive(archive: Archive, header: dict, seed: Any = None) -> Sequ
     built = [(info.name, list(info.shape), info.role) for info in model.table]
     if declared != built:
         raise archive.error(f"the parameter table {declared!r:.200} does not match the architecture's {built!r:.200}")
-    np.copyto(model.params, params)
+    archive.array("params", (n_params,), DTYPES[dtype], out=model.params)
     state = model.state_arrays()
     declared_state = [(row.get("name"), row.get("shape")) if isinstance(row, dict) else row for row in state_table]
     built_state = [(name, list(value.shape)) for name, value in state.items()]
     if declared_state != built_state:
         raise archive.error(f"the state arrays {declared_state!r:.200} do not match the architecture's {built_state!r:.200}")
     for name, value in state.items():
-        np.copyto(value, archive.array(f"state.{name}", value.shape, value.dtype))
+        nonnegative = name.rsplit(".", 1)[-1] in NONNEGATIVE_STATE
+        archive.array(f"state.{name}", value.shape, value.dtype, out=value, nonnegative=nonnegative)
     _read_preprocessing(archive, header, model)
     return model
 

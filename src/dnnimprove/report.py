@@ -353,6 +353,52 @@ def draw_gradcheck(result: StudyResult) -> tuple[Figure, str]:
     return figure, "Relative difference per tensor: the deliberately wrong layer's tensors stand out."
 
 
+# -- figures of the augmentation study -------------------------------------------------------------------
+def draw_augmentation_examples(result: StudyResult) -> tuple[Figure, str]:
+    examples = result.extras["_examples"]
+    augmented = {"original": examples, **{name: images for name, images in result.extras["_augmented"].items()
+                                          if images is not None}}
+    side = int(round(math.sqrt(examples.shape[1])))
+    figure = _new_figure(1.2 * examples.shape[0] + 1.4, 1.3 * len(augmented) + 0.6)
+    grid = figure.subplots(len(augmented), examples.shape[0], squeeze=False)
+    for row, (name, images) in zip(grid, augmented.items()):
+        for axes, image in zip(row, images):
+            picture = axes.imshow(image.reshape(side, side), cmap="gray_r", vmin=0.0, vmax=1.0)
+            axes.set_xticks([])
+            axes.set_yticks([])
+        row[0].set_ylabel(name, fontsize="small")
+        for axes in row[1:]:
+            axes.set_axis_off()
+    for index, axes in enumerate(grid[0]):
+        axes.set_title(f"example {index + 1}", fontsize="small")
+    grid[-1, 0].set_xlabel("8x8 pixels", fontsize="small")
+    figure.colorbar(picture, ax=grid, label="pixel value (0: background)", shrink=0.8)
+    figure.suptitle(f"{result.study.name}: training images as the network sees them (one draw)")
+    return figure, "The first training digits, unchanged (top) and after one random draw of each augmentation."
+
+
+def draw_augmentation_gain(result: StudyResult) -> tuple[Figure, str]:
+    figure = _new_figure(7.0, 4.2)
+    axes = figure.add_subplot()
+    names = [variant.name for variant in result.variants]
+    for index, (variant, color) in enumerate(zip(result.variants, _COLORS)):
+        values = [run.test_accuracy for run in variant.runs]
+        mean, spread = variant.metric("test_accuracy")
+        axes.errorbar([index], [mean], yerr=[spread], fmt="o", color=color, capsize=6, markersize=9,
+                      label=f"{variant.name}: {mean:.4f} ± {spread:.4f}")
+        axes.scatter(np.full(len(values), index + 0.12), values, color=color, marker="x", s=25)
+    axes.set_xticks(range(len(names)), names)
+    axes.set_xlim(-0.5, len(names) - 0.5)
+    axes.set_xlabel("variant (x: one seed each)")
+    axes.set_ylabel("test accuracy")
+    gain = result.extras["gain"]
+    seeds = len(result.variants[0].runs)
+    axes.set_title(f"{result.study.name}: test accuracy over {seeds} seeds (gain {gain['mean']:+.4f} ± {gain['std']:.4f})")
+    axes.legend(fontsize="small")
+    return figure, ("Test accuracy of each variant: mean ± spread over seeds (circle and bar), every seed (x); the "
+                    "gain of rotations and zooms is measured seed by seed.")
+
+
 FIGURES: dict[str, Callable[[StudyResult], tuple[Figure, str]]] = {
     "cost": draw_cost,
     "cost_time": draw_cost_time,
@@ -362,6 +408,8 @@ FIGURES: dict[str, Callable[[StudyResult], tuple[Figure, str]]] = {
     "confusion": draw_confusion,
     "tuning": draw_tuning,
     "gradcheck": draw_gradcheck,
+    "augmentation_examples": draw_augmentation_examples,
+    "augmentation_gain": draw_augmentation_gain,
 }
 
 

@@ -9,11 +9,20 @@ schedule               ``lr(epoch)``
 =====================  =================================================
 ``Constant``           ``lr0``
 ``InverseTimeDecay``   ``lr0 / (1 + decay_rate * epoch)``
+``InverseSqrtDecay``   ``k * lr0 / sqrt(epoch + 1)``
 ``FixedIntervalDecay`` ``lr0 / (1 + decay_rate * floor(epoch / time_interval))``
 ``ExponentialDecay``   ``lr0 * decay_rate ** epoch``
-``StepDecay``          ``lr0 * drop ** floor(epoch / every)``
+``StepDecay``          ``lr0 * drop ** floor(epoch / every)`` (``Staircase``)
 ``CosineDecay``        ``lr_min + (lr0 - lr_min) * (1 + cos(pi * min(epoch, total) / total)) / 2``
 =====================  =================================================
+
+The course lists four decays beside manual decay: ``1 / (1 + decay_rate * epoch_num) * lr0``
+(``InverseTimeDecay``), ``0.95 ** epoch_num * lr0`` (``ExponentialDecay``), ``k / sqrt(epoch_num) * lr0``
+(``InverseSqrtDecay``) and the *discrete staircase*, a rate that drops by a fixed factor every few epochs
+(``StepDecay``, also exported as ``Staircase``; ``drop=0.5`` halves it). ``FixedIntervalDecay`` is the
+staircase form of the inverse-time decay (the rate changes only every ``time_interval`` epochs), the
+course's ``schedule_lr_decay``. Epochs count from 0 here and from 1 in the course (``epoch_num = epoch + 1``);
+only ``InverseSqrtDecay``, whose formula divides by ``sqrt(epoch_num)``, needs the shift to be defined at 0.
 
 Peers count differently (``dnnimprove.conventions`` translates): Keras's
 ``InverseTimeDecay(initial_learning_rate, decay_steps, decay_rate, staircase)`` is evaluated at the optimizer
@@ -35,9 +44,11 @@ __all__ = [
     "Schedule",
     "Constant",
     "InverseTimeDecay",
+    "InverseSqrtDecay",
     "FixedIntervalDecay",
     "ExponentialDecay",
     "StepDecay",
+    "Staircase",
     "CosineDecay",
     "Shifted",
     "SCHEDULES",
@@ -100,8 +111,35 @@ class InverseTimeDecay(Schedule):
 
 
 @dataclass(frozen=True)
+class InverseSqrtDecay(Schedule):
+    """``lr = k * lr0 / sqrt(epoch + 1)``: the course's ``k / sqrt(epoch_num) * lr0`` with ``epoch_num = epoch + 1``.
+
+    The course counts epochs from 1, so its formula is defined at its first epoch; counting from 0 as
+    ``fit`` does, the first epoch runs at ``k * lr0`` (``lr0`` with the default ``k = 1``), the fourth at
+    ``k * lr0 / 2``. ``k > 0`` scales the whole curve (the course's constant; with ``k = 1`` it is
+    ``lr0 / sqrt(epoch_num)``).
+    """
+
+    lr0: float
+    k: float = 1.0
+    per_step: bool = False
+    name: ClassVar[str] = "inverse_sqrt"
+
+    def __post_init__(self) -> None:
+        _lr0(self.lr0)
+        check_number("k", self.k, low=0.0, low_open=True)
+
+    def __call__(self, counter: int) -> float:
+        return self.k * self.lr0 / math.sqrt(counter + 1)
+
+
+@dataclass(frozen=True)
 class FixedIntervalDecay(Schedule):
-    """``lr = lr0 / (1 + decay_rate * floor(epoch / time_interval))``: the course's ``schedule_lr_decay``."""
+    """``lr = lr0 / (1 + decay_rate * floor(epoch / time_interval))``: the course's ``schedule_lr_decay``.
+
+    The staircase form of :class:`InverseTimeDecay`: constant for ``time_interval`` epochs, then one step
+    down the inverse-time curve (Keras's ``InverseTimeDecay(..., staircase=True)`` per epoch).
+    """
 
     lr0: float
     decay_rate: float = 1.0
@@ -137,7 +175,11 @@ class ExponentialDecay(Schedule):
 
 @dataclass(frozen=True)
 class StepDecay(Schedule):
-    """``lr = lr0 * drop ** floor(epoch / every)``: drop by a factor every ``every`` epochs."""
+    """``lr = lr0 * drop ** floor(epoch / every)``: drop by a factor every ``every`` epochs.
+
+    The course's *discrete staircase* (also exported as :data:`Staircase`): the rate stays flat for
+    ``every`` epochs, then drops by the factor ``drop`` in (0, 1] (``0.5``: halved at each stair).
+    """
 
     lr0: float
     drop: float = 0.5
@@ -204,8 +246,13 @@ class Shifted(Schedule):
         return {"name": self.name, "schedule": inner, "by": self.by}
 
 
+Staircase = StepDecay
+"""The course's discrete staircase: another name for :class:`StepDecay` (its config keeps the name ``"step"``)."""
+
 SCHEDULES: dict[str, type[Schedule]] = {
-    cls.name: cls for cls in (Constant, InverseTimeDecay, FixedIntervalDecay, ExponentialDecay, StepDecay, CosineDecay)
+    cls.name: cls
+    for cls in (Constant, InverseTimeDecay, InverseSqrtDecay, FixedIntervalDecay, ExponentialDecay, StepDecay,
+                CosineDecay)
 }
 
 

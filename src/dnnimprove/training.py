@@ -96,6 +96,23 @@ class History:
     def __len__(self) -> int:
         return len(self.epoch)
 
+    def __repr__(self) -> str:
+        """One line: the epochs recorded, the cost from first to last, the last rate, the time taken."""
+        if not self.epoch:
+            return "History(no epochs recorded)"
+        parts = [f"{len(self.epoch)} epochs recorded (last {self.epoch[-1]})",
+                 f"cost {self.cost[0]:.4g} -> {self.cost[-1]:.4g}"]
+        if self.val_cost:
+            parts.append(f"val_cost {self.val_cost[-1]:.4g}")
+        if self.lr:
+            parts.append(f"lr {self.lr[-1]:.4g}")
+        if self.best_epoch is not None:
+            parts.append(f"best epoch {self.best_epoch}")
+        if self.stopped_epoch is not None:
+            parts.append(f"stopped at {self.stopped_epoch}")
+        parts.append(f"{self.steps} steps in {self.seconds:.2f} s")
+        return "History(" + ", ".join(parts) + ")"
+
 
 @dataclass
 class TrainingRun:

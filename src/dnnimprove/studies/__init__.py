@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+from .augmentation import AUGMENTATION, run_augmentation
 from .classic import BATCH_NORM, INITIALIZATION, MINIBATCH, OPTIMIZATION, REGULARIZATION, SOFTMAX
 from .gradient_checking import GRADIENT_CHECKING, run_gradient_checking
 from .tuning import TUNING, run_tuning
@@ -19,11 +20,15 @@ __all__ = [
 
 STUDIES: dict[str, Study] = {
     study.name: study for study in (
-        INITIALIZATION, REGULARIZATION, GRADIENT_CHECKING, OPTIMIZATION, MINIBATCH, BATCH_NORM, SOFTMAX, TUNING
+        INITIALIZATION, REGULARIZATION, GRADIENT_CHECKING, OPTIMIZATION, MINIBATCH, BATCH_NORM, SOFTMAX, TUNING,
+        AUGMENTATION,
     )
 }
 
-RUNNERS = {"compare": run_comparison, "gradcheck": run_gradient_checking, "tuning": run_tuning}
+RUNNERS = {
+    "compare": run_comparison, "gradcheck": run_gradient_checking, "tuning": run_tuning,
+    "augmentation": run_augmentation,
+}
 """Which function runs a study of each ``kind``; all take ``(study, mode, seeds, epochs, progress)``."""
 
 

@@ -28,7 +28,7 @@ SETTINGS: dict[str, Any] = {
     "beta1": None,             # Adam beta1
     "beta2": None,             # Adam beta2
     "batch_size": None,        # None: batch gradient descent; 1: stochastic
-    "schedule": None,          # None | inverse_time | fixed_interval | exponential | step | cosine
+    "schedule": None,          # None | inverse_time | inverse_sqrt | fixed_interval | exponential | step | cosine
     "decay_rate": 1.0,         # for inverse_time / fixed_interval / exponential
     "time_interval": 1000,     # for fixed_interval
     "l2": 0.0,                 # L2 strength lambd

@@ -47,6 +47,7 @@ MODES = ("robust", "course-exact")
 
 _SCHEDULE_ARGUMENTS = {
     "inverse_time": ("decay_rate",),
+    "inverse_sqrt": (),
     "fixed_interval": ("decay_rate", "time_interval"),
     "exponential": ("decay_rate",),
     "step": (),

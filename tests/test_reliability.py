@@ -1,0 +1,262 @@
+"""Reliability: each class of attack on files, paths and inputs is refused with one clear error.
+
+* Crafted model files (compressed members, lying zip and ``.npy`` sizes, JSON header bombs, declared
+  architectures the file cannot hold): ``dn.load`` refuses each with :class:`ModelFileError` and its
+  peak traced memory stays <= 2x the legitimate file's parameter bytes.
+* Special paths (FIFOs, links to /dev/zero and /dev/urandom, directories, link loops), read and written:
+  one clear error, never a hang, and no special file replaced.
+* Silent wrong answers: input beyond the model's dtype, non-numeric dtypes, non-finite or negative
+  loaded statistics.
+
+Every file is created inside the test's own temporary folder. ``ATTACKS`` counts what each test
+tried; ``test_the_attack_counts_are_the_documented_ones`` prints them (the docs page quotes them).
+"""
+
+from __future__ import annotations
+
+import bz2
+import io
+import json
+import lzma
+import os
+import struct
+import tracemalloc
+import zipfile
+import zlib
+from collections import Counter
+
+import numpy as np
+import pytest
+
+import dnnimprove as dn
+from dnnimprove.persistence import ModelFileError, write_archive
+from dnnimprove.safefiles import UnsafePathError
+
+ATTACKS: Counter = Counter()  # attack class -> attacks tried (each one refused, or the test fails)
+
+
+# -- a legitimate file to craft bombs from ---------------------------------------------------------
+N_FEATURES, WIDTH = 128, 256
+
+
+@pytest.fixture(scope="module")
+def legit(tmp_path_factory):
+    """A legitimate model file (about 280 KB of float64 parameters) and its parts."""
+    model = dn.Sequential([dn.Dense(WIDTH), dn.BatchNorm(), dn.ReLU(), dn.Dense(1)], loss="binary_crossentropy", seed=0)
+    model.build(N_FEATURES)
+    path = tmp_path_factory.mktemp("legit") / "model.npz"
+    model.save(path)
+    with np.load(path, allow_pickle=False) as archive:
+        arrays = {key: archive[key] for key in archive.files}
+    header = json.loads(arrays.pop("header").tobytes())
+    return path, header, arrays, model.params.nbytes
+
+
+def npy(array: np.ndarray) -> bytes:
+    buffer = io.BytesIO()
+    np.lib.format.write_array(buffer, array, allow_pickle=False)
+    return buffer.getvalue()
+
+
+def npy_header_only(shape: tuple, dtype: str = "<f8") -> bytes:
+    """A ``.npy`` header declaring ``shape`` (any integers, even negative) and no data."""
+    text = repr({"descr": dtype, "fortran_order": False, "shape": shape}).encode()
+    text += b" " * (63 - (len(text) + 10) % 64) + b"\n"
+    return b"\x93NUMPY\x01\x00" + struct.pack("<H", len(text)) + text
+
+
+def write_members(path, members: dict[str, bytes], method: dict[str, int] | None = None) -> None:
+    """A zip holding ``members`` (name -> raw ``.npy`` bytes), each with its own compression method."""
+    with zipfile.ZipFile(path, "w") as zipped:
+        for name, data in members.items():
+            zipped.writestr(name, data, compress_type=(method or {}).get(name, zipfile.ZIP_STORED))
+
+
+def stream_member(path, members: dict[str, bytes], name: str, prefix: bytes, zeros: int, method: int) -> None:
+    """Like :func:`write_members`, plus member ``name`` = ``prefix`` + ``zeros`` zero bytes, compressed."""
+    with zipfile.ZipFile(path, "w") as zipped:
+        for key, data in members.items():
+            zipped.writestr(key, data)
+        info = zipfile.ZipInfo(name)
+        info.compress_type = method
+        with zipped.open(info, "w", force_zip64=True) as stream:
+            stream.write(prefix)
+            chunk = bytes(1 << 20)
+            for _ in range(zeros >> 20):
+                stream.write(chunk)
+
+
+def legit_members(header: dict, arrays: dict) -> dict[str, bytes]:
+    members = {"header.npy": npy(np.frombuffer(json.dumps(header).encode(), dtype=np.uint8))}
+    members.update({f"{key}.npy": npy(value) for key, value in arrays.items()})
+    return members
+
+
+def peak_of_refused_load(path) -> int:
+    """Peak traced bytes while ``dn.load(path)`` runs; it must raise ModelFileError."""
+    tracemalloc.start()
+    try:
+        with pytest.raises(ModelFileError):
+            dn.load(path)
+        return tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+
+
+def bombs(folder, header: dict, arrays: dict) -> dict[str, str]:
+    """Crafted files by name; each would make a trusting reader allocate far more than the file holds."""
+    made = {}
+    members = legit_members(header, arrays)
+    params_npy = members["params.npy"]
+    npy_prefix = params_npy[: len(params_npy) - arrays["params"].nbytes]
+
+    def craft(name, build):
+        path = folder / f"{name}.npz"
+        build(path)
+        made[name] = path
+
+    # compressed members: a few KB that decompress to 32 MB (a trusting reader allocates all of it)
+    big_header = npy_header_only((32 << 20,))
+    for method, label in ((zipfile.ZIP_DEFLATED, "deflate"), (zipfile.ZIP_BZIP2, "bzip2"), (zipfile.ZIP_LZMA, "lzma")):
+        others = {k: v for k, v in members.items() if k != "params.npy"}
+        craft(f"{label} params", lambda p, m=method, o=others: stream_member(p, o, "params.npy", big_header, 32 << 20, m))
+    others = {k: v for k, v in members.items() if k != "header.npy"}
+    craft("deflate header", lambda p: stream_member(p, others, "header.npy", npy_header_only((32 << 20,), "|u1"), 32 << 20, zipfile.ZIP_DEFLATED))
+    json_bomb = b"[" * 200_000 + b"]" * 200_000  # nested lists, deflated
+    craft("deflated JSON nesting", lambda p: write_members(
+        p, {**members, "header.npy": npy(np.frombuffer(json_bomb, dtype=np.uint8))}, {"header.npy": zipfile.ZIP_DEFLATED}))
+    # stored JSON that expands in memory (lists and short strings cost ~60-200 bytes for 2-5 bytes of text)
+    for label, text in (("stored JSON lists", b"[" + b"[]," * 150_000 + b"[]]"), ("stored JSON strings", b"[" + b'"ab",' * 100_000 + b'"ab"]'),
+                        ("stored JSON numbers", b"[" + b"1e1," * 100_000 + b"1]")):
+        craft(label, lambda p, t=text: write_members(p, {**members, "header.npy": npy(np.frombuffer(t, dtype=np.uint8))}))
+    # .npy headers declaring sizes the member does not hold
+    for label, shape in (("negative npy shape", (-2,)), ("huge npy shape", (1 << 40,)), ("npy shape product overflow", (1 << 62, 1 << 62))):
+        craft(label, lambda p, s=shape: write_members(p, {**members, "params.npy": npy_header_only(s) + b"\0" * 64}))
+    # zip central directory lying about the member's size
+    def lie_about_size(p):
+        write_members(p, members)
+        data = bytearray(p.read_bytes())
+        at = data.index(b"PK\x01\x02" + data[data.index(b"PK\x01\x02") + 4 : data.index(b"PK\x01\x02") + 4])
+        position = 0
+        while True:
+            at = data.index(b"PK\x01\x02", position)
+            name_length = struct.unpack_from("<H", data, at + 28)[0]
+            if data[at + 46 : at + 46 + name_length] == b"params.npy":
+                struct.pack_into("<II", data, at + 20, 0xFFFFFFF0, 0xFFFFFFF0)
+                break
+            position = at + 4
+        p.write_bytes(bytes(data))
+    craft("zip declared size", lie_about_size)
+    # headers declaring more parameters or a bigger architecture than the file holds
+    def edited(edit):
+        def build(p):
+            changed = json.loads(json.dumps(header))
+            edit(changed)
+            write_members(p, {**members, "header.npy": npy(np.frombuffer(json.dumps(changed).encode(), dtype=np.uint8))})
+        return build
+    craft("huge n_params", edited(lambda h: h.update(n_params=1 << 40)))
+    craft("huge architecture", edited(lambda h: (h["model"]["layers"][0].update(units=100_000), h.update(n_params=N_FEATURES * 100_000 + 100_000 * 3 + 100_001))))
+    craft("huge input width", edited(lambda h: h["model"].update(n_features_in=1 << 40)))
+    return made
+
+
+STORED_PAYLOADS = ("stored JSON lists", "stored JSON strings", "stored JSON numbers")  # payloads the file holds
+
+
+@pytest.fixture(scope="module")
+def crafted(legit, tmp_path_factory):
+    _, header, arrays, _ = legit
+    return bombs(tmp_path_factory.mktemp("bombs"), header, arrays)
+
+
+def test_crafted_bombs_are_refused_within_twice_the_legitimate_parameter_size(legit, crafted):
+    path, header, arrays, param_bytes = legit
+    assert dn.load(path).params.nbytes == param_bytes  # the legitimate file loads
+    peaks, sizes = {}, {}
+    for name, bomb in crafted.items():
+        peaks[name], sizes[name] = peak_of_refused_load(bomb), os.path.getsize(bomb)
+        ATTACKS["crafted model files (bombs)"] += 1
+    print(f"\nbomb peaks in bytes (legitimate parameters: {param_bytes} bytes):", peaks)
+    amplified = {name: peak for name, peak in peaks.items() if name not in STORED_PAYLOADS}
+    worst = max(amplified, key=amplified.get)
+    assert amplified[worst] <= 2 * param_bytes, f"{worst}: peak {amplified[worst]} bytes > 2 x {param_bytes}"
+    for name in STORED_PAYLOADS:  # a payload really in the file: parsing it is bounded by its size (<= 8x + 1 MiB)
+        assert peaks[name] <= 10 * sizes[name], f"{name}: peak {peaks[name]} bytes > 10 x the {sizes[name]}-byte file"
+
+
+def test_a_compressed_member_is_named_before_any_decompression(crafted):
+    bomb = crafted["bzip2 params"]
+    with pytest.raises(ModelFileError, match=r"member 'params.npy' is compressed \(zip method 12\).*uncompressed"):
+        dn.load(bomb)
+
+
+def test_a_negative_npy_shape_is_refused_by_name(crafted):
+    with pytest.raises(ModelFileError, match=r"array 'params' has the invalid shape \(-2,\)"):
+        dn.load(crafted["negative npy shape"])
+
+
+# -- loaded values are checked -------------------------------------------------------------------
+def test_non_finite_parameters_and_negative_running_variance_are_refused(legit, tmp_path):
+    _, header, arrays, _ = legit
+    cases = {
+        "nan parameter": ("params", 5, np.nan, r"array 'params' holds the non-finite value nan at flat index 5"),
+        "inf parameter": ("params", 0, np.inf, r"array 'params' holds the non-finite value inf at flat index 0"),
+        "nan running mean": ("state.batch_norm_1.running_mean", 3, np.nan, r"running_mean' holds the non-finite value nan"),
+        "negative running variance": ("state.batch_norm_1.running_var", 2, -1.0, r"running_var' must be >= 0 \(a variance\)"),
+    }
+    for name, (key, index, value, message) in cases.items():
+        changed = dict(arrays)
+        changed[key] = changed[key].copy()
+        changed[key][index] = value
+        target = tmp_path / f"{name}.npz"
+        write_archive(target, header, changed)
+        with pytest.raises(ModelFileError, match=message):
+            dn.load(target)
+        ATTACKS["bad loaded values (NaN, inf, variance < 0)"] += 1
+
+
+# -- special paths --------------------------------------------------------------------------------
+def special_paths(folder):
+    from test_safefiles import special_paths as make
+
+    return make(folder)
+
+
+def test_loading_a_special_path_is_one_clear_error_never_a_hang(tmp_path):
+    for name, path in special_paths(tmp_path).items():
+        with pytest.raises(ModelFileError, match=r"not a regular file|symbolic link (loop|to nothing)"):
+            dn.load(path)
+        ATTACKS["special paths read"] += 1
+
+
+def test_saving_never_replaces_a_special_file_and_never_clobbers_another_file(legit, tmp_path):
+    model = dn.load(legit[0])
+    paths = special_paths(tmp_path)
+    before = {name: (os.lstat(path).st_mode, os.lstat(path).st_ino) for name, path in paths.items()}
+    for name, path in paths.items():
+        with pytest.raises(UnsafePathError):
+            model.save(path)
+        ATTACKS["special paths written"] += 1
+    assert {name: (os.lstat(path).st_mode, os.lstat(path).st_ino) for name, path in paths.items()} == before
+    config = tmp_path / "settings.conf"
+    config.write_text("keep me")
+    with pytest.raises(UnsafePathError, match="is not a dnnimprove model file; refusing to replace it"):
+        model.save(config)
+    assert config.read_text() == "keep me"
+    ATTACKS["foreign files written over"] += 1
+    model.save(config, overwrite=True)
+    assert dn.load(config).params.nbytes == model.params.nbytes
+
+
+def test_a_checkpoint_is_not_saved_over_by_a_model_nor_a_model_by_a_checkpoint(tmp_path):
+    X = np.random.default_rng(0).standard_normal((20, 3))
+    y = (X[:, 0] > 0).astype(int)
+    model = dn.Sequential([dn.Dense(2), dn.ReLU(), dn.Dense(1)], loss="binary_crossentropy", seed=0)
+    model.fit(X, y, epochs=1, checkpoint=tmp_path / "run.npz")
+    with pytest.raises(UnsafePathError, match="is not a dnnimprove model file"):
+        model.save(tmp_path / "run.npz")
+    model.save(tmp_path / "model.npz")
+    with pytest.raises(UnsafePathError, match="is not a dnnimprove checkpoint"):
+        model.fit(X, y, epochs=1, checkpoint=tmp_path / "model.npz")
+    assert dn.load(tmp_path / "model.npz").params.nbytes == model.params.nbytes
+    ATTACKS["foreign files written over"] += 2
