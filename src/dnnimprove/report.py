@@ -83,10 +83,17 @@ def table_rows(runs: list[dict[str, Any]]) -> tuple[list[str], list[list[str]]]:
     return header, rows
 
 
+def study_table(summary: dict[str, Any]) -> tuple[list[str], list[list[str]]]:
+    """Header and rows of a study's table: its own ``table`` (studies that train no network), else its runs'."""
+    if "table" in summary:
+        return list(summary["table"]["header"]), [list(row) for row in summary["table"]["rows"]]
+    return table_rows(summary["runs"])
+
+
 def text_table(result: StudyResult | dict[str, Any]) -> str:
     """The study's table as aligned text, its title above and the checks below."""
     summary = result.to_json() if isinstance(result, StudyResult) else result
-    header, rows = table_rows(summary["runs"])
+    header, rows = study_table(summary)
     widths = [max(len(str(line[i])) for line in [header, *rows]) for i in range(len(header))]
     lines = [f"{summary['title']} [{summary['mode']}]"]
     lines.append("  ".join(name.ljust(width) for name, width in zip(header, widths)))
@@ -105,7 +112,7 @@ def reading(result: StudyResult) -> list[str]:
         if held < len(checks):
             measured += " Differing: " + "; ".join(text for text, ok in checks if not ok) + "."
     elif checks:
-        seeds = len(result.variants[0].runs)
+        seeds = result.extras.get("seeds") or len(result.variants[0].runs)
         measured = f"Measured over {seeds} seed{'s' * (seeds > 1)}: {held} of {len(checks)} of the course's conclusions hold"
         failing = [text for text, ok in checks if not ok]
         measured += "." if not failing else "; not: " + "; ".join(failing) + "."
@@ -399,6 +406,65 @@ def draw_augmentation_gain(result: StudyResult) -> tuple[Figure, str]:
                     "gain of rotations and zooms is measured seed by seed.")
 
 
+# -- figures of the landscape study ----------------------------------------------------------------------
+def draw_landscape_paths(result: StudyResult) -> tuple[Figure, str]:
+    from .studies.landscape import SURFACES
+
+    runs = result.extras["_runs"]
+    first = runs[0]["seed"]
+    figure = _new_figure(5.0 * len(SURFACES), 4.6)
+    panels = figure.subplots(1, len(SURFACES))
+    for axes, surface in zip(panels, SURFACES.values()):
+        x_min, x_max, y_min, y_max = surface.extent
+        xx, yy = np.meshgrid(np.linspace(x_min, x_max, 200), np.linspace(y_min, y_max, 200))
+        zz = surface.value(np.stack([xx, yy]))
+        axes.contourf(xx, yy, zz, levels=30, cmap="Greys", alpha=0.55)
+        axes.contour(xx, yy, zz, levels=15, colors="grey", linewidths=0.4)
+        chosen = [run for run in runs if run["surface"] == surface.name and run["seed"] == first]
+        for index, (run, color) in enumerate(zip(chosen, _COLORS)):
+            path = run["path"]
+            left = run["iterations"]
+            label = f"{run['optimizer']}: {'not left' if left is None else f'left at {left}'}"
+            axes.plot(path[:, 0], path[:, 1], color=color, linewidth=3.0 if index == 0 else 1.2,
+                      linestyle="--" if index == 1 else "-", marker=".", markersize=2.5, label=label)
+        axes.plot(*chosen[0]["path"][0], marker="*", color="black", markersize=12, linestyle="none", label="start")
+        axes.set_xlim(x_min, x_max)
+        axes.set_ylim(y_min, y_max)
+        axes.set_xlabel("x (theta[0])")
+        axes.set_ylabel("y (theta[1])")
+        axes.set_title(f"{surface.name}: J = {surface.formula}, lr {chosen[0]['lr']:g}", fontsize="medium")
+        axes.legend(fontsize="x-small", loc="upper right")
+    figure.suptitle(f"{result.study.name}: optimizer trajectories on the contours of J (seed {first}, "
+                    f"{result.extras['iterations']} iterations)")
+    return figure, ("Each optimizer's path over the cost contours (darker: higher cost), from the star: gradient "
+                    "descent creeps off the saddle and across the plateau and zig-zags in the ravine.")
+
+
+def draw_landscape_iterations(result: StudyResult) -> tuple[Figure, str]:
+    summary = result.extras["summary"]
+    names = list(summary)
+    surfaces = list(summary[names[0]])
+    cap = result.extras["iterations"]
+    figure = _new_figure(7.5, 4.4)
+    axes = figure.add_subplot()
+    width = 0.8 / len(names)
+    positions = np.arange(len(surfaces))
+    for index, (name, color) in enumerate(zip(names, _COLORS)):
+        means = [summary[name][surface]["mean"] for surface in surfaces]
+        spreads = [summary[name][surface]["std"] for surface in surfaces]
+        axes.bar(positions + index * width, means, width, yerr=spreads, capsize=3, color=color, label=name)
+    axes.axhline(cap, color="red", linestyle="--", linewidth=1, label=f"iteration budget ({cap})")
+    axes.set_yscale("log")
+    axes.set_xticks(positions + width * (len(names) - 1) / 2, surfaces)
+    axes.set_xlabel("surface")
+    axes.set_ylabel("iterations to leave (log scale)")
+    seeds = result.extras["seeds"]
+    axes.set_title(f"{result.study.name}: iterations to leave the saddle, the plateau, the ravine ({seeds} seeds)")
+    axes.legend(fontsize="small")
+    return figure, ("Iterations each optimizer needs to leave each surface's slow region: mean ± spread over the "
+                    "seeds' starting points (a run that never leaves counts as the budget plus one).")
+
+
 FIGURES: dict[str, Callable[[StudyResult], tuple[Figure, str]]] = {
     "cost": draw_cost,
     "cost_time": draw_cost_time,
@@ -410,6 +476,8 @@ FIGURES: dict[str, Callable[[StudyResult], tuple[Figure, str]]] = {
     "gradcheck": draw_gradcheck,
     "augmentation_examples": draw_augmentation_examples,
     "augmentation_gain": draw_augmentation_gain,
+    "landscape_paths": draw_landscape_paths,
+    "landscape_iterations": draw_landscape_iterations,
 }
 
 
@@ -454,7 +522,7 @@ nav a { margin-right: 1em; }
 
 def _section(summary: dict[str, Any]) -> str:
     name = html.escape(summary["study"])
-    header, rows = table_rows(summary["runs"])
+    header, rows = study_table(summary)
     parts = [f'<section id="{name}">', f"<h2>{html.escape(summary['title'])}</h2>"]
     parts.append(f"<p>Mode: <b>{html.escape(summary['mode'])}</b> &middot; dataset: "
                  f"<code>{html.escape(json.dumps(summary['dataset']))}</code> &middot; hidden layers "
