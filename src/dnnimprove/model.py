@@ -371,4 +371,10 @@ def _needs_preprocessing(X: Any, y: Any) -> bool:
     """Whether ``fit`` must learn a preprocessing: ``X`` is a table or ``y`` holds text labels."""
     from .tables import is_table
 
-    return is_table(X) or np.asarray(y).dtype.kind not in "biuf"
+    if is_table(X):
+        return True
+    try:
+        kind = np.asarray(y).dtype.kind
+    except (TypeError, ValueError):  # ragged y: the loss's own check names it
+        return False
+    return kind in "UO"

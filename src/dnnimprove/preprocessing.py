@@ -278,9 +278,12 @@ def fit_preprocessing(
     check_choice("task", task, TASKS)
     if impute is not None:
         check_choice("impute", impute, IMPUTE)
-    y = np.asarray(y)
-    if y.ndim != 1:
-        raise ValueError(f"y must be 1-D (one label or value per row); got shape {y.shape}")
+    try:
+        y = np.asarray(y)
+    except (TypeError, ValueError) as error:
+        raise ValueError(f"y must be a 1-D array of labels or values; could not convert it: {error}") from None
+    if y.ndim != 1 or y.size == 0:
+        raise ValueError(f"y must be a non-empty 1-D array (one label or value per row); got shape {y.shape}")
     if task == "auto":
         task = infer_task(y) if y.dtype.kind in "iuf" else "classification"
     prep = Preprocessing(task=task, impute=impute, standardize=standardize, target=target)
@@ -304,6 +307,10 @@ def _fit_target(prep: Preprocessing, y: np.ndarray, scale_target: bool, target: 
             scaler = StandardScaler().fit(values.reshape(-1, 1))
             prep.target_mean, prep.target_scale = float(scaler.mean_[0]), float(scaler.scale_[0])
         return
+    for index, value in enumerate(y.tolist()):
+        if not isinstance(value, (str, int, float, bool, np.generic)) or isinstance(value, complex) or (
+                isinstance(value, float) and not math.isfinite(value)):
+            raise ValueError(f"{name} must hold class labels (text or numbers); got {value!r:.80} at index {index}")
     labels = [_label(value) for value in y.tolist()]
     kinds = {type(label) for label in labels}
     if str in kinds and len(kinds) > 1:
