@@ -78,3 +78,22 @@ def test_noisy_wave_flips_labels_near_the_wave_only():
     assert wrong_side[np.abs(distance) > 0.9].mean() < 0.005  # ... but only close to the boundary
     clean_X, clean_y = dn.datasets.noisy_wave(n_samples=500, noise=0.0, seed=0)
     assert np.array_equal(clean_y, (clean_X[:, 1] > 0.35 * np.sin(3 * clean_X[:, 0])).astype(np.int64))
+
+
+def test_standardizer_is_a_scikit_learn_transformer_in_pipelines_and_clone():
+    from sklearn.base import clone
+    from sklearn.model_selection import GridSearchCV
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    X, y = dn.datasets.moons(n_samples=60, noise=0.2, seed=0)
+    X = X * [3.0, 0.5] + [10.0, -2.0]
+    scaler = dn.Standardizer().fit(X)
+    assert repr(clone(scaler)) == "Standardizer()" and not hasattr(clone(scaler), "mean_")
+    np.testing.assert_allclose(scaler.transform(X), StandardScaler().fit_transform(X), rtol=1e-12, atol=1e-12)
+    pipeline = make_pipeline(dn.Standardizer(), dn.DNNClassifier(hidden_layer_sizes=(4,), epochs=3, random_state=0))
+    search = GridSearchCV(pipeline, {"dnnclassifier__lr": [0.01, 0.1]}, cv=2).fit(X, y)
+    fitted = search.best_estimator_.named_steps["standardizer"]
+    assert fitted.n_features_in_ == 2 and fitted.mean_ == pytest.approx(X.mean(axis=0))
+    with pytest.raises(ValueError, match=r"Standardizer has no parameters; got \['with_mean'\]"):
+        dn.Standardizer().set_params(with_mean=False)

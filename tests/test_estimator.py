@@ -1,10 +1,12 @@
 """DNNClassifier / DNNRegressor: the scikit-learn contract, and a thin layer over Sequential.
 
-scikit-learn's own estimator checks run below with ``parametrize_with_checks``, on the defaults and with
-dropout, batch norm and early stopping switched on. None is marked as an expected failure. Two checks skip themselves inside scikit-learn when an optional dependency is
-missing here: ``check_classifier_data_not_an_array`` / ``check_regressor_data_not_an_array`` (need
-pandas) and ``check_array_api_input`` (needs ``SCIPY_ARRAY_API=1`` and an array-API library); we do
-not support the array API (inputs are converted to NumPy).
+scikit-learn's own estimator checks run below with ``parametrize_with_checks``, on the defaults (no
+expected failure, ``sample_weight`` equivalence included) and with dropout, batch norm and early
+stopping switched on. There one check is an expected failure, by construction:
+``check_sample_weight_equivalence_on_dense_data`` asks that weight 2 equal a repeated row, but a
+repeated row draws its own dropout mask, moves batch statistics and may land in the dev set, which a
+weight cannot. pandas is in the ``test`` extra, so the pandas checks run. ``check_array_api_input``
+skips itself (needs ``SCIPY_ARRAY_API=1``); we do not support the array API (inputs become NumPy).
 """
 
 from __future__ import annotations
@@ -21,11 +23,22 @@ import dnnimprove as dn
 from dnnimprove.estimator import DNNClassifier, DNNRegressor
 
 
-EVERYTHING_ON = {"keep_prob": 0.9, "batch_norm": True, "early_stopping": True, "seed": 0}
+EVERYTHING_ON = {"keep_prob": 0.9, "batch_norm": True, "early_stopping": True, "random_state": 0}
+
+
+WEIGHT_IS_NOT_REPETITION = {
+    "check_sample_weight_equivalence_on_dense_data": "a repeated row draws its own dropout mask, shifts batch-norm "
+    "statistics and may fall in the early-stopping dev set; a weight cannot"
+}
+
+
+def _expected_failures(estimator):
+    return WEIGHT_IS_NOT_REPETITION if estimator.early_stopping else {}
 
 
 @parametrize_with_checks(
-    [DNNClassifier(seed=0), DNNRegressor(seed=0), DNNClassifier(**EVERYTHING_ON), DNNRegressor(**EVERYTHING_ON)]
+    [DNNClassifier(random_state=0), DNNRegressor(random_state=0), DNNClassifier(**EVERYTHING_ON), DNNRegressor(**EVERYTHING_ON)],
+    expected_failed_checks=_expected_failures,
 )
 def test_scikit_learn_estimator_checks(estimator, check):
     check(estimator)
@@ -39,14 +52,14 @@ def digits_split():
 
 def test_classifier_in_a_pipeline_learns_digits(digits_split):
     X_train, X_test, y_train, y_test = digits_split
-    pipeline = make_pipeline(StandardScaler(), DNNClassifier(epochs=20, lr=0.003, seed=0))
+    pipeline = make_pipeline(StandardScaler(), DNNClassifier(epochs=20, lr=0.003, random_state=0))
     assert pipeline.fit(X_train, y_train).score(X_test, y_test) >= 0.95
 
 
 def test_classifier_is_sequential_plus_fit_bit_for_bit():
     X, y = dn.datasets.moons(n_samples=200, noise=0.2, seed=3)
     clf = DNNClassifier(hidden_layer_sizes=(5, 2), init="he", optimizer="momentum", lr=0.05, beta=0.8,
-                        batch_size=32, epochs=30, l2=0.1, seed=7).fit(X, y)
+                        batch_size=32, epochs=30, l2=0.1, random_state=7).fit(X, y)
     model = dn.Sequential([dn.Dense(5, init="he"), dn.ReLU(), dn.Dense(2, init="he"), dn.ReLU(),
                            dn.Dense(1, init="he")], loss="binary_crossentropy", seed=7)
     model.fit(X, y, epochs=30, batch_size=32, optimizer=dn.Momentum(lr=0.05, beta=0.8), l2=0.1)
@@ -58,7 +71,7 @@ def test_classifier_is_sequential_plus_fit_bit_for_bit():
 def test_dropout_and_batch_norm_build_the_courses_layer_order_bit_for_bit():
     X, y = dn.datasets.moons(n_samples=120, noise=0.2, seed=3)
     clf = DNNClassifier(hidden_layer_sizes=(6, 4), keep_prob=0.8, batch_norm=True, epochs=5, batch_size=32,
-                        seed=2).fit(X, y)
+                        random_state=2).fit(X, y)
     kinds = [layer.kind for layer in clf.model_.layers]
     assert kinds == ["dense", "batch_norm", "relu", "dropout"] * 2 + ["dense"]
     assert [layer.use_bias for layer in clf.model_.layers if layer.kind == "dense"] == [False, False, True]
@@ -73,7 +86,7 @@ def test_dropout_and_batch_norm_build_the_courses_layer_order_bit_for_bit():
 def test_early_stopping_holds_out_a_dev_set_and_keeps_the_best_epoch():
     X, y = dn.datasets.moons(n_samples=60, noise=0.4, seed=1)  # few noisy points: a wide network overfits
     clf = DNNClassifier(hidden_layer_sizes=(128, 128), lr=0.01, epochs=400, batch_size=None, early_stopping=True,
-                        validation_fraction=0.25, patience=5, seed=0).fit(X, y)
+                        validation_fraction=0.25, patience=5, random_state=0).fit(X, y)
     history = clf.history_
     assert history.stopped_epoch is not None and clf.n_iter_ == history.stopped_epoch + 1 < 400
     assert len(history.val_cost) == clf.n_iter_ and history.best_epoch == int(np.argmin(history.val_cost))
@@ -85,9 +98,9 @@ def test_early_stopping_holds_out_a_dev_set_and_keeps_the_best_epoch():
 
 def test_two_classes_use_one_sigmoid_output_and_more_use_softmax():
     X, y = dn.datasets.moons(n_samples=100, seed=0)
-    binary = DNNClassifier(epochs=2, seed=0).fit(X, y)
+    binary = DNNClassifier(epochs=2, random_state=0).fit(X, y)
     assert binary.model_.loss.name == "binary_crossentropy" and binary.model_.n_outputs == 1
-    multi = DNNClassifier(epochs=2, seed=0).fit(X, np.arange(100) % 3)
+    multi = DNNClassifier(epochs=2, random_state=0).fit(X, np.arange(100) % 3)
     assert multi.model_.loss.name == "categorical_crossentropy" and multi.model_.n_outputs == 3
     assert multi.predict_proba(X).shape == (100, 3)
     np.testing.assert_allclose(multi.predict_proba(X).sum(axis=1), 1.0)
@@ -96,7 +109,7 @@ def test_two_classes_use_one_sigmoid_output_and_more_use_softmax():
 def test_string_labels_round_trip_and_probability_columns_follow_classes():
     X, y = dn.datasets.moons(n_samples=200, noise=0.1, seed=0)
     labels = np.array(["red", "blue"])[y]
-    clf = DNNClassifier(hidden_layer_sizes=(16,), lr=0.01, epochs=100, seed=0).fit(X, labels)
+    clf = DNNClassifier(hidden_layer_sizes=(16,), lr=0.01, epochs=100, random_state=0).fit(X, labels)
     assert clf.classes_.tolist() == ["blue", "red"]
     predicted = clf.predict(X)
     assert set(predicted) <= {"red", "blue"} and np.mean(predicted == labels) > 0.9
@@ -107,7 +120,7 @@ def test_string_labels_round_trip_and_probability_columns_follow_classes():
 def test_works_with_clone_cross_val_score_and_grid_search_on_string_labels():
     X, y = dn.datasets.moons(n_samples=150, noise=0.1, seed=1)
     labels = np.array(["no", "yes"])[y]
-    base = DNNClassifier(hidden_layer_sizes=(8,), epochs=40, lr=0.01, seed=0)
+    base = DNNClassifier(hidden_layer_sizes=(8,), epochs=40, lr=0.01, random_state=0)
     assert clone(base).get_params() == base.get_params()
     scores = cross_val_score(base, X, labels, cv=3)
     assert scores.shape == (3,) and scores.min() > 0.75
@@ -119,27 +132,27 @@ def test_works_with_clone_cross_val_score_and_grid_search_on_string_labels():
 
 def test_same_seed_same_predictions_and_different_seed_differs():
     X, y = dn.datasets.moons(n_samples=100, seed=0)
-    first = DNNClassifier(epochs=5, seed=1).fit(X, y).predict_proba(X)
-    np.testing.assert_array_equal(first, DNNClassifier(epochs=5, seed=1).fit(X, y).predict_proba(X))
-    assert not np.array_equal(first, DNNClassifier(epochs=5, seed=2).fit(X, y).predict_proba(X))
+    first = DNNClassifier(epochs=5, random_state=1).fit(X, y).predict_proba(X)
+    np.testing.assert_array_equal(first, DNNClassifier(epochs=5, random_state=1).fit(X, y).predict_proba(X))
+    assert not np.array_equal(first, DNNClassifier(epochs=5, random_state=2).fit(X, y).predict_proba(X))
 
 
 def test_optimizer_settings_and_schedule_reach_the_model():
     X, y = dn.datasets.moons(n_samples=64, seed=0)
     clf = DNNClassifier(optimizer="adam", lr=0.01, beta1=0.8, beta2=0.99, epsilon=1e-6, schedule="inverse_time",
-                        decay_rate=1.0, epochs=3, batch_size=None, seed=0).fit(X, y)
+                        decay_rate=1.0, epochs=3, batch_size=None, random_state=0).fit(X, y)
     optimizer = clf.model_.optimizer_
     assert (type(optimizer), optimizer.beta1, optimizer.beta2, optimizer.epsilon) == (dn.Adam, 0.8, 0.99, 1e-6)
     np.testing.assert_allclose(clf.history_.lr, [0.01, 0.01 / 2, 0.01 / 3])
     fixed = DNNClassifier(lr=0.1, schedule="fixed_interval", decay_rate=1.0, schedule_params={"time_interval": 2},
-                          epochs=4, seed=0).fit(X, y)
+                          epochs=4, random_state=0).fit(X, y)
     np.testing.assert_allclose(fixed.history_.lr, [0.1, 0.1, 0.05, 0.05])
-    assert DNNClassifier(optimizer="rmsprop", beta=0.5, epochs=1, seed=0).fit(X, y).model_.optimizer_.beta == 0.5
+    assert DNNClassifier(optimizer="rmsprop", beta=0.5, epochs=1, random_state=0).fit(X, y).model_.optimizer_.beta == 0.5
 
 
 def test_float32_end_to_end():
     X, y = dn.datasets.moons(n_samples=64, seed=0)
-    clf = DNNClassifier(dtype="float32", epochs=2, seed=0).fit(X, y)
+    clf = DNNClassifier(dtype="float32", epochs=2, random_state=0).fit(X, y)
     assert clf.model_.params.dtype == np.float32 and clf.predict_proba(X).dtype == np.float32
 
 
@@ -147,10 +160,10 @@ def test_regressor_fits_a_smooth_function_and_keeps_the_output_layout():
     rng = np.random.default_rng(0)
     X = rng.uniform(-1, 1, (300, 2))
     y = np.sin(2 * X[:, 0]) + X[:, 1] ** 2
-    reg = DNNRegressor(hidden_layer_sizes=(32, 32), lr=0.01, epochs=200, batch_size=32, seed=0).fit(X, y)
+    reg = DNNRegressor(hidden_layer_sizes=(32, 32), lr=0.01, epochs=200, batch_size=32, random_state=0).fit(X, y)
     assert reg.model_.loss.name == "mse" and reg.predict(X).shape == (300,)
     assert reg.score(X, y) > 0.95
-    two = DNNRegressor(epochs=2, seed=0).fit(X, np.column_stack([y, -y]))
+    two = DNNRegressor(epochs=2, random_state=0).fit(X, np.column_stack([y, -y]))
     assert two.predict(X).shape == (300, 2)
 
 
@@ -197,9 +210,167 @@ def test_one_class_is_a_clear_error():
 
 def test_predict_checks_the_width_seen_at_fit():
     X, y = dn.datasets.moons(n_samples=20, seed=0)
-    clf = DNNClassifier(epochs=1, seed=0).fit(X, y)
+    clf = DNNClassifier(epochs=1, random_state=0).fit(X, y)
     with pytest.raises(ValueError, match="X has 3 features, but DNNClassifier is expecting 2 features"):
         clf.predict(np.ones((2, 3)))
+
+
+# -- scikit-learn conventions: random_state, warm_start, partial_fit, sample_weight, learned attributes --
+def test_learned_attributes_follow_mlp_classifier():
+    X, y = dn.datasets.moons(n_samples=60, seed=0)
+    clf = DNNClassifier(hidden_layer_sizes=(8,), epochs=5, batch_size=20, random_state=0).fit(X, y)
+    assert clf.n_iter_ == 5 and clf.t_ == 5 * 60
+    assert clf.loss_curve_ == clf.history_.cost and clf.best_loss_ == min(clf.loss_curve_)
+    assert clf.validation_scores_ is None and clf.best_validation_score_ is None
+    stopped = DNNClassifier(hidden_layer_sizes=(8,), epochs=5, early_stopping=True, validation_fraction=0.25,
+                            random_state=0).fit(X, y)
+    assert len(stopped.validation_scores_) == stopped.n_iter_ == 5 and stopped.best_loss_ is None
+    assert stopped.t_ == 5 * 45  # the 15 dev rows are not trained on
+    dev_accuracy = stopped.history_.val_accuracy  # unweighted: the same as the score on the dev set
+    np.testing.assert_allclose(stopped.validation_scores_, dev_accuracy)
+    assert stopped.best_validation_score_ == max(dev_accuracy)
+
+
+def test_regressor_validation_scores_are_r2_on_the_dev_set():
+    X = np.linspace(-1, 1, 40).reshape(-1, 1)
+    y = X[:, 0] ** 2
+    reg = DNNRegressor(hidden_layer_sizes=(8,), epochs=3, early_stopping=True, validation_fraction=0.25,
+                       random_state=0).fit(X, y)
+    dev = np.random.default_rng(0).permutation(40)[:10]
+    assert reg.validation_scores_[-1] == pytest.approx(reg.score(X[dev], y[dev]), rel=1e-12)
+
+
+def test_warm_start_continues_weights_optimizer_state_and_counts_like_one_longer_fit():
+    X, y = dn.datasets.moons(n_samples=64, noise=0.2, seed=0)
+    settings = dict(hidden_layer_sizes=(8,), batch_size=None, lr=0.01, schedule="inverse_time", decay_rate=0.5,
+                    random_state=0)
+    long = DNNClassifier(epochs=6, **settings).fit(X, y)
+    warm = DNNClassifier(epochs=3, warm_start=True, **settings).fit(X, y)
+    first_state_t = warm.model_.optimizer_state_.t
+    warm.fit(X, y)  # full batch: no shuffling, so three + three epochs are the six epochs exactly
+    assert first_state_t == 3 and warm.model_.optimizer_state_.t == 6
+    assert warm.n_iter_ == 6 and warm.t_ == 6 * 64 and warm.loss_curve_ == long.loss_curve_
+    assert warm.history_.lr == long.history_.lr[3:]  # the schedule goes on from epoch 3
+    np.testing.assert_array_equal(warm.predict_proba(X), long.predict_proba(X))
+    cold = DNNClassifier(epochs=3, **settings).fit(X, y).fit(X, y)
+    assert cold.n_iter_ == 3 and cold.model_.optimizer_state_.t == 3  # without warm_start every fit restarts
+
+
+def test_warm_start_refuses_other_classes():
+    X, y = dn.datasets.moons(n_samples=30, seed=0)
+    clf = DNNClassifier(epochs=1, warm_start=True, random_state=0).fit(X, y)
+    with pytest.raises(ValueError, match=r"warm_start can only continue with the classes of the previous fit, \[0, 1\]"):
+        clf.fit(X, y + 1)
+
+
+def test_partial_fit_is_one_epoch_per_call_continuing_the_optimizer():
+    X, y = dn.datasets.moons(n_samples=64, noise=0.2, seed=0)
+    settings = dict(hidden_layer_sizes=(8,), batch_size=16, lr=0.01, random_state=0)
+    full = DNNClassifier(epochs=4, **settings).fit(X, y)
+    step = DNNClassifier(**settings)
+    for _ in range(4):
+        step.partial_fit(X, y, classes=[0, 1])
+    assert step.n_iter_ == 4 and step.t_ == 4 * 64 and step.model_.optimizer_state_.t == 4 * 4
+    assert step.loss_curve_ == full.loss_curve_  # the same random stream: epoch k's permutation either way
+    np.testing.assert_array_equal(step.predict_proba(X), full.predict_proba(X))
+
+
+def test_partial_fit_needs_classes_first_and_refuses_new_ones_after():
+    X, y = dn.datasets.moons(n_samples=30, seed=0)
+    with pytest.raises(ValueError, match="classes must be passed on the first call to partial_fit"):
+        DNNClassifier().partial_fit(X, y)
+    clf = DNNClassifier(random_state=0).partial_fit(X[:10], y[:10], classes=[0, 1, 2])
+    assert clf.classes_.tolist() == [0, 1, 2] and clf.model_.n_outputs == 3  # all classes, even unseen ones
+    clf.partial_fit(X, y)
+    with pytest.raises(ValueError, match=r"`y` has classes not in `self.classes_`: \[7\]"):
+        clf.partial_fit(X[:3], [0, 1, 7])
+    with pytest.raises(ValueError, match=r"classes=\[0, 1\] is not the same as on the first call"):
+        clf.partial_fit(X, y, classes=[0, 1])
+
+
+def test_regressor_partial_fit_and_width_checks():
+    X = np.linspace(-1, 1, 32).reshape(-1, 2)
+    reg = DNNRegressor(epochs=1, random_state=0).partial_fit(X, X[:, 0])
+    reg.partial_fit(X, X[:, 1])
+    assert reg.n_iter_ == 2
+    with pytest.raises(ValueError, match="X has 1 features, but DNNRegressor is expecting 2 features"):
+        reg.partial_fit(X[:, :1], X[:, 0])
+
+
+def test_integer_sample_weight_equals_repeating_rows_and_zero_equals_removing():
+    X, y = dn.datasets.moons(n_samples=24, noise=0.2, seed=1)
+    weights = np.arange(24) % 3  # 0, 1, 2, ...
+    settings = dict(hidden_layer_sizes=(6,), batch_size=None, epochs=20, lr=0.01, random_state=0)
+    weighted = DNNClassifier(**settings).fit(X, y, sample_weight=weights)
+    repeated = DNNClassifier(**settings).fit(X.repeat(weights, axis=0), y.repeat(weights))
+    np.testing.assert_allclose(weighted.predict_proba(X), repeated.predict_proba(X), rtol=1e-12)
+    np.testing.assert_allclose(weighted.loss_curve_, repeated.loss_curve_, rtol=1e-12)
+    unweighted = DNNClassifier(**settings).fit(X, y)
+    assert not np.allclose(weighted.predict_proba(X), unweighted.predict_proba(X))
+    assert weighted.model_.loss.name == "binary_crossentropy"  # predictions and saving see the plain loss
+
+
+def test_regressor_sample_weight_weights_the_squared_error():
+    X = np.linspace(-1, 1, 20).reshape(-1, 1)
+    y = np.where(X[:, 0] > 0, 1.0, 0.0)
+    weights = (X[:, 0] > 0) * 1.0 + 1e-3  # almost only the right half counts
+    reg = DNNRegressor(hidden_layer_sizes=(), lr=0.05, epochs=300, batch_size=None, random_state=0)
+    reg.fit(X, y, sample_weight=weights)
+    right = X[:, 0] > 0
+    assert np.abs(reg.predict(X[right]) - 1).mean() < np.abs(reg.predict(X[~right]) - 0).mean()
+
+
+@pytest.mark.parametrize(
+    ("weights", "message"),
+    [
+        (np.r_[np.ones(9), -2.0], r"sample_weight must be >= 0; got -2.0 at row 9"),
+        (np.zeros(10), "sample_weight must contain at least one non-zero weight"),
+        (np.ones(9), r"sample_weight.shape == \(9,\), expected \(10,\)"),
+    ],
+)
+def test_bad_sample_weight_is_one_clear_error(weights, message):
+    X, y = dn.datasets.moons(n_samples=10, seed=0)
+    with pytest.raises(ValueError, match=message):
+        DNNClassifier(epochs=1).fit(X, y, sample_weight=weights)
+
+
+def test_compiled_engine_refuses_sample_weight():
+    X, y = dn.datasets.moons(n_samples=10, seed=0)
+    with pytest.raises(ValueError, match="engine='compiled' does not take sample_weight"):
+        DNNClassifier(epochs=1, engine="compiled").fit(X, y, sample_weight=np.ones(10))
+
+
+def test_callbacks_parameter_reaches_every_fit():
+    class Count(dn.Callback):
+        def __init__(self):
+            self.epochs = 0
+
+        def on_epoch_end(self, run):
+            self.epochs += 1
+
+    counter = Count()
+    X, y = dn.datasets.moons(n_samples=20, seed=0)
+    clf = DNNClassifier(epochs=3, callbacks=[counter], random_state=0).fit(X, y)
+    clf.partial_fit(X, y)
+    assert counter.epochs == 4
+    with pytest.raises(TypeError, match=r"callbacks\[0\] must be a dnnimprove.Callback"):
+        DNNClassifier(epochs=1, callbacks=[print]).fit(X, y)
+
+
+def test_verbose_shows_a_progress_bar(capsys):
+    X, y = dn.datasets.moons(n_samples=20, seed=0)
+    DNNClassifier(epochs=2, verbose=1, random_state=0).fit(X, y)
+    assert "epoch" in capsys.readouterr().err
+    DNNClassifier(epochs=2, random_state=0).fit(X, y)
+    assert capsys.readouterr().err == ""
+
+
+def test_random_state_takes_scikit_learns_kinds_and_names_itself_when_wrong():
+    X, y = dn.datasets.moons(n_samples=20, seed=0)
+    DNNClassifier(epochs=1, random_state=np.random.RandomState(0)).fit(X, y)
+    DNNClassifier(epochs=1, random_state=np.random.default_rng(0)).fit(X, y)
+    with pytest.raises(TypeError, match=r"random_state must be None, an int >= 0, .*; got -1"):
+        DNNClassifier(epochs=1, random_state=-1).fit(X, y)
 
 
 def test_estimators_take_dataframes_with_text_labels():
@@ -207,8 +378,8 @@ def test_estimators_take_dataframes_with_text_labels():
     X, y = dn.datasets.moons(120, seed=0)
     frame = pd.DataFrame(X, columns=["u", "v"])
     labels = np.where(y == 1, "upper", "lower")
-    clf = dn.DNNClassifier(hidden_layer_sizes=(8,), lr=0.01, epochs=60, batch_size=32, seed=0).fit(frame, labels)
+    clf = dn.DNNClassifier(hidden_layer_sizes=(8,), lr=0.01, epochs=60, batch_size=32, random_state=0).fit(frame, labels)
     assert list(clf.classes_) == ["lower", "upper"] and list(clf.feature_names_in_) == ["u", "v"]
     assert clf.score(frame, labels) > 0.8 and set(clf.predict(frame)) <= {"lower", "upper"}
-    reg = dn.DNNRegressor(hidden_layer_sizes=(8,), lr=0.01, epochs=20, seed=0).fit(frame, pd.Series(X[:, 0] * 2))
+    reg = dn.DNNRegressor(hidden_layer_sizes=(8,), lr=0.01, epochs=20, random_state=0).fit(frame, pd.Series(X[:, 0] * 2))
     assert reg.predict(frame).shape == (120,)

@@ -61,3 +61,62 @@ def test_a_softmax_subclass_with_its_own_gradient_keeps_it_in_gradient_and_cost(
     Z, Y = np.zeros((2, 3)), np.eye(3)[[0, 1]]
     gradient, _ = ScaledSoftmax().gradient_and_cost(Z, Y, True)
     assert np.allclose(gradient, 2 * dn.CategoricalCrossEntropy().gradient(Z, Y))
+
+
+# -- per-example costs and SampleWeighted ----------------------------------------------------------
+LOSS_CASES = {
+    "binary_crossentropy": (1, lambda rng, m: rng.integers(0, 2, m)),
+    "categorical_crossentropy": (3, lambda rng, m: rng.integers(0, 3, m)),
+    "mse": (2, lambda rng, m: rng.normal(size=(m, 2))),
+}
+
+
+@pytest.mark.parametrize("name", sorted(LOSS_CASES))
+def test_sample_costs_average_to_the_cost(name):
+    rng = np.random.default_rng(0)
+    loss = dn.get_loss(name)
+    k, draw = LOSS_CASES[name]
+    Z = rng.normal(size=(7, k)) * 3
+    Y = loss.encode(draw(rng, 7), k, np.float64)
+    assert loss.sample_costs(Z, Y).shape == (7,)
+    assert loss.sample_costs(Z, Y).mean() == pytest.approx(loss.cost(Z, Y), rel=1e-14)
+
+
+@pytest.mark.parametrize("name", sorted(LOSS_CASES))
+def test_sample_weighted_loss_is_gradient_checked_in_float64(name):
+    rng = np.random.default_rng(1)
+    k, draw = LOSS_CASES[name]
+    weighted = dn.losses.SampleWeighted(name)
+    X = rng.normal(size=(9, 3))
+    weights = rng.uniform(0.0, 3.0, 9)
+    weights[2] = 0.0
+    Y_w = weighted.targets(draw(rng, 9), weights, k, np.float64)
+    model = dn.Sequential([dn.Dense(4), dn.Tanh(), dn.Dense(k)], loss=weighted, seed=0)
+    report = dn.check_gradients(model, X, Y_w)
+    assert report.difference < 1e-7, report.per_tensor
+    Z = model.forward(X)
+    plain = dn.get_loss(name)
+    assert weighted.cost(Z, Y_w) == pytest.approx((weights * plain.sample_costs(Z, Y_w[:, :-1])).mean(), rel=1e-14)
+
+
+def test_sample_weighted_with_unit_weights_is_the_wrapped_loss_and_a_weight_of_two_is_a_copy():
+    rng = np.random.default_rng(2)
+    weighted = dn.losses.SampleWeighted("categorical_crossentropy")
+    plain = dn.CategoricalCrossEntropy()
+    Z = rng.normal(size=(4, 3))
+    labels = np.array([0, 2, 1, 1])
+    ones = weighted.targets(labels, np.ones(4), 3, np.float64)
+    np.testing.assert_allclose(weighted.gradient(Z, ones), plain.gradient(Z, ones[:, :-1]), rtol=1e-15)
+    # weight 2 on row 0 over 4 rows (sum 5) = row 0 twice over 5 rows, after scaling weights to mean 1
+    twice = weighted.targets(labels, np.array([2.0, 1, 1, 1]) * 4 / 5, 3, np.float64)
+    Z_copy, labels_copy = np.vstack([Z, Z[:1]]), np.append(labels, 0)
+    Y_copy = plain.encode(labels_copy, 3, np.float64)
+    assert weighted.cost(Z, twice) == pytest.approx(plain.cost(Z_copy, Y_copy), rel=1e-14)
+
+
+def test_sample_weighted_refuses_bad_weights_naming_them():
+    weighted = dn.losses.SampleWeighted("mse")
+    with pytest.raises(ValueError, match=r"sample_weight must be >= 0; got \[-1.0\]"):
+        weighted.targets(np.zeros(2), [1.0, -1.0], 1, np.float64)
+    with pytest.raises(ValueError, match=r"one weight per example \(2\); got 3"):
+        weighted.targets(np.zeros(2), [1.0, 1.0, 1.0], 1, np.float64)

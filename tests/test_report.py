@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import copy
 import json
 import re
+import shutil
+import subprocess
+from html.parser import HTMLParser
 
+import numpy as np
 import pytest
 
 from dnnimprove import report
@@ -16,7 +21,8 @@ RUN_KEYS = {"name", "settings", "seeds", "train_accuracy", "test_accuracy", "fin
 @pytest.fixture(scope="module")
 def quick_results():
     """Quick runs of studies covering every figure kind (a few epochs, two seeds)."""
-    names = ["optimization", "minibatch", "softmax", "gradient_checking", "tuning", "augmentation", "landscape"]
+    names = ["optimization", "minibatch", "softmax", "gradient_checking", "tuning", "augmentation", "landscape",
+             "ewma"]
     return {name: run_study(name, seeds=[0, 1], epochs=get_study(name).quick_epochs) for name in names}
 
 
@@ -59,12 +65,12 @@ def test_every_figure_listed_is_a_png_on_disk(written, quick_results):
 def test_index_links_one_section_per_study_with_its_table_figures_and_results(written, quick_results):
     page = (written / "index.html").read_text()
     sections = re.findall(r'<section id="([^"]+)">', page)
-    assert sections == list(quick_results)
+    assert sections == ["summary", *quick_results]
     for name in quick_results:
         assert f'href="#{name}"' in page and f'href="{name}/results.json"' in page
     for source in re.findall(r'<img src="([^"]+)"', page):
         assert (written / source).is_file(), source
-    assert page.count("<table>") == len(quick_results)
+    assert page.count("<table>") == len(quick_results) + 1  # and the summary's
     assert page.count('class="reading"') == len(quick_results)
 
 
@@ -96,7 +102,7 @@ def test_index_keeps_studies_written_by_earlier_runs(tmp_path, quick_results):
     report.write_index(tmp_path)
     report.write_study(quick_results["gradient_checking"], tmp_path)
     page = report.write_index(tmp_path, order=["gradient_checking", "softmax"]).read_text()
-    assert re.findall(r'<section id="([^"]+)">', page) == ["gradient_checking", "softmax"]
+    assert re.findall(r'<section id="([^"]+)">', page) == ["summary", "gradient_checking", "softmax"]
 
 
 @pytest.mark.filterwarnings("ignore:overflow encountered:RuntimeWarning", "ignore:invalid value:RuntimeWarning")
@@ -127,3 +133,159 @@ def test_search_scatter_draws_every_scored_trial_on_a_log_lr_axis_and_stars_the_
     written = report.write_search(result, tmp_path)
     assert [path.name for path in written] == ["trials.csv", "dev_vs_lr.png"] and all(p.exists() for p in written)
 
+
+
+# -- the summary, the links, smoke tests ----------------------------------------------------------------
+class _Page(HTMLParser):
+    """Every id, link target and image source of a page, and the text of each summary-table row."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.ids: list[str] = []
+        self.targets: list[str] = []
+        self.rows: list[list[str]] = []
+        self._row: list[str] | None = None
+
+    def handle_starttag(self, tag, attrs):
+        attributes = dict(attrs)
+        if "id" in attributes:
+            self.ids.append(attributes["id"])
+        for key in ("href", "src"):
+            if key in attributes:
+                self.targets.append(attributes[key])
+        if tag == "tr":
+            self._row = []
+        elif tag in ("td", "th") and self._row is not None:
+            self._row.append("")
+
+    def handle_endtag(self, tag):
+        if tag == "tr" and self._row is not None:
+            self.rows.append(self._row)
+            self._row = None
+
+    def handle_data(self, data):
+        if self._row:
+            self._row[-1] += data
+
+
+def parse(path) -> _Page:
+    page = _Page()
+    page.feed(path.read_text(encoding="utf-8"))
+    return page
+
+
+def broken_links(folder, page: _Page) -> list[str]:
+    broken = []
+    for target in page.targets:
+        if target.startswith("#"):
+            if target[1:] not in page.ids:
+                broken.append(target)
+        elif not (folder / target).is_file():
+            broken.append(target)
+    return broken
+
+
+def test_the_summary_counts_studies_and_conclusions_and_every_link_resolves(written, quick_results):
+    page = parse(written / "index.html")
+    assert page.ids[0] == "summary" and broken_links(written, page) == []
+    facts = {row[0]: row[1] for row in page.rows if len(row) == 2}
+    checks = [check for result in quick_results.values() for check in result.checks]
+    assert facts["studies"] == str(len(quick_results))
+    assert facts["conclusions"] == f"{sum(ok for _, ok in checks)} / {len(checks)} hold"
+    assert facts["mode"] == "robust (2 seeds per variant)"
+    assert facts["engine"] and facts["machine"] and facts["BLAS"] and "written" in facts["time"]
+    start = page.rows.index(["study", "compares", "conclusions", "seconds", "data"]) + 1
+    studies = page.rows[start: start + len(quick_results)]
+    assert [row[0] for row in studies] == list(quick_results)
+    for row, result in zip(studies, quick_results.values()):
+        held = sum(ok for _, ok in result.checks)
+        assert row[2] == f"{held} / {len(result.checks)} hold"
+    for name in quick_results:
+        assert f"#{name}" in page.targets and f"{name}/results.json" in page.targets
+
+
+def test_a_broken_link_in_the_report_is_found(written, tmp_path):
+    shutil.copytree(written, tmp_path / "copy")
+    (tmp_path / "copy" / "softmax" / "confusion.png").unlink()
+    index = tmp_path / "copy" / "index.html"
+    index.write_text(index.read_text().replace('href="#tuning"', 'href="#nowhere"'))
+    assert sorted(set(broken_links(tmp_path / "copy", parse(index)))) == ["#nowhere", "softmax/confusion.png"]
+
+
+def test_a_smoke_test_is_labelled_everywhere_and_evaluates_no_conclusion(quick_results, tmp_path):
+    result = copy.copy(quick_results["optimization"])
+    result.smoke_test = True
+    report.write_study(result, tmp_path)
+    html_text = report.write_index(tmp_path).read_text()
+    summary = json.loads((tmp_path / "optimization" / "results.json").read_text())
+    assert summary["smoke_test"] is True and all(check["ok"] is None for check in summary["checks"])
+    assert not any(re.search(r": (yes|NO), ", check["text"]) for check in summary["checks"])
+    assert "(SMOKE TEST)</title>" in html_text and 'class="badge">smoke test' in html_text
+    assert 'class="no"' not in html_text and "&#10007;" not in html_text
+    assert html_text.count("not evaluated (smoke test)") == len(result.checks) + 1  # each check, and its row
+    assert "Smoke test" in summary["reading"][1]
+    assert all(figure["caption"].startswith("Smoke test") for figure in summary["figures"])
+    assert "SMOKE TEST" in report.text_table(summary) and "\n  NO " not in report.text_table(summary)
+
+
+def test_dataset_settings_read_as_text():
+    dataset = {"name": "circles", "n_samples": 300, "noise": 0.05, "seed": 1,
+               "test_set": {"n_samples": 100, "noise": 0.05, "seed": 2}, "standardize": False}
+    assert report.dataset_text(dataset) == ("circles: 300 examples, noise 0.05, seed 1, test set: 100 examples, "
+                                            "noise 0.05, seed 2, standardized no")
+
+
+def test_curves_that_coincide_are_found_and_noted():
+    base = np.linspace(1.0, 0.1, 50)
+    pairs = report.coinciding([("gd", base), ("momentum", base * (1 + 5e-3)), ("adam", base * 0.5)])
+    assert pairs == [("gd", "momentum")]
+    assert report.coinciding([("gd", base), ("momentum", base * (1 + 2e-2))]) == []
+
+
+def test_coinciding_variants_get_distinct_styles_and_a_note(quick_results):
+    result = copy.copy(quick_results["optimization"])
+    twin = copy.copy(result.variants[0])
+    twin.name = "twin"
+    result.variants = [result.variants[0], twin]
+    figure, caption = report.draw_cost(result)
+    lines = [line for line in figure.axes[0].get_lines() if not line.get_label().startswith("_")]
+    assert len({(line.get_linestyle(), line.get_marker()) for line in lines}) == 2
+    assert f"twin (= {result.variants[0].name})" in [line.get_label() for line in lines]
+    assert f"twin coincides with {result.variants[0].name}" in caption
+
+
+def test_one_diverging_seed_does_not_dominate_the_cost_curve(quick_results):
+    result = copy.copy(quick_results["optimization"])
+    variant = copy.copy(result.variants[0])
+    runs = [copy.copy(run) for run in variant.runs + variant.runs[:1]]  # three seeds: a median can leave one out
+    runs[1].history = copy.copy(runs[1].history)
+    runs[1].history.cost = list(runs[1].history.cost)
+    runs[1].history.cost[3] = 1e13
+    variant.runs = runs
+    result.variants = [variant]
+    figure, caption = report.draw_cost(result)
+    axes = figure.axes[0]
+    assert axes.get_ylim()[1] < 1e3
+    assert f"{variant.name}, seed {runs[1].seed}: off the scale" in [line.get_label() for line in axes.get_lines()]
+    assert "Off the scale" in caption and "1e+13" in caption
+
+
+def test_the_per_step_panel_shows_every_step_on_a_log_scale(quick_results):
+    figure, _ = report.draw_iterations(quick_results["minibatch"])
+    for axes, variant in zip(figure.axes, quick_results["minibatch"].variants):
+        cost = np.asarray(variant.runs[0].history.iteration_cost)
+        low, high = axes.get_ylim()
+        assert axes.get_yscale() == "log" and low <= cost.min() and high >= cost.max()
+    assert report.smoothing_for(90000) == pytest.approx(1 - 1 / 450)
+    assert report.smoothing_for(300) == report.SMOOTHING
+
+
+@pytest.mark.skipif(shutil.which("chromium") is None, reason="chromium is not installed")
+def test_chromium_renders_the_report_with_its_summary_first(written, tmp_path):
+    command = ["chromium", "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+    url = (written / "index.html").resolve().as_uri()
+    dom = subprocess.run(command + ["--dump-dom", url], capture_output=True, text=True, timeout=120).stdout
+    assert re.findall(r'<section id="([^"]+)">', dom)[0] == "summary" and "conclusions" in dom
+    shot = tmp_path / "report.png"
+    subprocess.run(command + ["--window-size=1200,1600", f"--screenshot={shot}", url], capture_output=True, timeout=120)
+    assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

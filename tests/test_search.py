@@ -97,7 +97,7 @@ def test_invalid_ranges_are_clear_errors(make, message):
 
 def test_a_space_plugs_into_scikit_learns_randomized_search(moons):
     X, y = moons
-    search = RandomizedSearchCV(dn.DNNClassifier(epochs=5, seed=0), course_space("momentum"), n_iter=3, cv=2,
+    search = RandomizedSearchCV(dn.DNNClassifier(epochs=5, random_state=0), course_space("momentum"), n_iter=3, cv=2,
                                 random_state=0).fit(X, y)
     params = search.cv_results_["params"]
     assert len(params) == 3 and all(0.9 <= p["beta"] <= 0.999 and 1e-4 <= p["lr"] <= 1 for p in params)

@@ -92,7 +92,9 @@ def test_an_expectation_that_does_not_hold_is_reported_as_failing():
     fails = check_expectations(study, [_variant("adam", [0.7, 0.7]), _variant("gd", [0.95, 0.95])])
     assert [ok for _, ok in holds] == [True, True]
     assert [ok for _, ok in fails] == [False, False]
-    assert "NO" in fails[0][0] and "0.7 > 0.95" in fails[0][0]
+    assert fails[0][0] == "Adam beats gradient descent: NO, adam 0.7 is not > gd 0.95 (train_accuracy)"
+    assert holds[0][0] == "Adam beats gradient descent: yes, adam 0.92 > gd 0.8 (train_accuracy)"
+    assert fails[1][0] == "gd stays below 0.9: NO, gd 0.95 is not < 0.9 (train_accuracy)"
 
 
 def test_a_published_figure_we_do_not_reach_is_reported_as_differing():

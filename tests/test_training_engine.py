@@ -93,7 +93,7 @@ def test_the_estimator_passes_its_engine_to_fit(moons):
     X, y = moons
     scores = {}
     for engine in ("numpy", "compiled"):
-        clf = dn.DNNClassifier(hidden_layer_sizes=(8,), epochs=30, batch_size=32, lr=0.01, seed=0, engine=engine)
+        clf = dn.DNNClassifier(hidden_layer_sizes=(8,), epochs=30, batch_size=32, lr=0.01, random_state=0, engine=engine)
         scores[engine] = clf.fit(X, y).predict_proba(X)
     assert clf.get_params()["engine"] == "compiled"
     assert np.allclose(scores["compiled"], scores["numpy"], rtol=1e-9, atol=1e-12)

@@ -216,7 +216,8 @@ def test_building_blocks_answer_any_setting_with_a_clear_error(block, data):
 
 
 ESTIMATOR_SETTINGS = ["hidden_layer_sizes", "activation", "init", "optimizer", "lr", "beta", "beta1", "beta2",
-                      "epsilon", "schedule", "decay_rate", "l2", "batch_size", "epochs", "seed", "dtype"]
+                      "epsilon", "schedule", "decay_rate", "l2", "batch_size", "epochs", "random_state", "dtype",
+                      "verbose", "warm_start", "callbacks"]
 
 
 @PROPERTY

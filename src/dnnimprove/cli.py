@@ -260,6 +260,7 @@ def _run_study(args: argparse.Namespace) -> int:
             bar.set_description(study.name)
             epochs = study.quick_epochs if args.quick else args.epochs
             result = run_study(study, mode=mode, seeds=seeds, epochs=epochs, progress=lambda label: bar.update())
+            result.smoke_test = bool(args.quick)
             path = report.write_study(result, out)
             summaries.append(json.loads(path.read_text()))
             if not args.json:

@@ -4,7 +4,8 @@ Every loader returns ``(X, y)`` with examples as rows: ``X`` of shape ``(m, n_fe
 ``y`` of shape ``(m,)`` (int64 labels). Nothing is downloaded: ``moons`` and ``circles`` are
 scikit-learn's generators (``seed`` is their ``random_state``, which equals the course's
 ``np.random.seed(seed)`` before the call), ``noisy_wave`` is ours (seeded, for the regularization
-study), ``digits`` and ``breast_cancer`` are scikit-learn's bundled sets.
+study), ``digits`` and ``breast_cancer`` are scikit-learn's bundled sets. ``daily_temperatures`` is a
+time series, not a labelled set: the exponentially weighted averages study's seasonal noisy series.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ __all__ = [
     "noisy_wave",
     "digits",
     "breast_cancer",
+    "daily_temperatures",
     "load",
     "DATASETS",
     "train_dev_test_split",
@@ -87,6 +89,30 @@ def breast_cancer() -> tuple[np.ndarray, np.ndarray]:
     return bunch.data.astype(np.float64), bunch.target.astype(np.int64)
 
 
+def daily_temperatures(
+    n_days: int = 365, noise: float = 3.0, seed: int | None = 0
+) -> tuple[np.ndarray, np.ndarray]:
+    """A year of noisy daily temperatures (degrees Celsius), like the course's London series.
+
+    ``seasonal[d] = 11 - 7 cos(2 pi (d - 15) / 365)`` for day ``d = 0 .. n_days - 1`` (coldest mid-January,
+    warmest mid-July), and ``temperature = seasonal + noise * e`` with ``e ~ N(0, 1)`` drawn from
+    ``numpy.random.default_rng(seed)``.
+
+    Returns
+    -------
+    temperature, seasonal : ndarrays of shape (n_days,)
+        The noisy series and the clean seasonal curve it is drawn around.
+    """
+    n_days = check_int("n_days", n_days, low=2)
+    noise = check_number("noise", noise, low=0.0)
+    if seed is not None:
+        check_int("seed", seed, low=0)
+    days = np.arange(n_days)
+    seasonal = 11.0 - 7.0 * np.cos(2 * np.pi * (days - 15) / 365.0)
+    temperature = seasonal + noise * np.random.default_rng(seed).standard_normal(n_days)
+    return temperature, seasonal
+
+
 DATASETS = {
     "moons": moons,
     "circles": circles,
@@ -146,36 +172,59 @@ class Standardizer:
     """Input standardization ``(X - mean) / std`` with ``mean`` and ``std`` learned on the training set only.
 
     Features with zero variance keep ``std = 1`` (they are only centred). Use the same fitted
-    standardizer for dev and test data.
+    standardizer for dev and test data. A scikit-learn transformer (it has no hyperparameters):
+    ``fit(X, y=None)``, ``transform``, ``fit_transform``, ``inverse_transform``, ``get_params`` /
+    ``set_params``, so it works in a :class:`~sklearn.pipeline.Pipeline`, with ``clone`` and in searches,
+    without importing scikit-learn itself. The same as ``StandardScaler()`` up to rounding.
 
     Attributes
     ----------
     mean_, std_ : ndarray of shape (n_features,)
+        Set by ``fit``.
+    n_features_in_ : int
     """
 
-    def __init__(self) -> None:
-        self.mean_: np.ndarray | None = None
-        self.std_: np.ndarray | None = None
+    def get_params(self, deep: bool = True) -> dict:
+        """No hyperparameters: ``{}`` (scikit-learn's protocol)."""
+        return {}
 
-    def fit(self, X: Any) -> "Standardizer":
+    def set_params(self, **params: Any) -> "Standardizer":
+        if params:
+            raise ValueError(f"Standardizer has no parameters; got {sorted(params)}")
+        return self
+
+    def __sklearn_tags__(self) -> Any:
+        from sklearn.utils import InputTags, Tags, TargetTags, TransformerTags
+
+        return Tags(estimator_type=None, target_tags=TargetTags(required=False),
+                    transformer_tags=TransformerTags(preserves_dtype=["float64"]), input_tags=InputTags())
+
+    def fit(self, X: Any, y: Any = None) -> "Standardizer":
+        """Learn ``mean_`` and ``std_`` from ``X`` of shape ``(m, n_features)``; ``y`` is ignored."""
         X = check_features(X, np.float64)
         self.mean_ = X.mean(axis=0)
         std = X.std(axis=0)
         self.std_ = np.where(std > 0, std, 1.0)
+        self.n_features_in_ = X.shape[1]
         return self
 
-    def transform(self, X: Any) -> np.ndarray:
-        if self.mean_ is None:
+    def _check_fitted(self) -> None:
+        if not hasattr(self, "mean_"):
             raise NotFittedError("this Standardizer is not fitted yet: call fit(X_train) first")
+
+    def transform(self, X: Any) -> np.ndarray:
+        self._check_fitted()
         X = check_features(X, np.float64)
         if X.shape[1] != self.mean_.shape[0]:
             raise ValueError(f"X has {X.shape[1]} features, but the Standardizer was fitted on {self.mean_.shape[0]}")
         return (X - self.mean_) / self.std_
 
-    def fit_transform(self, X: Any) -> np.ndarray:
+    def fit_transform(self, X: Any, y: Any = None) -> np.ndarray:
         return self.fit(X).transform(X)
 
     def inverse_transform(self, X: Any) -> np.ndarray:
-        if self.mean_ is None:
-            raise NotFittedError("this Standardizer is not fitted yet: call fit(X_train) first")
+        self._check_fitted()
         return np.asarray(X) * self.std_ + self.mean_
+
+    def __repr__(self) -> str:
+        return "Standardizer()"

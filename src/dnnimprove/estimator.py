@@ -4,13 +4,15 @@ Thin estimators over :class:`dnnimprove.Sequential`: ``__init__`` only stores it
 scikit-learn's contract asks, so ``get_params``/``set_params``/``clone`` work and a search can hand
 any value through); ``fit`` validates them, builds the network and calls ``model.fit`` (the loop lives
 in :mod:`dnnimprove.training`). Learned state ends in ``_``: ``model_``, ``history_``,
-``n_features_in_``, ``classes_`` (classifier), ``n_iter_`` (epochs run).
+``n_features_in_``, ``classes_`` (classifier), and scikit-learn's ``MLPClassifier`` attributes
+``n_iter_``, ``t_``, ``loss_curve_``, ``best_loss_``, ``validation_scores_``, ``best_validation_score_``.
+``warm_start=True`` and ``partial_fit`` continue from the fitted network *and its optimizer state*.
 
 Usage::
 
     from sklearn.pipeline import make_pipeline
     from sklearn.preprocessing import StandardScaler
-    clf = make_pipeline(StandardScaler(), dn.DNNClassifier(hidden_layer_sizes=(64,), lr=0.003, seed=0))
+    clf = make_pipeline(StandardScaler(), dn.DNNClassifier(hidden_layer_sizes=(64,), lr=0.003, random_state=0))
     clf.fit(X_train, y_train).score(X_test, y_test)
 
 The network is ``[Dense(units, init), activation] * len(hidden_layer_sizes) + [Dense(n_outputs, init)]``
@@ -18,7 +20,9 @@ with the output activation fused into the loss: one sigmoid unit with binary cro
 classes, one softmax unit per class with categorical cross-entropy for more, identity with mean
 squared error for regression. Where scikit-learn's ``MLPClassifier`` differs: its L2 ``alpha`` is
 ``alpha/(2 m) ||W||^2`` per mini-batch as ours, but its Adam uses the "efficient" form with epsilon
-inside the bias correction; ours is the course's Adam (see :mod:`dnnimprove.optimizers`).
+inside the bias correction; ours is the course's Adam (see :mod:`dnnimprove.optimizers`); its early
+stopping watches the dev set's score, ours the dev set's cost; its ``warm_start`` restarts the optimizer,
+ours continues it (as a second ``fit`` in Keras does).
 """
 
 from __future__ import annotations
@@ -32,13 +36,18 @@ from sklearn.preprocessing import LabelEncoder
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from ._validation import check_bool, check_choice, check_int, check_number
+from sklearn.utils.validation import _check_sample_weight
+
+from ._validation import check_bool, check_choice, check_int, check_number, check_type
 from .callbacks import EarlyStopping
 from .initializers import get_initializer
 from .layers import ACTIVATIONS, Layer, dense_stack
+from .losses import SampleWeighted
 from .model import Sequential, resolve_dtype
 from .optimizers import OPTIMIZERS, Optimizer, get_optimizer
+from .random import RandomSource, as_random_source
 from .schedules import SCHEDULES, Schedule, get_schedule
+from .training import Callback, TrainingRun
 
 __all__ = ["DNNClassifier", "DNNRegressor"]
 
@@ -100,13 +109,23 @@ _PARAMETERS_DOC = """
     validation_fraction : float in (0, 1), default 0.1
         The dev set for early stopping (the same rows at every fit; unused without early stopping).
     patience : int >= 0, default 10
-    seed : int, numpy.random.Generator or None, default None
-        Drives initialization and shuffling; an int makes every ``fit`` identical.
+    random_state : int, numpy.random.Generator or None, default None
+        Drives initialization, shuffling and dropout masks; an int makes every ``fit`` identical
+        (scikit-learn's name; the command line calls it ``--seed``).
     dtype : {"float64", "float32"}, default "float64"
     engine : {"numpy", "compiled"}, default "numpy"
         ``fit``'s engine (see :func:`dnnimprove.fit`): ``"compiled"`` computes the gradient of the network
         in one numba call (``pip install "dnnimprove[fast]"``), several times faster for small networks;
-        not with ``keep_prob < 1`` or ``batch_norm``.
+        not with ``keep_prob < 1``, ``batch_norm`` or ``sample_weight`` (a weighted fit runs on NumPy).
+    verbose : int >= 0 or bool, default 0
+        ``> 0`` shows the training progress bar.
+    warm_start : bool, default False
+        A second ``fit`` continues from the fitted network, its optimizer state (Adam's moments and step
+        count) and its epoch count (schedules go on from there) instead of starting afresh; the learned
+        attributes accumulate. The architecture settings must not change in between.
+    callbacks : list of dnnimprove.Callback or None, default None
+        Extra callbacks for every ``fit`` / ``partial_fit`` (e.g. trackers from
+        :mod:`dnnimprove.integrations`), run before early stopping.
 """
 
 
@@ -135,9 +154,12 @@ class _DNNBase(BaseEstimator):
         early_stopping: bool = False,
         validation_fraction: float = 0.1,
         patience: int = 10,
-        seed: Any = None,
+        random_state: Any = None,
         dtype: str = "float64",
         engine: str = "numpy",
+        verbose: int = 0,
+        warm_start: bool = False,
+        callbacks: list[Callback] | None = None,
     ) -> None:
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
@@ -159,9 +181,12 @@ class _DNNBase(BaseEstimator):
         self.early_stopping = early_stopping
         self.validation_fraction = validation_fraction
         self.patience = patience
-        self.seed = seed
+        self.random_state = random_state
         self.dtype = dtype
         self.engine = engine
+        self.verbose = verbose
+        self.warm_start = warm_start
+        self.callbacks = callbacks
 
     # -- validation (at fit: set_params hands values through unchecked) -------------------------
     def _make_optimizer(self) -> Optimizer:
@@ -203,31 +228,122 @@ class _DNNBase(BaseEstimator):
         hidden = _check_hidden_layer_sizes(self.hidden_layer_sizes)
         return dense_stack(hidden, n_outputs, self.activation, self.init, batch_norm, keep_prob)
 
-    def _early_stopping_settings(self, n_samples: int) -> dict[str, Any]:
+    def _dev_split(self, n_samples: int) -> tuple[np.ndarray, np.ndarray] | None:
+        """``(train_rows, dev_rows)`` for early stopping, the same rows at every fit; ``None`` without it."""
         if not check_bool("early_stopping", self.early_stopping):
-            return {}
+            return None
         if n_samples < 2:
             raise ValueError(f"early_stopping needs at least 2 samples (a dev set and a training set); got {n_samples} sample")
         fraction = check_number("validation_fraction", self.validation_fraction, low=0.0, high=1.0,
                                 low_open=True, high_open=True)
-        patience = check_int("patience", self.patience, low=0)
-        return {"validation_fraction": fraction, "callbacks": [EarlyStopping(patience=patience)]}
+        n_dev = int(round(fraction * n_samples))
+        if n_dev < 1 or n_dev >= n_samples:
+            raise ValueError(
+                f"validation_fraction={fraction} leaves {n_dev} of {n_samples} examples for the dev set; "
+                "it must leave at least one example on each side"
+            )
+        order = np.random.default_rng(_DEV_SPLIT_SEED).permutation(n_samples)
+        return order[n_dev:], order[:n_dev]
 
-    def _fit_model(self, X: np.ndarray, targets: np.ndarray, n_outputs: int, loss: str) -> None:
-        """Validate the hyperparameters, build the network and train it on validated arrays."""
-        epochs = check_int("epochs", self.epochs, low=1)
+    def _user_callbacks(self) -> list[Callback]:
+        if self.callbacks is None:
+            return []
+        check_type("callbacks", self.callbacks, (list, tuple), "a list of dnnimprove.Callback objects or None")
+        for index, callback in enumerate(self.callbacks):
+            check_type(f"callbacks[{index}]", callback, Callback, "a dnnimprove.Callback")
+        return list(self.callbacks)
+
+    def _continues(self, incremental: bool) -> bool:
+        """Whether this fit goes on from the fitted network (``partial_fit``, or ``warm_start`` after a fit)."""
+        warm = check_bool("warm_start", self.warm_start)
+        return (incremental or warm) and hasattr(self, "model_")
+
+    def _reset_learned(self) -> None:
+        self.n_iter_ = 0
+        self.t_ = 0
+        self.loss_curve_: list[float] = []
+        self.validation_scores_: list[float] | None = None
+        self.best_validation_score_: float | None = None
+        self.best_loss_: float | None = None
+
+    def _train(
+        self, X: np.ndarray, targets: np.ndarray, sample_weight: Any, n_outputs: int, loss: str, incremental: bool
+    ) -> None:
+        """Validate the hyperparameters, build (or continue) the network and train it on validated arrays.
+
+        ``targets`` are the encoded labels ``(m,)`` or the regression targets ``(m, k)``. ``partial_fit``
+        (``incremental``) runs one epoch and no early stopping, as scikit-learn's does.
+        """
+        epochs = 1 if incremental else check_int("epochs", self.epochs, low=1)
         batch_size = None if self.batch_size is None else check_int("batch_size", self.batch_size, low=1)
         l2 = check_number("l2", self.l2, low=0.0)
+        verbose = check_int("verbose", int(self.verbose) if isinstance(self.verbose, bool) else self.verbose, low=0)
         optimizer = self._make_optimizer()
         schedule = self._make_schedule(epochs)
-        stopping = self._early_stopping_settings(X.shape[0])
-        model = Sequential(self._make_layers(n_outputs), loss=loss, seed=self.seed, dtype=self.dtype)
-        self.history_ = model.fit(
-            X, targets, epochs=epochs, batch_size=batch_size, optimizer=optimizer, schedule=schedule, l2=l2,
-            engine=self.engine, **stopping
-        )
+        callbacks = self._user_callbacks()
+        split = None if incremental else self._dev_split(X.shape[0])
+        continuing = self._continues(incremental)
+        state = None
+        if continuing:
+            model = self.model_
+            if type(model.optimizer_) is type(optimizer):
+                state = model.optimizer_state_
+            if schedule is not None and self.n_iter_:
+                schedule = _Continued(schedule, self.n_iter_)
+        else:
+            model = Sequential(self._make_layers(n_outputs), loss=loss, seed=_random_source(self.random_state),
+                               dtype=self.dtype)
+            self._reset_learned()
+        engine = self.engine
+        weighted_loss = None
+        Y = targets
+        if sample_weight is not None:
+            if engine == "compiled":
+                raise ValueError("engine='compiled' does not take sample_weight; use engine='numpy' for a weighted fit")
+            engine = "numpy"
+            weights = _checked_sample_weight(sample_weight, X, model.dtype)
+            weighted_loss = SampleWeighted(loss)
+            Y = weighted_loss.targets(targets, weights * (weights.size / weights.sum()), n_outputs, model.dtype)
+        validation = None
+        score = None
+        if split is not None:
+            train, dev = split
+            validation = (X[dev], Y[dev])
+            dev_weights = None if weighted_loss is None else Y[dev, -1]
+            if dev_weights is not None and not dev_weights.sum() > 0:
+                dev_weights = None  # all dev weights zero: score the dev set unweighted rather than not at all
+            score = _DevScore(self, X[dev], targets[dev], dev_weights)
+            X, Y = X[train], Y[train]
+            callbacks += [score, EarlyStopping(patience=check_int("patience", self.patience, low=0))]
+        base_loss = model.loss
+        if weighted_loss is not None:
+            model.loss = weighted_loss  # for this fit only: predictions and saving use the plain loss
+        try:
+            history = model.fit(
+                X, Y, epochs=epochs, batch_size=batch_size, optimizer=optimizer, optimizer_state=state,
+                schedule=schedule, l2=l2, engine=engine, validation_data=validation, callbacks=callbacks,
+                progress=verbose > 0,
+            )
+        finally:
+            model.loss = base_loss
         self.model_ = model
-        self.n_iter_ = self.history_.epoch[-1] + 1 if self.history_.epoch else 0
+        self.history_ = history
+        self._record(history, X.shape[0], None if score is None else score.scores)
+
+    def _record(self, history: Any, n_samples: int, dev_scores: list[float] | None) -> None:
+        """scikit-learn's learned attributes, accumulated over ``partial_fit`` calls and warm starts."""
+        epochs_run = len(history.epoch)
+        self.n_iter_ += epochs_run
+        self.t_ += epochs_run * n_samples
+        self.loss_curve_.extend(history.cost)
+        if dev_scores is not None:
+            scores = self.validation_scores_ if self.validation_scores_ is not None else []
+            scores.extend(dev_scores)
+            self.validation_scores_ = scores
+            self.best_validation_score_ = max(scores)
+            self.best_loss_ = None
+        else:
+            self.best_loss_ = min(self.loss_curve_)
 
     def _validate_X(self, X: Any) -> np.ndarray:
         check_is_fitted(self, "model_")
@@ -235,8 +351,66 @@ class _DNNBase(BaseEstimator):
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
-        tags.non_deterministic = self.seed is None
+        tags.non_deterministic = self.random_state is None
         return tags
+
+
+def _random_source(random_state: Any) -> RandomSource:
+    """``random_state`` as the network's random source; a ``numpy.random.RandomState`` gives one seed draw."""
+    if isinstance(random_state, np.random.RandomState):
+        random_state = int(random_state.randint(np.iinfo(np.int32).max))
+    try:
+        return as_random_source(random_state)
+    except (TypeError, ValueError):
+        raise TypeError(f"random_state must be None, an int >= 0, a numpy.random.RandomState or Generator, or a "
+                        f"dnnimprove random source; got {random_state!r:.80}") from None
+
+
+def _checked_sample_weight(sample_weight: Any, X: np.ndarray, dtype: Any) -> np.ndarray:
+    """``sample_weight`` as a finite ``(m,)`` array of weights >= 0, not all zero (a scalar weighs every row)."""
+    weights = np.asarray(sample_weight)
+    if weights.ndim == 1 and weights.dtype.kind in "iuf":
+        if (weights < 0).any():
+            row = int(np.argmax(weights < 0))
+            raise ValueError(f"sample_weight must be >= 0; got {float(weights[row])!r} at row {row}")
+        if weights.size == X.shape[0] and not weights.sum() > 0:
+            raise ValueError("sample_weight must contain at least one non-zero weight; got all zeros")
+    weights = _check_sample_weight(sample_weight, X, dtype=dtype, ensure_non_negative=True)
+    if not weights.sum() > 0:
+        raise ValueError("sample_weight must contain at least one non-zero weight; got all zeros")
+    return weights
+
+
+_DEV_SPLIT_SEED = 0
+"""Early stopping's dev set is drawn with its own generator seeded with this: the same rows at every fit."""
+
+
+class _Continued:
+    """``lr(epoch) = schedule(epoch + offset)``: a schedule going on after ``offset`` epochs of earlier fits."""
+
+    def __init__(self, schedule: Schedule, offset: int) -> None:
+        self.schedule, self.offset = schedule, offset
+        self.per_step = bool(getattr(schedule, "per_step", False))
+
+    def __call__(self, counter: int) -> float:
+        return self.schedule(counter + self.offset)
+
+
+class _DevScore(Callback):
+    """The estimator's score on the dev set at every recorded epoch, in ``scores`` (scikit-learn's
+    ``validation_scores_``: accuracy for a classifier, R^2 for a regressor, weighted by ``sample_weight``)."""
+
+    def __init__(self, estimator: "_DNNBase", X_dev: np.ndarray, targets_dev: np.ndarray, weights: Any) -> None:
+        self.estimator, self.X_dev, self.targets_dev, self.weights = estimator, X_dev, targets_dev, weights
+        self.scores: list[float] = []
+
+    def on_train_begin(self, run: TrainingRun) -> None:
+        self.scores = []
+
+    def on_epoch_end(self, run: TrainingRun) -> None:
+        if run.recorded:
+            Z = run.model.forward(self.X_dev, training=False)
+            self.scores.append(self.estimator._dev_score(run.model, Z, self.targets_dev, self.weights))
 
 
 class DNNClassifier(ClassifierMixin, _DNNBase):
@@ -253,31 +427,70 @@ class DNNClassifier(ClassifierMixin, _DNNBase):
     model_ : Sequential
         The trained network.
     history_ : History
-        What training recorded (cost per epoch, ...).
+        What the last ``fit`` / ``partial_fit`` recorded (cost per epoch, ...).
     n_features_in_ : int
-    n_iter_ : int
-        Epochs run.
+    {learned}
     """
 
-    def fit(self, X: Any, y: Any) -> "DNNClassifier":
-        """Train on ``X`` of shape ``(m, n_features)`` and labels ``y`` of shape ``(m,)``; returns ``self``."""
-        dtype = resolve_dtype(self.dtype)
-        X, y = validate_data(self, X, y, dtype=dtype)
+    def fit(self, X: Any, y: Any, sample_weight: Any = None) -> "DNNClassifier":
+        """Train on ``X`` of shape ``(m, n_features)`` and labels ``y`` of shape ``(m,)``; returns ``self``.
+
+        ``sample_weight`` (``(m,)``, >= 0) weights each example's loss (see
+        :class:`dnnimprove.losses.SampleWeighted`): an integer weight counts as that many copies.
+        With ``warm_start=True`` a fitted estimator continues (same classes required).
+        """
+        return self._fit(X, y, sample_weight, classes=None, incremental=False)
+
+    def partial_fit(self, X: Any, y: Any, classes: Any = None, sample_weight: Any = None) -> "DNNClassifier":
+        """One epoch over ``(X, y)``, continuing the network and its optimizer state; returns ``self``.
+
+        ``classes`` (every label of all calls) is required at the first call and may be omitted after;
+        a label outside them is a ``ValueError``, as in scikit-learn. No early stopping here.
+        """
+        return self._fit(X, y, sample_weight, classes=classes, incremental=True)
+
+    def _fit(self, X: Any, y: Any, sample_weight: Any, classes: Any, incremental: bool) -> "DNNClassifier":
+        continuing = self._continues(incremental)
+        dtype = self.model_.dtype if continuing else resolve_dtype(self.dtype)
+        X, y = validate_data(self, X, y, dtype=dtype, reset=not continuing)
         check_classification_targets(y)
-        encoder = LabelEncoder().fit(y)
-        if encoder.classes_.size < 2:
-            raise ValueError(
-                f"DNNClassifier needs at least 2 classes in y; got 1 class ({encoder.classes_[0].item()!r})"
-            )
+        if incremental:
+            known = getattr(self, "classes_", None) if continuing else None
+            if known is None and classes is None:
+                raise ValueError("classes must be passed on the first call to partial_fit (every label of all calls)")
+            if classes is not None:
+                classes = np.unique(np.asarray(classes))
+                if known is not None and not np.array_equal(classes, known):
+                    raise ValueError(f"classes={classes.tolist()} is not the same as on the first call to "
+                                     f"partial_fit, which was {known.tolist()}")
+            known = classes if known is None else known
+            unseen = np.setdiff1d(np.unique(y), known)
+            if unseen.size:
+                raise ValueError(f"`y` has classes not in `self.classes_`: {unseen.tolist()}; "
+                                 f"`self.classes_` is {np.asarray(known).tolist()}")
+            labels = known
+        else:
+            labels = np.unique(y)
+            if continuing and not np.array_equal(labels, self.classes_):
+                raise ValueError(f"warm_start can only continue with the classes of the previous fit, "
+                                 f"{self.classes_.tolist()}; y has {labels.tolist()}")
+        if labels.size < 2:
+            raise ValueError(f"DNNClassifier needs at least 2 classes in y; got 1 class ({labels[0].item()!r})")
+        encoder = LabelEncoder().fit(labels)
         self.classes_ = encoder.classes_
         binary = self.classes_.size == 2
-        self._fit_model(
+        self._train(
             X,
             encoder.transform(y),
+            sample_weight,
             1 if binary else self.classes_.size,
             "binary_crossentropy" if binary else "categorical_crossentropy",
+            incremental,
         )
         return self
+
+    def _dev_score(self, model: Sequential, Z: np.ndarray, labels: np.ndarray, weights: Any) -> float:
+        return float(np.average(model.loss.predict(Z) == labels, weights=weights))
 
     def predict_proba(self, X: Any) -> np.ndarray:
         """Class probabilities, shape ``(m, n_classes)``, columns in the order of ``classes_``."""
@@ -303,17 +516,37 @@ class DNNRegressor(RegressorMixin, _DNNBase):
     model_ : Sequential
     history_ : History
     n_features_in_ : int
-    n_iter_ : int
+    {learned}
     """
 
-    def fit(self, X: Any, y: Any) -> "DNNRegressor":
-        """Train on ``X`` of shape ``(m, n_features)`` and targets ``y`` of shape ``(m,)`` or ``(m, k)``."""
-        dtype = resolve_dtype(self.dtype)
-        X, y = validate_data(self, X, y, dtype=dtype, multi_output=True, y_numeric=True)
-        self._single_output = y.ndim == 1
-        targets = y.reshape(-1, 1) if self._single_output else y
-        self._fit_model(X, targets, targets.shape[1], "mse")
+    def fit(self, X: Any, y: Any, sample_weight: Any = None) -> "DNNRegressor":
+        """Train on ``X`` of shape ``(m, n_features)`` and targets ``y`` of shape ``(m,)`` or ``(m, k)``.
+
+        ``sample_weight`` (``(m,)``, >= 0) weights each example's squared error; with ``warm_start=True``
+        a fitted estimator continues.
+        """
+        return self._fit(X, y, sample_weight, incremental=False)
+
+    def partial_fit(self, X: Any, y: Any, sample_weight: Any = None) -> "DNNRegressor":
+        """One epoch over ``(X, y)``, continuing the network and its optimizer state; returns ``self``."""
+        return self._fit(X, y, sample_weight, incremental=True)
+
+    def _fit(self, X: Any, y: Any, sample_weight: Any, incremental: bool) -> "DNNRegressor":
+        continuing = self._continues(incremental)
+        dtype = self.model_.dtype if continuing else resolve_dtype(self.dtype)
+        X, y = validate_data(self, X, y, dtype=dtype, multi_output=True, y_numeric=True, reset=not continuing)
+        single = y.ndim == 1
+        targets = y.reshape(-1, 1) if single else y
+        if continuing and targets.shape[1] != self.model_.n_outputs:
+            raise ValueError(f"y has {targets.shape[1]} output(s); the fitted network has {self.model_.n_outputs}")
+        self._single_output = single
+        self._train(X, targets, sample_weight, targets.shape[1], "mse", incremental)
         return self
+
+    def _dev_score(self, model: Sequential, Z: np.ndarray, targets: np.ndarray, weights: Any) -> float:
+        from sklearn.metrics import r2_score
+
+        return float(r2_score(targets, Z, sample_weight=weights))
 
     def predict(self, X: Any) -> np.ndarray:
         """Predicted values, shape ``(m,)`` (or ``(m, k)`` when fitted on ``k`` outputs)."""
@@ -327,6 +560,20 @@ class DNNRegressor(RegressorMixin, _DNNBase):
         return tags
 
 
+_LEARNED_DOC = """n_iter_ : int
+        Epochs run, over all ``partial_fit`` calls and warm starts since the network was built.
+    t_ : int
+        Training examples seen (``epochs * m``), likewise accumulated.
+    loss_curve_ : list of float
+        The training cost (L2 term included) at the end of every epoch, likewise accumulated.
+    best_loss_ : float or None
+        ``min(loss_curve_)``; ``None`` with early stopping (then see ``best_validation_score_``).
+    validation_scores_ : list of float or None
+        With early stopping, ``score`` on the dev set after every epoch (accuracy / R^2); else ``None``.
+    best_validation_score_ : float or None
+        ``max(validation_scores_)``."""
+
 for _estimator in (DNNClassifier, DNNRegressor):
     _estimator.__doc__ = _estimator.__doc__.replace("    {parameters}\n", _PARAMETERS_DOC.lstrip("\n") + "\n")
+    _estimator.__doc__ = _estimator.__doc__.replace("{learned}", _LEARNED_DOC)
 del _estimator

@@ -28,7 +28,7 @@ import numpy as np
 from ._scalars import constant
 from ._validation import check_choice, check_finite_array
 
-__all__ = ["Loss", "BinaryCrossEntropy", "CategoricalCrossEntropy", "MeanSquaredError", "LOSSES", "get_loss"]
+__all__ = ["Loss", "BinaryCrossEntropy", "CategoricalCrossEntropy", "MeanSquaredError", "SampleWeighted", "LOSSES", "get_loss"]
 
 
 class Loss:
@@ -51,6 +51,10 @@ class Loss:
 
     def gradient(self, Z: np.ndarray, Y: np.ndarray) -> np.ndarray:
         """``dJ/dZ``, shape ``(m, n_outputs)``."""
+        raise NotImplementedError
+
+    def sample_costs(self, Z: np.ndarray, Y: np.ndarray) -> np.ndarray:
+        """Each example's loss ``l_i``, shape ``(m,)``: ``cost(Z, Y)`` is their mean (up to rounding)."""
         raise NotImplementedError
 
     def gradient_and_cost(self, Z: np.ndarray, Y: np.ndarray, need_cost: bool) -> tuple[np.ndarray, float]:
@@ -108,6 +112,9 @@ class BinaryCrossEntropy(Loss):
         losses = np.maximum(Z, 0) - Y * Z + np.log1p(np.exp(-np.abs(Z)))
         return float(losses.sum() / Z.shape[0])
 
+    def sample_costs(self, Z: np.ndarray, Y: np.ndarray) -> np.ndarray:
+        return (np.maximum(Z, 0) - Y * Z + np.log1p(np.exp(-np.abs(Z)))).sum(axis=1)
+
     def gradient(self, Z: np.ndarray, Y: np.ndarray) -> np.ndarray:
         dZ = _sigmoid(Z)  # (sigmoid(Z) - Y) / m, in place
         np.subtract(dZ, Y, dZ)
@@ -160,6 +167,10 @@ class CategoricalCrossEntropy(Loss):
         log_probs = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
         return float(-(Y * log_probs).sum() / Z.shape[0])
 
+    def sample_costs(self, Z: np.ndarray, Y: np.ndarray) -> np.ndarray:
+        shifted = Z - Z.max(axis=1, keepdims=True)
+        return -(Y * (shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True)))).sum(axis=1)
+
     def gradient(self, Z: np.ndarray, Y: np.ndarray) -> np.ndarray:
         return (self.output(Z) - Y) / Z.shape[0]
 
@@ -208,6 +219,10 @@ class MeanSquaredError(Loss):
         diff = Z - Y
         return float((diff * diff).sum() / diff.size)
 
+    def sample_costs(self, Z: np.ndarray, Y: np.ndarray) -> np.ndarray:
+        diff = Z - Y
+        return (diff * diff).mean(axis=1)
+
     def gradient(self, Z: np.ndarray, Y: np.ndarray) -> np.ndarray:
         return (Z - Y) * (2.0 / Z.size)
 
@@ -216,6 +231,68 @@ class MeanSquaredError(Loss):
 
     def accuracy(self, Z: np.ndarray, Y: np.ndarray) -> float:
         raise ValueError("accuracy is defined for classification losses only; this model uses mse")
+
+
+class SampleWeighted(Loss):
+    """Another loss with one weight per example: ``J = (1/m) sum_i w_i l_i`` and ``dJ/dZ_i = w_i dJ/dZ_i``.
+
+    ``l_i`` is the wrapped loss's :meth:`~Loss.sample_costs`; with all weights 1 this is the wrapped
+    loss. The weights travel as one extra last column of the target matrix, ``Y_w = [Y | w]`` of shape
+    ``(m, n_outputs + 1)`` (:meth:`targets` builds it), so mini-batch shuffling moves each weight with its
+    example. Weights scaled to mean 1 over the training set (as the estimators do) make a full batch's
+    cost ``sum_i w_i l_i / sum_i w_i``: an integer weight counts as that many copies of the example, and
+    a zero weight as its absence. The division is by the batch's ``m`` (Keras's ``sum_over_batch_size``),
+    never by a batch's weight sum, so a mini-batch of zero weights gives a zero gradient.
+    """
+
+    is_classifier = True
+
+    def __init__(self, loss: str | Loss) -> None:
+        self.base = get_loss(loss)
+        if isinstance(self.base, SampleWeighted):
+            raise TypeError("loss is already SampleWeighted")
+        self.name = f"sample_weighted_{self.base.name}"  # type: ignore[misc]
+        self.is_classifier = self.base.is_classifier  # type: ignore[misc]
+
+    def targets(self, y: Any, sample_weight: Any, n_outputs: int, dtype: Any) -> np.ndarray:
+        """``[Y | w]``: the wrapped loss's target matrix for ``y`` with the weights ``(m,)`` as last column."""
+        Y = self.base.encode(y, n_outputs, dtype)
+        weights = check_finite_array("sample_weight", sample_weight, ndim=(1,))
+        if weights.shape[0] != Y.shape[0]:
+            raise ValueError(f"sample_weight must have one weight per example ({Y.shape[0]}); got {weights.shape[0]}")
+        if (weights < 0).any():
+            raise ValueError(f"sample_weight must be >= 0; got {weights[weights < 0][:3].tolist()}")
+        return np.hstack([Y, weights.astype(dtype).reshape(-1, 1)])
+
+    def encode(self, y: Any, n_outputs: int, dtype: Any) -> np.ndarray:
+        Y = check_finite_array("y", y, ndim=(2,))
+        if Y.shape[1] != n_outputs + 1:
+            raise ValueError(f"a SampleWeighted loss takes targets [Y | w] with {n_outputs + 1} columns; "
+                             f"got {Y.shape[1]} (build them with targets(y, sample_weight, ...))")
+        return Y.astype(dtype)
+
+    def output(self, Z: np.ndarray) -> np.ndarray:
+        return self.base.output(Z)
+
+    def sample_costs(self, Z: np.ndarray, Y: np.ndarray) -> np.ndarray:
+        return Y[:, -1] * self.base.sample_costs(Z, Y[:, :-1])
+
+    def cost(self, Z: np.ndarray, Y: np.ndarray) -> float:
+        return float(self.sample_costs(Z, Y).sum() / Z.shape[0])
+
+    def gradient(self, Z: np.ndarray, Y: np.ndarray) -> np.ndarray:
+        dZ = self.base.gradient(Z, Y[:, :-1])
+        np.multiply(dZ, Y[:, -1:], dZ)
+        return dZ
+
+    def predict(self, Z: np.ndarray) -> np.ndarray:
+        return self.base.predict(Z)
+
+    def accuracy(self, Z: np.ndarray, Y: np.ndarray) -> float:
+        return self.base.accuracy(Z, Y[:, :-1])
+
+    def __repr__(self) -> str:
+        return f"SampleWeighted({self.base.name!r})"
 
 
 LOSSES: dict[str, type[Loss]] = {

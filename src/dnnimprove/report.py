@@ -19,6 +19,7 @@ import html
 import json
 import math
 import os
+import warnings
 from pathlib import Path
 from typing import Any, Callable
 
@@ -95,19 +96,27 @@ def text_table(result: StudyResult | dict[str, Any]) -> str:
     summary = result.to_json() if isinstance(result, StudyResult) else result
     header, rows = study_table(summary)
     widths = [max(len(str(line[i])) for line in [header, *rows]) for i in range(len(header))]
-    lines = [f"{summary['title']} [{summary['mode']}]"]
+    smoke = summary.get("smoke_test", False)
+    lines = [f"{summary['title']} [{summary['mode']}{', SMOKE TEST: a few epochs, not results' if smoke else ''}]"]
     lines.append("  ".join(name.ljust(width) for name, width in zip(header, widths)))
     lines.append("  ".join("-" * width for width in widths))
     lines += ["  ".join(str(cell).ljust(width) for cell, width in zip(row, widths)) for row in rows]
-    lines += [f"  {'ok ' if check['ok'] else 'NO '} {check['text']}" for check in summary["checks"]]
+    lines += [f"  {_CHECK_WORDS[check['ok']]} {check['text']}" for check in summary["checks"]]
     return "\n".join(lines)
+
+
+_CHECK_WORDS = {True: "ok ", False: "NO ", None: "-- not evaluated (smoke test):"}
 
 
 def reading(result: StudyResult) -> list[str]:
     """Two lines: what the study teaches, and what this run measured."""
     checks = result.checks
     held = sum(ok for _, ok in checks)
-    if result.mode == "course-exact" and checks:
+    if getattr(result, "smoke_test", False):
+        epochs = max((run.epochs for variant in result.variants for run in variant.runs), default=0)
+        measured = (f"Smoke test: at most {epochs} epochs per run, to check that the study runs; its "
+                    f"{len(checks)} conclusions are not evaluated. Run without --quick for results.")
+    elif result.mode == "course-exact" and checks:
         measured = f"Course-exact: {held} of {len(checks)} runs reproduce the course's published figures."
         if held < len(checks):
             measured += " Differing: " + "; ".join(text for text, ok in checks if not ok) + "."
@@ -128,28 +137,108 @@ def _new_figure(width: float = 7.0, height: float = 4.2) -> Figure:
     return Figure(figsize=(width, height), dpi=100, layout="constrained")
 
 
-def _mean_curve(variant: VariantResult, key: str) -> tuple[np.ndarray, np.ndarray]:
-    """Epochs (from 1) and the mean over seeds of a History list, cut to the shortest run (early stopping)."""
+_STYLES = (("-", "o"), ("--", "s"), ("-.", "^"), (":", "D"), ((0, (5, 1, 1, 1)), "v"), ((0, (1, 1)), "P"),
+           ((0, (8, 2)), "X"))
+"""Line style and marker per variant, so that curves that coincide stay distinguishable."""
+
+COINCIDE_RTOL = 1e-2
+"""Two curves "coincide" when every point of one is within this relative distance of the other's."""
+
+
+def _line_style(index: int) -> dict[str, Any]:
+    linestyle, marker = _STYLES[index % len(_STYLES)]
+    return {"color": _COLORS[index % len(_COLORS)], "linestyle": linestyle, "marker": marker, "markersize": 5,
+            "markevery": (0.025 * (index % 6), 0.15), "linewidth": 1.6}
+
+
+def _seed_curves(variant: VariantResult, key: str) -> tuple[np.ndarray, np.ndarray]:
+    """Epochs (from 1) and a ``(seeds, epochs)`` array of a History list, NaN where a run stopped early."""
     histories = [run.history for run in variant.runs]
-    length = min(len(getattr(history, key)) for history in histories)
-    epochs = np.asarray(histories[0].epoch[:length]) + 1
-    values = np.mean([getattr(history, key)[:length] for history in histories], axis=0)
-    return epochs, values
+    longest = max(histories, key=lambda history: len(getattr(history, key)))
+    length = len(getattr(longest, key))
+    stacked = np.full((len(histories), length), np.nan)
+    for row, history in enumerate(histories):
+        values = np.asarray(getattr(history, key), dtype=float)
+        stacked[row, : values.size] = values
+    return np.asarray(longest.epoch[:length]) + 1, stacked
+
+
+def _nanmedian(stacked: np.ndarray) -> np.ndarray:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        return np.nanmedian(stacked, axis=0)
+
+
+def coinciding(curves: list[tuple[str, np.ndarray]], rtol: float = COINCIDE_RTOL) -> list[tuple[str, str]]:
+    """Pairs ``(earlier, later)`` of curves of equal length within ``rtol`` of each other at every point."""
+    pairs = []
+    for index, (name, values) in enumerate(curves):
+        for other, reference in curves[:index]:
+            if values.shape == reference.shape and values.size and np.all(np.isfinite(values)) \
+                    and np.all(np.abs(values - reference) <= rtol * np.abs(reference)):
+                pairs.append((other, name))
+                break
+    return pairs
+
+
+def _coincide_note(pairs: list[tuple[str, str]]) -> str:
+    if not pairs:
+        return ""
+    joined = "; ".join(f"{later} coincides with {earlier}" for earlier, later in pairs)
+    return (f" Note: {joined} (within {COINCIDE_RTOL:.1%} at every point): the line styles and markers differ so "
+            "that both stay visible.")
 
 
 def draw_cost(result: StudyResult) -> tuple[Figure, str]:
+    """Median cost over seeds (a diverging seed cannot dominate it), the seeds' range shaded, off-scale seeds marked."""
     figure = _new_figure()
     axes = figure.add_subplot()
-    for variant in result.variants:
-        epochs, cost = _mean_curve(variant, "cost")
-        axes.plot(epochs, cost, label=variant.name)
+    curves = [(variant, *_seed_curves(variant, "cost")) for variant in result.variants]
+    medians = [(variant.name, _nanmedian(stacked)) for variant, _, stacked in curves]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        lowest = [np.nanmin(stacked, axis=0) for _, _, stacked in curves]  # the best seed at every epoch
+    finite = [values[np.isfinite(values)] for values in lowest]
+    top = 100.0 * max((float(values.max()) for values in finite if values.size), default=1.0)
+    pairs = coinciding(medians)
+    twin = {later: earlier for earlier, later in pairs}
+    off_scale = []
+    for index, ((variant, epochs, stacked), (_, median)) in enumerate(zip(curves, medians)):
+        style = _line_style(index)
+        label = variant.name + (f" (= {twin[variant.name]})" if variant.name in twin else "")
+        axes.plot(epochs, median, label=label, **style)
+        if len(stacked) > 1:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", RuntimeWarning)
+                low, high = np.nanmin(stacked, axis=0), np.minimum(np.nanmax(stacked, axis=0), top)
+            axes.fill_between(epochs, low, high, color=style["color"], alpha=0.12, linewidth=0)
+        above = np.nan_to_num(stacked, nan=0.0) > top
+        for row in np.flatnonzero(above.any(axis=1)):
+            seed = variant.runs[row].seed
+            columns = np.flatnonzero(above[row])
+            axes.plot(epochs[columns], np.full(columns.size, top), "^", color=style["color"], markersize=7,
+                      clip_on=False, label=f"{variant.name}, seed {seed}: off the scale")
+            off_scale.append(f"{variant.name} seed {seed} (up to {np.nanmax(stacked[row]):.3g})")
     axes.set_yscale("log")
+    if off_scale:
+        axes.set_ylim(top=top)
     axes.set_xlabel("epoch")
     axes.set_ylabel("training cost J (log scale)")
     seeds = len(result.variants[0].runs)
-    axes.set_title(f"{result.study.name}: training cost, mean over {seeds} seed{'s' * (seeds > 1)}")
+    spread = f"median over {seeds} seeds, range shaded" if seeds > 1 else "one run"
+    axes.set_title(f"{result.study.name}: training cost ({spread})")
     axes.legend(fontsize="small")
-    return figure, "Training cost (the epoch's mean over its mini-batches) against epochs, one curve per variant."
+    caption = "Training cost (the epoch's mean over its mini-batches) against epochs, one curve per variant"
+    caption += ": the median over seeds, so that one diverging seed cannot dominate it, with the seeds' range shaded." \
+        if seeds > 1 else "."
+    if off_scale:
+        caption += f" Off the scale (triangles on the top edge): {', '.join(off_scale)}."
+    return figure, caption + _coincide_note(pairs)
+
+
+def smoothing_for(steps: int) -> float:
+    """The EWMA ``beta`` drawn over ``steps`` per-step costs: about the last 1/200 of the run, at least 10 steps."""
+    return max(SMOOTHING, 1.0 - 1.0 / max(10.0, steps / 200.0))
 
 
 def draw_iterations(result: StudyResult) -> tuple[Figure, str]:
@@ -158,27 +247,34 @@ def draw_iterations(result: StudyResult) -> tuple[Figure, str]:
     panels = figure.subplots(len(variants), 1, sharex=True, squeeze=False)[:, 0]
     for axes, variant, color in zip(panels, variants, _COLORS):
         run = variant.runs[0]
-        cost = np.asarray(run.history.iteration_cost)
+        cost = np.asarray(run.history.iteration_cost, dtype=float)
         epochs = np.arange(1, cost.size + 1) * (run.epochs / max(cost.size, 1))
-        axes.plot(epochs, cost, color=color, alpha=0.3, linewidth=0.5, label=f"{variant.name}: each step")
-        axes.plot(epochs, ewma(cost, SMOOTHING), color=color, label=f"{variant.name}: EWMA {SMOOTHING:g}")
-        axes.set_ylim(0, float(np.quantile(cost, 0.995)) * 1.05)
-        axes.set_ylabel("step cost J")
-        axes.legend(fontsize="small", loc="upper right")
+        beta = smoothing_for(cost.size)
+        axes.plot(epochs, cost, color=color, alpha=0.2, linewidth=0.4, label=f"{variant.name}: each step")
+        axes.plot(epochs, ewma(cost, beta), color="black", linewidth=1.4,
+                  label=f"EWMA, beta {beta:.4g} (about {1 / (1 - beta):.0f} steps)")
+        axes.set_yscale("log")
+        axes.set_ylabel("step cost J (log)")
+        axes.legend(fontsize="small", loc="lower left")
     panels[-1].set_xlabel("epoch (steps scaled to epochs)")
     figure.suptitle(f"{result.study.name}: cost of every mini-batch step (first seed)")
-    return figure, ("Cost of each step: smooth for batch descent, noisy for mini-batches and very noisy for stochastic "
-            "descent, with its exponentially weighted average drawn over it.")
+    return figure, ("Cost of each step (faint), on a log scale so that nothing is cut off: smooth for batch descent, "
+                    "noisy for mini-batches and very noisy for stochastic descent; the black line is its exponentially "
+                    "weighted average over about the last 1/200 of the run.")
 
 
 def draw_cost_time(result: StudyResult) -> tuple[Figure, str]:
     figure = _new_figure(10.0, 4.2)
     by_epoch, by_time = figure.subplots(1, 2)
-    for variant in result.variants:
+    curves = [(variant.name, np.asarray(variant.runs[0].history.cost, dtype=float)) for variant in result.variants]
+    pairs = coinciding(curves)
+    twin = {later: earlier for earlier, later in pairs}
+    for index, variant in enumerate(result.variants):
         run = variant.runs[0]
         cost = np.asarray(run.history.cost)
-        by_epoch.plot(np.asarray(run.history.epoch) + 1, cost, label=variant.name)
-        by_time.plot(run.clock[: cost.size], cost, label=variant.name)
+        label = variant.name + (f" (= {twin[variant.name]})" if variant.name in twin else "")
+        by_epoch.plot(np.asarray(run.history.epoch) + 1, cost, label=label, **_line_style(index))
+        by_time.plot(run.clock[: cost.size], cost, label=label, **_line_style(index))
     by_epoch.set_xlabel("epoch")
     by_time.set_xlabel("wall time (s, log scale)")
     by_time.set_xscale("log")
@@ -187,7 +283,7 @@ def draw_cost_time(result: StudyResult) -> tuple[Figure, str]:
         axes.legend(fontsize="small")
     by_epoch.set_title("cost against epochs (first seed)")
     by_time.set_title("cost against wall time (first seed)")
-    return figure, "The same runs against epochs (left) and against seconds of training (right)."
+    return figure, "The same runs against epochs (left) and against seconds of training (right)." + _coincide_note(pairs)
 
 
 def draw_boundary(result: StudyResult) -> tuple[Figure, str]:
@@ -465,6 +561,69 @@ def draw_landscape_iterations(result: StudyResult) -> tuple[Figure, str]:
                     "seeds' starting points (a run that never leaves counts as the budget plus one).")
 
 
+# -- figures of the exponentially weighted averages study ---------------------------------------------------
+def draw_ewma_curves(result: StudyResult) -> tuple[Figure, str]:
+    series, seasonal = result.extras["_series"]
+    days = np.arange(1, len(series) + 1)
+    figure = _new_figure(9.0, 4.8)
+    axes = figure.add_subplot()
+    axes.scatter(days, series, s=5, color="grey", alpha=0.6, label="daily temperature θ_t")
+    axes.plot(days, seasonal, color="black", linewidth=1, linestyle=":", label="seasonal curve (no noise)")
+    end = int(len(series) * 0.75)
+    for index, (beta, color) in enumerate(zip(result.extras["betas"], _COLORS)):
+        average = ewma(series, beta)
+        window = 1 / (1 - beta)
+        axes.plot(days, average, color=color, linewidth=1.6, label=f"β = {beta:g} (window ≈ {window:.0f} days)")
+        low = float(np.min(series)) - 1.0 - 0.9 * index
+        axes.plot([end - window, end], [low, low], color=color, linewidth=4, solid_capstyle="butt")
+    axes.annotate("the last 1/(1-β) days averaged at day " + str(end), (end, float(np.min(series)) - 1.0),
+                  xytext=(6, 4), textcoords="offset points", fontsize="small")
+    axes.set_xlabel("day")
+    axes.set_ylabel("temperature (°C)")
+    axes.set_title(f"{result.study.name}: bias-corrected averages of a noisy year (seed {result.extras['_seed']})")
+    axes.legend(fontsize="small", loc="upper left")
+    return figure, ("Daily temperatures and their exponentially weighted averages: β = 0.98 is smoothest and latest, "
+                    "β = 0.5 follows the noise; the bars mark each average's ~1/(1-β)-day window.")
+
+
+def draw_ewma_start(result: StudyResult) -> tuple[Figure, str]:
+    series, seasonal = result.extras["_series"]
+    shown = min(len(series), 80)
+    days = np.arange(1, shown + 1)
+    figure = _new_figure(8.0, 4.4)
+    axes = figure.add_subplot()
+    axes.scatter(days, series[:shown], s=8, color="grey", alpha=0.6, label="daily temperature θ_t")
+    for beta, color in zip(result.extras["betas"][1:], _COLORS[1:]):
+        axes.plot(days, ewma(series, beta, bias_correction=False)[:shown], color=color, linestyle="--",
+                  label=f"β = {beta:g}, v_0 = 0, no correction")
+        axes.plot(days, ewma(series, beta)[:shown], color=color, label=f"β = {beta:g}, bias-corrected v_t/(1-β^t)")
+        axes.axvline(1 / (1 - beta), color=color, linewidth=0.8, linestyle=":")
+    axes.set_xlabel("day (dotted: 1/(1-β))")
+    axes.set_ylabel("temperature (°C)")
+    axes.set_title(f"{result.study.name}: the start-up bias and its correction (first {shown} days)")
+    axes.legend(fontsize="small", loc="lower right")
+    return figure, ("Started at v_0 = 0 the averages begin near 0 and need about 1/(1-β) days to catch up; divided by "
+                    "1 - β^t they start on the data.")
+
+
+def draw_ewma_weights(result: StudyResult) -> tuple[Figure, str]:
+    figure = _new_figure(7.0, 4.2)
+    axes = figure.add_subplot()
+    for beta, color in zip(result.extras["betas"], _COLORS):
+        window = 1 / (1 - beta)
+        ages = np.arange(0, int(3 * window) + 1)
+        axes.plot(ages, (1 - beta) * beta**ages / (1 - beta), color=color, label=f"β = {beta:g}")
+        axes.axvline(window, color=color, linestyle=":", linewidth=1)
+    axes.axhline(1 / math.e, color="black", linestyle="--", linewidth=0.8, label="1/e")
+    axes.set_xscale("symlog", linthresh=1.0)
+    axes.set_xlim(0, 3 / (1 - max(result.extras["betas"])))
+    axes.set_xlabel("age of a value k (days ago, log scale; dotted: 1/(1-β))")
+    axes.set_ylabel("weight β^k relative to today's")
+    axes.set_title(f"{result.study.name}: how fast old values are forgotten")
+    axes.legend(fontsize="small")
+    return figure, "Weight of a value k days old relative to today's: it falls to about 1/e after 1/(1-β) days."
+
+
 FIGURES: dict[str, Callable[[StudyResult], tuple[Figure, str]]] = {
     "cost": draw_cost,
     "cost_time": draw_cost_time,
@@ -478,6 +637,9 @@ FIGURES: dict[str, Callable[[StudyResult], tuple[Figure, str]]] = {
     "augmentation_gain": draw_augmentation_gain,
     "landscape_paths": draw_landscape_paths,
     "landscape_iterations": draw_landscape_iterations,
+    "ewma_curves": draw_ewma_curves,
+    "ewma_start": draw_ewma_start,
+    "ewma_weights": draw_ewma_weights,
 }
 
 
@@ -487,6 +649,10 @@ def draw_figures(result: StudyResult, folder: Path) -> list[dict[str, str]]:
     for name in result.study.figures:
         path = folder / f"{name}.png"
         figure, caption = FIGURES[name](result)
+        if getattr(result, "smoke_test", False):
+            figure.text(0.5, 0.5, "SMOKE TEST", ha="center", va="center", fontsize=44, color="#b42318", alpha=0.15,
+                        rotation=20, transform=figure.transFigure)
+            caption = "Smoke test (a few epochs, not results). " + caption
         figure.savefig(path)
         figures.append({"file": path.name, "caption": caption})
     return figures
@@ -499,6 +665,7 @@ def write_study(result: StudyResult, out: str | os.PathLike, figures: bool = Tru
     folder.mkdir(parents=True, exist_ok=True)
     summary = result.to_json()
     summary["reading"] = reading(result)
+    summary["environment"] = _environment(result)
     summary["figures"] = draw_figures(result, folder) if figures else []
     path = folder / "results.json"
     path.write_text(json.dumps(summary, indent=2, allow_nan=False) + "\n")
@@ -511,23 +678,107 @@ table { border-collapse: collapse; margin: 0.8em 0; font-size: 0.92em; }
 th, td { border: 1px solid #ccc; padding: 0.25em 0.6em; text-align: right; }
 th:first-child, td:first-child { text-align: left; }
 th { background: #f0f0f0; }
+table.facts th { text-align: left; } table.facts td { text-align: left; }
+td.text { text-align: left; }
 figure { display: inline-block; margin: 0.5em 1em 0.5em 0; vertical-align: top; }
 figure img { max-width: 100%; border: 1px solid #ddd; }
 figcaption { font-size: 0.85em; color: #555; max-width: 700px; }
 .reading { background: #f7f7f2; border-left: 4px solid #999; padding: 0.4em 0.8em; }
-.ok { color: #1a7f37; } .no { color: #b42318; }
+.ok { color: #1a7f37; } .no { color: #b42318; } .skipped { color: #666; }
+.smoke { background: #fff4e5; border: 2px solid #d9822b; padding: 0.5em 0.8em; font-weight: bold; }
+.badge { background: #d9822b; color: white; font-size: 0.6em; padding: 0.1em 0.5em; border-radius: 0.3em;
+         vertical-align: middle; }
 nav a { margin-right: 1em; }
 """
+
+_KEY_NAMES = {"n_samples": "examples", "test_set": "test set", "dev_fraction": "dev fraction",
+              "test_fraction": "test fraction", "split_seed": "split seed", "standardize": "standardized"}
+
+
+def _value_text(value: Any) -> str:
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, float):
+        return f"{value:g}"
+    if isinstance(value, (list, tuple)):
+        return "x".join(str(item) for item in value)
+    return str(value)
+
+
+def _settings_text(settings: dict[str, Any]) -> str:
+    parts = []
+    for key, value in settings.items():
+        if value is None or key == "name":
+            continue
+        name = _KEY_NAMES.get(key, key.replace("_", " "))
+        if isinstance(value, dict):
+            parts.append(f"{name}: {_settings_text(value)}")
+        elif key == "n_samples":
+            parts.append(f"{value} {name}")
+        else:
+            parts.append(f"{name} {_value_text(value)}")
+    return ", ".join(parts)
+
+
+def dataset_text(dataset: dict[str, Any]) -> str:
+    """A dataset's settings as a phrase: ``circles: 300 examples, noise 0.05, seed 1, test set: ...``."""
+    details = _settings_text(dataset)
+    return f"{dataset.get('name', 'data')}: {details}" if details else str(dataset.get("name", "data"))
+
+
+def _environment(result: StudyResult) -> dict[str, Any]:
+    """Where and when the study ran: the machine, its BLAS library, the engine, the date."""
+    import platform
+    from datetime import datetime, timezone
+
+    cpu = platform.processor() or platform.machine()
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as info:
+            cpu = next((line.split(":", 1)[1].strip() for line in info if line.startswith("model name")), cpu)
+    except OSError:
+        pass
+    blas = "unknown"
+    try:
+        from threadpoolctl import threadpool_info
+
+        found = [f"{pool.get('internal_api', '?')} {pool.get('version') or ''} ({pool.get('architecture') or '?'} kernels)"
+                 .replace("  ", " ") for pool in threadpool_info() if pool.get("user_api") == "blas"]
+        blas = "; ".join(dict.fromkeys(found)) or blas
+    except Exception:  # noqa: BLE001 -- the report must not fail on an odd BLAS setup
+        pass
+    engine = result.extras.get("engine")
+    if engine is None:
+        import inspect
+
+        from .training import fit
+
+        parameter = inspect.signature(fit).parameters.get("engine")
+        engine = parameter.default if parameter is not None else "numpy"
+    return {"machine": f"{cpu}, {os.cpu_count()} cores, {platform.system()} {platform.machine()}", "blas": blas,
+            "engine": str(engine), "python": platform.python_version(), "numpy": np.__version__,
+            "written": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")}
+
+
+def _check_item(check: dict[str, Any]) -> str:
+    if check["ok"] is None:
+        return f'<li class="skipped">&ndash; not evaluated (smoke test): {html.escape(check["text"])}</li>'
+    css, mark = ("ok", "&#10003;") if check["ok"] else ("no", "&#10007;")
+    return f'<li class="{css}">{mark} {html.escape(check["text"])}</li>'
 
 
 def _section(summary: dict[str, Any]) -> str:
     name = html.escape(summary["study"])
+    smoke = summary.get("smoke_test", False)
     header, rows = study_table(summary)
-    parts = [f'<section id="{name}">', f"<h2>{html.escape(summary['title'])}</h2>"]
-    parts.append(f"<p>Mode: <b>{html.escape(summary['mode'])}</b> &middot; dataset: "
-                 f"<code>{html.escape(json.dumps(summary['dataset']))}</code> &middot; hidden layers "
-                 f"<code>{html.escape(str(summary['architecture']['hidden']))}</code> &middot; "
-                 f'<a href="{name}/results.json">results.json</a></p>')
+    badge = ' <span class="badge">smoke test</span>' if smoke else ""
+    parts = [f'<section id="{name}">', f"<h2>{html.escape(summary['title'])}{badge}</h2>"]
+    if smoke:
+        parts.append('<p class="smoke">Smoke test (--quick): a few epochs per run, to check that the study runs. '
+                     "These numbers are not results and the conclusions are not evaluated.</p>")
+    hidden = "-".join(str(width) for width in summary["architecture"]["hidden"]) or "none"
+    parts.append(f"<p>Mode: <b>{html.escape(summary['mode'])}{' (smoke test)' if smoke else ''}</b> &middot; "
+                 f"data: {html.escape(dataset_text(summary['dataset']))} &middot; hidden layers {html.escape(hidden)} "
+                 f'&middot; <a href="{name}/results.json">results.json</a> &middot; <a href="#summary">summary</a></p>')
     lines = summary.get("reading", [])
     parts.append('<p class="reading">' + "<br>".join(html.escape(line) for line in lines) + "</p>")
     parts.append("<table><tr>" + "".join(f"<th>{html.escape(cell)}</th>" for cell in header) + "</tr>")
@@ -535,11 +786,7 @@ def _section(summary: dict[str, Any]) -> str:
         parts.append("<tr>" + "".join(f"<td>{html.escape(str(cell))}</td>" for cell in row) + "</tr>")
     parts.append("</table>")
     if summary["checks"]:
-        parts.append("<ul>")
-        for check in summary["checks"]:
-            css, mark = ("ok", "&#10003;") if check["ok"] else ("no", "&#10007;")
-            parts.append(f'<li class="{css}">{mark} {html.escape(check["text"])}</li>')
-        parts.append("</ul>")
+        parts.append("<ul>" + "".join(_check_item(check) for check in summary["checks"]) + "</ul>")
     for figure in summary.get("figures", []):
         source = f"{name}/{html.escape(figure['file'])}"
         parts.append(f'<figure><a href="{source}"><img src="{source}" alt="{html.escape(figure["caption"])}"></a>'
@@ -548,21 +795,82 @@ def _section(summary: dict[str, Any]) -> str:
     return "\n".join(parts)
 
 
+def held_text(checks: list[dict[str, Any]]) -> tuple[str, str]:
+    """``("3 / 3 hold", css class)`` for a study's checks; ``not evaluated`` for a smoke test's."""
+    if not checks:
+        return "no checks", "skipped"
+    if any(check["ok"] is None for check in checks):
+        return f"{len(checks)} not evaluated (smoke test)", "skipped"
+    held = sum(bool(check["ok"]) for check in checks)
+    return f"{held} / {len(checks)} hold", "ok" if held == len(checks) else "no"
+
+
+def _summary(summaries: list[dict[str, Any]]) -> str:
+    """The report's first section: what ran, how many conclusions held, where and when, with links."""
+    smoke = any(summary.get("smoke_test") for summary in summaries)
+    checks = [check for summary in summaries for check in summary["checks"]]
+    evaluated = [check for check in checks if check["ok"] is not None]
+    held = sum(bool(check["ok"]) for check in evaluated)
+    modes = sorted({summary["mode"] for summary in summaries})
+    seeds = sorted({len(run["seeds"]) for summary in summaries for run in summary["runs"]})
+    environments = [summary["environment"] for summary in summaries if summary.get("environment")]
+    latest = max(environments, key=lambda environment: environment["written"]) if environments else {}
+    seconds = sum(summary.get("seconds", 0.0) for summary in summaries)
+    if smoke:
+        conclusions = (f"not evaluated: {len(checks) - len(evaluated)} of {len(checks)} come from a smoke test (--quick)"
+                       + (f"; {held} / {len(evaluated)} of the others hold" if evaluated else ""))
+        css = "skipped"
+    else:
+        conclusions, css = f"{held} / {len(checks)} hold", "ok" if held == len(checks) else "no"
+    mode = ", ".join(modes)
+    if seeds:
+        mode += f" ({' or '.join(map(str, seeds))} seed{'s' * (seeds != [1])} per variant)"
+    facts = [("studies", str(len(summaries))), ("conclusions", f'<span class="{css}">{html.escape(conclusions)}</span>'),
+             ("mode", html.escape(mode + (", SMOKE TEST" if smoke else ""))),
+             ("engine", html.escape(latest.get("engine", "-"))), ("machine", html.escape(latest.get("machine", "-"))),
+             ("BLAS", html.escape(latest.get("blas", "-"))),
+             ("time", html.escape(f"{seconds:.1f} s of training; written {latest.get('written', '-')}"))]
+    parts = ['<section id="summary">', "<h2>Summary</h2>"]
+    if smoke:
+        parts.append('<p class="smoke">SMOKE TEST: these runs had a few epochs each (--quick). They check that the '
+                     "studies run; their numbers are not results and the course's conclusions are not evaluated.</p>")
+    parts.append('<table class="facts">' + "".join(f"<tr><th>{key}</th><td>{value}</td></tr>" for key, value in facts)
+                 + "</table>")
+    parts.append("<table><tr><th>study</th><th>compares</th><th>conclusions</th><th>seconds</th><th>data</th></tr>")
+    for summary in summaries:
+        name = html.escape(summary["study"])
+        text, css = held_text(summary["checks"])
+        parts.append(f'<tr><td><a href="#{name}">{name}</a></td><td class="text">{html.escape(summary["title"])}</td>'
+                     f'<td class="{css}">{html.escape(text)}</td><td>{summary.get("seconds", 0.0):.1f}</td>'
+                     f'<td><a href="{name}/results.json">results.json</a></td></tr>')
+    parts.append("</table>")
+    parts.append("<p>Robust mode reports the mean &plusmn; standard deviation over seeds in the tables and the median "
+                 "over seeds in the cost figures; course-exact mode reproduces the course's published figures. Some runs "
+                 "are chaotic (large random initialization, a plain deep network at a large learning rate): their value "
+                 "on one seed depends on the machine's rounding (BLAS kernel, CPU), their spread over seeds does not "
+                 "much.</p>")
+    parts.append("</section>")
+    return "\n".join(parts)
+
+
 def write_index(out: str | os.PathLike, order: list[str] | None = None) -> Path:
-    """Write ``OUT/index.html`` with a section for every ``OUT/<study>/results.json`` (in ``order`` first)."""
+    """Write ``OUT/index.html``: a summary, then a section for every ``OUT/<study>/results.json`` (``order`` first)."""
     out = Path(out)
     found = {path.parent.name: path for path in sorted(out.glob("*/results.json"))}
     names = [name for name in (order or []) if name in found] + sorted(set(found) - set(order or []))
     summaries = [json.loads(found[name].read_text()) for name in names]
+    smoke = any(summary.get("smoke_test") for summary in summaries)
+    title = "dnnimprove: the classic studies" + (" (SMOKE TEST)" if smoke else "")
     body = [
         "<!DOCTYPE html>",
-        '<html lang="en"><head><meta charset="utf-8"><title>dnnimprove studies</title>',
+        f'<html lang="en"><head><meta charset="utf-8"><title>{html.escape(title)}</title>',
         f"<style>{_STYLE}</style></head><body>",
-        "<h1>dnnimprove: the classic studies</h1>",
-        "<p>Written by <code>dnnimprove study</code>. Robust mode reports the mean &plusmn; standard deviation "
-        "over seeds; course-exact mode reproduces the course's published figures.</p>",
-        "<nav>" + "".join(f'<a href="#{html.escape(s["study"])}">{html.escape(s["study"])}</a>' for s in summaries)
-        + "</nav>",
+        f"<h1>{html.escape(title)}</h1>",
+        "<p>Written by <code>dnnimprove study</code>: one section per study with its table, its checks of the "
+        "course's conclusions, its figures and a two-line reading.</p>",
+        '<nav><a href="#summary">summary</a>'
+        + "".join(f'<a href="#{html.escape(s["study"])}">{html.escape(s["study"])}</a>' for s in summaries) + "</nav>",
+        _summary(summaries),
     ]
     body += [_section(summary) for summary in summaries]
     body.append("</body></html>")

@@ -295,16 +295,24 @@ class StudyResult:
     checks: list[tuple[str, bool]] = field(default_factory=list)
     extras: dict[str, Any] = field(default_factory=dict)
     seconds: float = 0.0
+    smoke_test: bool = False
+    """A few epochs per run (``dnnimprove study --quick``): the checks are recorded as not evaluated."""
 
     def to_json(self) -> dict[str, Any]:
+        """The results.json dictionary; a smoke test's checks have ``"ok": None`` (not evaluated)."""
+        checks = [{"text": text, "ok": ok} for text, ok in self.checks]
+        if self.smoke_test:
+            checks = [{"text": check["text"].replace(": yes, ", ": measured ", 1).replace(": NO, ", ": measured ", 1),
+                       "ok": None} for check in checks]
         return {
             "study": self.study.name,
             "title": self.title,
             "mode": self.mode,
+            "smoke_test": self.smoke_test,
             "dataset": self.study.data.as_dict(),
             "architecture": {"hidden": list(self.study.hidden), "loss": self.study.loss},
             "runs": [variant.summary() for variant in self.variants],
-            "checks": [{"text": text, "ok": ok} for text, ok in self.checks],
+            "checks": checks,
             "seconds": self.seconds,
             **{key: value for key, value in self.extras.items() if not key.startswith("_")},
         }
@@ -323,7 +331,9 @@ def check_expectations(study: Study, variants: list[VariantResult]) -> list[tupl
             checks.append((f"{expectation.text}: not measured ({expectation.metric} missing)", False))
             continue
         ok = expectation.holds(left, right)
-        figures = f"{expectation.left} {left:.4g} {expectation.op} {right:.4g} ({expectation.metric})"
+        relation = expectation.op if ok else f"is not {expectation.op}"
+        other = f"{expectation.right} " if isinstance(expectation.right, str) else ""
+        figures = f"{expectation.left} {left:.4g} {relation} {other}{right:.4g} ({expectation.metric})"
         checks.append((f"{expectation.text}: {'yes' if ok else 'NO'}, {figures}", ok))
     return checks
 
