@@ -292,3 +292,46 @@ def test_a_non_finite_value_in_any_block_of_a_large_X_is_named(row, column):
     X[row, column] = np.nan
     with pytest.raises(ValueError, match=re.escape(f"X must contain only finite values; got nan at index ({row}, {column})")):
         dn.Sequential([dn.Dense(1)]).fit(X, np.zeros(3000), epochs=1)
+
+
+# -- numbers beyond float, values beyond the model's dtype, non-numeric dtypes --------------------
+@pytest.mark.parametrize("value, shown", [(10**400, "an integer of 401 digits"), (-(10**400), "a negative integer of 401 digits"),
+                                          (10**5000, "an integer of about 5001 digits")], ids=["1e400", "-1e400", "1e5000"])
+def test_integers_beyond_float_range_are_one_clear_value_error(value, shown):
+    with pytest.raises(ValueError, match=rf"^lr must be a finite number in \(0, inf\); got {shown}$"):
+        dn.Adam(lr=value)
+
+
+def test_describe_value_never_fails_and_stays_short():
+    from dnnimprove._validation import describe_value
+
+    assert describe_value(3) == "3" and describe_value("x" * 200).endswith("...") and len(describe_value("x" * 200)) == 80
+    assert describe_value(10**30) == "an integer of 31 digits"
+
+
+def test_float64_input_beyond_float32_range_is_refused_after_the_cast_not_turned_into_nan():
+    model = dn.Sequential([dn.Dense(1)], loss="binary_crossentropy", dtype="float32", seed=0).build(2)
+    X = np.array([[0.5, 1.0], [1e300, 0.0]])
+    with pytest.raises(ValueError, match=r"X holds 1e\+300 at index \(1, 0\), outside the range of the model's dtype float32"):
+        model.predict_proba(X)
+    assert np.isfinite(model.predict_proba(X[:1])).all()  # within range: answered
+
+
+@pytest.mark.parametrize("X", [
+    np.array(["2020-01-01", "2020-01-02", "2020-01-03", "2020-01-04"], dtype="datetime64[D]").reshape(-1, 1),
+    np.arange(4).astype("timedelta64[s]").reshape(-1, 1),
+    np.array([["1.5"], ["2"], ["3"], ["4"]], dtype=object),
+    np.array([["1.5"], ["2"], ["3"], ["4"]]),
+])
+@pytest.mark.parametrize("estimator", [dn.DNNClassifier, dn.DNNRegressor])
+def test_dates_durations_and_text_are_refused_as_features_everywhere(X, estimator):
+    with pytest.raises(TypeError, match=r"^X must hold numbers; got dtype"):
+        estimator(epochs=1).fit(X, [0, 1, 0, 1])
+    with pytest.raises((TypeError, ValueError), match=r"X must be a numeric array; got dtype"):
+        dn.Sequential([dn.Dense(1)], loss="binary_crossentropy").fit(X, [0, 1, 0, 1], epochs=1)
+
+
+def test_a_huge_float_label_is_shown_as_given_not_as_its_int64_cast():
+    model = dn.Sequential([dn.Dense(3)], loss="categorical_crossentropy", seed=0)
+    with pytest.raises(ValueError, match=r"labels in 0\.\.2 .*; got \[1e\+30\]"):
+        model.fit(np.zeros((2, 2)), np.array([1e30, 1.0]), epochs=1)

@@ -13,7 +13,7 @@ One import gives the whole toolkit::
 
 from . import augmentation, data
 from . import data as datasets
-from . import search
+from . import export, search
 from ._validation import NotFittedError
 from .augmentation import Compose, GaussianNoise, RandomShift
 from .callbacks import EarlyStopping
@@ -25,6 +25,7 @@ from .health import HealthFlag, HealthRecord, TrainingHealth
 from .initializers import Initializer, VarianceScaling, Zeros, get_initializer
 from .layers import (
     ELU,
+    GELU,
     SELU,
     Activation,
     BatchNorm,
@@ -34,6 +35,7 @@ from .layers import (
     LeakyReLU,
     ParamSpec,
     ReLU,
+    SiLU,
     Sigmoid,
     Tanh,
     dense_stack,
@@ -65,7 +67,7 @@ __all__ = [
     "data", "datasets", "Standardizer", "train_dev_test_split", "NotFittedError",
     "GradientCheckReport", "check_gradients", "check_derivative",
     "Initializer", "VarianceScaling", "Zeros", "get_initializer",
-    "Layer", "ParamSpec", "Dense", "Activation", "ReLU", "LeakyReLU", "ELU", "SELU", "Tanh", "Sigmoid", "get_activation", "dense_stack",
+    "Layer", "ParamSpec", "Dense", "Activation", "ReLU", "LeakyReLU", "ELU", "SELU", "Tanh", "Sigmoid", "GELU", "SiLU", "get_activation", "dense_stack",
     "Dropout", "BatchNorm",
     "Loss", "BinaryCrossEntropy", "CategoricalCrossEntropy", "MeanSquaredError", "get_loss",
     "Sequential", "ParamInfo",
@@ -78,6 +80,6 @@ __all__ = [
     "fit", "History", "Callback", "TrainingRun", "TrainingDiverged", "TrainingInterrupted",
     "augmentation", "RandomShift", "GaussianNoise", "Compose",
     "EarlyStopping", "Diagnosis", "diagnose", "diagnose_model",
-    "DNNClassifier", "DNNRegressor", "search",
+    "DNNClassifier", "DNNRegressor", "search", "export",
     "TrainingHealth", "HealthRecord", "HealthFlag",
 ]

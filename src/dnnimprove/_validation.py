@@ -26,6 +26,8 @@ __all__ = [
     "check_bool",
     "check_callable",
     "check_type",
+    "check_numeric_input",
+    "describe_value",
     "all_finite",
     "NotFittedError",
 ]
@@ -33,6 +35,25 @@ __all__ = [
 
 class NotFittedError(ValueError, AttributeError):
     """Raised when a model is used for prediction before it was fitted (or built)."""
+
+
+def describe_value(value: Any, limit: int = 80) -> str:
+    """``repr(value)`` for a message, never failing and never long.
+
+    An integer too large for ``repr`` (beyond Python's 4300-digit limit) or for a float is described by
+    its size: ``10**400`` is ``an integer of 401 digits``.
+    """
+    if isinstance(value, numbers.Integral) and not isinstance(value, bool):
+        number = int(value)
+        if abs(number) >= 10**30:
+            digits = len(str(abs(number))) if number.bit_length() < 14000 else int(number.bit_length() * math.log10(2)) + 1
+            sign = "a negative" if number < 0 else "an"
+            return f"{sign} integer of {'about ' if number.bit_length() >= 14000 else ''}{digits} digits"
+    try:
+        text = repr(value)
+    except ValueError:  # pragma: no cover - repr of an object that refuses
+        text = f"<{type(value).__name__}>"
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def _interval_text(low: float | None, high: float | None, low_open: bool, high_open: bool) -> str:
@@ -58,25 +79,28 @@ def check_number(
     accepts ``x > 0``.
     """
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise TypeError(f"{name} must be a real number; got {value!r} of type {type(value).__name__}")
-    number = float(value)
+        raise TypeError(f"{name} must be a real number; got {describe_value(value)} of type {type(value).__name__}")
     interval = _interval_text(low, high, low_open, high_open)
+    try:
+        number = float(value)
+    except (OverflowError, ValueError):  # an integer or fraction beyond float's range
+        number = math.inf
     if not math.isfinite(number):
-        raise ValueError(f"{name} must be a finite number {interval}; got {value!r}")
+        raise ValueError(f"{name} must be a finite number {interval}; got {describe_value(value)}")
     too_low = low is not None and (number <= low if low_open else number < low)
     too_high = high is not None and (number >= high if high_open else number > high)
     if too_low or too_high:
-        raise ValueError(f"{name} must be {interval}; got {value!r}")
+        raise ValueError(f"{name} must be {interval}; got {describe_value(value)}")
     return number
 
 
 def check_int(name: str, value: Any, *, low: int | None = None, high: int | None = None) -> int:
     """Return ``value`` as an int after checking it is an integer (not a bool) in ``[low, high]``."""
     if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise TypeError(f"{name} must be an integer; got {value!r} of type {type(value).__name__}")
+        raise TypeError(f"{name} must be an integer; got {describe_value(value)} of type {type(value).__name__}")
     number = int(value)
     if (low is not None and number < low) or (high is not None and number > high):
-        raise ValueError(f"{name} must be an integer {_interval_text(low, high, False, False)}; got {value!r}")
+        raise ValueError(f"{name} must be an integer {_interval_text(low, high, False, False)}; got {describe_value(value)}")
     return number
 
 
@@ -129,9 +153,59 @@ def check_finite_array(name: str, array: Any, *, ndim: int | tuple[int, ...], dt
 
 
 def check_features(X: Any, dtype: Any) -> np.ndarray:
-    """Validate a design matrix ``X`` of shape ``(n_samples, n_features)`` and cast it to ``dtype``."""
+    """Validate a design matrix ``X`` of shape ``(n_samples, n_features)`` and cast it to ``dtype``.
+
+    Finiteness is checked again after the cast: a float64 value beyond float32's range given to a
+    float32 model is refused (naming the value, its index and the range), never turned into ``inf``.
+    """
     X = check_finite_array("X", X, ndim=2)
-    return np.ascontiguousarray(X, dtype=dtype)
+    dtype = np.dtype(dtype)
+    if X.dtype == dtype:
+        return np.ascontiguousarray(X)
+    with np.errstate(over="ignore", invalid="ignore"):
+        cast = np.ascontiguousarray(X, dtype=dtype)
+    if dtype.kind == "f" and not all_finite(cast):
+        bad = tuple(int(i) for i in np.argwhere(~np.isfinite(cast))[0])
+        limit = np.finfo(dtype).max
+        raise ValueError(
+            f"X holds {X[bad].item()!r} at index {bad}, outside the range of the model's dtype {dtype} "
+            f"(magnitude at most {limit:.4g}); scale the input or use dtype='float64'"
+        )
+    return cast
+
+
+def check_numeric_input(name: str, value: Any) -> None:
+    """Refuse dates, durations and text where numbers are needed, before any conversion could read them.
+
+    ``datetime64``/``timedelta64`` arrays (or DataFrame columns), string arrays and object arrays
+    holding strings, bytes or dates raise ``TypeError`` naming ``name`` and the dtype (or column).
+    Anything else is left to the numeric checks.
+    """
+    columns = getattr(value, "dtypes", None)
+    if columns is not None and not isinstance(columns, np.dtype) and hasattr(columns, "items"):
+        for column, column_dtype in columns.items():
+            kind = getattr(column_dtype, "kind", "O")
+            if kind in "mMSUV" or kind == "O" and _holds_text(np.asarray(value[column])):
+                raise TypeError(f"{name} column {column!r:.80} has the non-numeric dtype {column_dtype}; convert it to numbers first")
+        return
+    if isinstance(value, np.ndarray):
+        array = value
+    elif isinstance(value, (list, tuple)):
+        try:
+            array = np.asarray(value)
+        except (TypeError, ValueError):  # ragged: left to the numeric checks
+            return
+    else:
+        return
+    if array.dtype.kind in "mMSUV" or array.dtype.kind == "O" and _holds_text(array):
+        raise TypeError(f"{name} must hold numbers; got dtype {array.dtype}{' holding text or dates' if array.dtype.kind == 'O' else ''}")
+
+
+def _holds_text(array: np.ndarray) -> bool:
+    import datetime
+
+    return any(isinstance(item, (str, bytes, datetime.date, datetime.timedelta, np.datetime64, np.timedelta64))
+               for item in array.reshape(-1))
 
 
 def check_bool(name: str, value: Any) -> bool:

@@ -47,15 +47,34 @@ class _Parser(argparse.ArgumentParser):
 
 
 # -- argument types: each raises ArgumentTypeError with the value in the message ------------------------
-def _number(text: str, kind: type, low: float | None, low_open: bool, what: str) -> Any:
+MAX_INT = 2**31 - 1
+"""The largest integer any option takes (seeds, counts, epochs): nothing downstream can overflow."""
+MAX_SEED = 2**32 - 1
+"""Seeds are unsigned 32-bit integers (the course's legacy stream takes no more)."""
+MAX_SEEDS = 1000
+"""Seeds per variant in robust mode."""
+
+
+def _shown(text: str, limit: int = 40) -> str:
+    """``repr(text)``, cut to ``limit`` characters (a 5000-digit argument is not echoed whole)."""
+    return repr(text) if len(text) <= limit else repr(text[:limit]) + f"... ({len(text)} characters)"
+
+
+def _number(text: str, kind: type, low: float | None, low_open: bool, what: str, high: float | None = None) -> Any:
+    if kind is int and len(text.strip()) > 40:  # longer than any integer we accept: refused before int() reads it
+        raise argparse.ArgumentTypeError(f"expected {what}; got {_shown(text)}")
     try:
         value = kind(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected {what}; got {text!r}") from None
-    if kind is float and value != value or value in (float("inf"), float("-inf")):
-        raise argparse.ArgumentTypeError(f"expected a finite {what}; got {text!r}")
+    except (ValueError, OverflowError):
+        raise argparse.ArgumentTypeError(f"expected {what}; got {_shown(text)}") from None
+    if kind is float and (value != value or value in (float("inf"), float("-inf"))):
+        raise argparse.ArgumentTypeError(f"expected a finite number ({what}); got {_shown(text)}")
     if low is not None and (value <= low if low_open else value < low):
-        raise argparse.ArgumentTypeError(f"expected {what}; got {text!r}")
+        raise argparse.ArgumentTypeError(f"expected {what}; got {_shown(text)}")
+    if high is None and kind is int:
+        high, what = MAX_INT, f"{what}, at most {MAX_INT}"
+    if high is not None and value > high:
+        raise argparse.ArgumentTypeError(f"expected {what}; got {_shown(text)}")
     return value
 
 
@@ -65,6 +84,21 @@ def positive_int(text: str) -> int:
 
 def nonnegative_int(text: str) -> int:
     return _number(text, int, 0, False, "an integer >= 0")
+
+
+def seed_value(text: str) -> int:
+    return _number(text, int, 0, False, f"an integer >= 0, at most {MAX_SEED}", high=MAX_SEED)
+
+
+def seed_count(text: str) -> int:
+    return _number(text, int, 1, False, f"an integer >= 1, at most {MAX_SEEDS}", high=MAX_SEEDS)
+
+
+def n_jobs_value(text: str) -> int:
+    """Parallel jobs, bounded by this machine: ``-cores..4 x cores`` (``-1``: every core; 0 is left to the search's own check)."""
+    cores = os.cpu_count() or 1
+    return _number(text, int, -cores, False, f"an integer in [-{cores}, {4 * cores}] (this machine has {cores} cores)",
+                   high=4 * cores)
 
 
 def positive_float(text: str) -> float:
@@ -78,25 +112,26 @@ def nonnegative_float(text: str) -> float:
 def fraction(text: str) -> float:
     value = _number(text, float, 0.0, False, "a fraction in [0, 1)")
     if value >= 1:
-        raise argparse.ArgumentTypeError(f"expected a fraction in [0, 1); got {text!r}")
+        raise argparse.ArgumentTypeError(f"expected a fraction in [0, 1); got {_shown(text)}")
     return value
 
 
 def probability(text: str) -> float:
     value = _number(text, float, 0.0, True, "a probability in (0, 1]")
     if value > 1:
-        raise argparse.ArgumentTypeError(f"expected a probability in (0, 1]; got {text!r}")
+        raise argparse.ArgumentTypeError(f"expected a probability in (0, 1]; got {_shown(text)}")
     return value
 
 
 def layer_widths(text: str) -> tuple[int, ...]:
     """``"5,2"`` -> ``(5, 2)``: hidden layer widths, comma-separated positive integers."""
+    message = f"expected comma-separated positive integers such as 5,2 (each at most {MAX_INT}); got {_shown(text)}"
     try:
-        widths = tuple(int(part) for part in text.split(","))
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected comma-separated positive integers such as 5,2; got {text!r}") from None
-    if not widths or min(widths) < 1:
-        raise argparse.ArgumentTypeError(f"expected comma-separated positive integers such as 5,2; got {text!r}")
+        widths = tuple(_number(part, int, 1, False, "") for part in text.split(","))
+    except argparse.ArgumentTypeError:
+        raise argparse.ArgumentTypeError(message) from None
+    if not widths:
+        raise argparse.ArgumentTypeError(message)
     return widths
 
 
@@ -107,7 +142,7 @@ def batch_size(text: str) -> int | None:
     try:
         return positive_int(text)
     except argparse.ArgumentTypeError:
-        raise argparse.ArgumentTypeError(f"expected an integer >= 1 or 'full'; got {text!r}") from None
+        raise argparse.ArgumentTypeError(f"expected an integer in [1, {MAX_INT}] or 'full'; got {_shown(text)}") from None
 
 
 def prepare_out(path: str | Path) -> Path:
@@ -130,7 +165,7 @@ def _add_data_options(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--dataset", choices=sorted(DATASETS), help="built-in dataset (default: moons)")
     group.add_argument("--n-samples", type=positive_int, help="examples to generate (generated datasets)")
     group.add_argument("--noise", type=nonnegative_float, help="noise of the generator (generated datasets)")
-    group.add_argument("--data-seed", type=nonnegative_int, help="seed of the generator (default: the course's)")
+    group.add_argument("--data-seed", type=seed_value, help="seed of the generator (default: the course's)")
     group.add_argument("--test-fraction", type=fraction, default=0.0, help="split off a test set (default: 0)")
     group.add_argument("--standardize", action="store_true", help="standardize inputs (fitted on train)")
     _add_file_options(parser)
@@ -219,8 +254,8 @@ def _add_study(subparsers: Any) -> None:
     parser.add_argument("names", nargs="*", metavar="NAME", help="'all' (default) or study names (see --list)")
     parser.add_argument("--list", action="store_true", help="list the studies and exit")
     parser.add_argument("--out", default="results", help="output folder (default: results)")
-    parser.add_argument("--seed", type=nonnegative_int, default=0, help="first seed of robust mode (default: 0)")
-    parser.add_argument("--seeds", type=positive_int, default=3, help="seeds per variant in robust mode (default: 3)")
+    parser.add_argument("--seed", type=seed_value, default=0, help="first seed of robust mode (default: 0)")
+    parser.add_argument("--seeds", type=seed_count, default=3, help="seeds per variant in robust mode (default: 3)")
     parser.add_argument("--course-exact", action="store_true", help="the course's random stream and published figures")
     parser.add_argument("--quick", action="store_true", help="a few epochs per run (a smoke test, not results)")
     parser.add_argument("--epochs", type=nonnegative_int, help="override every study's epochs")
@@ -299,10 +334,10 @@ def _add_train(subparsers: Any) -> None:
     group.add_argument("--keep-prob", type=probability, help="inverted dropout after every hidden activation")
     group.add_argument("--early-stopping", type=positive_int, metavar="PATIENCE", help="stop when dev cost stalls")
     group.add_argument("--dev-fraction", type=fraction, default=0.0, help="split off a dev set (default: 0)")
-    group.add_argument("--engine", choices=("numpy", "compiled"), default="numpy",
-                       help="numpy (default; the course's arithmetic) or compiled (one numba call per gradient, "
-                       "for small networks; needs the 'fast' extra)")
-    parser.add_argument("--seed", type=nonnegative_int, help="model seed (course-exact: the init seed, default 3)")
+    group.add_argument("--engine", choices=("auto", "numpy", "compiled"), default="auto",
+                       help="auto (default: compiled where numba and the network allow, else numpy), numpy "
+                       "(each block's NumPy code) or compiled (whole epochs in one numba call; the 'fast' extra)")
+    parser.add_argument("--seed", type=seed_value, help="model seed (course-exact: the init seed, default 3)")
     parser.add_argument("--course-exact", action="store_true", help="draw from the course's legacy random stream")
     parser.add_argument("--json", action="store_true", help="print the results as JSON")
     parser.add_argument("--out", help="a folder for results.json, figures and model.npz; or a path ending in .npz: "
@@ -344,7 +379,7 @@ def _run_train(args: argparse.Namespace) -> int:
     fit_options: dict[str, Any] = {}
     if checkpoint is not None or args.resume is not None:
         fit_options.update(checkpoint=checkpoint, checkpoint_every=args.checkpoint_every, resume=args.resume)
-    if args.engine != "numpy":
+    if args.engine != "auto":
         fit_options["engine"] = args.engine
     options = {"fit_options": fit_options} if fit_options else {}
     result = run_study(study, mode=mode, seeds=[0 if args.seed is None else args.seed], **options)
@@ -416,7 +451,7 @@ def _add_gradcheck(subparsers: Any) -> None:
     parser.add_argument("--epochs", type=nonnegative_int, default=20,
                         help="epochs of Adam before checking, away from the zero-bias ReLU kink (default: 20)")
     parser.add_argument("--epsilon", type=positive_float, default=1e-7, help="perturbation (default: 1e-7)")
-    parser.add_argument("--seed", type=nonnegative_int, default=0, help="model seed (default: 0)")
+    parser.add_argument("--seed", type=seed_value, default=0, help="model seed (default: 0)")
     parser.add_argument("--json", action="store_true", help="print the report as JSON")
     parser.set_defaults(handler=_run_gradcheck)
 
@@ -469,9 +504,9 @@ def _add_search(subparsers: Any) -> None:
     group.add_argument("--epochs", type=positive_int, default=20, help="epochs per trial (default: 20)")
     group.add_argument("--optimizer", default="adam", choices=sorted(OPTIMIZERS), help="optimizer (default: adam)")
     group.add_argument("--dev-fraction", type=fraction, default=0.2, help="dev set held out of train (default: 0.2)")
-    group.add_argument("--seed", type=nonnegative_int, default=0, help="search seed (default: 0)")
+    group.add_argument("--seed", type=seed_value, default=0, help="search seed (default: 0)")
     where = parser.add_argument_group("where trials run")
-    where.add_argument("--n-jobs", type=int, help="parallel trials on this machine (-1: every core)")
+    where.add_argument("--n-jobs", type=n_jobs_value, help="parallel trials on this machine (-1: every core)")
     where.add_argument("--scheduler", metavar="ADDR", help="Dask scheduler address, e.g. tcp://127.0.0.1:8786")
     where.add_argument("--timeout", type=positive_float, default=10.0, help="seconds to reach the scheduler")
     parser.add_argument("--top", type=positive_int, default=10, help="rows of the table printed (default: 10)")
@@ -657,39 +692,80 @@ def resume_command(argv: Sequence[str], path: str) -> str:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the command line ``argv`` (default: ``sys.argv[1:]``); returns the exit status."""
-    from .training import TrainingDiverged, TrainingInterrupted
+    """Run the command line ``argv`` (default: ``sys.argv[1:]``); returns the exit status.
 
+    No traceback reaches the user: bad input is one line and status 2, a diverged run one line and
+    status 1, Ctrl-C (even during start-up, before the heavy imports are done) one line and status 130,
+    and anything unexpected one line naming the error and status 1 (``DNNIMPROVE_DEBUG=1`` re-raises it).
+    """
     argv = sys.argv[1:] if argv is None else list(argv)
+    command = next((word for word in argv if not word.startswith("-")), "")
+    where = f"{PROGRAM} {command}".rstrip() if command in _COMMANDS else PROGRAM
+    try:
+        return _main(argv)
+    except KeyboardInterrupt:
+        _say(f"{where}: interrupted")
+        return 130
+    except SystemExit as error:  # argparse: --help, --version and its one-line errors
+        return error.code if isinstance(error.code, int) else (0 if error.code is None else 2)
+    except BrokenPipeError:  # `dnnimprove ... | head` closed our stdout: stop quietly, as SIGPIPE would
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no second error at interpreter exit
+        return 141
+    except MemoryError as error:  # an estimate refused before allocating is a ValueError too: see _main
+        _say(f"{where}: error: out of memory ({error or 'the request is too large for this machine'})")
+        return 1
+    except Exception as error:  # a bug or an environment problem: one line, never a traceback
+        if os.environ.get("DNNIMPROVE_DEBUG"):
+            raise
+        _say(f"{where}: internal error: {type(error).__name__}: {_one_line(error)} (set DNNIMPROVE_DEBUG=1 for the traceback)")
+        return 1
+
+
+_COMMANDS = ("study", "train", "gradcheck", "search", "convert")
+
+
+def _one_line(error: BaseException, limit: int = 500) -> str:
+    text = " ".join(str(error).split())
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def _say(line: str) -> None:
+    """Print one line on stderr; never fails (a closed stderr is ignored)."""
+    try:
+        print(line, file=sys.stderr, flush=True)
+    except (OSError, ValueError):
+        pass
+
+
+def _main(argv: list[str]) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     import numpy as np
 
+    from .training import TrainingDiverged, TrainingInterrupted
+
+    where = f"{PROGRAM} {args.command}"
     try:
         with np.errstate(over="ignore", invalid="ignore"):  # a diverged run is reported in one line, not warnings
             return args.handler(args)
     except UsageError as error:
-        print(f"{PROGRAM} {args.command}: error: {error}", file=sys.stderr)
+        _say(f"{where}: error: {_one_line(error)}")
         return 2
     except TrainingDiverged as error:
-        print(f"{PROGRAM} {args.command}: {error}", file=sys.stderr)
+        _say(f"{where}: {_one_line(error)}")
         return 1
-    except (ValueError, TypeError) as error:  # the library's validation messages name argument and value
-        print(f"{PROGRAM} {args.command}: error: {error}", file=sys.stderr)
+    except (ValueError, TypeError, OverflowError) as error:  # the library's validation messages name argument and value
+        _say(f"{where}: error: {_one_line(error)}")
         return 2
-    except BrokenPipeError:  # `dnnimprove ... | head` closed our stdout: stop quietly, as SIGPIPE would
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no second error at interpreter exit
-        return 141
+    except BrokenPipeError:
+        raise
     except OSError as error:  # e.g. a --resume file that does not exist, a --checkpoint folder not writable
-        print(f"{PROGRAM} {args.command}: error: {error.strerror or error}: {error.filename or ''}".rstrip(": "),
-              file=sys.stderr)
+        text = f"{error.strerror or _one_line(error)}: {error.filename or ''}".rstrip(": ")
+        _say(f"{where}: error: {text}")
         return 2
     except TrainingInterrupted as error:  # Ctrl-C with a checkpoint: say where it is and how to go on
-        print(f"{PROGRAM} {args.command}: interrupted after {error.epoch} completed epoch(s); checkpoint written to "
-              f"{error.path}; resume with: {resume_command(argv, error.path)}", file=sys.stderr)
-        return 130
-    except KeyboardInterrupt:
-        print(f"{PROGRAM} {args.command}: interrupted", file=sys.stderr)
+        _say(f"{where}: interrupted after {error.epoch} completed epoch(s); checkpoint written to "
+             f"{error.path}; resume with: {resume_command(argv, error.path)}")
         return 130
 
 

@@ -32,6 +32,9 @@ __all__ = [
 
 def _check_generator_args(n_samples: Any, noise: Any, seed: Any) -> tuple[int, float]:
     n_samples = check_int("n_samples", n_samples, low=2)
+    from .memory import check_memory
+
+    check_memory(f"n_samples={n_samples}", 128 * n_samples, "2 float64 features and the generator's temporaries")
     noise = check_number("noise", noise, low=0.0)
     if seed is not None:
         check_int("seed", seed, low=0)

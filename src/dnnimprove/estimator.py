@@ -38,7 +38,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from sklearn.utils.validation import _check_sample_weight
 
-from ._validation import check_bool, check_choice, check_int, check_number, check_type
+from ._validation import check_bool, check_choice, check_int, check_number, check_numeric_input, check_type
 from .callbacks import EarlyStopping
 from .initializers import get_initializer
 from .layers import ACTIVATIONS, Layer, dense_stack
@@ -113,10 +113,10 @@ _PARAMETERS_DOC = """
         Drives initialization, shuffling and dropout masks; an int makes every ``fit`` identical
         (scikit-learn's name; the command line calls it ``--seed``).
     dtype : {"float64", "float32"}, default "float64"
-    engine : {"numpy", "compiled"}, default "numpy"
-        ``fit``'s engine (see :func:`dnnimprove.fit`): ``"compiled"`` computes the gradient of the network
-        in one numba call (``pip install "dnnimprove[fast]"``), several times faster for small networks;
-        not with ``keep_prob < 1``, ``batch_norm`` or ``sample_weight`` (a weighted fit runs on NumPy).
+    engine : {"auto", "numpy", "compiled"}, default "auto"
+        ``fit``'s engine (see :func:`dnnimprove.fit`): ``"auto"`` runs the compiled engine (whole epochs in
+        one numba call, ``pip install "dnnimprove[fast]"``) where it can and NumPy otherwise;
+        ``history_.engine`` and ``history_.engine_reason`` say which ran and why.
     verbose : int >= 0 or bool, default 0
         ``> 0`` shows the training progress bar.
     warm_start : bool, default False
@@ -156,7 +156,7 @@ class _DNNBase(BaseEstimator):
         patience: int = 10,
         random_state: Any = None,
         dtype: str = "float64",
-        engine: str = "numpy",
+        engine: str = "auto",
         verbose: int = 0,
         warm_start: bool = False,
         callbacks: list[Callback] | None = None,
@@ -300,7 +300,6 @@ class _DNNBase(BaseEstimator):
         if sample_weight is not None:
             if engine == "compiled":
                 raise ValueError("engine='compiled' does not take sample_weight; use engine='numpy' for a weighted fit")
-            engine = "numpy"
             weights = _checked_sample_weight(sample_weight, X, model.dtype)
             weighted_loss = SampleWeighted(loss)
             Y = weighted_loss.targets(targets, weights * (weights.size / weights.sum()), n_outputs, model.dtype)
@@ -347,12 +346,21 @@ class _DNNBase(BaseEstimator):
 
     def _validate_X(self, X: Any) -> np.ndarray:
         check_is_fitted(self, "model_")
+        check_numeric_input("X", X)
         return validate_data(self, X, reset=False, dtype=self.model_.dtype)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.non_deterministic = self.random_state is None
         return tags
+
+
+def _check_numeric(X: Any, y: Any) -> None:
+    """Dates, durations and text are refused as features; dates and durations as targets."""
+    check_numeric_input("X", X)
+    y_dtype = getattr(y, "dtype", None)
+    if getattr(y_dtype, "kind", None) in ("m", "M"):
+        raise TypeError(f"y must not hold dates or durations; got dtype {y_dtype}")
 
 
 def _random_source(random_state: Any) -> RandomSource:
@@ -452,6 +460,7 @@ class DNNClassifier(ClassifierMixin, _DNNBase):
     def _fit(self, X: Any, y: Any, sample_weight: Any, classes: Any, incremental: bool) -> "DNNClassifier":
         continuing = self._continues(incremental)
         dtype = self.model_.dtype if continuing else resolve_dtype(self.dtype)
+        _check_numeric(X, y)
         X, y = validate_data(self, X, y, dtype=dtype, reset=not continuing)
         check_classification_targets(y)
         if incremental:
@@ -534,6 +543,7 @@ class DNNRegressor(RegressorMixin, _DNNBase):
     def _fit(self, X: Any, y: Any, sample_weight: Any, incremental: bool) -> "DNNRegressor":
         continuing = self._continues(incremental)
         dtype = self.model_.dtype if continuing else resolve_dtype(self.dtype)
+        _check_numeric(X, y)
         X, y = validate_data(self, X, y, dtype=dtype, multi_output=True, y_numeric=True, reset=not continuing)
         single = y.ndim == 1
         targets = y.reshape(-1, 1) if single else y

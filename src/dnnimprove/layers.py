@@ -15,17 +15,18 @@ To write a custom layer, subclass :class:`Layer` and implement ``output_dim`` (i
 from __future__ import annotations
 
 
+import math
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
 import numpy as np
 
-from . import _layer_kernels, _numba
+from ._elementwise import where
 from ._scalars import constant
 from ._validation import check_bool, check_int, check_number
 from .initializers import Initializer, get_initializer, initializer_config
-from .optimizers import ewma_update
-from .regularizers import check_lambd
+from .ewma import ewma_step
+from .regularizers import check_lambd, l2_gradient
 
 __all__ = [
     "ParamSpec",
@@ -38,6 +39,8 @@ __all__ = [
     "SELU",
     "Tanh",
     "Sigmoid",
+    "GELU",
+    "SiLU",
     "Dropout",
     "BatchNorm",
     "ACTIVATIONS",
@@ -196,7 +199,7 @@ class Dense(Layer):
     def backward(self, dZ: np.ndarray) -> np.ndarray:
         np.dot(self._X.T, dZ, self.dW)
         if self.l2:
-            self.dW += self.W * self.l2 / dZ.shape[0]
+            self.dW += l2_gradient(self.W, self.l2, dZ.shape[0])
         if self.db is not None:
             np.add.reduce(dZ, 0, None, self.db)  # np.sum(dZ, axis=0, out=db) without its wrapper
         if not self.needs_input_grad:
@@ -217,50 +220,68 @@ class Dense(Layer):
         return config
 
 
-_KERNEL_MIN_SIZE = 1024
-"""Below this many elements NumPy's call is as fast as numba's dispatch (``python benchmarks/kernels.py``: a
-64 x 5 ReLU forward 0.5 us with NumPy, 0.8 compiled; 64 x 32 1.4 against 0.9); both give the same bits, so the
-size only picks the faster."""
-
-
-def _use_kernel(array: np.ndarray) -> bool:
-    """Whether a compiled element-wise kernel runs on ``array``, with profit: numba is available and ``array``
-    is C-contiguous float32 or float64 of at least ``_KERNEL_MIN_SIZE`` elements."""
-    return (_numba.AVAILABLE and array.size >= _KERNEL_MIN_SIZE and array.dtype in (np.float32, np.float64)
-            and array.flags.c_contiguous)
-
-
 class Activation(Layer):
-    """Element-wise activation ``A = g(Z)``; backward is ``dZ = dA * g'(Z)``."""
+    """Element-wise activation ``A = g(Z)``; backward is ``dZ = dA * g'(Z)``.
+
+    A subclass writes its arithmetic once, as two static formulas over NumPy expressions that work on
+    arrays and on single numbers (see :mod:`dnnimprove._elementwise`), and lists the numbers they use::
+
+        constants()                        -> tuple of Python floats, e.g. (0.0,) or (0.0, alpha)
+        function(Z, *constants)            -> A
+        derivative(dA, Z, A, *constants)   -> dZ      (dA * g'(Z); Z and A are this layer's input and output)
+
+    The NumPy engine calls them on the batch with the constants cast to the batch's dtype; the compiled
+    engine (:mod:`dnnimprove.compiled`) compiles the same two functions and applies them element by element.
+    A formula uses no literal numbers (each is a constant), so float32 stays float32 in both engines.
+    """
 
     kind = "activation"
 
     def output_dim(self, input_dim: int) -> int:
         return input_dim
 
+    def constants(self) -> tuple[float, ...]:
+        """The numbers the formulas use, as Python floats (cast to the arrays' dtype by the engine)."""
+        return ()
 
-class ReLU(Activation):
-    """``A = max(0, Z)``; ``g'(Z) = 1 where Z > 0 else 0`` (the kink at 0 takes 0)."""
+    @staticmethod
+    def function(Z: Any, *constants: Any) -> Any:
+        """``A = g(Z)``, element-wise."""
+        raise NotImplementedError
 
-    kind = "relu"
+    @staticmethod
+    def derivative(dA: Any, Z: Any, A: Any, *constants: Any) -> Any:
+        """``dZ = dA * g'(Z)``, element-wise, from the input ``Z`` and the output ``A``."""
+        raise NotImplementedError
 
-    # With numba, one compiled pass each (_layer_kernels), bit for bit these NumPy expressions and 3-4x faster.
+    def _typed_constants(self, dtype: np.dtype) -> tuple[np.ndarray, ...]:
+        return tuple(constant(value, dtype) for value in self.constants())
+
+    @np.errstate(over="ignore")  # exp overflows to inf for very negative Z; the formulas are then exact (0)
     def forward(self, X: np.ndarray, training: bool) -> np.ndarray:
-        if _use_kernel(X):
-            A = _layer_kernels.relu_forward(X, X.dtype.type(0))
-        else:
-            A = np.maximum(X, constant(0, X.dtype))
-        self._A = A
+        A = self.function(X, *self._typed_constants(X.dtype))
+        self._Z, self._A = X, A
         return A
 
     def backward(self, dA: np.ndarray) -> np.ndarray:
-        # g'(Z) = sign(A) (A >= 0, so 0 or 1): the same products as dA * (A > 0), without a boolean cast
-        A = self._A
-        if _use_kernel(dA) and dA.dtype == A.dtype and dA.shape == A.shape:
-            return _layer_kernels.relu_backward(dA, A)
-        dZ = np.sign(A)
-        np.multiply(dA, dZ, dZ)
-        return dZ
+        return self.derivative(dA, self._Z, self._A, *self._typed_constants(dA.dtype))
+
+
+class ReLU(Activation):
+    """``A = max(0, Z)``; ``g'(Z) = 1 where Z > 0 else 0`` (the kink at 0 takes 0), computed as ``sign(A)``."""
+
+    kind = "relu"
+
+    def constants(self) -> tuple[float, ...]:
+        return (0.0,)
+
+    @staticmethod
+    def function(Z, zero):
+        return np.maximum(Z, zero)
+
+    @staticmethod
+    def derivative(dA, Z, A, zero):
+        return dA * np.sign(A)  # A >= 0, so sign(A) is 0 or 1: the products of dA * (Z > 0)
 
 
 class LeakyReLU(Activation):
@@ -272,12 +293,16 @@ class LeakyReLU(Activation):
         super().__init__()
         self.alpha = check_number("alpha", alpha, low=0.0)
 
-    def forward(self, X: np.ndarray, training: bool) -> np.ndarray:
-        self._positive = X > 0
-        return np.where(self._positive, X, self.alpha * X)
+    def constants(self) -> tuple[float, ...]:
+        return (0.0, self.alpha)
 
-    def backward(self, dA: np.ndarray) -> np.ndarray:
-        return np.where(self._positive, dA, self.alpha * dA)
+    @staticmethod
+    def function(Z, zero, alpha):
+        return where(Z > zero, Z, alpha * Z)
+
+    @staticmethod
+    def derivative(dA, Z, A, zero, alpha):
+        return where(Z > zero, dA, alpha * dA)
 
     def config(self) -> dict:
         return {"alpha": self.alpha}
@@ -292,14 +317,16 @@ class ELU(Activation):
         super().__init__()
         self.alpha = check_number("alpha", alpha, low=0.0, low_open=True)
 
-    def forward(self, X: np.ndarray, training: bool) -> np.ndarray:
-        self._positive = X > 0
-        A = np.where(self._positive, X, self.alpha * np.expm1(np.minimum(X, 0)))
-        self._A = A
-        return A
+    def constants(self) -> tuple[float, ...]:
+        return (0.0, self.alpha)
 
-    def backward(self, dA: np.ndarray) -> np.ndarray:
-        return np.where(self._positive, dA, dA * (self._A + self.alpha))
+    @staticmethod
+    def function(Z, zero, alpha):
+        return where(Z > zero, Z, alpha * np.expm1(np.minimum(Z, zero)))
+
+    @staticmethod
+    def derivative(dA, Z, A, zero, alpha):
+        return where(Z > zero, dA, dA * (A + alpha))
 
     def config(self) -> dict:
         return {"alpha": self.alpha}
@@ -314,14 +341,16 @@ class SELU(Activation):
     ALPHA: ClassVar[float] = 1.6732632423543772848170429916717
     SCALE: ClassVar[float] = 1.0507009873554804934193349852946
 
-    def forward(self, X: np.ndarray, training: bool) -> np.ndarray:
-        self._positive = X > 0
-        A = self.SCALE * np.where(self._positive, X, self.ALPHA * np.expm1(np.minimum(X, 0)))
-        self._A = A
-        return A
+    def constants(self) -> tuple[float, ...]:
+        return (0.0, self.ALPHA, self.SCALE, self.SCALE * self.ALPHA)
 
-    def backward(self, dA: np.ndarray) -> np.ndarray:
-        return dA * np.where(self._positive, self.SCALE, self._A + self.SCALE * self.ALPHA)
+    @staticmethod
+    def function(Z, zero, alpha, scale, scale_alpha):
+        return scale * where(Z > zero, Z, alpha * np.expm1(np.minimum(Z, zero)))
+
+    @staticmethod
+    def derivative(dA, Z, A, zero, alpha, scale, scale_alpha):
+        return dA * where(Z > zero, scale, A + scale_alpha)
 
 
 class Tanh(Activation):
@@ -329,13 +358,16 @@ class Tanh(Activation):
 
     kind = "tanh"
 
-    def forward(self, X: np.ndarray, training: bool) -> np.ndarray:
-        A = np.tanh(X)
-        self._A = A
-        return A
+    def constants(self) -> tuple[float, ...]:
+        return (1.0,)
 
-    def backward(self, dA: np.ndarray) -> np.ndarray:
-        return dA * (1 - self._A * self._A)
+    @staticmethod
+    def function(Z, one):
+        return np.tanh(Z)
+
+    @staticmethod
+    def derivative(dA, Z, A, one):
+        return dA * (one - A * A)
 
 
 class Sigmoid(Activation):
@@ -347,14 +379,60 @@ class Sigmoid(Activation):
 
     kind = "sigmoid"
 
-    def forward(self, X: np.ndarray, training: bool) -> np.ndarray:
-        with np.errstate(over="ignore"):  # exp(-Z) overflows to inf for Z < -709: A is then 0, correctly
-            A = 1.0 / (1.0 + np.exp(-X))
-        self._A = A
-        return A
+    def constants(self) -> tuple[float, ...]:
+        return (1.0,)
 
-    def backward(self, dA: np.ndarray) -> np.ndarray:
-        return dA * self._A * (1 - self._A)
+    @staticmethod
+    def function(Z, one):
+        return one / (one + np.exp(-Z))  # exp(-Z) = inf for Z < -709 gives A = 0, correctly
+
+    @staticmethod
+    def derivative(dA, Z, A, one):
+        return dA * A * (one - A)
+
+
+class GELU(Activation):
+    """Gaussian error linear unit, tanh form (Hendrycks & Gimpel, 2016), as PyTorch's
+    ``nn.GELU(approximate="tanh")``::
+
+        A = 0.5 Z (1 + tanh(u)),   u = sqrt(2 / pi) (Z + 0.044715 Z**3)
+        g'(Z) = 0.5 (1 + tanh(u)) + 0.5 Z (1 - tanh(u)**2) sqrt(2 / pi) (1 + 3 * 0.044715 Z**2)
+    """
+
+    kind = "gelu"
+
+    def constants(self) -> tuple[float, ...]:
+        return (0.5, 1.0, math.sqrt(2.0 / math.pi), 0.044715, 3 * 0.044715)
+
+    @staticmethod
+    def function(Z, half, one, k, c, c3):
+        return half * Z * (one + np.tanh(k * (Z + c * Z * Z * Z)))
+
+    @staticmethod
+    def derivative(dA, Z, A, half, one, k, c, c3):
+        t = np.tanh(k * (Z + c * Z * Z * Z))
+        return dA * (half * (one + t) + half * Z * (one - t * t) * k * (one + c3 * Z * Z))
+
+
+class SiLU(Activation):
+    """Sigmoid linear unit, also called Swish (Ramachandran et al., 2017), as PyTorch's ``nn.SiLU``::
+
+        A = Z sigmoid(Z) = Z / (1 + exp(-Z))      g'(Z) = s (1 + Z (1 - s)),  s = sigmoid(Z)
+    """
+
+    kind = "silu"
+
+    def constants(self) -> tuple[float, ...]:
+        return (1.0,)
+
+    @staticmethod
+    def function(Z, one):
+        return Z / (one + np.exp(-Z))
+
+    @staticmethod
+    def derivative(dA, Z, A, one):
+        s = one / (one + np.exp(-Z))
+        return dA * (s * (one + Z * (one - s)))
 
 
 ACTIVATIONS: dict[str, type[Activation]] = {
@@ -364,6 +442,8 @@ ACTIVATIONS: dict[str, type[Activation]] = {
     "selu": SELU,
     "tanh": Tanh,
     "sigmoid": Sigmoid,
+    "gelu": GELU,
+    "silu": SiLU,
 }
 
 
@@ -432,7 +512,7 @@ class Dropout(Layer):
         if self.source is None:
             raise ValueError(f"{self.name} has no random source: use it inside a Sequential (or set layer.source)")
         mask = self._buffer[: shape[0]]
-        np.less(self.source.uniform(shape, dtype), self.keep_prob, out=mask)
+        mask[...] = self.keep(self.source.uniform(shape, dtype), constant(self.keep_prob, dtype))
         self._mask = mask
         return mask
 
@@ -440,16 +520,22 @@ class Dropout(Layer):
         self._active = bool(training) and self.keep_prob < 1.0
         if not self._active:
             return X
-        A = X * self._draw_mask(X.shape, X.dtype)
-        A /= self.keep_prob
-        return A
+        return self.apply(X, self._draw_mask(X.shape, X.dtype), constant(self.keep_prob, X.dtype))
 
     def backward(self, dA: np.ndarray) -> np.ndarray:
         if not self._active:
             return dA
-        dX = dA * self._mask
-        dX /= self.keep_prob
-        return dX
+        return self.apply(dA, self._mask, constant(self.keep_prob, dA.dtype))
+
+    @staticmethod
+    def keep(U, keep_prob):
+        """The mask ``D = U < keep_prob`` from uniform draws ``U``."""
+        return U < keep_prob
+
+    @staticmethod
+    def apply(X, D, keep_prob):
+        """``(X * D) / keep_prob``: forward on the input, backward on ``dA``, with the same mask."""
+        return X * D / keep_prob
 
     def config(self) -> dict:
         return {"keep_prob": self.keep_prob}
@@ -549,20 +635,38 @@ class BatchNorm(Layer):
             )
         mu = np.add.reduce(X, 0, None, self._mu)
         mu /= m
-        Z_norm = np.subtract(X, mu, out=self._buffer("Z_norm", X.shape, X.dtype))
-        var = np.einsum("ij,ij->j", Z_norm, Z_norm, out=self._var)
+        centered = np.subtract(X, mu, out=self._buffer("Z_norm", X.shape, X.dtype))
+        var = np.einsum("ij,ij->j", centered, centered, out=self._var)
         var /= m
-        inv_std = np.add(var, self.epsilon, out=self._inv_std)
-        np.sqrt(inv_std, out=inv_std)
-        np.divide(1.0, inv_std, out=inv_std)
-        Z_norm *= inv_std
+        inv_std = self._inv_std
+        inv_std[...] = self.inverse_std(var, constant(self.epsilon, X.dtype), constant(1, X.dtype))
+        Z_norm = self.normalize(X, mu, inv_std)
         self._Z_norm = Z_norm
-        ewma_update(self.running_mean, mu, self.momentum, mu)
+        self.running_mean[...] = ewma_step(self.running_mean, mu, self.momentum, 1 - self.momentum)
         var *= m / (m - 1)  # the unbiased estimate, for the running average only
-        ewma_update(self.running_var, var, self.momentum, var)
-        A = Z_norm * self.gamma
-        A += self.beta
-        return A
+        self.running_var[...] = ewma_step(self.running_var, var, self.momentum, 1 - self.momentum)
+        return self.scale_shift(Z_norm, self.gamma, self.beta)
+
+    @staticmethod
+    def inverse_std(var, epsilon, one):
+        """``1 / sqrt(var + epsilon)``."""
+        return one / np.sqrt(var + epsilon)
+
+    @staticmethod
+    def normalize(X, mu, inv_std):
+        """``Z_norm = (X - mu) * inv_std``."""
+        return (X - mu) * inv_std
+
+    @staticmethod
+    def scale_shift(Z_norm, gamma, beta):
+        """``A = Z_norm * gamma + beta``."""
+        return Z_norm * gamma + beta
+
+    @staticmethod
+    def input_gradient(dA, Z_norm, dgamma, dbeta, gamma, inv_std, minus_inv_m):
+        """``dZ = (dA - (Z_norm * dgamma + dbeta) / m) * (gamma * inv_std)``, computed as
+        ``((Z_norm * dgamma + dbeta) * (-1 / m) + dA) * (gamma * inv_std)``."""
+        return ((Z_norm * dgamma + dbeta) * minus_inv_m + dA) * (gamma * inv_std)
 
     def backward(self, dA: np.ndarray) -> np.ndarray:
         Z_norm, inv_std = self._Z_norm, self._inv_std
@@ -572,12 +676,7 @@ class BatchNorm(Layer):
         if not self.needs_input_grad:
             return dA
         # sum_i dZ_norm_i = gamma * dbeta and sum_i dZ_norm_i * Z_norm_i = gamma * dgamma
-        dZ = np.multiply(Z_norm, self.dgamma, out=self._buffer("dZ", dA.shape, dA.dtype))
-        dZ += self.dbeta
-        dZ *= -1.0 / m
-        dZ += dA
-        dZ *= np.multiply(self.gamma, inv_std, out=self._scale)
-        return dZ
+        return self.input_gradient(dA, Z_norm, self.dgamma, self.dbeta, self.gamma, inv_std, constant(-1.0 / m, dA.dtype))
 
     def config(self) -> dict:
         return {"momentum": self.momentum, "epsilon": self.epsilon}

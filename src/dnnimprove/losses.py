@@ -28,7 +28,8 @@ import numpy as np
 from ._scalars import constant
 from ._validation import check_choice, check_finite_array
 
-__all__ = ["Loss", "BinaryCrossEntropy", "CategoricalCrossEntropy", "MeanSquaredError", "SampleWeighted", "LOSSES", "get_loss"]
+__all__ = ["Loss", "ElementwiseLoss", "BinaryCrossEntropy", "CategoricalCrossEntropy", "MeanSquaredError", "SampleWeighted",
+           "LOSSES", "get_loss"]
 
 
 class Loss:
@@ -58,9 +59,9 @@ class Loss:
         raise NotImplementedError
 
     def gradient_and_cost(self, Z: np.ndarray, Y: np.ndarray, need_cost: bool) -> tuple[np.ndarray, float]:
-        """``(gradient(Z, Y), cost(Z, Y))``, the cost NaN when ``need_cost`` is false. A loss whose two share
-        work (softmax) overrides this to compute the shared part once, with the same rounding."""
+        """``(gradient(Z, Y), cost(Z, Y))``, the cost NaN when ``need_cost`` is false."""
         return self.gradient(Z, Y), (self.cost(Z, Y) if need_cost else float("nan"))
+
 
     def predict(self, Z: np.ndarray) -> np.ndarray:
         """Predicted labels (classification) or values (regression), shape ``(m,)`` or ``(m, k)``."""
@@ -71,20 +72,56 @@ class Loss:
         raise NotImplementedError
 
 
-@np.errstate(over="ignore")  # as a decorator it costs half what a with-block does, per call
-def _sigmoid(Z: np.ndarray) -> np.ndarray:
-    # The course's formula 1 / (1 + exp(-Z)), in place in one new array; exp(-Z) overflows to inf for very
-    # negative Z and gives 0, correctly (no other step here can overflow).
-    one = constant(1, Z.dtype)
-    A = np.negative(Z)
-    np.exp(A, A)
-    np.add(one, A, A)
-    np.divide(one, A, A)
-    return A
+class ElementwiseLoss(Loss):
+    """A loss whose cost is a sum of per-entry terms and whose gradient is per entry.
+
+    Its arithmetic is written once, as static formulas over NumPy expressions that work on arrays and on
+    single numbers (the compiled engine applies them entry by entry), with every number an argument::
+
+        constants(m, k)                  -> Python floats, for a batch of m rows and k outputs
+        terms(Z, Y, *constants)          -> the per-entry cost terms; J = sum(terms) / cost_divisor(m, k)
+        gradient_terms(Z, Y, *constants) -> dJ/dZ, per entry
+    """
+
+    @staticmethod
+    def constants(m, k):
+        """The numbers the formulas use for a batch of ``m`` rows and ``k`` outputs (Python floats)."""
+        raise NotImplementedError
+
+    @staticmethod
+    def cost_divisor(m, k):
+        return m
+
+    @staticmethod
+    def terms(Z, Y, *constants):
+        raise NotImplementedError
+
+    @staticmethod
+    def gradient_terms(Z, Y, *constants):
+        raise NotImplementedError
+
+    def _constants(self, Z: np.ndarray) -> tuple[np.ndarray, ...]:
+        return tuple(constant(value, Z.dtype) for value in self.constants(*Z.shape))
+
+    def cost(self, Z: np.ndarray, Y: np.ndarray) -> float:
+        return float(self.terms(Z, Y, *self._constants(Z)).sum() / self.cost_divisor(*Z.shape))
+
+    @np.errstate(over="ignore")  # exp(-z) overflows to inf for very negative z: the terms are then exact
+    def gradient(self, Z: np.ndarray, Y: np.ndarray) -> np.ndarray:
+        return self.gradient_terms(Z, Y, *self._constants(Z))
+
+    def sample_costs(self, Z: np.ndarray, Y: np.ndarray) -> np.ndarray:
+        """Each row's terms summed, divided by ``cost_divisor(m, k) / m`` (1, or ``k`` for the mean squared error)."""
+        m, k = Z.shape
+        return self.terms(Z, Y, *self._constants(Z)).sum(axis=1) / (self.cost_divisor(m, k) / m)
 
 
-class BinaryCrossEntropy(Loss):
-    """Sigmoid output with binary cross-entropy; labels in {0, 1}; one output unit."""
+class BinaryCrossEntropy(ElementwiseLoss):
+    """Sigmoid output with binary cross-entropy; labels in {0, 1}; one output unit.
+
+    Per entry, from the logit ``z``: the cost term ``max(z, 0) - y z + log(1 + exp(-|z|))`` (which is
+    ``-[y log a + (1 - y) log(1 - a)]``, stable for any ``z``) and the gradient ``(1 / (1 + exp(-z)) - y) / m``.
+    """
 
     name = "binary_crossentropy"
 
@@ -104,28 +141,28 @@ class BinaryCrossEntropy(Loss):
             raise ValueError(f"y for binary_crossentropy must contain only labels 0 and 1; got {bad[:5].tolist()}")
         return y.astype(dtype).reshape(-1, 1)
 
+    @staticmethod
+    def constants(m, k):
+        return (0.0, 1.0, float(m))
+
+    @staticmethod
+    def terms(Z, Y, zero, one, m):
+        return np.maximum(Z, zero) - Y * Z + np.log1p(np.exp(-np.abs(Z)))
+
+    @staticmethod
+    def gradient_terms(Z, Y, zero, one, m):
+        return (one / (one + np.exp(-Z)) - Y) / m
+
+    @np.errstate(over="ignore")
     def output(self, Z: np.ndarray) -> np.ndarray:
-        return _sigmoid(Z)
-
-    def cost(self, Z: np.ndarray, Y: np.ndarray) -> float:
-        # -[y log a + (1-y) log(1-a)] = max(z, 0) - y z + log(1 + exp(-|z|)), stable for any z.
-        losses = np.maximum(Z, 0) - Y * Z + np.log1p(np.exp(-np.abs(Z)))
-        return float(losses.sum() / Z.shape[0])
-
-    def sample_costs(self, Z: np.ndarray, Y: np.ndarray) -> np.ndarray:
-        return (np.maximum(Z, 0) - Y * Z + np.log1p(np.exp(-np.abs(Z)))).sum(axis=1)
-
-    def gradient(self, Z: np.ndarray, Y: np.ndarray) -> np.ndarray:
-        dZ = _sigmoid(Z)  # (sigmoid(Z) - Y) / m, in place
-        np.subtract(dZ, Y, dZ)
-        np.divide(dZ, constant(Z.shape[0], Z.dtype), dZ)
-        return dZ
+        one = constant(1, Z.dtype)
+        return one / (one + np.exp(-Z))
 
     def predict(self, Z: np.ndarray) -> np.ndarray:
-        return (_sigmoid(Z) > 0.5).astype(np.int64).reshape(-1)
+        return (self.output(Z) > 0.5).astype(np.int64).reshape(-1)
 
     def accuracy(self, Z: np.ndarray, Y: np.ndarray) -> float:
-        return float(np.mean((_sigmoid(Z) > 0.5) == (Y > 0.5)))
+        return float(np.mean((self.output(Z) > 0.5) == (Y > 0.5)))
 
 
 class CategoricalCrossEntropy(Loss):
@@ -146,51 +183,54 @@ class CategoricalCrossEntropy(Loss):
         y = y.reshape(-1)
         if y.dtype.kind == "f" and not np.all(y == np.round(y)):
             raise ValueError(f"y for categorical_crossentropy must hold integer labels; got {y[y != np.round(y)][:5].tolist()}")
-        labels = y.astype(np.int64)
-        outside = (labels < 0) | (labels >= n_outputs)
+        outside = (y < 0) | (y >= n_outputs)  # on the labels as given: a huge float is shown, not its int64 cast
         if outside.any():
             raise ValueError(
                 f"y for categorical_crossentropy must hold labels in 0..{n_outputs - 1} "
-                f"(the last layer has {n_outputs} units); got {np.unique(labels[outside])[:5].tolist()}"
+                f"(the last layer has {n_outputs} units); got {np.unique(y[outside])[:5].tolist()}"
             )
+        labels = y.astype(np.int64)
         Y = np.zeros((labels.shape[0], n_outputs), dtype=dtype)
         Y[np.arange(labels.shape[0]), labels] = 1
         return Y
 
-    def output(self, Z: np.ndarray) -> np.ndarray:
+    @staticmethod
+    def terms(shifted, log_total, Y):
+        """Per entry of a row: ``Y * (shifted - log_total)``, the log-likelihood term (J is minus their sum / m)."""
+        return Y * (shifted - log_total)
+
+    @staticmethod
+    def gradient_terms(exp, total, Y, m):
+        """Per entry of a row: ``(exp / total - Y) / m``, i.e. ``(softmax(Z) - Y) / m``."""
+        return (exp / total - Y) / m
+
+    def _shifted(self, Z: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The row reductions: ``shifted = Z - max``, ``exp(shifted)`` and its row sums ``total``."""
         shifted = Z - Z.max(axis=1, keepdims=True)
         exp = np.exp(shifted)
-        return exp / exp.sum(axis=1, keepdims=True)
+        return shifted, exp, exp.sum(axis=1, keepdims=True)
+
+    def output(self, Z: np.ndarray) -> np.ndarray:
+        _, exp, total = self._shifted(Z)
+        return exp / total
 
     def cost(self, Z: np.ndarray, Y: np.ndarray) -> float:
-        shifted = Z - Z.max(axis=1, keepdims=True)
-        log_probs = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
-        return float(-(Y * log_probs).sum() / Z.shape[0])
+        return self.gradient_and_cost(Z, Y, True)[1]
 
     def sample_costs(self, Z: np.ndarray, Y: np.ndarray) -> np.ndarray:
-        shifted = Z - Z.max(axis=1, keepdims=True)
-        return -(Y * (shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True)))).sum(axis=1)
+        shifted, _, total = self._shifted(Z)
+        return -self.terms(shifted, np.log(total), Y).sum(axis=1)
 
     def gradient(self, Z: np.ndarray, Y: np.ndarray) -> np.ndarray:
-        return (self.output(Z) - Y) / Z.shape[0]
+        return self.gradient_and_cost(Z, Y, False)[0]
 
     def gradient_and_cost(self, Z: np.ndarray, Y: np.ndarray, need_cost: bool) -> tuple[np.ndarray, float]:
-        """``gradient`` and ``cost`` sharing the shifted logits, their exponentials and the row sums (the same
-        operations as the two apart, so the same bits), in place where the two allocate."""
-        if type(self).gradient is not CategoricalCrossEntropy.gradient or type(self).cost is not CategoricalCrossEntropy.cost \
-                or type(self).output is not CategoricalCrossEntropy.output:
-            return super().gradient_and_cost(Z, Y, need_cost)  # a subclass's own formulas
-        shifted = Z - Z.max(axis=1, keepdims=True)
-        exp = np.exp(shifted)
-        total = exp.sum(axis=1, keepdims=True)
+        """Both from one pass of the row reductions (the shifted logits, their exponentials and row sums)."""
+        shifted, exp, total = self._shifted(Z)
         cost = float("nan")
         if need_cost:
-            log_probs = shifted - np.log(total)
-            cost = float(-(Y * log_probs).sum() / Z.shape[0])
-        np.divide(exp, total, exp)  # softmax
-        np.subtract(exp, Y, exp)
-        np.divide(exp, constant(Z.shape[0], Z.dtype), exp)
-        return exp, cost
+            cost = float(-self.terms(shifted, np.log(total), Y).sum() / Z.shape[0])
+        return self.gradient_terms(exp, total, Y, constant(Z.shape[0], Z.dtype)), cost
 
     def predict(self, Z: np.ndarray) -> np.ndarray:
         return np.argmax(Z, axis=1)
@@ -199,8 +239,9 @@ class CategoricalCrossEntropy(Loss):
         return float(np.mean(np.argmax(Z, axis=1) == np.argmax(Y, axis=1)))
 
 
-class MeanSquaredError(Loss):
-    """Identity output with mean squared error, for regression."""
+class MeanSquaredError(ElementwiseLoss):
+    """Identity output with mean squared error, for regression: per entry the term ``(z - y)**2`` and the
+    gradient ``(z - y) * (2 / (m k))``; ``J = sum(terms) / (m k)``."""
 
     name = "mse"
     is_classifier = False
@@ -215,16 +256,21 @@ class MeanSquaredError(Loss):
     def output(self, Z: np.ndarray) -> np.ndarray:
         return Z
 
-    def cost(self, Z: np.ndarray, Y: np.ndarray) -> float:
-        diff = Z - Y
-        return float((diff * diff).sum() / diff.size)
+    @staticmethod
+    def constants(m, k):
+        return (2.0 / (m * k),)
 
-    def sample_costs(self, Z: np.ndarray, Y: np.ndarray) -> np.ndarray:
-        diff = Z - Y
-        return (diff * diff).mean(axis=1)
+    @staticmethod
+    def cost_divisor(m, k):
+        return m * k
 
-    def gradient(self, Z: np.ndarray, Y: np.ndarray) -> np.ndarray:
-        return (Z - Y) * (2.0 / Z.size)
+    @staticmethod
+    def terms(Z, Y, scale):
+        return (Z - Y) * (Z - Y)
+
+    @staticmethod
+    def gradient_terms(Z, Y, scale):
+        return (Z - Y) * scale
 
     def predict(self, Z: np.ndarray) -> np.ndarray:
         return Z.reshape(-1) if Z.shape[1] == 1 else Z

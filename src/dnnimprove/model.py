@@ -119,7 +119,6 @@ class Sequential:
         self.n_outputs: int | None = None
         self.history_: History | None = None
         self.preprocessing_: Preprocessing | None = None
-        self._scratch: np.ndarray | None = None
 
     # -- building ---------------------------------------------------------------------------
     @property
@@ -147,10 +146,10 @@ class Sequential:
         if not self.table:
             raise ValueError("the model has no trainable tensors: add at least one Dense layer")
         self.n_outputs = width
+        self._check_memory(int(n_features), offset)
         self.params = np.zeros(offset, dtype=self.dtype)
         self.grads = np.zeros(offset, dtype=self.dtype)
         self.weight_mask = np.zeros(offset, dtype=self.dtype)
-        self._scratch = np.empty(offset, dtype=self.dtype)
         views: list[tuple[dict, dict]] = [({}, {}) for _ in self.layers]
         for info in self.table:
             if info.role == "weight":
@@ -165,6 +164,14 @@ class Sequential:
             layer.initialize(self.random)
         self.n_features_in_ = int(n_features)
         return self
+
+    def _check_memory(self, n_features: int, n_params: int) -> None:
+        """Refuse a network whose buffers exceed this machine's memory, before allocating them."""
+        from .memory import check_memory, network_bytes
+
+        widths = [n_features] + [info.shape[-1] for info in self.table if info.role == "weight"]
+        check_memory(f"the network ({' -> '.join(map(str, widths))})", network_bytes(n_params, self.dtype.itemsize),
+                     f"{n_params} {self.dtype} parameters: parameters, gradients and two workspaces")
 
     def set_random(self, seed: Any) -> None:
         """Replace the model's random source (a seed, Generator or source) for what follows."""
@@ -237,7 +244,7 @@ class Sequential:
         dZ, cost = self.loss.gradient_and_cost(Z, Y, need_cost)
         self.backward(dZ)
         if l2:
-            add_l2_gradient(self.grads, self.params, self.weight_mask, l2, X.shape[0], self._scratch)
+            add_l2_gradient(self.grads, self.params, self.weight_mask, l2, X.shape[0])
         return cost
 
     # -- inference ---------------------------------------------------------------------------

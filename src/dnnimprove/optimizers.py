@@ -33,25 +33,23 @@ Where the peers differ (``dnnimprove.conventions`` translates each of them):
   groups exclude them); the model's weight mask limits ours to the weights. Loshchilov & Hutter's paper
   uses the schedule multiplier instead of ``lr``.
 
-The step allocates nothing parameter-sized: the state holds the scratch buffers. With numba installed
-(the ``fast`` extra), the training loop's ``stepper`` runs each built-in update as one compiled pass
-(:mod:`dnnimprove._optimizer_kernels`) that rounds exactly as the NumPy passes here; ``step`` is always
-the NumPy code.
+Each update rule is written once, as :meth:`Optimizer.rule`: an element-wise formula over NumPy expressions
+that works on the flat arrays (``step``, the NumPy engine) and on single numbers (the compiled engine,
+:mod:`dnnimprove.compiled`, applies the same function element by element in one pass). Its numbers come
+from :meth:`Optimizer.constants`, a function of the step ``t`` and the learning rate, cast to the
+parameters' dtype by the engine, so float32 updates compute in float32 in both engines.
 """
 
 from __future__ import annotations
 
 
-import math
-from dataclasses import dataclass, field
-from typing import Any, Callable, ClassVar, Iterable
+from dataclasses import dataclass
+from typing import Any, ClassVar
 
 import numpy as np
 
-from . import _numba
-from . import _optimizer_kernels as kernels
-from ._scalars import constant
 from ._validation import check_bool, check_number
+from .ewma import ewma, ewma_step
 
 __all__ = [
     "OptimizerState",
@@ -64,13 +62,13 @@ __all__ = [
     "OPTIMIZERS",
     "get_optimizer",
     "ewma",
-    "ewma_update",
+    "ewma_step",
 ]
 
 
 @dataclass
 class OptimizerState:
-    """What an optimizer remembers between steps.
+    """What an optimizer remembers between steps: the algorithm's state, nothing else.
 
     Attributes
     ----------
@@ -82,75 +80,69 @@ class OptimizerState:
         Second moment, the course's ``s["dW1"]`` etc. flattened (RMSprop, Adam).
     decay_mask : ndarray of shape (n_params,) or None
         AdamW: 1 where weight decay applies, 0 elsewhere.
-    scratch, scratch2 : ndarray or None
-        Preallocated work buffers, so a step allocates nothing parameter-sized.
     """
 
     t: int = 0
     v: np.ndarray | None = None
     s: np.ndarray | None = None
     decay_mask: np.ndarray | None = None
-    scratch: np.ndarray | None = field(default=None, repr=False)
-    scratch2: np.ndarray | None = field(default=None, repr=False)
-    verified: tuple = field(default=(), repr=False, compare=False)
-    """The (params, grads, v, s) objects last checked against this state: a step with the same ones skips the check."""
-
-    @property
-    def size(self) -> int:
-        """Number of parameters the state was made for (-1 for an empty state)."""
-        return -1 if self.scratch is None else self.scratch.size
 
 
 def _check_beta(name: str, value: Any) -> float:
     return check_number(name, value, low=0.0, high=1.0, high_open=True)
 
 
-def ewma_update(
-    average: np.ndarray, value: np.ndarray, beta: Any, scratch: np.ndarray, one_minus_beta: Any = None
-) -> None:
-    """One in-place step of the exponentially weighted average: ``average = beta average + (1 - beta) value``.
-
-    The form every moving average here uses (momentum's ``v``, RMSprop's and Adam's ``s``, batch-norm
-    running statistics). It rounds as the course's ``beta * v + (1 - beta) * dW`` does; ``scratch``
-    (same shape, may be ``value`` itself) receives ``(1 - beta) * value``. ``beta`` and ``one_minus_beta``
-    (default ``1 - beta``) may be 0-d arrays of the average's dtype, which the optimizers pass for speed.
-    """
-    average *= beta
-    np.multiply(value, 1 - beta if one_minus_beta is None else one_minus_beta, scratch)
-    average += scratch
-
-
 class Optimizer:
     """Base class: ``init(params) -> OptimizerState`` and ``step(params, grads, state, lr)``.
 
-    Subclasses implement ``_update``; ``step`` checks the state against the parameters (a state made
-    for another model, or by another optimizer, is a clear error) and counts ``t``.
+    A subclass writes its update once, as three parts the engines share:
+
+    - ``slots``: the state arrays the rule updates (``("v",)``, ``("s",)``, ``("v", "s")``), and ``inputs``:
+      state arrays it only reads (AdamW's ``("decay_mask",)``);
+    - ``hyperparameters()``: its fixed numbers, and ``constants(t, lr, *hyperparameters)``: the numbers of
+      step ``t`` (a static function, computed in float64 and cast to the parameters' dtype);
+    - ``rule(w, g, *slots, *inputs, *constants) -> (w, *slots)``: the new parameter and slot values, element-wise.
     """
 
     name: ClassVar[str] = "optimizer"
-    uses_v: ClassVar[bool] = False
-    uses_s: ClassVar[bool] = False
-    _constants_memo: tuple | None = None
+    slots: ClassVar[tuple[str, ...]] = ()
+    inputs: ClassVar[tuple[str, ...]] = ()
 
     def __init__(self, lr: float) -> None:
         self.lr = check_number("lr", lr, low=0.0, low_open=True)
 
     @property
-    def _uses_scratch2(self) -> bool:
-        return self.uses_s
+    def uses_v(self) -> bool:
+        return "v" in self.slots
+
+    @property
+    def uses_s(self) -> bool:
+        return "s" in self.slots
 
     def init(self, params: np.ndarray, weight_mask: np.ndarray | None = None) -> OptimizerState:
-        """Fresh state for a flat parameter vector: ``t = 0`` and zeros for ``v`` and ``s``.
+        """Fresh state for a flat parameter vector: ``t = 0`` and zeros for each slot (``v``, ``s``).
 
         ``weight_mask`` (1 on weights, 0 elsewhere, as ``model.weight_mask``) is used by AdamW only.
         """
-        return OptimizerState(
-            t=0,
-            v=np.zeros_like(params) if self.uses_v else None,
-            s=np.zeros_like(params) if self.uses_s else None,
-            scratch=np.empty_like(params),
-            scratch2=np.empty_like(params) if self._uses_scratch2 else None,
-        )
+        return OptimizerState(t=0, **{key: np.zeros_like(params) for key in self.slots})
+
+    def hyperparameters(self) -> tuple[float, ...]:
+        """The fixed numbers :meth:`constants` receives after ``t`` and ``lr``."""
+        return ()
+
+    @staticmethod
+    def constants(t, lr, *hyperparameters):
+        """The rule's numbers for step ``t`` (counted from 1) at learning rate ``lr``."""
+        return (lr,)
+
+    @staticmethod
+    def rule(w, g, *arguments):
+        """``(new w, *new slots)`` from ``w``, ``g``, the slots, the inputs and the constants, element-wise."""
+        raise NotImplementedError
+
+    def arrays(self, state: OptimizerState) -> tuple[np.ndarray, ...]:
+        """The state arrays the rule takes after ``w`` and ``g``: the slots, then the inputs."""
+        return tuple(getattr(state, key) for key in self.slots + self.inputs)
 
     def check_state(self, params: np.ndarray, grads: np.ndarray, state: OptimizerState) -> None:
         """Raise a clear ``ValueError`` unless ``state`` was made by ``self.init`` for these parameters."""
@@ -158,12 +150,10 @@ class Optimizer:
             raise TypeError(f"state must be an OptimizerState from optimizer.init(params); got {state!r}")
         if grads.shape != params.shape:
             raise ValueError(f"grads must have the shape of params {params.shape}; got {grads.shape}")
-        buffers = {"scratch": state.scratch, "v": state.v if self.uses_v else params, "s": state.s if self.uses_s else params}
-        if self._uses_scratch2:
-            buffers["scratch2"] = state.scratch2
-        for key, buffer in buffers.items():
-            if buffer is None or buffer.shape != params.shape or buffer.dtype != params.dtype:
-                found = "missing" if buffer is None else f"{buffer.size} {buffer.dtype} values"
+        for key in self.slots + self.inputs:
+            array = getattr(state, key)
+            if array is None or array.shape != params.shape or array.dtype != params.dtype:
+                found = "missing" if array is None else f"{array.size} {array.dtype} values"
                 raise ValueError(
                     f"optimizer state does not match the model: state.{key} is {found}, the model has "
                     f"{params.size} {params.dtype} parameters (was the model rebuilt, or the state made by "
@@ -173,90 +163,20 @@ class Optimizer:
     def step(self, params: np.ndarray, grads: np.ndarray, state: OptimizerState, lr: float | None = None) -> None:
         """Update ``params`` in place from ``grads`` (both shape ``(n_params,)``); advances ``state.t``.
 
-        ``lr`` overrides the optimizer's own learning rate for this step (a schedule's value). The state is
-        checked against the arrays on the first step with them (a rebuilt model has new arrays, so it is
-        checked again); later steps with the same arrays skip the check.
-        """
-        verified = state.verified
-        if not (verified and verified[0] is params and verified[1] is grads and verified[2] is state.v
-                and verified[3] is state.s):
-            self.check_state(params, grads, state)
-            state.verified = (params, grads, state.v, state.s)
-        state.t += 1
-        self._update(params, grads, state, self.lr if lr is None else lr)
-
-    def stepper(self, params: np.ndarray, grads: np.ndarray, state: OptimizerState) -> Callable[[float], bool]:
-        """``step(lr) -> bool`` for a training loop: ``self.step(params, grads, state, lr)`` unless a gradient is
-        NaN or infinite, in which case nothing changes (not even ``state.t``) and it returns ``False``.
-
-        The state is checked once, here, instead of at every call (on a tiny network the check is a tenth
-        of the step's time). With numba, a built-in optimizer whose ``_update`` is not overridden runs as
-        one compiled pass with the same rounding (see :mod:`dnnimprove._optimizer_kernels`).
+        ``lr`` overrides the optimizer's own learning rate for this step (a schedule's value).
         """
         self.check_state(params, grads, state)
-        if self.uses_kernel(params):
-            fused = self._fused_update
+        self.update(params, grads, state, self.lr if lr is None else lr)
 
-            def step(lr: float) -> bool:
-                state.t += 1
-                if fused(params, grads, state, lr):
-                    return True
-                state.t -= 1
-                return False
-
-            return step
-        update, add_reduce, isfinite = self._update, np.add.reduce, math.isfinite
-
-        def step(lr: float) -> bool:
-            if not isfinite(add_reduce(grads)) and not np.isfinite(grads).all():
-                return False
-            state.t += 1
-            update(params, grads, state, lr)
-            return True
-
-        return step
-
-    _kernel_owner: ClassVar[type | None] = None
-    """The class whose ``_update`` the compiled ``_fused_update`` reproduces (None: no kernel)."""
-
-    def uses_kernel(self, params: np.ndarray) -> bool:
-        """Whether ``stepper`` runs the compiled one-pass update for these parameters: numba is available,
-        the parameters are a contiguous float vector, and ``_update`` is the built-in one (a subclass that
-        overrides it gets its own arithmetic)."""
-        owner = self._kernel_owner
-        return (
-            _numba.AVAILABLE
-            and owner is not None
-            and type(self)._update is owner._update
-            and params.ndim == 1
-            and params.flags.c_contiguous
-            and params.dtype in (np.float32, np.float64)
-        )
-
-    def _fused_update(self, params: np.ndarray, grads: np.ndarray, state: OptimizerState, lr: float) -> bool:
-        raise NotImplementedError
-
-    @staticmethod
-    def _scalar(dtype: np.dtype) -> Callable[[float], Any]:
-        """Cast a Python float as NumPy casts it when it meets an array of ``dtype`` (NEP 50)."""
-        return float if dtype == np.float64 else dtype.type
-
-    def _update(self, params: np.ndarray, grads: np.ndarray, state: OptimizerState, lr: float) -> None:
-        raise NotImplementedError
-
-    def _constants(self, dtype: np.dtype, *values: float) -> tuple[np.ndarray, ...]:
-        """Hyperparameters as read-only 0-d arrays of ``dtype``, for ``_update``.
-
-        NumPy multiplies a small array by a 0-d array about twice as fast as by a Python float, and to the
-        same value (see :mod:`dnnimprove._scalars`). Cached while ``dtype`` and ``values`` stay the same, in
-        one attribute, so threads sharing an optimizer never see a half-updated cache.
-        """
-        key = (dtype, values)
-        memo = self._constants_memo
-        if memo is None or memo[0] != key:
-            memo = (key, tuple(constant(value, dtype) for value in values))
-            self._constants_memo = memo
-        return memo[1]
+    def update(self, params: np.ndarray, grads: np.ndarray, state: OptimizerState, lr: float) -> None:
+        """``state.t += 1`` and one application of :meth:`rule` to the whole arrays (no state check)."""
+        state.t += 1
+        cast = params.dtype.type
+        constants = tuple(cast(value) for value in self.constants(state.t, lr, *self.hyperparameters()))
+        new = self.rule(params, grads, *self.arrays(state), *constants)
+        params[...] = new[0]
+        for key, value in zip(self.slots, new[1:]):
+            getattr(state, key)[...] = value
 
     def config(self) -> dict:
         return {"lr": self.lr}
@@ -264,6 +184,13 @@ class Optimizer:
     def __repr__(self) -> str:
         args = ", ".join(f"{key}={value!r}" for key, value in self.config().items())
         return f"{type(self).__name__}({args})"
+
+
+def _adam(w, g, v, s, beta1, one_minus_beta1, beta2, one_minus_beta2, epsilon, correction1, correction2, lr):
+    """Adam's element-wise update (``correction = 1 - beta**t``): see :class:`Adam`."""
+    v = ewma_step(v, g, beta1, one_minus_beta1)
+    s = ewma_step(s, g * g, beta2, one_minus_beta2)
+    return w - ((v / correction1) * lr) / (np.sqrt(s / correction2) + epsilon), v, s
 
 
 class GradientDescent(Optimizer):
@@ -275,12 +202,9 @@ class GradientDescent(Optimizer):
 
     name = "gd"
 
-    def _update(self, params: np.ndarray, grads: np.ndarray, state: OptimizerState, lr: float) -> None:
-        np.multiply(grads, lr, state.scratch)
-        params -= state.scratch
-
-    def _fused_update(self, params: np.ndarray, grads: np.ndarray, state: OptimizerState, lr: float) -> bool:
-        return kernels.gd_step(params, grads, self._scalar(params.dtype)(lr))
+    @staticmethod
+    def rule(w, g, lr):
+        return (w - g * lr,)
 
 
 class Momentum(Optimizer):
@@ -297,34 +221,24 @@ class Momentum(Optimizer):
     """
 
     name = "momentum"
-    uses_v = True
+    slots = ("v",)
 
     def __init__(self, lr: float = 0.01, beta: float = 0.9, nesterov: bool = False) -> None:
         super().__init__(lr)
         self.beta = _check_beta("beta", beta)
         self.nesterov = check_bool("nesterov", nesterov)
 
-    @property
-    def _uses_scratch2(self) -> bool:
-        return self.nesterov
+    def hyperparameters(self) -> tuple[float, ...]:
+        return (self.beta, float(self.nesterov))
 
-    def _update(self, params: np.ndarray, grads: np.ndarray, state: OptimizerState, lr: float) -> None:
-        v, scratch = state.v, state.scratch
-        beta, one_minus_beta = self._constants(params.dtype, self.beta, 1 - self.beta)
-        ewma_update(v, grads, beta, scratch, one_minus_beta)
-        if self.nesterov:  # scratch holds (1 - beta) g: add beta v
-            np.multiply(v, beta, state.scratch2)
-            scratch += state.scratch2
-            scratch *= lr
-        else:
-            np.multiply(v, lr, scratch)
-        params -= scratch
+    @staticmethod
+    def constants(t, lr, beta, nesterov):
+        return (beta, 1 - beta, lr, nesterov)
 
-    def _fused_update(self, params: np.ndarray, grads: np.ndarray, state: OptimizerState, lr: float) -> bool:
-        cast = self._scalar(params.dtype)
-        return kernels.momentum_step(
-            params, grads, state.v, cast(self.beta), cast(1 - self.beta), cast(lr), self.nesterov
-        )
+    @staticmethod
+    def rule(w, g, v, beta, one_minus_beta, lr, nesterov):
+        v = ewma_step(v, g, beta, one_minus_beta)
+        return (w - (g * one_minus_beta + v * beta) * lr if nesterov else w - v * lr), v
 
     def config(self) -> dict:
         return {"lr": self.lr, "beta": self.beta, "nesterov": self.nesterov}
@@ -339,29 +253,24 @@ class RMSProp(Optimizer):
     """
 
     name = "rmsprop"
-    uses_s = True
+    slots = ("s",)
 
     def __init__(self, lr: float = 0.001, beta: float = 0.999, epsilon: float = 1e-8) -> None:
         super().__init__(lr)
         self.beta = _check_beta("beta", beta)
         self.epsilon = check_number("epsilon", epsilon, low=0.0, low_open=True)
 
-    def _update(self, params: np.ndarray, grads: np.ndarray, state: OptimizerState, lr: float) -> None:
-        s, scratch, denom = state.s, state.scratch, state.scratch2
-        beta, one_minus_beta, epsilon = self._constants(params.dtype, self.beta, 1 - self.beta, self.epsilon)
-        np.multiply(grads, grads, scratch)
-        ewma_update(s, scratch, beta, scratch, one_minus_beta)
-        np.sqrt(s, denom)
-        denom += epsilon
-        np.multiply(grads, lr, scratch)
-        scratch /= denom
-        params -= scratch
+    def hyperparameters(self) -> tuple[float, ...]:
+        return (self.beta, self.epsilon)
 
-    def _fused_update(self, params: np.ndarray, grads: np.ndarray, state: OptimizerState, lr: float) -> bool:
-        cast = self._scalar(params.dtype)
-        return kernels.rmsprop_step(
-            params, grads, state.s, cast(self.beta), cast(1 - self.beta), cast(self.epsilon), cast(lr)
-        )
+    @staticmethod
+    def constants(t, lr, beta, epsilon):
+        return (beta, 1 - beta, epsilon, lr)
+
+    @staticmethod
+    def rule(w, g, s, beta, one_minus_beta, epsilon, lr):
+        s = ewma_step(s, g * g, beta, one_minus_beta)
+        return w - (g * lr) / (np.sqrt(s) + epsilon), s
 
     def config(self) -> dict:
         return {"lr": self.lr, "beta": self.beta, "epsilon": self.epsilon}
@@ -374,6 +283,7 @@ class Adam(Optimizer):
         v_hat = v / (1 - beta1**t)             s_hat = s / (1 - beta2**t)
         W -= lr * v_hat / (sqrt(s_hat) + epsilon)
 
+    computed as ``W - ((v / (1 - beta1**t)) lr) / (sqrt(s / (1 - beta2**t)) + epsilon)``.
     ``beta1 = 0`` is bias-corrected RMSprop. PyTorch's ``Adam(lr, betas=(beta1, beta2), eps=epsilon)`` is
     this formula exactly. Keras's ``Adam`` and scikit-learn's ``solver="adam"`` add their epsilon to
     ``sqrt(s)`` before the correction ("epsilon hat", Keras default 1e-7): theirs equals ours with
@@ -381,8 +291,7 @@ class Adam(Optimizer):
     """
 
     name = "adam"
-    uses_v = True
-    uses_s = True
+    slots = ("v", "s")
 
     def __init__(self, lr: float = 0.001, beta1: float = 0.9, beta2: float = 0.999, epsilon: float = 1e-8) -> None:
         super().__init__(lr)
@@ -390,35 +299,14 @@ class Adam(Optimizer):
         self.beta2 = _check_beta("beta2", beta2)
         self.epsilon = check_number("epsilon", epsilon, low=0.0, low_open=True)
 
-    def _update(self, params: np.ndarray, grads: np.ndarray, state: OptimizerState, lr: float) -> None:
-        v, s, scratch, denom = state.v, state.s, state.scratch, state.scratch2
-        t = state.t
-        beta1, one_minus_beta1, beta2, one_minus_beta2, epsilon = self._constants(
-            params.dtype, self.beta1, 1 - self.beta1, self.beta2, 1 - self.beta2, self.epsilon
-        )
-        ewma_update(v, grads, beta1, scratch, one_minus_beta1)
-        np.multiply(grads, grads, scratch)
-        ewma_update(s, scratch, beta2, scratch, one_minus_beta2)
-        # denom = sqrt(s / (1 - beta2**t)) + epsilon ; step = (lr * (v / (1 - beta1**t))) / denom
-        np.divide(s, 1 - self.beta2**t, denom)
-        np.sqrt(denom, denom)
-        denom += epsilon
-        np.divide(v, 1 - self.beta1**t, scratch)
-        scratch *= lr
-        scratch /= denom
-        params -= scratch
+    def hyperparameters(self) -> tuple[float, ...]:
+        return (self.beta1, self.beta2, self.epsilon)
 
-    def _fused_update(self, params: np.ndarray, grads: np.ndarray, state: OptimizerState, lr: float) -> bool:
-        return self._adam_kernel(params, grads, state, lr, 0, 0.0, params)
+    @staticmethod
+    def constants(t, lr, beta1, beta2, epsilon):
+        return (beta1, 1 - beta1, beta2, 1 - beta2, epsilon, 1 - beta1 ** float(t), 1 - beta2 ** float(t), lr)
 
-    def _adam_kernel(self, params: np.ndarray, grads: np.ndarray, state: OptimizerState, lr: float,
-                     decay_mode: int, decay: float, decay_mask: np.ndarray) -> bool:
-        cast, t = self._scalar(params.dtype), state.t
-        return kernels.adam_step(
-            params, grads, state.v, state.s, cast(self.beta1), cast(1 - self.beta1), cast(self.beta2),
-            cast(1 - self.beta2), cast(self.epsilon), cast(1 - self.beta1**t), cast(1 - self.beta2**t), cast(lr),
-            decay_mode, cast(decay), decay_mask,
-        )
+    rule = staticmethod(_adam)
 
     def config(self) -> dict:
         return {"lr": self.lr, "beta1": self.beta1, "beta2": self.beta2, "epsilon": self.epsilon}
@@ -429,11 +317,13 @@ class AdamW(Adam):
 
     The decay multiplies the parameters by ``1 - lr * weight_decay`` before the Adam update, as
     ``torch.optim.AdamW`` does (with the scheduled ``lr``); ``init(params, weight_mask)`` limits it to the
-    weights (``fit`` passes the model's mask), ``weight_mask=None`` decays every parameter as PyTorch does
-    by default. Unlike L2 (``fit(l2=...)``), the decay does not pass through the moments ``v`` and ``s``.
+    weights (``fit`` passes the model's mask: ``W -= (W M) (lr weight_decay)``), ``weight_mask=None`` decays
+    every parameter as PyTorch does by default. Unlike L2 (``fit(l2=...)``), the decay does not pass through
+    the moments ``v`` and ``s``.
     """
 
     name = "adamw"
+    inputs = ("decay_mask",)
 
     def __init__(
         self,
@@ -447,47 +337,35 @@ class AdamW(Adam):
         self.weight_decay = check_number("weight_decay", weight_decay, low=0.0)
 
     def init(self, params: np.ndarray, weight_mask: np.ndarray | None = None) -> OptimizerState:
+        """As :meth:`Optimizer.init`; ``decay_mask`` is ``weight_mask`` in the parameters' dtype, or all ones
+        (every parameter decays, as PyTorch's default) when it is None."""
         state = super().init(params)
-        if weight_mask is not None:
+        if weight_mask is None:
+            state.decay_mask = np.ones_like(params)
+        else:
             mask = np.asarray(weight_mask, dtype=params.dtype)
             if mask.shape != params.shape:
                 raise ValueError(f"weight_mask must have the shape of params {params.shape}; got {mask.shape}")
             state.decay_mask = mask
         return state
 
-    def check_state(self, params: np.ndarray, grads: np.ndarray, state: OptimizerState) -> None:
-        super().check_state(params, grads, state)
-        mask = state.decay_mask
-        if mask is not None and (mask.shape != params.shape or mask.dtype != params.dtype):
-            raise ValueError(
-                f"optimizer state does not match the model: state.decay_mask has {mask.size} {mask.dtype} values, "
-                f"the model has {params.size} {params.dtype} parameters (call AdamW.init(params, weight_mask) again)"
-            )
+    def hyperparameters(self) -> tuple[float, ...]:
+        return (self.beta1, self.beta2, self.epsilon, self.weight_decay)
 
-    def _update(self, params: np.ndarray, grads: np.ndarray, state: OptimizerState, lr: float) -> None:
-        if self.weight_decay:
-            if state.decay_mask is None:
-                params *= 1 - lr * self.weight_decay
-            else:
-                np.multiply(params, state.decay_mask, out=state.scratch)
-                state.scratch *= lr * self.weight_decay
-                params -= state.scratch
-        super()._update(params, grads, state, lr)
+    @staticmethod
+    def constants(t, lr, beta1, beta2, epsilon, weight_decay):
+        return (beta1, 1 - beta1, beta2, 1 - beta2, epsilon, 1 - beta1 ** float(t), 1 - beta2 ** float(t), lr,
+                lr * weight_decay)
 
-    def _fused_update(self, params: np.ndarray, grads: np.ndarray, state: OptimizerState, lr: float) -> bool:
-        if not self.weight_decay:
-            return self._adam_kernel(params, grads, state, lr, 0, 0.0, params)
-        if state.decay_mask is None:
-            return self._adam_kernel(params, grads, state, lr, 1, 1 - lr * self.weight_decay, params)
-        return self._adam_kernel(params, grads, state, lr, 2, lr * self.weight_decay, state.decay_mask)
+    @staticmethod
+    def rule(w, g, v, s, decay_mask, beta1, one_minus_beta1, beta2, one_minus_beta2, epsilon, correction1,
+             correction2, lr, decay):
+        w = w - (w * decay_mask) * decay
+        return _adam(w, g, v, s, beta1, one_minus_beta1, beta2, one_minus_beta2, epsilon, correction1, correction2, lr)
 
     def config(self) -> dict:
         return {**super().config(), "weight_decay": self.weight_decay}
 
-
-for _optimizer in (GradientDescent, Momentum, RMSProp, Adam, AdamW):
-    _optimizer._kernel_owner = _optimizer
-del _optimizer
 
 OPTIMIZERS: dict[str, type[Optimizer]] = {
     "gd": GradientDescent,
@@ -505,34 +383,3 @@ def get_optimizer(optimizer: str | Optimizer, **settings: Any) -> Optimizer:
     if not isinstance(optimizer, str) or optimizer not in OPTIMIZERS:
         raise ValueError(f"unknown optimizer {optimizer!r}; valid values: {', '.join(map(repr, sorted(OPTIMIZERS)))}")
     return OPTIMIZERS[optimizer](**settings)
-
-
-def ewma(values: Iterable[float] | np.ndarray, beta: float, bias_correction: bool = True) -> np.ndarray:
-    """Exponentially weighted average of a sequence.
-
-    ``v_0 = 0``; ``v_t = beta v_{t-1} + (1 - beta) x_t`` (the update :func:`ewma_update` performs); with bias
-    correction the result is ``v_t / (1 - beta**t)`` (t from 1), which removes the start-up bias towards
-    zero. It averages over roughly the last ``1 / (1 - beta)`` values. ``beta = 0`` returns the values.
-
-    Parameters
-    ----------
-    values : array-like of shape (n,) or (n, ...)
-        The sequence; the first axis is time.
-    beta : float in [0, 1)
-    bias_correction : bool
-
-    Returns
-    -------
-    ndarray of float, the same shape as ``values``: the average after each element.
-    """
-    beta = _check_beta("beta", beta)
-    x = np.array(values, dtype=float)
-    if x.ndim == 0 or x.shape[0] == 0:
-        raise ValueError(f"values must be a non-empty sequence; got shape {x.shape}")
-    out = np.empty_like(x)
-    average = np.zeros_like(x[0])
-    scratch = np.empty_like(x[0])
-    for t in range(x.shape[0]):
-        ewma_update(average, x[t], beta, scratch)
-        out[t] = average / (1 - beta ** (t + 1)) if bias_correction else average
-    return out

@@ -16,7 +16,7 @@ import numpy as np
 
 from ._validation import check_number
 
-__all__ = ["l2_penalty", "add_l2_gradient", "check_lambd"]
+__all__ = ["l2_penalty", "l2_gradient", "add_l2_gradient", "check_lambd"]
 
 
 def check_lambd(lambd: float) -> float:
@@ -32,13 +32,14 @@ def l2_penalty(params: np.ndarray, weight_mask: np.ndarray, lambd: float, m: int
     return float(lambd / (2 * m) * np.dot(weights, weights))
 
 
-def add_l2_gradient(
-    grads: np.ndarray, params: np.ndarray, weight_mask: np.ndarray, lambd: float, m: int, scratch: np.ndarray
-) -> None:
-    """``grads += (lambd * M * theta) / m`` in place, using ``scratch`` (parameter-sized) as buffer."""
+def l2_gradient(W, lambd, m):
+    """The L2 term of the gradient, ``(lambd * W) / m``, computed as ``W * lambd / m``; element-wise, so the
+    compiled engine applies this same formula entry by entry."""
+    return W * lambd / m
+
+
+def add_l2_gradient(grads: np.ndarray, params: np.ndarray, weight_mask: np.ndarray, lambd: float, m: int) -> None:
+    """``grads += (lambd * M * theta) / m`` in place (:func:`l2_gradient` of the masked parameters)."""
     if not lambd:
         return
-    np.multiply(params, weight_mask, out=scratch)
-    scratch *= lambd
-    scratch /= m
-    grads += scratch
+    grads += l2_gradient(params * weight_mask, lambd, m)

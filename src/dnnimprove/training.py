@@ -20,15 +20,15 @@ import numpy as np
 from threadpoolctl import ThreadpoolController
 
 from ._validation import check_bool, check_callable, check_choice, check_features, check_int, check_number, check_type
+from .engine import NonFinite, build_engine, select_engine
 from .model import Sequential
+from .random import CourseRandom
 from .optimizers import Adam, Optimizer, OptimizerState
 from .regularizers import check_lambd, l2_penalty
 from .schedules import checked_lr
 
 __all__ = ["History", "Callback", "TrainingRun", "TrainingDiverged", "TrainingInterrupted", "fit", "VALIDATION_SPLIT_SEED"]
 
-ENGINES = ("numpy", "compiled")
-"""``fit``'s ``engine`` values: each layer's NumPy code, or one compiled call for the gradient (dnnimprove.compiled)."""
 
 VALIDATION_SPLIT_SEED = 0
 """``validation_fraction`` splits with its own generator seeded with this, so it draws nothing from the run."""
@@ -89,6 +89,9 @@ class History:
     steps: int = 0
     stopped_epoch: int | None = None
     best_epoch: int | None = None
+    engine: str = "numpy"
+    """The engine that ran the epochs ("numpy" or "compiled"); ``engine_reason`` says why it was chosen."""
+    engine_reason: str = ""
 
     def as_dict(self) -> dict:
         return {key: (list(value) if isinstance(value, list) else value) for key, value in self.__dict__.items()}
@@ -185,7 +188,7 @@ def fit(
     checkpoint_every: int = 1,
     resume: str | os.PathLike | None = None,
     threads: int | None = 1,
-    engine: str = "numpy",
+    engine: str = "auto",
 ) -> History:
     """Train ``model`` on ``(X, y)`` and return its :class:`History`.
 
@@ -282,7 +285,6 @@ def fit(
     if optimizer_state is not None:
         check_type("optimizer_state", optimizer_state, OptimizerState, "an OptimizerState from optimizer.init(params)")
 
-    check_choice("engine", engine, ENGINES)
     X = check_features(X, model.dtype)
     if model.built:
         X = model.check_X(X)
@@ -305,13 +307,11 @@ def fit(
     if seed is not None:
         model.set_random(seed)
 
-    compute_gradients = model.compute_gradients
-    if engine == "compiled":
-        from .compiled import CompiledGradients
-
-        compute_gradients = CompiledGradients(model, X.shape[0] if batch_size is None else min(batch_size, X.shape[0]))
+    settings = {"batch_size": batch_size, "augment": augment, "l2": l2, "optimizer": optimizer, "epochs": epochs,
+                "n_rows": X.shape[0]}
+    choice, compiled = select_engine(engine, model, isinstance(model.random, CourseRandom), settings)
     state = optimizer.init(model.params, model.weight_mask) if optimizer_state is None else optimizer_state
-    history = History()
+    history = History(engine=choice.name, engine_reason=choice.reason)
     run = TrainingRun(model, optimizer, state, history, X, Y, validation, l2, epochs)
     model.history_ = history
     model.optimizer_ = optimizer
@@ -327,8 +327,9 @@ def fit(
     try:
         # Overflow is the divergence guard's to report (TrainingDiverged), not NumPy's to warn about.
         with nullcontext() if threads is None else _blas_limits(threads), np.errstate(over="ignore", invalid="ignore"):
-            _loop(run, compute_gradients, batch_size, schedule, shuffle, callbacks, augment, record_every,
-                  record_iterations, progress)
+            runner = build_engine(choice, compiled, engine, run, batch_size, shuffle, augment)
+            history.engine, history.engine_reason = choice.name, choice.reason
+            _loop(run, runner, schedule, callbacks, record_every, record_iterations, progress)
     except KeyboardInterrupt:
         if checkpointer is None:
             raise
@@ -352,39 +353,54 @@ def _blas_limits(threads: int) -> Any:
     return _CONTROLLER[1].limit(limits=threads, user_api="blas")
 
 
+class _Snapshot:
+    """The start of an epoch: parameters, optimizer state (``t`` and its arrays) and non-trained state
+    (batch-norm running statistics), copied into buffers allocated once; ``restore`` puts them back."""
+
+    def __init__(self, run: TrainingRun) -> None:
+        self.arrays = [run.model.params, *run.model.state_arrays().values()]
+        self.arrays += [getattr(run.state, key) for key in ("v", "s") if getattr(run.state, key) is not None]
+        self.copies = [array.copy() for array in self.arrays]
+        self.state, self.t = run.state, run.state.t
+
+    def take(self) -> None:
+        for array, copy in zip(self.arrays, self.copies):
+            np.copyto(copy, array)
+        self.t = self.state.t
+
+    def restore(self) -> None:
+        for array, copy in zip(self.arrays, self.copies):
+            np.copyto(array, copy)
+        self.state.t = self.t
+
+
+def _overrides(callback: Callback, method: str) -> bool:
+    return getattr(type(callback), method) is not getattr(Callback, method)
+
+
 def _loop(
     run: TrainingRun,
-    compute_gradients: Callable[..., float],
-    batch_size: int | None,
+    engine: Any,
     schedule: Callable[[int], float] | None,
-    shuffle: bool,
     callbacks: Sequence[Callback],
-    augment: Callable[[np.ndarray, Any], np.ndarray] | None,
     record_every: int,
     record_iterations: bool,
     progress: bool,
 ) -> None:
+    """The epochs: schedule, the engine's mini-batches, the divergence guard, records and callbacks.
+
+    The engine runs a whole epoch in one call unless something must happen between mini-batches (a per-step
+    schedule, per-iteration costs, a callback with ``on_batch_end``); then it runs them one call each.
+    Divergence guard: when a mini-batch's cost or gradient, or the parameters at the epoch's end, are NaN or
+    infinite, the model, the optimizer state and the batch-norm statistics go back to the start of that
+    epoch (the last finite point both engines can restore) and :class:`TrainingDiverged` is raised.
+    """
     model, optimizer, state, history = run.model, run.optimizer, run.state, run.history
-    X, Y, l2 = run.X, run.Y, run.l2
-    params, grads = model.params, model.grads
-    m = X.shape[0]
-    batch = m if batch_size is None else min(batch_size, m)
-    starts = range(0, m, batch)
-    mini_batched = len(starts) > 1
-    shuffled = shuffle and mini_batched
-    # (start, stop, X_batch, Y_batch) per mini-batch; shuffled batches are gathered into preallocated buffers
-    if shuffled:
-        X_buffer = np.empty((batch, X.shape[1]), dtype=X.dtype)
-        Y_buffer = np.empty((batch, Y.shape[1]), dtype=Y.dtype)
-        batches = [(start, min(start + batch, m)) for start in starts]
-        batches = [(start, stop, X_buffer[: stop - start], Y_buffer[: stop - start]) for start, stop in batches]
-    else:
-        batches = [(start, min(start + batch, m)) for start in starts]
-        batches = [(start, stop, X[start:stop], Y[start:stop]) for start, stop in batches]
-    isfinite = math.isfinite
-    step = optimizer.stepper(params, grads, state)  # checks the state once; step(lr) -> False on a non-finite gradient
+    m = run.X.shape[0]
     per_step = bool(getattr(schedule, "per_step", False))
-    last_finite = params.copy()
+    batch_hooks = [callback for callback in callbacks if _overrides(callback, "on_batch_end")]
+    stepwise = per_step or record_iterations or bool(batch_hooks)
+    snapshot = _Snapshot(run)
     first_step = state.t + 1
     epochs_iter: Any = range(run.epoch, run.epochs)  # run.epoch > 0 when resuming
     if progress:
@@ -399,37 +415,32 @@ def _loop(
         lr = optimizer.lr if schedule is None else checked_lr(schedule, state.t if per_step else epoch)
         record = epoch % record_every == 0 or epoch == run.epochs - 1
         need_cost = record or record_iterations
-        order = model.random.permutation(m, epoch) if shuffled else None
-        total = 0.0
-        np.copyto(last_finite, params)
-        for index, (start, stop, X_batch, Y_batch) in enumerate(batches):
-            if order is not None:  # gather into the preallocated views X_batch, Y_batch; the rows are a
-                rows = order[start:stop]  # permutation's, always in range: "clip" skips the checked copy
-                X.take(rows, 0, X_batch, "clip")
-                Y.take(rows, 0, Y_batch, "clip")
-            if augment is not None:
-                X_batch = augment(X_batch, model.random)
-            if per_step and index:
-                lr = checked_lr(schedule, state.t)
-            cost = compute_gradients(X_batch, Y_batch, True, l2, need_cost)
-            # step() checks the gradient and takes no step when an element is NaN or infinite
-            if (need_cost and not isfinite(cost)) or not step(lr):
-                if not np.isfinite(params).all():
-                    np.copyto(params, last_finite)
-                history.seconds = time.perf_counter() - started
-                what = "gradient" if not np.isfinite(grads).all() else "cost"
-                raise TrainingDiverged(epoch, index, lr, what, initial=state.t < first_step)
-            if need_cost:
-                total += cost * (stop - start)
-                if record_iterations:
-                    history.iteration_cost.append(cost)
-            run.batch = index
-            for callback in callbacks:
-                callback.on_batch_end(run)
-        if not np.isfinite(params).all():  # the epoch's last step overflowed: go back to its start
-            np.copyto(params, last_finite)
+        snapshot.take()
+        engine.begin_epoch(epoch)
+        try:
+            if stepwise:
+                total = 0.0
+                for index in range(engine.n_batches):
+                    if per_step and index:
+                        lr = checked_lr(schedule, state.t)
+                    cost = engine.step(index, lr, need_cost)
+                    if need_cost:
+                        total += cost * engine.batch_rows(index)
+                        if record_iterations:
+                            history.iteration_cost.append(cost)
+                    run.batch = index
+                    for callback in batch_hooks:
+                        callback.on_batch_end(run)
+            else:
+                total = engine.epoch(lr, need_cost)
+                run.batch = engine.n_batches - 1
+            if not np.isfinite(model.params).all():
+                raise NonFinite(engine.n_batches - 1, "parameters")
+        except NonFinite as failure:
+            initial = snapshot.t < first_step and failure.batch == 0 and failure.what != "parameters"
+            snapshot.restore()
             history.seconds = time.perf_counter() - started
-            raise TrainingDiverged(epoch, run.batch, lr, "parameters")
+            raise TrainingDiverged(epoch, failure.batch, lr, failure.what, initial=initial) from None
         history.steps = state.t
         run.lr = lr
         run.recorded = record

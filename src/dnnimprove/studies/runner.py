@@ -262,10 +262,13 @@ class VariantResult:
                 "epochs": run.epochs,
                 "seconds": run.seconds,
                 "diverged": run.diverged,
+                "engine": run.history.engine,
+                "engine_reason": run.history.engine_reason,
             }
             for run in self.runs
         ]
         row["diverged"] = sum(run.diverged is not None for run in self.runs)
+        row["engine"] = sorted({run.history.engine for run in self.runs})
         if self.published is not None:
             row["published"] = dict(self.published)
             row["matches_published"] = self.matches_published()

@@ -1,0 +1,332 @@
+"""The source text of a network's compiled training kernel, generated from its plan.
+
+The kernel runs mini-batches ``first .. last - 1`` of an epoch: for each, the gather of the shuffled rows,
+every layer's forward, the loss's gradient (and cost), every layer's backward, the L2 terms and the optimizer
+update. Activations are held as *features x batch* (the course's column layout): the loops with the batch
+innermost vectorize. Every formula is a call to the block's own function (a global of the generated module,
+``F*`` names); what the text spells out is only the plumbing: loops, matrix products (loops in index order for
+narrow layers, BLAS ``np.dot`` for wide ones), sums over the batch and the order of the calls, which is the
+NumPy engine's order.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+__all__ = ["LayerPlan", "Plan", "generate"]
+
+BLAS_FROM = 4096
+"""A Dense layer with at least this many weights computes its products with BLAS (``np.dot``); a smaller
+one with loops (a BLAS call costs more than the arithmetic of a tiny layer)."""
+
+
+@dataclass
+class LayerPlan:
+    """One layer of the kernel: ``kind`` ("dense", "activation", "dropout", "batch_norm"), widths, where its
+    tensors start in ``params`` (-1: none), where its constants start in ``lc``, how many constants it has."""
+
+    kind: str
+    n_in: int
+    n_out: int
+    w_at: int = -1
+    b_at: int = -1
+    const_at: int = 0
+    n_constants: int = 0
+    blas: bool = False
+
+
+@dataclass
+class Plan:
+    """What the generated kernel is specialized for; equal plans give equal source text."""
+
+    dtype: str
+    layers: list[LayerPlan]
+    loss_kind: str  # "elementwise" or "softmax"
+    n_loss_constants: int
+    n_slots: int
+    n_inputs: int
+    n_hyper: int
+    n_bn: int = 0
+    names: dict[str, str] = field(default_factory=dict)  # informational: the formula behind each F* global
+
+
+def _views(plan: Plan) -> tuple[list[str], int]:
+    """Lines creating the per-batch views into ``work`` (widths times ``mb``), and the total width per row."""
+    lines, at = [], 0
+
+    def view(name: str, width: int) -> None:
+        nonlocal at
+        lines.append(f"{name} = work[{at} * B:{at} * B + {width} * mb].reshape(({width}, mb))")
+        at += width
+
+    view("a0", plan.layers[0].n_in)
+    view("d0", plan.layers[0].n_in)
+    for index, layer in enumerate(plan.layers, start=1):
+        view(f"a{index}", layer.n_out)
+        view(f"d{index}", layer.n_out)
+        if layer.kind == "dropout":
+            view(f"mask{index}", layer.n_out)
+        if layer.kind == "batch_norm":
+            view(f"zn{index}", layer.n_out)
+    view("y", plan.layers[-1].n_out)
+    return lines, at
+
+
+def row_width(plan: Plan) -> int:
+    """``work`` holds this many values per row of the largest mini-batch (plus the per-unit batch-norm slots)."""
+    return _views(plan)[1]
+
+
+def generate(plan: Plan) -> str:
+    """The kernel's module source: one function ``run``; see the module docstring."""
+    dt = f"np.{plan.dtype}"
+    layers = plan.layers
+    n_layers = len(layers)
+    k_out = layers[-1].n_out
+    slots = [f"slot{i}" for i in range(plan.n_slots)]
+    inputs = [f"input{i}" for i in range(plan.n_inputs)]
+    stats = [name for i in range(plan.n_bn) for name in (f"running_mean{i}", f"running_var{i}", f"unit{i}")]
+    args = ["X", "Y", "order", "first", "last", "B", "params", "grads", "work", "lc", "hyper", "uniforms",
+            *slots, *inputs, *stats, "lr", "t", "lambd", "need_cost"]
+    out = ["import math", "import numpy as np", "", "", f"def run({', '.join(args)}):"]
+    body: list[str] = []
+    emit = body.append
+    emit(f"DT = {dt}")
+    emit("zero = DT(0.0)")
+    emit("m_all = X.shape[0]")
+    emit("n_features = X.shape[1]")
+    emit("total = 0.0")
+    # parameter views, made once per call
+    for index, layer in enumerate(layers, start=1):
+        if layer.kind == "dense":
+            size = layer.n_in * layer.n_out
+            emit(f"W{index} = params[{layer.w_at}:{layer.w_at + size}].reshape(({layer.n_in}, {layer.n_out}))")
+            emit(f"dW{index} = grads[{layer.w_at}:{layer.w_at + size}].reshape(({layer.n_in}, {layer.n_out}))")
+            if layer.b_at >= 0:
+                emit(f"b{index} = params[{layer.b_at}:{layer.b_at + layer.n_out}]")
+                emit(f"db{index} = grads[{layer.b_at}:{layer.b_at + layer.n_out}]")
+        if layer.kind == "batch_norm":
+            emit(f"gamma{index} = params[{layer.w_at}:{layer.w_at + layer.n_out}]")
+            emit(f"dgamma{index} = grads[{layer.w_at}:{layer.w_at + layer.n_out}]")
+            emit(f"beta{index} = params[{layer.b_at}:{layer.b_at + layer.n_out}]")
+            emit(f"dbeta{index} = grads[{layer.b_at}:{layer.b_at + layer.n_out}]")
+        for c in range(layer.n_constants):
+            emit(f"k{index}_{c} = DT(lc[{layer.const_at + c}])")
+    emit("hyper_args = (" + "".join(f"hyper[{i}], " for i in range(plan.n_hyper)) + ")")
+    emit("u_at = 0")
+    emit("for batch in range(first, last):")
+    loop: list[str] = []
+    put = loop.append
+    put("start = batch * B")
+    put("mb = min(B, m_all - start)")
+    put("FM = DT(mb)")
+    views, _ = _views(plan)
+    loop.extend(views)
+    # gather the shuffled rows, transposed
+    put("for i in range(mb):")
+    put("    row = order[start + i]")
+    put("    for k in range(n_features):")
+    put("        a0[k, i] = X[row, k]")
+    put(f"    for k in range({k_out}):")
+    put("        y[k, i] = Y[row, k]")
+    bn = 0
+    bn_of: dict[int, int] = {}
+    for index, layer in enumerate(layers, start=1):
+        a_in, a_out = f"a{index - 1}", f"a{index}"
+        ks = "".join(f", k{index}_{c}" for c in range(layer.n_constants))
+        if layer.kind == "dense":
+            if layer.blas:
+                put(f"np.dot(W{index}.T, {a_in}, {a_out})")
+                if layer.b_at >= 0:
+                    put(f"for j in range({layer.n_out}):")
+                    put(f"    bj = b{index}[j]")
+                    put("    for i in range(mb):")
+                    put(f"        {a_out}[j, i] += bj")
+            else:
+                put(f"for j in range({layer.n_out}):")
+                put("    for i in range(mb):")
+                put(f"        {a_out}[j, i] = zero")
+                put(f"    for k in range({layer.n_in}):")
+                put(f"        w = W{index}[k, j]")
+                put("        for i in range(mb):")
+                put(f"            {a_out}[j, i] += w * {a_in}[k, i]")
+                if layer.b_at >= 0:
+                    put(f"    bj = b{index}[j]")
+                    put("    for i in range(mb):")
+                    put(f"        {a_out}[j, i] += bj")
+        elif layer.kind == "activation":
+            put(f"for j in range({layer.n_out}):")
+            put("    for i in range(mb):")
+            put(f"        {a_out}[j, i] = F{index}({a_in}[j, i]{ks})")
+        elif layer.kind == "dropout":
+            put("for i in range(mb):")
+            put(f"    for j in range({layer.n_out}):")
+            put(f"        keep = DT(KEEP{index}(uniforms[u_at + i * {layer.n_out} + j], k{index}_0))")
+            put(f"        mask{index}[j, i] = keep")
+            put(f"        {a_out}[j, i] = APPLY{index}({a_in}[j, i], keep, k{index}_0)")
+            put(f"u_at += mb * {layer.n_out}")
+        elif layer.kind == "batch_norm":  # constants: epsilon, momentum, 1 - momentum, 1
+            bn_of[index] = bn
+            unit = f"unit{bn}"
+            put(f"unbiased = DT(mb / (mb - 1))")
+            put(f"for j in range({layer.n_out}):")
+            put("    s = zero")
+            put("    for i in range(mb):")
+            put(f"        s += {a_in}[j, i]")
+            put("    mu = s / FM")
+            put("    s = zero")
+            put("    for i in range(mb):")
+            put(f"        c = {a_in}[j, i] - mu")
+            put("        s += c * c")
+            put("    var = s / FM")
+            put(f"    inv = INVSTD{index}(var, k{index}_0, k{index}_3)")
+            put(f"    {unit}[j] = inv")
+            put(f"    gj = gamma{index}[j]")
+            put(f"    bj = beta{index}[j]")
+            put("    for i in range(mb):")
+            put(f"        zn = NORMALIZE{index}({a_in}[j, i], mu, inv)")
+            put(f"        zn{index}[j, i] = zn")
+            put(f"        {a_out}[j, i] = SCALESHIFT{index}(zn, gj, bj)")
+            put(f"    running_mean{bn}[j] = EWMA(running_mean{bn}[j], mu, k{index}_1, k{index}_2)")
+            put(f"    running_var{bn}[j] = EWMA(running_var{bn}[j], var * unbiased, k{index}_1, k{index}_2)")
+            bn += 1
+    # the loss: gradient into d_L, the cost if needed
+    z, dz = f"a{n_layers}", f"d{n_layers}"
+    if plan.loss_kind == "elementwise":
+        put(f"lcs = LOSS_CONSTANTS(mb, {k_out})")
+        put("".join(f"c{c} = DT(lcs[{c}]); " for c in range(plan.n_loss_constants)) or "pass")
+        cs = "".join(f", c{c}" for c in range(plan.n_loss_constants))
+        put(f"for j in range({k_out}):")
+        put("    for i in range(mb):")
+        put(f"        {dz}[j, i] = LOSS_GRADIENT({z}[j, i], y[j, i]{cs})")
+        put("cost = math.nan")
+        put("if need_cost:")
+        put("    acc = 0.0")
+        put(f"    for j in range({k_out}):")
+        put("        for i in range(mb):")
+        put(f"            acc += LOSS_TERMS({z}[j, i], y[j, i]{cs})")
+        put(f"    cost = acc / LOSS_DIVISOR(mb, {k_out})")
+    else:
+        put("acc = 0.0")
+        put("for i in range(mb):")
+        put(f"    top = {z}[0, i]")
+        put(f"    for j in range(1, {k_out}):")
+        put(f"        top = max(top, {z}[j, i])")
+        put("    s = zero")
+        put(f"    for j in range({k_out}):")
+        put(f"        e = np.exp({z}[j, i] - top)")
+        put(f"        {dz}[j, i] = e")
+        put("        s += e")
+        put("    if need_cost:")
+        put("        log_s = np.log(s)")
+        put(f"        for j in range({k_out}):")
+        put(f"            acc += LOSS_TERMS({z}[j, i] - top, log_s, y[j, i])")
+        put(f"    for j in range({k_out}):")
+        put(f"        {dz}[j, i] = LOSS_GRADIENT({dz}[j, i], s, y[j, i], FM)")
+        put("cost = -acc / mb if need_cost else math.nan")
+    put("if need_cost and not math.isfinite(cost):")
+    put("    return total, t, batch, 1")
+    # backward
+    for index in range(n_layers, 0, -1):
+        layer = layers[index - 1]
+        a_in, a_out, d_in, d_out = f"a{index - 1}", f"a{index}", f"d{index - 1}", f"d{index}"
+        ks = "".join(f", k{index}_{c}" for c in range(layer.n_constants))
+        first_layer = index == 1
+        if layer.kind == "dense":
+            if layer.blas:
+                put(f"np.dot({a_in}, {d_out}.T, dW{index})")
+            else:
+                put(f"for k in range({layer.n_in}):")
+                put(f"    for j in range({layer.n_out}):")
+                put("        s = zero")
+                put("        for i in range(mb):")
+                put(f"            s += {a_in}[k, i] * {d_out}[j, i]")
+                put(f"        dW{index}[k, j] = s")
+            if layer.b_at >= 0:
+                put(f"for j in range({layer.n_out}):")
+                put("    s = zero")
+                put("    for i in range(mb):")
+                put(f"        s += {d_out}[j, i]")
+                put(f"    db{index}[j] = s")
+            if not first_layer:
+                if layer.blas:
+                    put(f"np.dot(W{index}, {d_out}, {d_in})")
+                else:
+                    put(f"for k in range({layer.n_in}):")
+                    put("    for i in range(mb):")
+                    put(f"        {d_in}[k, i] = zero")
+                    put(f"    for j in range({layer.n_out}):")
+                    put(f"        w = W{index}[k, j]")
+                    put("        for i in range(mb):")
+                    put(f"            {d_in}[k, i] += w * {d_out}[j, i]")
+            # the layer's own L2, then the global one (the NumPy engine's order)
+            put(f"if k{index}_0 != zero:")
+            put(f"    for k in range({layer.n_in}):")
+            put(f"        for j in range({layer.n_out}):")
+            put(f"            dW{index}[k, j] += L2(W{index}[k, j], k{index}_0, FM)")
+        elif first_layer:
+            if layer.kind == "batch_norm":
+                b = bn_of[index]
+                put(f"for j in range({layer.n_out}):")
+                put("    sg = zero")
+                put("    sb = zero")
+                put("    for i in range(mb):")
+                put(f"        sg += {d_out}[j, i] * zn{index}[j, i]")
+                put(f"        sb += {d_out}[j, i]")
+                put(f"    dgamma{index}[j] = sg")
+                put(f"    dbeta{index}[j] = sb")
+            continue
+        elif layer.kind == "activation":
+            put(f"for j in range({layer.n_out}):")
+            put("    for i in range(mb):")
+            put(f"        {d_in}[j, i] = D{index}({d_out}[j, i], {a_in}[j, i], {a_out}[j, i]{ks})")
+        elif layer.kind == "dropout":
+            put(f"for j in range({layer.n_out}):")
+            put("    for i in range(mb):")
+            put(f"        {d_in}[j, i] = APPLY{index}({d_out}[j, i], mask{index}[j, i], k{index}_0)")
+        elif layer.kind == "batch_norm":
+            b = bn_of[index]
+            put("minus_inv_m = DT(-1.0 / mb)")
+            put(f"for j in range({layer.n_out}):")
+            put("    sg = zero")
+            put("    sb = zero")
+            put("    for i in range(mb):")
+            put(f"        sg += {d_out}[j, i] * zn{index}[j, i]")
+            put(f"        sb += {d_out}[j, i]")
+            put(f"    dgamma{index}[j] = sg")
+            put(f"    dbeta{index}[j] = sb")
+            put(f"    gj = gamma{index}[j]")
+            put(f"    inv = unit{b}[j]")
+            put("    for i in range(mb):")
+            put(f"        {d_in}[j, i] = INPUTGRAD{index}({d_out}[j, i], zn{index}[j, i], sg, sb, gj, inv, minus_inv_m)")
+    put("lambd_ = DT(lambd)")
+    put("if lambd_ != zero:")
+    for index, layer in enumerate(layers, start=1):
+        if layer.kind == "dense":
+            put(f"    for k in range({layer.n_in}):")
+            put(f"        for j in range({layer.n_out}):")
+            put(f"            dW{index}[k, j] += L2(W{index}[k, j], lambd_, FM)")
+    put("    pass")
+    # the optimizer's rule over the flat vectors, with the gradient check folded in
+    put("t += 1")
+    put("oc = OPT_CONSTANTS(t, lr, *hyper_args)")
+    n_constants = plan.names.get("n_opt_constants", "0")
+    put("".join(f"o{c} = DT(oc[{c}]); " for c in range(int(n_constants))) or "pass")
+    os_ = "".join(f", o{c}" for c in range(int(n_constants)))
+    state_args = "".join(f", {name}[p]" for name in slots + inputs)
+    put("bad = False")
+    put("for p in range(params.size):")
+    put("    g = grads[p]")
+    put("    bad |= g - g != zero")
+    put(f"    new = RULE(params[p], g{state_args}{os_})")
+    put("    params[p] = new[0]")
+    for i, name in enumerate(slots, start=1):
+        put(f"    {name}[p] = new[{i}]")
+    put("if bad:")
+    put("    return total, t, batch, 2")
+    put("if need_cost:")
+    put("    total += cost * mb")
+    body.extend("    " + line for line in loop)
+    body.append("return total, t, -1, 0")
+    out.extend("    " + line for line in body)
+    return "\n".join(out) + "\n"

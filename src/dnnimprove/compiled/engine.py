@@ -1,0 +1,262 @@
+"""The compiled engine: a network's epoch as one numba call, built from the blocks' own formulas.
+
+:class:`CompiledEngine` has the interface of :class:`dnnimprove.engine.NumpyEngine` (``begin_epoch``,
+``epoch``, ``step``): ``epoch`` runs every mini-batch of the epoch in one call, ``step`` one mini-batch (for
+a per-step schedule, per-iteration costs or a callback between mini-batches). The kernel is generated for
+the network (:mod:`._generate`), compiled once and kept on disk (numba's cache, in a folder named by
+``DNNIMPROVE_CACHE_DIR``, default ``~/.cache/dnnimprove``), so a later process loads it in milliseconds.
+
+Random draws: the epoch's permutation and the dropout masks' uniform draws come from the model's random
+source, through the same calls in the same order as the NumPy engine (the permutation at the epoch's start,
+then per mini-batch and per dropout layer ``uniform((rows, units))``), so both engines see the same numbers.
+
+What differs from the NumPy engine is only rounding: matrix products and sums over the batch add in index
+order (BLAS blocks its sums differently), and numba may evaluate a float32 ``expm1``/``log1p`` in float64.
+Parameters agree to about 1e-12 relative after hundreds of float64 steps (``tests/test_compiled.py``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import inspect
+import os
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any, Callable
+
+import numpy as np
+
+from ..engine import Batches, NonFinite
+from ..ewma import ewma_step
+from ..layers import Activation, BatchNorm, Dense, Dropout
+from ..losses import CategoricalCrossEntropy
+from ..regularizers import l2_gradient
+from ._formulas import jitable
+from ._generate import BLAS_FROM, LayerPlan, Plan, generate, row_width
+from ._support import mark_broken, numba_module
+
+__all__ = ["CompiledEngine", "CompileFailed"]
+
+_WHAT = {1: "cost", 2: "gradient"}
+_KERNELS: dict[str, Callable[..., Any]] = {}
+
+
+class CompileFailed(RuntimeError):
+    """numba could not compile the kernel (a broken installation, or a formula numba cannot type)."""
+
+
+def _plan(model: Any, optimizer: Any) -> tuple[Plan, dict[str, Callable[..., Any]], list[float]]:
+    """The kernel's plan, the formula functions it calls (its globals) and the layers' constants ``lc``."""
+    tensors = {(info.layer, info.key): info for info in model.table}
+    functions: dict[str, Callable[..., Any]] = {"EWMA": ewma_step, "L2": l2_gradient}
+    constants: list[float] = []
+    layers: list[LayerPlan] = []
+    width = model.n_features_in_
+    n_bn = 0
+    for index, layer in enumerate(model.layers):
+        position = index + 1
+        kind = type(layer)
+        if isinstance(layer, Dense):
+            weight, bias = tensors[(index, "W")], tensors.get((index, "b"))
+            plan = LayerPlan("dense", width, layer.units, weight.start, -1 if bias is None else bias.start,
+                             len(constants), 1, blas=width * layer.units >= BLAS_FROM)
+            values = [layer.l2]
+        elif isinstance(layer, Activation):
+            values = [float(value) for value in layer.constants()]
+            plan = LayerPlan("activation", width, width, const_at=len(constants), n_constants=len(values))
+            functions[f"F{position}"], functions[f"D{position}"] = kind.function, kind.derivative
+        elif isinstance(layer, Dropout):
+            values = [layer.keep_prob]
+            plan = LayerPlan("dropout", width, width, const_at=len(constants), n_constants=1)
+            functions[f"KEEP{position}"], functions[f"APPLY{position}"] = kind.keep, kind.apply
+        elif isinstance(layer, BatchNorm):
+            values = [layer.epsilon, layer.momentum, 1 - layer.momentum, 1.0]
+            plan = LayerPlan("batch_norm", width, width, tensors[(index, "gamma")].start, tensors[(index, "beta")].start,
+                             len(constants), 4)
+            for global_name, name in (("INVSTD", "inverse_std"), ("NORMALIZE", "normalize"),
+                                      ("SCALESHIFT", "scale_shift"), ("INPUTGRAD", "input_gradient")):
+                functions[f"{global_name}{position}"] = getattr(kind, name)
+            n_bn += 1
+        else:  # pragma: no cover - unsupported_reason refuses it first
+            raise ValueError(f"layers[{index}] ({kind.__name__}) has no compiled form")
+        constants += values
+        layers.append(plan)
+        width = plan.n_out
+    loss = type(model.loss)
+    softmax = isinstance(model.loss, CategoricalCrossEntropy)
+    functions["LOSS_TERMS"], functions["LOSS_GRADIENT"] = loss.terms, loss.gradient_terms
+    n_loss_constants = 0
+    if not softmax:
+        functions["LOSS_CONSTANTS"], functions["LOSS_DIVISOR"] = loss.constants, loss.cost_divisor
+        n_loss_constants = len(loss.constants(2, width))
+    optimizer_type = type(optimizer)
+    functions["OPT_CONSTANTS"], functions["RULE"] = optimizer_type.constants, optimizer_type.rule
+    n_opt_constants = len(optimizer_type.constants(1, 0.1, *optimizer.hyperparameters()))
+    plan = Plan(str(model.dtype), layers, "softmax" if softmax else "elementwise", n_loss_constants,
+                len(optimizer.slots), len(optimizer.inputs), len(optimizer.hyperparameters()), n_bn,
+                {"n_opt_constants": str(n_opt_constants)})
+    return plan, functions, constants
+
+
+def _cache_dir() -> Path | None:
+    root = os.environ.get("DNNIMPROVE_CACHE_DIR") or os.path.join(
+        os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache"), "dnnimprove")
+    path = Path(root) / "kernels"
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError:
+        return None
+    return path if os.access(path, os.W_OK) else None
+
+
+def _fingerprint(source: str, functions: dict[str, Callable[..., Any]]) -> str | None:
+    """A hash of the kernel text and of every formula's source (None when a source cannot be read: no disk cache)."""
+    numba = numba_module()
+    digest = hashlib.sha256(source.encode())
+    digest.update(f"{numba.__version__} {np.__version__} {sys.version}".encode())
+    for name in sorted(functions):
+        function = getattr(functions[name], "__func__", functions[name])
+        try:
+            text = inspect.getsource(function)
+        except (OSError, TypeError):
+            return None
+        digest.update(f"{name}:{function.__module__}.{function.__qualname__}:{text}".encode())
+        for called in function.__code__.co_names:  # the plain functions a formula calls (ewma_step, where, ...)
+            value = function.__globals__.get(called)
+            if inspect.isfunction(value):
+                try:
+                    digest.update(inspect.getsource(value).encode())
+                except (OSError, TypeError):
+                    return None
+    return digest.hexdigest()[:24]
+
+
+def _kernel(plan: Plan, functions: dict[str, Callable[..., Any]]) -> Callable[..., Any]:
+    """The compiled ``run`` of this plan: from this process's memo, from numba's disk cache, or compiled now."""
+    source = generate(plan)
+    key = _fingerprint(source, functions)
+    memo = key or source
+    if memo in _KERNELS:
+        return _KERNELS[memo]
+    numba = numba_module()
+    for function in functions.values():
+        jitable(function)
+    folder = _cache_dir() if key is not None else None
+    cache = folder is not None
+    if folder is None:
+        folder = Path(tempfile.mkdtemp(prefix="dnnimprove-kernel-"))
+        key = key or hashlib.sha256(source.encode()).hexdigest()[:24]
+    path = folder / f"kernel_{key}.py"
+    if not path.exists():
+        temporary = path.with_suffix(f".{os.getpid()}.tmp")
+        temporary.write_text("# generated by dnnimprove.compiled from the blocks' formulas; safe to delete\n" + source)
+        os.replace(temporary, path)
+    spec = importlib.util.spec_from_file_location(f"dnnimprove_kernel_{key}", path)
+    module = importlib.util.module_from_spec(spec)
+    module.__dict__.update(functions)  # the formulas, as globals of the generated code
+    sys.modules[spec.name] = module  # numba's disk cache finds the kernel's globals through it
+    spec.loader.exec_module(module)
+    kernel = numba.njit(cache=cache, nogil=True, error_model="numpy")(module.run)
+    _KERNELS[memo] = kernel
+    return kernel
+
+
+class CompiledEngine:
+    """One epoch (or one mini-batch) of ``fit`` as one compiled call; see the module docstring.
+
+    Parameters are those of :class:`dnnimprove.engine.NumpyEngine`: the training run (model, optimizer, state,
+    data, L2), the mini-batch size, whether to shuffle, and ``augment`` (must be None here).
+
+    Raises
+    ------
+    CompileFailed
+        When numba cannot compile the kernel (after one warning; the caller then runs the NumPy engine).
+    """
+
+    name = "compiled"
+
+    def __init__(self, run: Any, batch_size: int | None, shuffle: bool, augment: Any = None) -> None:
+        if augment is not None:  # pragma: no cover - select_engine refuses it first
+            raise ValueError("the compiled engine cannot run augment")
+        model, optimizer, state = run.model, run.optimizer, run.state
+        optimizer.check_state(model.params, model.grads, state)
+        self.run = run
+        dtype = model.dtype
+        self.X = np.ascontiguousarray(run.X, dtype=dtype)
+        self.Y = np.ascontiguousarray(run.Y, dtype=dtype)
+        self.batches = Batches(run.X, run.Y, batch_size, shuffle)
+        m = self.X.shape[0]
+        self.B = self.batches.size
+        self.plan, functions, constants = _plan(model, optimizer)
+        self.dropouts = [(layer.n_out) for layer in self.plan.layers if layer.kind == "dropout"]
+        self.bn_layers = [layer for layer in model.layers if isinstance(layer, BatchNorm)]
+        self.units = [np.empty(layer.input_dim, dtype=dtype) for layer in self.bn_layers]
+        self.work = np.zeros(row_width(self.plan) * self.B, dtype=dtype)
+        self.lc = np.array(constants, dtype=np.float64)
+        self.hyper = np.array(optimizer.hyperparameters(), dtype=np.float64)
+        self.identity = np.arange(m, dtype=np.int64)
+        self.order = self.identity
+        self.no_draws = np.zeros(0, dtype=dtype)
+        try:
+            self.kernel = _kernel(self.plan, functions)
+            self._call(0, 0, 0.0, False, self.no_draws)  # compiles now (or loads the cache), running no batch
+        except (ImportError, OSError) as error:  # a broken installation: NumPy from now on
+            raise CompileFailed(mark_broken(error)) from error
+        except numba_module().core.errors.NumbaError as error:  # a formula numba cannot compile
+            first = str(error).strip().splitlines()[0] if str(error).strip() else ""
+            raise CompileFailed(f"numba could not compile this network ({type(error).__name__}: {first})") from error
+
+    def _arrays(self) -> tuple[np.ndarray, ...]:
+        state = self.run.state
+        arrays = [getattr(state, key) for key in self.run.optimizer.slots + self.run.optimizer.inputs]
+        for layer, unit in zip(self.bn_layers, self.units):
+            arrays += [layer.running_mean, layer.running_var, unit]
+        return tuple(arrays)
+
+    def _call(self, first: int, last: int, lr: float, need_cost: bool, uniforms: np.ndarray) -> float:
+        run = self.run
+        model = run.model
+        total, t, bad, what = self.kernel(
+            self.X, self.Y, self.order, first, last, self.B, model.params, model.grads, self.work, self.lc,
+            self.hyper, uniforms, *self._arrays(), float(lr), run.state.t, float(run.l2), bool(need_cost),
+        )
+        run.state.t = t
+        if what:
+            raise NonFinite(bad, _WHAT[what])
+        return total
+
+    def _uniforms(self, first: int, last: int) -> np.ndarray:
+        """The dropout layers' draws for mini-batches ``first .. last - 1``, in the NumPy engine's order."""
+        if not self.dropouts:
+            return self.no_draws
+        source, dtype = self.run.model.random, self.run.model.dtype
+        start_forward = getattr(source, "start_forward", None)  # the course's stream reseeds at every forward pass
+        draws = []
+        for index in range(first, last):
+            if start_forward is not None:
+                start_forward()
+            draws += [source.uniform((self.batch_rows(index), units), dtype).ravel() for units in self.dropouts]
+        return np.concatenate(draws).astype(dtype, copy=False)
+
+    @property
+    def n_batches(self) -> int:
+        return len(self.batches.items)
+
+    def batch_rows(self, index: int) -> int:
+        start, stop = self.batches.items[index][:2]
+        return stop - start
+
+    def begin_epoch(self, epoch: int) -> None:
+        if self.batches.shuffled:
+            self.order = np.ascontiguousarray(self.run.model.random.permutation(self.X.shape[0], epoch), dtype=np.int64)
+
+    def step(self, index: int, lr: float, need_cost: bool) -> float:
+        """Mini-batch ``index``: returns its data cost (NaN when not needed)."""
+        total = self._call(index, index + 1, lr, need_cost, self._uniforms(index, index + 1))
+        return total / self.batch_rows(index) if need_cost else float("nan")
+
+    def epoch(self, lr: float, need_cost: bool) -> float:
+        """Every mini-batch in one call; returns the sum of ``cost * rows``."""
+        return self._call(0, self.n_batches, lr, need_cost, self._uniforms(0, self.n_batches))
