@@ -82,4 +82,14 @@ __all__ = [
     "EarlyStopping", "Diagnosis", "diagnose", "diagnose_model",
     "DNNClassifier", "DNNRegressor", "search", "export",
     "TrainingHealth", "HealthRecord", "HealthFlag",
+    "recipe",
 ]
+
+
+def __getattr__(name: str):
+    """``dn.recipe`` (the basic recipe, :mod:`dnnimprove.basic_recipe`) is imported on first use."""
+    if name == "recipe":
+        from .basic_recipe import recipe
+
+        return recipe
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import sys
 import tempfile
@@ -182,6 +183,8 @@ def _add_file_options(parser: argparse.ArgumentParser) -> None:
                        "(text or at most 20 integer values: classification)")
     group.add_argument("--impute", choices=IMPUTE, help="fill missing values (text: most frequent); default: refuse them")
     group.add_argument("--drop", type=column_names, default=(), metavar="COLS", help="comma-separated columns to leave out")
+    group.add_argument("--no-standardize", action="store_true",
+                       help="leave the numeric columns of --data as they are (default: standardized)")
 
 
 def column_names(text: str) -> tuple[str, ...]:
@@ -209,8 +212,8 @@ def _data_spec(args: argparse.Namespace, dev: float = 0.0):
 
     if args.data is not None:
         return _table_spec(args, dev)
-    if args.target is not None or args.impute is not None or args.drop or args.task != "auto":
-        raise UsageError("--target, --task, --impute and --drop apply to --data FILE")
+    if args.target is not None or args.impute is not None or args.drop or args.task != "auto" or args.no_standardize:
+        raise UsageError("--target, --task, --impute, --drop and --no-standardize apply to --data FILE")
     if args.dataset is None:
         args.dataset = getattr(args, "default_dataset", "moons")
     settings = {key: value for key, value in (("n_samples", args.n_samples), ("noise", args.noise),
@@ -235,7 +238,7 @@ def _table_spec(args: argparse.Namespace, dev: float):
         target = "y"
     args.dataset = os.path.basename(args.data)
     return TableSpec(args.data, target, task=args.task, impute=args.impute, drop=tuple(args.drop),
-                     test=args.test_fraction, dev=dev)
+                     test=args.test_fraction, dev=dev, standardize=not args.no_standardize)
 
 
 def _loss_for(data) -> str:
@@ -593,6 +596,149 @@ def _run_convert(args: argparse.Namespace) -> int:
     return 0
 
 
+# -- compare ----------------------------------------------------------------------------------------------
+def setting_text(text: str) -> Any:
+    """A setting value on the command line: none, true/false, an integer, a number, or a name."""
+    lowered = text.strip().lower()
+    if lowered in ("none", "null"):
+        return None
+    if lowered in ("true", "false"):
+        return lowered == "true"
+    for kind in (int, float):
+        try:
+            value = kind(text)
+        except ValueError:
+            continue
+        if kind is float and not math.isfinite(value):
+            raise argparse.ArgumentTypeError(f"expected a finite number; got {text!r}")
+        return value
+    return text.strip()
+
+
+def assignment(text: str) -> tuple[str, list[Any]]:
+    """``KEY=V1,V2`` -> ``("KEY", [V1, V2])`` (a key of the study settings, at least one value)."""
+    from .studies import SETTINGS
+
+    key, equals, values = text.partition("=")
+    key = key.strip().replace("-", "_")
+    if not equals or not values.strip():
+        raise argparse.ArgumentTypeError(f"expected KEY=VALUE[,VALUE...] such as optimizer=gd,adam; got {text!r}")
+    if key not in SETTINGS:
+        raise argparse.ArgumentTypeError(f"unknown setting {key!r} in {text!r}; valid: {', '.join(SETTINGS)}")
+    return key, [setting_text(value) for value in values.split(",")]
+
+
+def _add_compare(subparsers: Any) -> None:
+    parser = subparsers.add_parser(
+        "compare", help="compare settings (optimizers, initializations, regularizers ...) on your data",
+        description="Train every combination of the --vary values over several seeds (mean ± spread), print the "
+        "table and write OUT/compare/results.json, the figures and OUT/index.html, as the classic studies do. "
+        "E.g. dnnimprove compare --data my.csv --target label --vary optimizer=gd,momentum,adam --vary init=he,xavier",
+    )
+    _add_data_options(parser)
+    parser.add_argument("--vary", type=assignment, action="append", required=True, metavar="KEY=V1,V2",
+                        help="a setting and the values compared (repeat for a grid); keys as in dnnimprove train")
+    parser.add_argument("--set", type=assignment, action="append", default=[], metavar="KEY=VALUE",
+                        help="a setting shared by every variant, e.g. lr=0.01 or batch_size=64 (repeatable)")
+    parser.add_argument("--layers", type=layer_widths, default=(5, 2), help="hidden widths, e.g. 5,2 (default)")
+    parser.add_argument("--epochs", type=positive_int, default=1000, help="epochs per run (default: 1000)")
+    parser.add_argument("--dev-fraction", type=fraction, default=0.0, help="split off a dev set (default: 0)")
+    parser.add_argument("--seed", type=nonnegative_int, default=0, help="first seed (default: 0)")
+    parser.add_argument("--seeds", type=positive_int, default=3, help="seeds per variant (default: 3)")
+    parser.add_argument("--out", default="results", help="output folder (default: results)")
+    parser.add_argument("--json", action="store_true", help="print the results as JSON instead of the table")
+    parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+    parser.set_defaults(handler=_run_compare)
+
+
+def _run_compare(args: argparse.Namespace) -> int:
+    from . import report
+    from .studies import run_study
+    from .studies.compare import comparison_study
+    from .studies.runner import build_optimizer, build_schedule, check_settings
+
+    vary: dict[str, list[Any]] = {}
+    for key, values in args.vary:
+        if key in vary:
+            raise UsageError(f"--vary {key}=... is given twice; list every value once: --vary {key}=a,b")
+        vary[key] = values
+    base: dict[str, Any] = {}
+    for key, values in args.set:
+        if len(values) != 1:
+            raise UsageError(f"--set {key}= takes one value; got {len(values)} (compare several with --vary)")
+        base[key] = values[0]
+    spec = _data_spec(args, dev=args.dev_fraction)
+    out = prepare_out(args.out)
+    data = spec.load()
+    study = comparison_study(spec, vary, base=base, hidden=args.layers, epochs=args.epochs, loss=_loss_for(data),
+                             figures=("cost", "boundary") if data.n_features == 2 else ("cost",))
+    for variant in study.variants:  # every name and number checked before the first run
+        settings = check_settings(study.settings(variant))
+        try:
+            build_optimizer(settings)
+            build_schedule(settings)
+        except (TypeError, ValueError) as error:
+            raise UsageError(f"variant {variant.name!r}: {error}") from None
+    from tqdm.auto import tqdm
+
+    seeds = list(range(args.seed, args.seed + args.seeds))
+    with tqdm(total=len(study.variants) * len(seeds), unit="run", disable=True if args.no_progress else None,
+              file=sys.stderr) as bar:
+        result = run_study(study, mode="robust", seeds=seeds, progress=lambda label: bar.update())
+    path = report.write_study(result, out)
+    index = report.write_index(out)
+    if args.json:
+        print(path.read_text())
+    else:
+        print(report.text_table(result))
+        print(f"report: {index}")
+    return 0
+
+
+# -- recipe -----------------------------------------------------------------------------------------------
+def _add_recipe(subparsers: Any) -> None:
+    parser = subparsers.add_parser(
+        "recipe", help="the course's basic recipe on your data: fix bias, then variance, one knob at a time",
+        description="Split train/dev/test, train a small baseline, measure avoidable bias (against --human-error "
+        "or an estimate) and variance, then try the course's remedies in order (bias: wider, deeper, longer, "
+        "Adam, He init, batch norm; variance: L2, dropout, early stopping, input noise), keeping a change only "
+        "when the dev error improves. Writes OUT/recipe.html, recipe.json, the figures and OUT/model.npz.",
+    )
+    _add_data_options(parser)
+    parser.set_defaults(test_fraction=0.2)
+    parser.add_argument("--dev-fraction", type=fraction, default=0.2, help="dev set fraction (default: 0.2)")
+    parser.add_argument("--human-error", type=fraction, metavar="ERROR",
+                        help="baseline (e.g. human-level) error; default: estimated from the data")
+    parser.add_argument("--tolerance", type=nonnegative_float, default=0.01,
+                        help="a gap at most this large is not worth closing (default: 0.01)")
+    parser.add_argument("--epochs", type=positive_int, default=100, help="the baseline's epochs (default: 100)")
+    parser.add_argument("--max-steps", type=positive_int, default=20, help="remedies tried at most (default: 20)")
+    parser.add_argument("--max-minutes", type=positive_float, help="stop trying remedies after this wall time")
+    parser.add_argument("--seed", type=nonnegative_int, default=0, help="seed of the split and the runs (default: 0)")
+    parser.add_argument("--out", default="results/recipe", help="output folder (default: results/recipe)")
+    parser.add_argument("--json", action="store_true", help="print recipe.json instead of the table")
+    parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+    parser.set_defaults(handler=_run_recipe)
+
+
+def _run_recipe(args: argparse.Namespace) -> int:
+    from .basic_recipe import recipe
+
+    if args.dev_fraction <= 0:
+        raise UsageError("--dev-fraction must be > 0: the recipe decides on the dev error")
+    spec = _data_spec(args, dev=args.dev_fraction)
+    out = prepare_out(args.out)
+    result = recipe(spec, human_error=args.human_error, tolerance=args.tolerance, seed=args.seed,
+                    epochs=args.epochs, max_steps=args.max_steps, max_minutes=args.max_minutes,
+                    progress=not args.no_progress, out=out)
+    if args.json:
+        print((out / "recipe.json").read_text())
+    else:
+        print(result.table())
+        print(f"report: {out / 'recipe.html'}; model: {result.model_path}")
+    return 0
+
+
 # -- predict ----------------------------------------------------------------------------------------------
 def _add_predict(subparsers: Any) -> None:
     parser = subparsers.add_parser(
@@ -658,8 +804,8 @@ def _run_predict(args: argparse.Namespace) -> int:
 
 
 # -- main ------------------------------------------------------------------------------------------------
-SUBCOMMANDS: list[Callable[[Any], None]] = [_add_study, _add_train, _add_predict, _add_gradcheck, _add_search,
-                                            _add_convert]
+SUBCOMMANDS: list[Callable[[Any], None]] = [_add_study, _add_train, _add_predict, _add_compare, _add_recipe,
+                                            _add_gradcheck, _add_search, _add_convert]
 
 
 def build_parser() -> argparse.ArgumentParser:

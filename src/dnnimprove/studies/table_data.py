@@ -23,7 +23,7 @@ from ..preprocessing import IMPUTE, TASKS, fit_preprocessing, infer_task
 from ..tables import TableError, read_table, split_target
 from .recipe import Data
 
-__all__ = ["TableSpec"]
+__all__ = ["TableSpec", "prepare_table", "split_rows"]
 
 
 @dataclass(frozen=True)
@@ -85,39 +85,9 @@ class TableSpec:
 
     def load(self) -> Data:
         features, y, task = self.read()
-        rows = np.arange(y.shape[0]).reshape(-1, 1)
-        stratify = task == "classification"
-        if stratify:
-            labels, counts = np.unique(y.astype(str) if y.dtype.kind == "O" else y, return_counts=True)
-            if labels.size < 2:
-                raise TableError(f"target column {self.target!r} of data file {self.path!r} has one class "
-                                 f"({labels[0].item()!r}); a classifier needs at least 2")
-            stratify = bool(counts.min() >= 2)
-        train, dev, test, *_ = datasets.train_dev_test_split(
-            rows, np.zeros(len(y)) if not stratify else np.unique(y.astype(str), return_inverse=True)[1],
-            dev=self.dev, test=self.test, seed=self.split_seed, stratify=stratify,
-        )
-        take = lambda index: {name: column[index[:, 0]] for name, column in features.items()}  # noqa: E731
-        try:
-            prep = fit_preprocessing(take(train), y[train[:, 0]], task=task, impute=self.impute,
-                                     standardize=self.standardize, target=self.target)
-        except TableError:
-            raise
-        except ValueError as error:
-            raise TableError(f"data file {self.path!r}: {error}") from None
-
-        def split(index: np.ndarray) -> tuple[Any, Any]:
-            if not len(index):
-                return None, None
-            try:
-                return prep.transform(take(index)), prep.encode_target(y[index[:, 0]])
-            except ValueError as error:
-                raise TableError(f"data file {self.path!r}: {error}") from None
-
-        X_train, y_train = split(train)
-        X_dev, y_dev = split(dev)
-        X_test, y_test = split(test)
-        return Data(X_train, y_train, X_dev, y_dev, X_test, y_test, preprocessing=prep)
+        return prepare_table(features, y, task=task, impute=self.impute, standardize=self.standardize, dev=self.dev,
+                             test=self.test, seed=self.split_seed, target=self.target,
+                             source=f"data file {self.path!r}")
 
     def as_dict(self) -> dict[str, Any]:
         spec: dict[str, Any] = {"file": self.path, "target": self.target, "task": self.task}
@@ -129,3 +99,64 @@ class TableSpec:
             spec.update(test_fraction=self.test, dev_fraction=self.dev, split_seed=self.split_seed)
         spec["standardize"] = self.standardize
         return spec
+
+
+def split_rows(y: np.ndarray, task: str, dev: float, test: float, seed: int) -> tuple[np.ndarray, ...]:
+    """Row indices ``(train, dev, test)``: shuffled with ``seed``, stratified for classification when every
+    class has at least two rows; the sizes are ``round(test * m)`` and ``round(dev * m)``."""
+    rows = np.arange(y.shape[0], dtype=np.float64).reshape(-1, 1)
+    labels = np.unique(y.astype(str), return_inverse=True)[1] if task == "classification" else np.zeros(len(y))
+    stratify = task == "classification" and int(np.bincount(labels).min()) >= 2
+    train, dev_rows, test_rows, *_ = datasets.train_dev_test_split(rows, labels, dev=dev, test=test, seed=seed,
+                                                                  stratify=stratify)
+    return tuple(part[:, 0].astype(np.int64) for part in (train, dev_rows, test_rows))
+
+
+def prepare_table(
+    features: dict,
+    y: np.ndarray,
+    *,
+    task: str = "auto",
+    impute: str | None = None,
+    standardize: bool = True,
+    dev: float = 0.0,
+    test: float = 0.0,
+    seed: int = 0,
+    target: str | None = None,
+    source: str = "the table",
+) -> Data:
+    """Split a table's rows, fit the preprocessing on the training rows, and transform every split.
+
+    Errors (one class, a column that cannot be used, a label or category only outside the training rows)
+    raise :class:`~dnnimprove.tables.TableError` naming ``source``.
+    """
+    check_choice("task", task, TASKS)
+    if task == "auto":
+        task = infer_task(y)
+    if task == "classification":
+        classes = np.unique(y.astype(str))
+        if classes.size < 2:
+            name = f"target column {target!r} of {source}" if target else f"y of {source}"
+            raise TableError(f"{name} has one class ({classes[0].item()!r}); a classifier needs at least 2")
+    train, dev_rows, test_rows = split_rows(y, task, dev, test, seed)
+    take = lambda index: {name: column[index] for name, column in features.items()}  # noqa: E731
+    try:
+        prep = fit_preprocessing(take(train), y[train], task=task, impute=impute, standardize=standardize,
+                                 target=target)
+    except TableError:
+        raise
+    except ValueError as error:
+        raise TableError(f"{source}: {error}") from None
+
+    def split(index: np.ndarray) -> tuple[Any, Any]:
+        if not len(index):
+            return None, None
+        try:
+            return prep.transform(take(index)), prep.encode_target(y[index])
+        except ValueError as error:
+            raise TableError(f"{source}: {error}") from None
+
+    X_train, y_train = split(train)
+    X_dev, y_dev = split(dev_rows)
+    X_test, y_test = split(test_rows)
+    return Data(X_train, y_train, X_dev, y_dev, X_test, y_test, preprocessing=prep)
