@@ -33,30 +33,36 @@ LIBRARIES = {"pytorch": "PyTorch", "keras": "Keras", "sklearn": "scikit-learn"}
 
 
 def _cell(text: str) -> str:
-    return text.replace("|", "\\|").replace("\n", " ")
+    """Text safe inside a Markdown table cell (no column breaks, no emphasis from ``**`` or ``_``)."""
+    return text.replace("|", "\\|").replace("\n", " ").replace("*", "\\*").replace("_", "\\_")
 
 
 def conventions_table() -> str:
-    """A Markdown table: one row per setting, our snippet and each library's, with its caveat."""
+    """A Markdown table (one row per setting, our snippet and each library's) and the caveats as notes below."""
     from dnnimprove import conventions
 
     header = "| setting | ours | " + " | ".join(LIBRARIES.values()) + " |"
     lines = [header, "|" + "---|" * (2 + len(LIBRARIES))]
+    notes: list[str] = []
     for setting, values in EXAMPLES.items():
         ours = conventions.translate(setting, "ours", **values)
-        row = [f"`{setting}`", f"`{_cell(ours.snippet)}`"]
-        for library in LIBRARIES:
+        row = [f"`{setting}`", f"`{ours.snippet}`"]
+        for library, name in LIBRARIES.items():
             try:
                 theirs = conventions.translate(setting, library, **values)
             except ValueError as error:
                 reason = str(error).rsplit(": the setting", 1)[0]
                 row.append("— (" + _cell(reason) + ")")
                 continue
-            cell = f"`{_cell(theirs.snippet)}`"
-            cell += " (exact)" if theirs.exact else f" ≈ {_cell(theirs.caveat)}"
+            cell = f"`{theirs.snippet.replace('|', '&#124;')}`"
+            if theirs.exact:
+                cell += " (exact)"
+            else:
+                notes.append(f"{len(notes) + 1}. `{setting}` in {name}: {_cell(theirs.caveat)}")
+                cell += f" ≈ (note {len(notes)})"
             row.append(cell)
         lines.append("| " + " | ".join(row) + " |")
-    return "\n".join(lines)
+    return "\n".join(lines) + "\n\nNotes on the approximate translations:\n\n" + "\n".join(notes)
 
 
 def _include(match: re.Match) -> str:

@@ -13,7 +13,7 @@ import statistics
 import sys
 from pathlib import Path
 
-ORDER = ["initialization", "regularization", "optimization", "minibatch", "batch_norm", "softmax", "tuning"]
+ORDER = ["initialization", "regularization", "optimization", "minibatch", "batch_norm", "softmax", "tuning", "augmentation"]
 
 
 def variant_cell(run: dict) -> str:

@@ -87,7 +87,11 @@ BAD_INPUT = [
     (["train", "--layers", "5,0"], ["--layers", "'5,0'"]),
     (["train", "--epochs", "-5"], ["--epochs", "integer >= 0", "'-5'"]),
     (["train", "--lr", "-0.1"], ["--lr", "number > 0", "'-0.1'"]),
-    (["train", "--lr", "nan"], ["--lr", "'nan'"]),
+    (["train", "--lr", "nan"], ["--lr", "expected a finite number (a number > 0); got 'nan'"]),
+    (["train", "--epochs", "1e20"], ["--epochs", "expected an integer >= 0; got '1e20'"]),
+    (["train", "--epochs", "2.5"], ["--epochs", "expected an integer >= 0; got '2.5'"]),
+    (["study", "--seeds", "1e3"], ["--seeds", "expected an integer >= 1", "got '1e3'"]),
+    (["train", "--resume", "/nonexistent-folder/run.npz"], ["--resume '/nonexistent-folder/run.npz': no such checkpoint file"]),
     (["train", "--keep-prob", "1.5"], ["--keep-prob", "(0, 1]", "'1.5'"]),
     (["train", "--batch-size", "0"], ["--batch-size", "'0'"]),
     (["study", "--seeds", "0"], ["--seeds", "integer >= 1", "'0'"]),
@@ -187,6 +191,7 @@ def test_convert_from_a_library_prints_ours_and_the_caveat(capsys):
         (["convert", "momentum", "--alpha", "0.9", "--to", "pytorch"], "valid parameters: 'beta', 'lr', 'nesterov'"),
         (["convert", "dropout", "--keep-prob", "0.8", "--to", "sklearn"], "scikit-learn's MLP has no dropout"),
         (["convert", "momentum", "--beta", "abc", "--to", "pytorch"], "expected a number, true or false; got 'abc'"),
+        (["convert", "momentum", "--lr", "inf", "--to", "pytorch"], "expected a finite number (a number, true or false); got 'inf'"),
         (["convert", "momentm", "--to", "pytorch"], "invalid choice: 'momentm'"),
         (["convert", "momentum", "--beta", "0.9"], "one of the arguments --to --from is required"),
     ],
@@ -199,6 +204,7 @@ def test_convert_bad_input_exits_2_with_one_line(argv, message, capsys):
     err = capsys.readouterr().err
     assert status == 2
     assert len(err.strip().splitlines()) == 1 and message in err
+    assert err.startswith("dnnimprove convert: error: ")
 
 
 def test_study_json_prints_every_results_json(tmp_path, capsys):

@@ -75,7 +75,7 @@ def test_divergence_is_one_line_and_exit_code_1(capsys):
 
 @pytest.mark.parametrize(
     "option, message",
-    [("--resume", "No such file or directory: {path}"), ("--checkpoint", "checkpoint '{path}' cannot be written")],
+    [("--resume", "--resume '{path}': no such checkpoint file"), ("--checkpoint", "checkpoint '{path}' cannot be written")],
 )
 def test_a_missing_or_unwritable_path_is_one_line_and_exit_code_2(option, message, tmp_path, capsys):
     path = tmp_path / "run.npz" if option == "--resume" else tmp_path / "missing" / "run.npz"

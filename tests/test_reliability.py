@@ -20,6 +20,7 @@ import json
 import lzma
 import os
 import struct
+import time
 import tracemalloc
 import zipfile
 import zlib
@@ -260,3 +261,112 @@ def test_a_checkpoint_is_not_saved_over_by_a_model_nor_a_model_by_a_checkpoint(t
         model.fit(X, y, epochs=1, checkpoint=tmp_path / "model.npz")
     assert dn.load(tmp_path / "model.npz").params.nbytes == model.params.nbytes
     ATTACKS["foreign files written over"] += 2
+
+
+# -- the command line: a seeded fuzz, in process, in a scratch folder ------------------------------
+FUZZ_VECTORS = int(os.environ.get("DNNIMPROVE_CLI_FUZZ", 1200))
+HUGE = ["9" * 25, "9" * 5000, "-" + "9" * 30, "2147483648", "4294967296", "18446744073709551617", "1e400", "-1e400",
+        "1" + "0" * 400, "0." + "0" * 400 + "1"]
+ODD = ["nan", "inf", "-inf", "0", "-1", "-0", "1e-400", "0x10", "1_0", "", " ", "٣", "½", "é", "💥", "\u202e5", "a\x00b",
+       "5,", ",", "5,,2", "-5,2", "0,0", "true", "full", "--", "-", "None", "[]", "{}", "'", "%s", "\\"]
+PATHS = ["a_fifo", "link_to_fifo", "link_to_zero", "link_to_urandom", "link_to_null", "loop_a", "dangling", "a_directory", "/dev/null",
+         "/dev/zero", "/dev/urandom", "not_there/x.npz", "ok.npz", "config.txt", "a_directory/", "ünïcødé.npz"]
+BASES = {  # valid, fast starting points; each vector changes one to three of their values
+    "train": ["train", "--dataset", "moons", "--n-samples", "40", "--epochs", "1", "--layers", "3"],
+    "gradcheck": ["gradcheck", "--n-samples", "40", "--epochs", "1", "--layers", "3", "--examples", "3"],
+    "search": ["search", "--dataset", "moons", "--n-samples", "40", "--trials", "1", "--rounds", "1", "--epochs", "1",
+               "--out", "out"],
+    "convert": ["convert", "momentum", "--beta", "0.9", "--to", "pytorch"],
+    "study": ["study", "--list"],
+}
+
+
+class _TooLong(BaseException):
+    """Raised by the fuzz's alarm in a vector that is valid and would run for long (not a failure)."""
+
+
+def _options(command):
+    from dnnimprove.cli import build_parser
+
+    parser = build_parser()
+    sub = next(action for action in parser._actions if action.__class__.__name__ == "_SubParsersAction")
+    return [action for action in sub.choices[command]._actions if action.option_strings and action.dest != "help"]
+
+
+def fuzz_vectors(seed: int, n: int) -> list[list[str]]:
+    """``n`` argument vectors: a valid base with 1-3 options given hostile values, or token soup."""
+    import random
+
+    rng = random.Random(seed)
+    options = {command: _options(command) for command in BASES}
+    values = HUGE + ODD + PATHS
+    vectors = []
+    for _ in range(n):
+        command = rng.choice(list(BASES))
+        if rng.random() < 0.25:  # token soup: option names and values in any order after the base
+            pool = [flag for action in options[command] for flag in action.option_strings] + values
+            vectors.append(list(BASES[command]) + [rng.choice(pool) for _ in range(rng.randint(1, 6))])
+            continue
+        argv = list(BASES[command])
+        for _ in range(rng.randint(1, 3)):
+            action = rng.choice(options[command])
+            flag = rng.choice(action.option_strings)
+            if action.nargs == 0:
+                argv.append(flag)
+            else:
+                argv += [flag, rng.choice(values + (list(map(str, action.choices)) if action.choices else []))]
+        vectors.append(argv)
+    return vectors
+
+
+def make_scratch(folder):
+    special_paths(folder)  # a_directory, a_fifo, link_to_zero/urandom/null, loop_a/loop_b, dangling, link_to_fifo
+    (folder / "config.txt").write_text("keep me")
+
+
+def test_a_seeded_cli_fuzz_gives_no_traceback_and_one_line_per_error(tmp_path, monkeypatch, capsys):
+    import signal
+
+    from dnnimprove.cli import main
+
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    make_scratch(scratch)
+    monkeypatch.chdir(scratch)  # every relative path a vector names lies in the scratch folder
+    protected = {path.name: (os.lstat(path).st_mode, os.lstat(path).st_ino) for path in scratch.iterdir()}
+
+    def too_long(signum, frame):
+        raise _TooLong
+
+    previous = signal.signal(signal.SIGALRM, too_long)
+    outcomes, failures, slowest = Counter(), [], []
+    try:
+        for argv in fuzz_vectors(int(os.environ.get("DNNIMPROVE_CLI_FUZZ_SEED", 2026)), FUZZ_VECTORS):
+            signal.setitimer(signal.ITIMER_REAL, 1.0)
+            started = time.perf_counter()
+            try:
+                status = main(argv)
+            except _TooLong:
+                status = "ran long"
+            finally:
+                signal.setitimer(signal.ITIMER_REAL, 0)
+            slow = time.perf_counter() - started
+            if slow > 0.3:
+                slowest.append((round(slow, 2), argv[:14]))
+            captured = capsys.readouterr()
+            outcomes[status] += 1
+            ATTACKS["CLI argument vectors"] += 1
+            text = captured.out + captured.err
+            errors = [line for line in captured.err.splitlines() if line.strip() and "Warning" not in line]
+            verdict = status == 1 and argv[0] == "gradcheck" and not errors  # a failed check: its report, status 1
+            if "Traceback" in text or "internal error" in text or status not in (0, 1, 2, "ran long") or (
+                status in (1, 2) and len(errors) != 1 and not verdict
+            ):
+                failures.append((argv[:12], status, captured.err[-600:]))
+    finally:
+        signal.signal(signal.SIGALRM, previous)
+    print(f"\ncli fuzz: {FUZZ_VECTORS} vectors, outcomes {dict(outcomes)}; slowest {sorted(slowest)[-8:]}")
+    assert not failures, f"{len(failures)} of {FUZZ_VECTORS} vectors failed; first: {failures[:3]}"
+    after = {path.name: (os.lstat(path).st_mode, os.lstat(path).st_ino) for path in scratch.iterdir() if path.name in protected}
+    assert after == protected  # no special file (or the config file) replaced
+    assert (scratch / "config.txt").read_text() == "keep me"

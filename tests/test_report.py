@@ -22,7 +22,7 @@ RUN_KEYS = {"name", "settings", "seeds", "train_accuracy", "test_accuracy", "fin
 def quick_results():
     """Quick runs of studies covering every figure kind (a few epochs, two seeds)."""
     names = ["optimization", "minibatch", "softmax", "gradient_checking", "tuning", "augmentation", "landscape",
-             "ewma"]
+             "ewma", "batch_norm_noise"]
     return {name: run_study(name, seeds=[0, 1], epochs=get_study(name).quick_epochs) for name in names}
 
 

@@ -117,6 +117,14 @@ def fraction(text: str) -> float:
     return value
 
 
+def perturbation(text: str) -> float:
+    """A gradient-check step: a number in ``(0, 1)`` (a larger one measures no derivative)."""
+    value = _number(text, float, 0.0, True, "a number in (0, 1)")
+    if value >= 1:
+        raise argparse.ArgumentTypeError(f"expected a number in (0, 1); got {_shown(text)}")
+    return value
+
+
 def probability(text: str) -> float:
     value = _number(text, float, 0.0, True, "a probability in (0, 1]")
     if value > 1:
@@ -359,6 +367,8 @@ def _run_train(args: argparse.Namespace) -> int:
 
     if args.early_stopping is not None and not args.dev_fraction:
         raise UsageError("--early-stopping needs a dev set: give --dev-fraction (e.g. 0.2)")
+    if args.resume is not None and not Path(args.resume).is_file():
+        raise UsageError(f"--resume {args.resume!r}: no such checkpoint file")
     out, model_path = _train_outputs(args.out)
     spec = _data_spec(args, dev=args.dev_fraction)
     settings = {
@@ -453,7 +463,7 @@ def _add_gradcheck(subparsers: Any) -> None:
     parser.add_argument("--examples", type=positive_int, default=20, help="examples to check on (default: 20)")
     parser.add_argument("--epochs", type=nonnegative_int, default=20,
                         help="epochs of Adam before checking, away from the zero-bias ReLU kink (default: 20)")
-    parser.add_argument("--epsilon", type=positive_float, default=1e-7, help="perturbation (default: 1e-7)")
+    parser.add_argument("--epsilon", type=perturbation, default=1e-7, help="perturbation in (0, 1) (default: 1e-7)")
     parser.add_argument("--seed", type=seed_value, default=0, help="model seed (default: 0)")
     parser.add_argument("--json", action="store_true", help="print the report as JSON")
     parser.set_defaults(handler=_run_gradcheck)

@@ -627,6 +627,40 @@ def draw_ewma_weights(result: StudyResult) -> tuple[Figure, str]:
     return figure, "Weight of a value k days old relative to today's: it falls to about 1/e after 1/(1-β) days."
 
 
+# -- figures of the batch-norm noise study ----------------------------------------------------------------
+def draw_batch_norm_gap(result: StudyResult) -> tuple[Figure, str]:
+    effects = result.extras["effect"]
+    labels = list(effects)
+    by_name = {variant.name: variant for variant in result.variants}
+    positions = np.arange(len(labels))
+    figure = _new_figure(10.0, 4.2)
+    gaps, removed = figure.subplots(1, 2)
+    for offset, (kind, color) in enumerate(zip(("plain", "batch_norm"), _COLORS)):
+        values = [by_name[f"{kind}_batch_{label}"].metric("gap") for label in labels]
+        gaps.errorbar(positions + 0.06 * (2 * offset - 1), [v[0] for v in values], yerr=[v[1] for v in values],
+                      color=color, marker="o", capsize=4, label=kind.replace("_", " "))
+    gaps.set_ylabel("train − test accuracy (gap)")
+    gaps.set_title("train/test gap, mean ± spread")
+    removed.errorbar(positions, [effects[label]["mean"] for label in labels],
+                     yerr=[effects[label]["std"] for label in labels], color="C2", marker="o", capsize=4,
+                     label="gap removed by batch norm")
+    for index, label in enumerate(labels):
+        removed.scatter(np.full(len(effects[label]["per_seed"]), index + 0.08), effects[label]["per_seed"],
+                        color="C2", marker="x", s=25, label="one seed" if index == 0 else None)
+    removed.axhline(0, color="black", linewidth=0.8)
+    removed.set_ylabel("gap(plain) − gap(batch norm)")
+    removed.set_title("batch norm's regularizing effect")
+    m = result.data.X_train.shape[0]
+    for axes in (gaps, removed):
+        axes.set_xticks(positions, [f"{label} ({m})" if label == "full" else label for label in labels])
+        axes.set_xlabel("mini-batch size")
+        axes.legend(fontsize="small")
+    seeds = len(result.variants[0].runs)
+    figure.suptitle(f"{result.study.name}: {result.extras['steps']} steps per run, {seeds} seeds")
+    return figure, ("Left: train/test gap with and without batch norm at each mini-batch size. Right: the part of the "
+                    "gap batch norm removes, seed by seed (x): smaller on the full batch, whose statistics carry no noise.")
+
+
 FIGURES: dict[str, Callable[[StudyResult], tuple[Figure, str]]] = {
     "cost": draw_cost,
     "cost_time": draw_cost_time,
@@ -643,6 +677,7 @@ FIGURES: dict[str, Callable[[StudyResult], tuple[Figure, str]]] = {
     "ewma_curves": draw_ewma_curves,
     "ewma_start": draw_ewma_start,
     "ewma_weights": draw_ewma_weights,
+    "batch_norm_gap": draw_batch_norm_gap,
 }
 
 
@@ -682,7 +717,8 @@ th, td { border: 1px solid #ccc; padding: 0.25em 0.6em; text-align: right; }
 th:first-child, td:first-child { text-align: left; }
 th { background: #f0f0f0; }
 table.facts th { text-align: left; } table.facts td { text-align: left; }
-td.text { text-align: left; }
+td.text, th.text { text-align: left; }
+nav { line-height: 1.8; }
 figure { display: inline-block; margin: 0.5em 1em 0.5em 0; vertical-align: top; }
 figure img { max-width: 100%; border: 1px solid #ddd; }
 figcaption { font-size: 0.85em; color: #555; max-width: 700px; }
@@ -839,7 +875,8 @@ def _summary(summaries: list[dict[str, Any]]) -> str:
                      "studies run; their numbers are not results and the course's conclusions are not evaluated.</p>")
     parts.append('<table class="facts">' + "".join(f"<tr><th>{key}</th><td>{value}</td></tr>" for key, value in facts)
                  + "</table>")
-    parts.append("<table><tr><th>study</th><th>compares</th><th>conclusions</th><th>seconds</th><th>data</th></tr>")
+    parts.append('<table><tr><th>study</th><th class="text">compares</th><th>conclusions</th><th>seconds</th>'
+                 "<th>data</th></tr>")
     for summary in summaries:
         name = html.escape(summary["study"])
         text, css = held_text(summary["checks"])
@@ -871,8 +908,8 @@ def write_index(out: str | os.PathLike, order: list[str] | None = None) -> Path:
         f"<h1>{html.escape(title)}</h1>",
         "<p>Written by <code>dnnimprove study</code>: one section per study with its table, its checks of the "
         "course's conclusions, its figures and a two-line reading.</p>",
-        '<nav><a href="#summary">summary</a>'
-        + "".join(f'<a href="#{html.escape(s["study"])}">{html.escape(s["study"])}</a>' for s in summaries) + "</nav>",
+        '<nav><a href="#summary">summary</a> '
+        + " ".join(f'<a href="#{html.escape(s["study"])}">{html.escape(s["study"])}</a>' for s in summaries) + "</nav>",
         _summary(summaries),
     ]
     body += [_section(summary) for summary in summaries]

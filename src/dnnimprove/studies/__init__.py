@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from .augmentation import AUGMENTATION, run_augmentation
 from .classic import BATCH_NORM, INITIALIZATION, MINIBATCH, OPTIMIZATION, REGULARIZATION, SOFTMAX
+from .batch_norm_noise import BATCH_NORM_NOISE, run_batch_norm_noise
 from .ewma import EWMA, run_ewma
 from .landscape import LANDSCAPE, run_landscape
 from .gradient_checking import GRADIENT_CHECKING, run_gradient_checking
@@ -23,13 +24,14 @@ __all__ = [
 STUDIES: dict[str, Study] = {
     study.name: study for study in (
         INITIALIZATION, REGULARIZATION, GRADIENT_CHECKING, OPTIMIZATION, MINIBATCH, BATCH_NORM, SOFTMAX, TUNING,
-        AUGMENTATION, LANDSCAPE, EWMA,
+        AUGMENTATION, LANDSCAPE, EWMA, BATCH_NORM_NOISE,
     )
 }
 
 RUNNERS = {
     "compare": run_comparison, "gradcheck": run_gradient_checking, "tuning": run_tuning,
     "augmentation": run_augmentation, "landscape": run_landscape, "ewma": run_ewma,
+    "batch_norm_noise": run_batch_norm_noise,
 }
 """Which function runs a study of each ``kind``; all take ``(study, mode, seeds, epochs, progress)``."""
 
