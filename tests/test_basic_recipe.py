@@ -122,3 +122,25 @@ def test_the_recipe_command_writes_its_report_and_refuses_an_empty_dev_set(tmp_p
     assert cli.main(["recipe", "--data", str(path), "--target", "label", "--dev-fraction", "0",
                      "--out", str(tmp_path / "out2")]) == 2
     assert "--dev-fraction must be > 0" in capsys.readouterr().err
+
+
+def test_a_rejected_remedy_is_tried_once_more_after_another_change_was_kept():
+    walk = walk_at(0.05, 0.15, bayes=0.05)
+    walk.tried["L2 regularization"] = 1
+    walk.steps.append(RecipeStep(1, "L2 regularization", "variance", dict(BASELINE), 0.05, 0.16, kept=False))
+    assert walk.next_remedy()[0] == "dropout"  # rejected, nothing kept since: not again yet
+    walk.tried["dropout"] = 1
+    walk.steps.append(RecipeStep(2, "dropout", "variance", {**BASELINE, "keep_prob": 0.9}, 0.05, 0.12, kept=True))
+    remedy, _, candidates, _, _ = walk.next_remedy()
+    assert remedy == "L2 regularization" and all(c["keep_prob"] == 0.9 for c in candidates)
+    walk.tried["L2 regularization"] = 2  # at most twice
+    assert walk.next_remedy()[0] == "dropout" and walk.next_remedy()[2][0]["keep_prob"] == 0.8
+
+
+def test_architecture_search_is_the_last_variance_remedy():
+    walk = walk_at(0.05, 0.15, bayes=0.05)
+    for remedy in ("L2 regularization", "dropout", "early stopping", "augmentation"):
+        walk.tried[remedy] = 2
+    remedy, kind, candidates, _, _ = walk.next_remedy()
+    assert (remedy, kind) == ("architecture search", "variance")
+    assert [c["hidden"] for c in candidates] == [(32,), (64,), (16, 16)]

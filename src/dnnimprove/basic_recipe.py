@@ -46,7 +46,8 @@ BASELINE: dict[str, Any] = {
 """The first network: small, plain mini-batch gradient descent, Xavier initialization."""
 
 _MAX_WIDTH = 512
-_REPEATS = {"wider network": 2, "deeper network": 2, "train longer": 2}
+_MAX_TRIES = 2
+"""A remedy is tried at most this often; a second time only after some other change was kept."""
 
 
 def _wider(config: dict) -> list[dict]:
@@ -77,11 +78,23 @@ def _batch_norm(config: dict) -> list[dict]:
 
 
 def _l2(config: dict) -> list[dict]:
-    return [] if config.get("l2") else [{**config, "l2": lambd} for lambd in (0.01, 0.1, 1.0, 10.0)]
+    lambd = config.get("l2")
+    values = (0.01, 0.1, 1.0, 10.0) if not lambd else (lambd / 10, lambd / 3, lambd * 3, lambd * 10)
+    return [{**config, "l2": value} for value in values]
 
 
 def _dropout(config: dict) -> list[dict]:
-    return [] if config.get("keep_prob") else [{**config, "keep_prob": keep} for keep in (0.9, 0.7)]
+    keep = config.get("keep_prob")
+    values = (0.9, 0.7) if not keep else tuple(v for v in (round(keep - 0.1, 2), round(keep + 0.05, 2)) if 0.3 <= v < 1)
+    return [{**config, "keep_prob": value} for value in values]
+
+
+def _architecture(config: dict) -> list[dict]:
+    candidates = _wider(config)
+    much_wider = tuple(min(_MAX_WIDTH, 4 * units) for units in config["hidden"])
+    if much_wider != config["hidden"] and all(much_wider != c["hidden"] for c in candidates):
+        candidates.append({**config, "hidden": much_wider})
+    return candidates + _deeper(config)
 
 
 def _early_stopping(config: dict) -> list[dict]:
@@ -102,9 +115,10 @@ BIAS_REMEDIES: list[tuple[str, Callable[[dict], list[dict]]]] = [
 
 VARIANCE_REMEDIES: list[tuple[str, Callable[[dict], list[dict]]]] = [
     ("L2 regularization", _l2), ("dropout", _dropout), ("early stopping", _early_stopping),
-    ("augmentation", _augment),
+    ("augmentation", _augment), ("architecture search", _architecture),
 ]
-"""The course's remedies for high variance, in order (more data being out of reach)."""
+"""The course's remedies for high variance, in order: more data (augmentation where it applies) being out of
+reach, regularization, then another architecture (wider, much wider, deeper, keeping the regularization)."""
 
 
 @dataclass
@@ -298,14 +312,17 @@ class _Walk:
             return f"neither gap is worth closing ({verdict}, tolerance {self.tolerance:g})"
         for kind, remedies, why in order:
             for remedy, make in remedies:
-                last = next((s for s in reversed(self.steps) if s.remedy == remedy), None)
                 times = self.tried.get(remedy, 0)
-                if times and (last is None or not last.kept or times >= _REPEATS.get(remedy, 1)):
+                if times >= _MAX_TRIES:
                     continue
+                if times:  # again only when its last try was kept or another change was kept since
+                    last = max(s.index for s in self.steps if s.remedy == remedy)
+                    if not self.steps[last].kept and not any(s.kept for s in self.steps[last + 1:]):
+                        continue
                 candidates = make(step.config)
                 if candidates:
                     return remedy, kind, candidates, verdict, f"{why}: try {remedy}"
-                self.tried[remedy] = 99  # does not apply to this configuration
+                self.tried[remedy] = _MAX_TRIES  # does not apply to this configuration
         return f"the remedies for the gaps left are used up ({verdict})"
 
 
