@@ -68,7 +68,8 @@ def breakdown(repeats: int = 20000) -> dict[str, float]:
 
     X, y = dn.datasets.moons(300, 0.2, seed=3)
     model = dn.Sequential([dn.Dense(5), dn.ReLU(), dn.Dense(2), dn.ReLU(), dn.Dense(1)], seed=dn.CourseRandom(3, 10))
-    model.fit(X, y, epochs=1, batch_size=64, optimizer=dn.Adam(0.0007), threads=1)
+    with dn.blas_threads(1):
+        model.fit(X, y, epochs=1, batch_size=64, optimizer=dn.Adam(0.0007))
     X_batch = np.ascontiguousarray(X[:64])
     Y_batch = model.encode_targets(y[:64], 64)
     Z = model.forward(X_batch, True)

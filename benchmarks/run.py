@@ -134,9 +134,10 @@ def ours_case(workload, variant, dtype, data, epochs, threads, engine="numpy") -
         seed = dn.CourseRandom(init_seed=3, shuffle_seed=10) if tiny else 1
         model = dn.Sequential(layers, loss="binary_crossentropy" if tiny else "categorical_crossentropy",
                               seed=seed, dtype=dtype)
-        history = model.fit(X, y, epochs=epochs, batch_size=64 if tiny else 128,
-                            optimizer=ours_optimizer(variant, 0.0007 if tiny else 0.001),
-                            record_every=epochs, threads=threads, engine=engine)
+        with dn.blas_threads(threads):
+            history = model.fit(X, y, epochs=epochs, batch_size=64 if tiny else 128,
+                                optimizer=ours_optimizer(variant, 0.0007 if tiny else 0.001),
+                                record_every=epochs, engine=engine)
         return history.steps, model.evaluate(X, y)["accuracy"] if tiny else None
 
     system = OURS if engine == "numpy" else COMPILED
@@ -359,7 +360,7 @@ def print_table(cases: list[Case], args) -> None:
     print("|" + "|".join("-" * (w + 2) for w in widths) + "|")
     for row in rows:
         print(line(row))
-    print(f"\nEvery row: BLAS {setting} (threadpoolctl; dnnimprove fit(threads={args.threads})), "
+    print(f"\nEvery row: BLAS {setting} (threadpoolctl; dnnimprove blas_threads({args.threads})), "
           f"torch.set_num_threads({args.threads}); medians of {args.repeats} repeats after {args.warmup} untimed, run round-robin. us/step is "
           "wall-clock time, cpu us/step the process's CPU time; \"faster\" is the peer's time over dnnimprove's "
           "(same workload and variant, same dtype where there is one), the GEMM floor row dnnimprove's step over it.")

@@ -103,11 +103,12 @@ def test_min_delta_ignores_small_improvements():
     assert stopper.best_epoch == 0 and stopper.stopped_epoch == 1  # 0.95 is not 0.1 better than 1.0
 
 
-def test_validation_fraction_gives_early_stopping_its_dev_set(overfitting_data):
+def test_a_split_off_dev_set_gives_early_stopping_its_dev_set(overfitting_data):
     X, y, X_dev, y_dev = overfitting_data
     X_all, y_all = np.vstack([X, X_dev]), np.concatenate([y, y_dev])
+    X_train, y_train, X_held, y_held = dn.data.split_dev(X_all[:60], y_all[:60], 0.25)
     model = dn.Sequential([dn.Dense(64), dn.ReLU(), dn.Dense(64), dn.ReLU(), dn.Dense(1)], seed=0)
-    history = model.fit(X_all[:60], y_all[:60], epochs=300, optimizer=dn.Adam(0.01), validation_fraction=0.25,
+    history = model.fit(X_train, y_train, epochs=300, optimizer=dn.Adam(0.01), validation_data=(X_held, y_held),
                         callbacks=[dn.EarlyStopping(patience=10)])
     assert history.stopped_epoch is not None and history.stopped_epoch < 299
     assert len(history.val_cost) == len(history.epoch)

@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 import dnnimprove as dn
+from dnnimprove.callbacks import Checkpoint, IterationCost
 
 X, Y = dn.datasets.moons(60, 0.2, seed=3)  # 4 mini-batches of 16 (the last of 12) per epoch
 EPOCHS = 4
@@ -76,16 +77,21 @@ class InterruptAt(dn.Callback):
 
 
 def interrupted_and_resumed(make, config: dict, tmp_path, epoch: int, batch: int = 1, between=None):
-    """Outcomes of ``make()`` trained with Ctrl-C at (epoch, batch) then resumed in a fresh model, and uninterrupted."""
+    """Outcomes of ``make()`` trained with Ctrl-C at (epoch, batch) then resumed in a fresh model, and uninterrupted.
+
+    ``config["callbacks"]`` is a function giving fresh callbacks for each of the three fits.
+    """
+    config = dict(config)
+    more = config.pop("callbacks", list)
     reference = make()
-    reference.fit(X, Y, **config)
+    reference.fit(X, Y, callbacks=more(), **config)
     path = tmp_path / "run.npz"
     with pytest.raises(dn.TrainingInterrupted):
-        make().fit(X, Y, checkpoint=path, callbacks=[InterruptAt(epoch, batch)], **config)
+        make().fit(X, Y, callbacks=[*more(), InterruptAt(epoch, batch), Checkpoint(path)], **config)
     if between is not None:
         between()
     resumed = make()
-    resumed.fit(X, Y, resume=path, **config)
+    resumed.fit(X, Y, callbacks=[*more(), Checkpoint(path, resume=True)], **config)
     return outcome(resumed), outcome(reference)
 
 
@@ -96,10 +102,10 @@ def interrupted_and_resumed(make, config: dict, tmp_path, epoch: int, batch: int
 def test_ctrl_c_at_any_epoch_then_resume_is_bit_identical(optimizer, schedule, architecture, epoch, tmp_path):
     path = tmp_path / "run.npz"
     with pytest.raises(dn.TrainingInterrupted):
-        make_model(architecture=architecture).fit(X, Y, checkpoint=path, callbacks=[InterruptAt(epoch)],
+        make_model(architecture=architecture).fit(X, Y, callbacks=[InterruptAt(epoch), Checkpoint(path)],
                                                   **settings(optimizer, schedule))
     resumed = make_model(architecture=architecture)  # a new process builds the same model and resumes
-    resumed.fit(X, Y, resume=path, **settings(optimizer, schedule))
+    resumed.fit(X, Y, callbacks=[Checkpoint(path, resume=True)], **settings(optimizer, schedule))
     assert_identical(outcome(resumed), uninterrupted(optimizer, schedule, architecture))
     if architecture != "plain":
         reference = make_model(architecture=architecture)
@@ -112,7 +118,7 @@ def test_resume_matters_dropout_and_batchnorm_would_differ_without_it(tmp_path):
     """The check above can fail: restarting from the checkpoint's parameters alone does not reproduce the run."""
     path = tmp_path / "run.npz"
     with pytest.raises(dn.TrainingInterrupted):
-        make_model(architecture="dropout+batchnorm").fit(X, Y, checkpoint=path, callbacks=[InterruptAt(2)],
+        make_model(architecture="dropout+batchnorm").fit(X, Y, callbacks=[InterruptAt(2), Checkpoint(path)],
                                                          **settings("adam", "constant"))
     restarted = dn.load(path, seed=0)
     restarted.fit(X, Y, **{**settings("adam", "constant"), "epochs": EPOCHS - 2})
@@ -123,10 +129,10 @@ def test_resume_matters_dropout_and_batchnorm_would_differ_without_it(tmp_path):
 def test_a_crash_resumes_from_the_last_checkpoint_on_disk(optimizer, tmp_path):
     path = tmp_path / "run.npz"
     with pytest.raises(RuntimeError):  # not Ctrl-C: nothing is written at the crash, the file is from epoch 2
-        make_model().fit(X, Y, checkpoint=path, checkpoint_every=2, callbacks=[InterruptAt(3, error=RuntimeError)],
+        make_model().fit(X, Y, callbacks=[InterruptAt(3, error=RuntimeError), Checkpoint(path, every=2)],
                          **settings(optimizer, "inverse_time"))
     resumed = make_model()
-    history = resumed.fit(X, Y, resume=path, **settings(optimizer, "inverse_time"))
+    history = resumed.fit(X, Y, callbacks=[Checkpoint(path, resume=True)], **settings(optimizer, "inverse_time"))
     assert_identical(outcome(resumed), uninterrupted(optimizer, "inverse_time"))
     assert history.epoch == list(range(EPOCHS))
 
@@ -135,14 +141,14 @@ def test_ctrl_c_writes_the_last_completed_epoch_and_puts_the_model_back_to_it(tm
     path = tmp_path / "run.npz"
     model = make_model()
     with pytest.raises(KeyboardInterrupt) as caught:  # TrainingInterrupted is a KeyboardInterrupt
-        model.fit(X, Y, checkpoint=path, checkpoint_every=100, callbacks=[InterruptAt(2)], **settings("adam", "constant"))
+        model.fit(X, Y, callbacks=[InterruptAt(2), Checkpoint(path, every=100)], **settings("adam", "constant"))
     error = caught.value
     assert isinstance(error, dn.TrainingInterrupted) and error.epoch == 2 and error.path == str(path)
     assert str(error) == (f"training interrupted after 2 completed epoch(s); checkpoint written to {path}; "
-                          f"resume with fit(..., resume={str(path)!r})")
+                          f"resume with callbacks=[Checkpoint({str(path)!r}, resume=True)]")
     assert model.history_.epoch == [0, 1] and model.optimizer_state_.t == 2 * 4
     assert np.array_equal(dn.load(path).params, model.params)  # the model is the checkpoint
-    model.fit(X, Y, resume=path, **settings("adam", "constant"))  # and resumes in the same process
+    model.fit(X, Y, callbacks=[Checkpoint(path, resume=True)], **settings("adam", "constant"))  # and resumes in place
     assert_identical(outcome(model), uninterrupted("adam", "constant"))
 
 
@@ -155,12 +161,12 @@ def test_ctrl_c_without_a_checkpoint_is_a_plain_keyboard_interrupt():
 @pytest.mark.parametrize(
     "extra",
     [
-        {"record_every": 3, "record_iterations": True},
+        {"record_every": 3, "callbacks": lambda: [IterationCost()]},
         {"schedule": dn.CosineDecay(lr0=0.05, total=10, lr_min=0.001, per_step=True)},
-        {"validation_data": None, "validation_fraction": 0.25},
+        {"validation_data": None},
         {"shuffle": False},
     ],
-    ids=["recording", "per-step-schedule", "validation-fraction", "no-shuffle"],
+    ids=["recording", "per-step-schedule", "no-dev-set", "no-shuffle"],
 )
 def test_resume_is_bit_identical_with_recording_step_schedules_and_dev_splits(extra, tmp_path):
     config = {**settings("adam", "constant"), **extra}
@@ -195,9 +201,9 @@ def test_course_random_resumes_bit_identically(dropout_seed, tmp_path):
 
 def test_resuming_a_finished_run_trains_no_further(tmp_path):
     path = tmp_path / "run.npz"
-    make_model().fit(X, Y, checkpoint=path, checkpoint_every=3, **settings("rmsprop", "constant"))
+    make_model().fit(X, Y, callbacks=[Checkpoint(path, every=3)], **settings("rmsprop", "constant"))
     resumed = make_model()
-    resumed.fit(X, Y, resume=path, **settings("rmsprop", "constant"))
+    resumed.fit(X, Y, callbacks=[Checkpoint(path, resume=True)], **settings("rmsprop", "constant"))
     assert_identical(outcome(resumed), uninterrupted("rmsprop", "constant"))
 
 
@@ -210,8 +216,8 @@ def test_checkpoints_are_written_every_n_epochs_and_after_the_last(tmp_path):
             seen.append(dn.load(path).params.copy() if path.exists() else None)
 
     model = make_model()
-    model.fit(X, Y, checkpoint=path, checkpoint_every=2, callbacks=[Watch()], **settings("gd", "constant"))
-    # Watch runs before the checkpointer at each epoch end: it sees the file of epoch 2 from epochs 3 and 4 on.
+    model.fit(X, Y, callbacks=[Watch(), Checkpoint(path, every=2)], **settings("gd", "constant"))
+    # Watch runs before the checkpoint at each epoch end: it sees the file of epoch 2 from epochs 3 and 4 on.
     assert seen[0] is None and seen[1] is None and np.array_equal(seen[2], seen[3])
     assert np.array_equal(dn.load(path).params, model.params)
     assert os.listdir(tmp_path) == ["run.npz"]  # no temporary files left behind
@@ -219,7 +225,7 @@ def test_checkpoints_are_written_every_n_epochs_and_after_the_last(tmp_path):
 
 def test_a_crash_while_writing_keeps_the_previous_checkpoint(tmp_path, monkeypatch):
     path = tmp_path / "run.npz"
-    make_model().fit(X, Y, checkpoint=path, **{**settings("adam", "constant"), "epochs": 2})
+    make_model().fit(X, Y, callbacks=[Checkpoint(path)], **{**settings("adam", "constant"), "epochs": 2})
     before = path.read_bytes()
     real_savez = np.savez
 
@@ -230,7 +236,7 @@ def test_a_crash_while_writing_keeps_the_previous_checkpoint(tmp_path, monkeypat
 
     monkeypatch.setattr(np, "savez", crash_while_writing)
     with pytest.raises(KeyboardInterrupt):
-        make_model().fit(X, Y, checkpoint=path, **settings("adam", "constant"))
+        make_model().fit(X, Y, callbacks=[Checkpoint(path)], **settings("adam", "constant"))
     monkeypatch.undo()
     assert path.read_bytes() == before and os.listdir(tmp_path) == ["run.npz"]
 
@@ -238,7 +244,7 @@ def test_a_crash_while_writing_keeps_the_previous_checkpoint(tmp_path, monkeypat
 def fitted_checkpoint(tmp_path):
     path = tmp_path / "run.npz"
     with pytest.raises(dn.TrainingInterrupted):
-        make_model().fit(X, Y, checkpoint=path, callbacks=[InterruptAt(2)], **settings("adam", "constant"))
+        make_model().fit(X, Y, callbacks=[InterruptAt(2), Checkpoint(path)], **settings("adam", "constant"))
     return path
 
 
@@ -253,8 +259,8 @@ def fitted_checkpoint(tmp_path):
         ({"epochs": 1}, r"has 2 completed epochs, more than the 1 epochs fit was asked for"),
         ({"X": X[::-1].copy()}, r"was written for other training data"),
         ({"model": dn.Sequential([dn.Dense(4), dn.ReLU(), dn.Dense(1)], seed=0)}, r"was written for another model"),
-        ({"optimizer_state": dn.Adam().init(np.zeros(34))}, r"give resume or optimizer_state, not both"),
-        ({"checkpoint_every": 0}, r"checkpoint_every must be an integer in \[1, inf\); got 0"),
+        ({"optimizer": (dn.Adam(0.01), dn.Adam(0.01).init(np.zeros(34)))},
+         r"give Checkpoint\(resume=...\) or an optimizer state, not both"),
     ],
 )
 def test_resume_refuses_a_checkpoint_from_another_run(change, message, tmp_path):
@@ -263,7 +269,7 @@ def test_resume_refuses_a_checkpoint_from_another_run(change, message, tmp_path)
     model, data = config.pop("model", make_model()), config.pop("X", X)
     before = model.params.copy() if model.built else None
     with pytest.raises(ValueError, match=message):
-        model.fit(data, Y, resume=path, **config)
+        model.fit(data, Y, callbacks=[Checkpoint(path, resume=True)], **config)
     if before is not None:
         assert np.array_equal(model.params, before)  # nothing was restored from a refused checkpoint
 
@@ -273,7 +279,7 @@ def test_a_model_file_is_not_a_checkpoint(tmp_path):
     model.fit(X, Y, epochs=1)
     model.save(tmp_path / "model.npz")
     with pytest.raises(ValueError, match="is a model file, not a checkpoint"):
-        make_model().fit(X, Y, resume=tmp_path / "model.npz", epochs=2)
+        make_model().fit(X, Y, callbacks=[Checkpoint(tmp_path / "model.npz", resume=True)], epochs=2)
 
 
 def test_a_damaged_checkpoint_is_refused_and_changes_nothing(tmp_path):
@@ -285,17 +291,28 @@ def test_a_damaged_checkpoint_is_refused_and_changes_nothing(tmp_path):
     model = make_model().build(2)
     before = model.params.copy()
     with pytest.raises(ValueError, match=r"damaged.npz: not a readable dnnimprove file"):
-        model.fit(X, Y, resume=damaged, **settings("adam", "constant"))
+        model.fit(X, Y, callbacks=[Checkpoint(damaged, resume=True)], **settings("adam", "constant"))
     assert np.array_equal(model.params, before)
 
 
 def test_a_checkpoint_folder_that_cannot_be_written_fails_before_training(tmp_path):
-    model = make_model()
     with pytest.raises(FileNotFoundError, match=r"checkpoint '.*missing/run.npz' cannot be written"):
-        model.fit(X, Y, checkpoint=tmp_path / "missing" / "run.npz", **settings("gd", "constant"))
-    assert model.optimizer_state_.t == 0  # not a single step taken
+        Checkpoint(tmp_path / "missing" / "run.npz")
 
 
 def test_a_missing_resume_file_is_file_not_found(tmp_path):
+    model = make_model()
     with pytest.raises(FileNotFoundError):
-        make_model().fit(X, Y, resume=tmp_path / "nothing.npz", **settings("gd", "constant"))
+        model.fit(X, Y, callbacks=[Checkpoint(tmp_path / "nothing.npz", resume=True)], **settings("gd", "constant"))
+    assert model.optimizer_state_.t == 0  # not a single step taken
+
+
+@pytest.mark.parametrize("arguments, error, message", [
+    ({"path": 3}, TypeError, r"path must be a file path; got 3"),
+    ({"path": "run.npz", "every": 0}, ValueError, r"every must be an integer in \[1, inf\); got 0"),
+    ({"path": "run.npz", "resume": 3}, TypeError, r"resume must be True or False; got 3"),
+])
+def test_bad_checkpoint_arguments_are_named(arguments, error, message, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(error, match=message):
+        Checkpoint(**arguments)

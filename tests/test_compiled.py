@@ -99,7 +99,8 @@ def test_per_epoch_and_per_step_schedules_and_iteration_costs_agree():
                      schedule=dn.InverseTimeDecay(0.5, decay_rate=0.3))
     assert_same_up_to_rounding(per_epoch)
     per_step = both(make, epochs=20, batch_size=64, optimizer=dn.GradientDescent(0.5),
-                    schedule=dn.InverseTimeDecay(0.5, decay_rate=0.01, per_step=True), record_iterations=True)
+                    schedule=dn.InverseTimeDecay(0.5, decay_rate=0.01, per_step=True),
+                    callbacks=[dn.callbacks.IterationCost()])
     assert_same_up_to_rounding(per_step)
     np.testing.assert_allclose(per_step["compiled"][1].iteration_cost, per_step["numpy"][1].iteration_cost, rtol=1e-9)
 

@@ -289,7 +289,7 @@ def test_a_state_from_a_model_that_was_rebuilt_is_a_clear_error():
     model.build(3)  # rebuilt for three features: 21 parameters instead of 17
     with pytest.raises(ValueError, match=r"optimizer state does not match the model: state.v is 17 float64 values, "
                                          r"the model has 21 float64 parameters.*rebuilt.*Adam.init"):
-        model.fit(np.hstack([X, X[:, :1]]), y, epochs=1, optimizer=dn.Adam(), optimizer_state=state)
+        model.fit(np.hstack([X, X[:, :1]]), y, epochs=1, optimizer=(dn.Adam(), state))
 
 
 @pytest.mark.parametrize(

@@ -30,6 +30,7 @@ import numpy as np
 import pytest
 
 import dnnimprove as dn
+from dnnimprove.callbacks import Checkpoint
 from dnnimprove.persistence import ModelFileError, write_archive
 from dnnimprove.safefiles import UnsafePathError
 
@@ -253,12 +254,12 @@ def test_a_checkpoint_is_not_saved_over_by_a_model_nor_a_model_by_a_checkpoint(t
     X = np.random.default_rng(0).standard_normal((20, 3))
     y = (X[:, 0] > 0).astype(int)
     model = dn.Sequential([dn.Dense(2), dn.ReLU(), dn.Dense(1)], loss="binary_crossentropy", seed=0)
-    model.fit(X, y, epochs=1, checkpoint=tmp_path / "run.npz")
+    model.fit(X, y, epochs=1, callbacks=[Checkpoint(tmp_path / "run.npz")])
     with pytest.raises(UnsafePathError, match="is not a dnnimprove model file"):
         model.save(tmp_path / "run.npz")
     model.save(tmp_path / "model.npz")
     with pytest.raises(UnsafePathError, match="is not a dnnimprove checkpoint"):
-        model.fit(X, y, epochs=1, checkpoint=tmp_path / "model.npz")
+        model.fit(X, y, epochs=1, callbacks=[Checkpoint(tmp_path / "model.npz")])
     assert dn.load(tmp_path / "model.npz").params.nbytes == model.params.nbytes
     ATTACKS["foreign files written over"] += 2
 

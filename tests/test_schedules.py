@@ -86,7 +86,8 @@ def test_fit_applies_the_schedule_at_the_start_of_every_epoch_and_records_it():
     manual = moons_model()
     state = None
     for epoch in range(5):
-        manual.fit(X, y, epochs=1, optimizer=dn.GradientDescent(schedule(epoch)), optimizer_state=state)
+        optimizer = dn.GradientDescent(schedule(epoch))
+        manual.fit(X, y, epochs=1, optimizer=optimizer if state is None else (optimizer, state))
         state = manual.optimizer_state_
     assert np.array_equal(model.params, manual.params)
 

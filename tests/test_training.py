@@ -70,7 +70,8 @@ def test_batch_size_selects_batch_mini_batch_or_stochastic(batch_size, steps_per
 def test_epoch_cost_is_the_mean_over_the_epochs_examples():
     X, y = dn.datasets.moons(100, 0.2, seed=3)
     model = dn.Sequential([dn.Dense(3), dn.ReLU(), dn.Dense(1)], seed=0)
-    history = model.fit(X, y, epochs=1, batch_size=30, optimizer=dn.GradientDescent(1e-12), record_iterations=True)
+    history = model.fit(X, y, epochs=1, batch_size=30, optimizer=dn.GradientDescent(1e-12),
+                        callbacks=[dn.callbacks.IterationCost()])
     # With a negligible step the parameters barely move, so the epoch cost is the size-weighted batch mean.
     sizes = np.array([30, 30, 30, 10])
     assert history.cost[0] == pytest.approx(np.dot(history.iteration_cost, sizes) / 100, rel=1e-12)
@@ -91,7 +92,10 @@ def test_validation_data_is_recorded():
     model = dn.Sequential([dn.Dense(5), dn.ReLU(), dn.Dense(1)], seed=0)
     history = model.fit(X[:150], y[:150], epochs=3, validation_data=(X[150:], y[150:]))
     assert len(history.val_cost) == len(history.val_accuracy) == len(history.train_accuracy) == 3
-    history = dn.Sequential([dn.Dense(5), dn.ReLU(), dn.Dense(1)], seed=0).fit(X, y, epochs=2, validation_fraction=0.25)
+    X_train, y_train, X_dev, y_dev = dn.data.split_dev(X, y, 0.25)
+    assert len(X_dev) == 50 and len(X_train) == 150
+    history = dn.Sequential([dn.Dense(5), dn.ReLU(), dn.Dense(1)], seed=0).fit(X_train, y_train, epochs=2,
+                                                                              validation_data=(X_dev, y_dev))
     assert len(history.val_accuracy) == 2
 
 

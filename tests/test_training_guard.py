@@ -21,7 +21,8 @@ def regression_model() -> dn.Sequential:
 def test_divergence_keeps_the_history_and_finite_parameters_and_suggests_a_smaller_lr():
     model = regression_model()
     with pytest.raises(dn.TrainingDiverged) as caught:
-        model.fit(3 * X, 1e100 * Y, epochs=60, optimizer=dn.GradientDescent(100.0), validation_fraction=0.2)
+        X_train, Y_train, X_dev, Y_dev = dn.data.split_dev(3 * X, 1e100 * Y, 0.2)
+        model.fit(X_train, Y_train, epochs=60, optimizer=dn.GradientDescent(100.0), validation_data=(X_dev, Y_dev))
     error = caught.value
     assert re.fullmatch(rf"training diverged: non-finite (cost|gradient) at epoch {error.epoch}, mini-batch 0, "
                         r"learning rate 100; try a smaller learning rate \(e.g. 10\)", str(error))

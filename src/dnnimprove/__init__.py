@@ -11,7 +11,7 @@ One import gives the whole toolkit::
     dn.check_gradients(model, X[:20], y[:20]).ok
 """
 
-from . import augmentation, data
+from . import augmentation, callbacks, data
 from . import data as datasets
 from . import export, search
 from ._validation import NotFittedError
@@ -59,6 +59,7 @@ from .schedules import (
     StepDecay,
     get_schedule,
 )
+from .threads import blas_threads
 from .training import Callback, History, TrainingDiverged, TrainingInterrupted, TrainingRun, fit
 
 __version__ = "0.1.0"
@@ -77,7 +78,7 @@ __all__ = [
     "InverseSqrtDecay", "Staircase",
     "get_schedule",
     "save", "load", "register_layer", "ModelFileError",
-    "fit", "History", "Callback", "TrainingRun", "TrainingDiverged", "TrainingInterrupted",
+    "fit", "blas_threads", "callbacks", "History", "Callback", "TrainingRun", "TrainingDiverged", "TrainingInterrupted",
     "augmentation", "RandomShift", "GaussianNoise", "Compose",
     "EarlyStopping", "Diagnosis", "diagnose", "diagnose_model",
     "DNNClassifier", "DNNRegressor", "search", "export",

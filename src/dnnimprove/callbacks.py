@@ -1,7 +1,14 @@
-"""Callbacks for ``fit``: early stopping on a dev set.
+"""Callbacks for ``fit``: what hooks into the loop without widening its signature.
 
-A callback subclasses :class:`dnnimprove.training.Callback` and reads the :class:`~dnnimprove.training.TrainingRun`
-(model, optimizer state, history, the loop's position); it stops training with ``run.stop = True``.
+===================  ====================================================================================
+:class:`EarlyStopping`  stop when a monitored History list stops improving; keep the best parameters
+:class:`Checkpoint`     save the run every N epochs and on Ctrl-C; resume it bit for bit
+:class:`ProgressBar`    a tqdm bar over the epochs with the cost, dev cost and dev accuracy
+:class:`IterationCost`  record every mini-batch's cost in ``History.iteration_cost``
+===================  ====================================================================================
+
+A callback subclasses :class:`Callback` and reads the :class:`~dnnimprove.training.TrainingRun` (model,
+optimizer state, history, the loop's position); it stops training with ``run.stop = True``.
 """
 
 from __future__ import annotations
@@ -10,10 +17,13 @@ import math
 
 import numpy as np
 
-from ._validation import check_choice, check_int, check_number
+from typing import Any
+
+from ._validation import check_bool, check_choice, check_int, check_number
+from .checkpoint import Checkpoint
 from .training import Callback, TrainingRun
 
-__all__ = ["EarlyStopping", "MONITORS"]
+__all__ = ["Callback", "EarlyStopping", "Checkpoint", "ProgressBar", "IterationCost", "MONITORS"]
 
 MONITORS: dict[str, str] = {
     "val_cost": "min",
@@ -40,7 +50,7 @@ class EarlyStopping(Callback):
         ``val_accuracy > best + min_delta``), as Keras's ``min_delta``.
     monitor : {"val_cost", "val_accuracy", "cost", "data_cost", "train_accuracy"}
         A History list. Costs are minimized, accuracies maximized. ``val_*`` need a dev set
-        (``fit(validation_data=...)`` or ``validation_fraction=``); ``train_accuracy`` too, since History
+        (``fit(validation_data=...)``, e.g. from :func:`dnnimprove.data.split_dev`); ``train_accuracy`` too, since History
         records it only when there is one.
     restore_best : bool
         At the end of training copy back the parameters (and batch-norm running statistics) of the best
@@ -84,7 +94,7 @@ class EarlyStopping(Callback):
         if needs_dev and run.validation is None:
             raise ValueError(
                 f"EarlyStopping(monitor={self.monitor!r}) needs a dev set: pass validation_data=(X_dev, y_dev) "
-                "or validation_fraction= to fit"
+                "to fit (dn.data.split_dev(X, y, 0.2) holds one out)"
             )
         if self.monitor.endswith("accuracy") and not run.model.loss.is_classifier:
             raise ValueError(f"EarlyStopping(monitor={self.monitor!r}) needs a classification loss; "
@@ -128,3 +138,63 @@ class EarlyStopping(Callback):
     def __repr__(self) -> str:
         return (f"EarlyStopping(patience={self.patience}, min_delta={self.min_delta}, monitor={self.monitor!r}, "
                 f"restore_best={self.restore_best})")
+
+
+class IterationCost(Callback):
+    """Record every mini-batch's data cost in ``History.iteration_cost`` (the course's cost per iteration).
+
+    The loop computes a mini-batch's cost only when something reads it, so this callback makes every step
+    compute it (``needs_batch_cost``): a little slower than recording per epoch.
+    """
+
+    needs_batch_cost = True
+
+    def on_batch_end(self, run: TrainingRun) -> None:
+        run.history.iteration_cost.append(run.batch_cost)
+
+    def __repr__(self) -> str:
+        return "IterationCost()"
+
+
+class ProgressBar(Callback):
+    """A tqdm progress bar over the epochs, showing the last recorded cost, dev cost and dev accuracy.
+
+    Parameters
+    ----------
+    leave : bool
+        Keep the finished bar on screen (default), so the final figures stay visible.
+    file : text stream or None
+        Where to draw it (tqdm's default, standard error, when None).
+    """
+
+    def __init__(self, leave: bool = True, file: Any = None) -> None:
+        self.leave = check_bool("leave", leave)
+        self.file = file
+        self.bar: Any = None
+
+    def on_train_begin(self, run: TrainingRun) -> None:
+        from tqdm.auto import tqdm
+
+        self.bar = tqdm(total=run.epochs, desc="training", unit="epoch", leave=self.leave, file=self.file)
+
+    def on_epoch_end(self, run: TrainingRun) -> None:
+        self.bar.n = run.epoch + 1  # the position, not a count: a resumed run starts past 0
+        if run.recorded:
+            history = run.history
+            postfix = {"cost": f"{history.cost[-1]:.4g}"}
+            if history.val_cost:
+                postfix["val_cost"] = f"{history.val_cost[-1]:.4g}"
+            if history.val_accuracy:
+                postfix["val_accuracy"] = f"{history.val_accuracy[-1]:.4f}"
+            self.bar.set_postfix(postfix, refresh=False)
+        self.bar.refresh()
+
+    def on_train_end(self, run: TrainingRun) -> None:
+        self.bar.close()
+
+    def on_interrupt(self, run: TrainingRun) -> None:
+        if self.bar is not None:
+            self.bar.close()
+
+    def __repr__(self) -> str:
+        return f"ProgressBar(leave={self.leave})"

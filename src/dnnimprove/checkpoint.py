@@ -1,6 +1,6 @@
 """Checkpoints: save a training run at epoch boundaries and resume it bit for bit.
 
-``fit(..., checkpoint="run.npz", checkpoint_every=N)`` writes, every ``N`` epochs and after the last,
+``fit(..., callbacks=[Checkpoint("run.npz", every=N)])`` writes, every ``N`` epochs and after the last,
 one model file (:mod:`dnnimprove.persistence`) whose header gains a ``checkpoint`` section and whose
 archive gains the optimizer's arrays:
 
@@ -19,12 +19,13 @@ settings and data            batch size, L2, shuffling, recording, schedule sett
                              of the training (and dev) arrays, checked on resume
 ===========================  ========================================================================
 
-``fit(..., resume="run.npz")`` restores all of it into the model and continues from the next epoch,
+``fit(..., callbacks=[Checkpoint("run.npz", resume=True)])`` restores all of it into the model (at the
+start of training, before the loop reads its position) and continues from the next epoch,
 so a run interrupted at any epoch and resumed ends bit-identical to the run never interrupted. The
 state of user callbacks (e.g. an early-stopping counter) is not saved.
 
 The run's state at the last completed epoch is also kept in memory (a copy of the parameter-sized
-arrays per epoch, only when checkpointing): on Ctrl-C (``KeyboardInterrupt``) mid-epoch, ``fit``
+arrays per epoch): on Ctrl-C (``KeyboardInterrupt``) mid-epoch, the callback
 writes that state to the checkpoint, puts the model back to it (parameters, optimizer state, random
 state and history agree with the file) and raises :class:`~dnnimprove.training.TrainingInterrupted`,
 a ``KeyboardInterrupt`` that names the file and how to resume.
@@ -41,13 +42,12 @@ from typing import Any
 
 import numpy as np
 
-from ._validation import check_int, check_type
-from .optimizers import OptimizerState
+from ._validation import check_bool, check_int, check_type
 from .persistence import Archive, _Expect, model_header, read_archive, write_archive
 from .safefiles import check_target
 from .training import Callback, History, TrainingInterrupted, TrainingRun
 
-__all__ = ["Checkpointer", "Boundary", "capture", "apply"]
+__all__ = ["Checkpoint", "Boundary", "capture", "apply"]
 
 _HISTORY_LISTS = [f.name for f in dataclasses.fields(History) if f.default_factory is list]
 _OPTIMIZER_ARRAYS = ("v", "s", "decay_mask")
@@ -131,15 +131,18 @@ def _crc(*arrays: np.ndarray) -> int:
     return crc
 
 
-def _describe(settings: dict) -> dict:
+def _describe(settings: dict, l2: float) -> dict:
     """The fit settings a resumed run must repeat, as JSON (a custom schedule is not compared)."""
     schedule = settings["schedule"]
-    described = {key: settings[key] for key in ("batch_size", "l2", "shuffle", "record_every", "record_iterations")}
-    described["shuffle"] = bool(described["shuffle"])
-    described["record_iterations"] = bool(described["record_iterations"])
-    described["schedule"] = None if schedule is None else (schedule.config() if hasattr(schedule, "config") else "custom")
-    described["augment"] = settings["augment"] is not None
-    return described
+    return {
+        "batch_size": settings["batch_size"],
+        "l2": l2,
+        "shuffle": bool(settings["shuffle"]),
+        "record_every": settings["record_every"],
+        "record_iterations": bool(settings["record_iterations"]),
+        "schedule": None if schedule is None else (schedule.config() if hasattr(schedule, "config") else "custom"),
+        "augment": settings["augment"] is not None,
+    }
 
 
 def _check_writable(path: str) -> None:
@@ -154,37 +157,54 @@ def _check_writable(path: str) -> None:
         raise type(error)(error.errno, f"checkpoint {path!r} cannot be written ({error.strerror})") from None
 
 
-class Checkpointer(Callback):
-    """The callback ``fit`` adds when given ``checkpoint=`` or ``resume=``; it runs after the user's callbacks."""
+class Checkpoint(Callback):
+    """Save the run every ``every`` epochs and after the last one; optionally resume it first.
 
-    def __init__(
-        self,
-        run: TrainingRun,
-        path: Any,
-        every: int,
-        resume: Any,
-        settings: dict,
-        optimizer_state: OptimizerState | None,
-    ) -> None:
-        self.every = check_int("checkpoint_every", every, low=1)
-        for name, value in (("checkpoint", path), ("resume", resume)):
-            if value is not None:
-                check_type(name, value, (str, os.PathLike), "a file path")
-        target = resume if path is None else path
-        if resume is not None and optimizer_state is not None:
-            raise ValueError("give resume or optimizer_state, not both (the checkpoint holds the optimizer state)")
-        source = run.model.random
-        if not (hasattr(source, "get_state") and hasattr(source, "set_state")):
-            raise TypeError(f"checkpointing needs a random source with get_state/set_state; the model's is {source!r}")
-        model_header(run.model)  # fails now, not after the first epoch, for a model that cannot be saved
-        self.path = os.fspath(target)
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The checkpoint file, written atomically (a model file with a ``checkpoint`` section).
+    every : int >= 1
+        Write after every ``every``-th completed epoch, after the last epoch and when a callback stops
+        training; on Ctrl-C the last completed epoch is written and :class:`TrainingInterrupted` raised.
+    resume : bool, str or os.PathLike
+        ``True``: at the start of training restore the run saved in ``path`` (parameters, optimizer state,
+        batch-norm statistics, random state, epoch, history) and continue from there, ending bit-identical
+        to the run never interrupted; a path: restore from that file instead (and write to ``path``).
+        The model, data and ``fit`` settings must be the ones the checkpoint was written with; a
+        difference is a ``ValueError`` naming it.
+
+    Notes
+    -----
+    Put it last in ``callbacks`` when another callback's ``on_train_begin`` should see the restored run.
+    The state of other callbacks (an early-stopping counter) is not saved.
+    """
+
+    def __init__(self, path: str | os.PathLike, every: int = 1, resume: bool | str | os.PathLike = False) -> None:
+        check_type("path", path, (str, os.PathLike), "a file path")
+        self.path = os.fspath(path)
+        self.every = check_int("every", every, low=1)
+        if not isinstance(resume, (str, os.PathLike)):
+            resume = self.path if check_bool("resume", resume) else None
+        self.resume = None if resume is None else os.fspath(resume)
         _check_writable(self.path)
+        self.run: TrainingRun | None = None
+        self.boundary: Boundary | None = None  # the last completed epoch, while training runs
+        self.settings: dict[str, Any] = {}
+        self.data: dict[str, int] = {}
+
+    def on_train_begin(self, run: TrainingRun) -> None:
+        """Check the run can be saved; when resuming, restore it (all checked before anything changes)."""
+        if self.resume is not None and run.settings.get("optimizer_state_given"):
+            raise ValueError("give Checkpoint(resume=...) or an optimizer state, not both (the checkpoint holds the "
+                             "optimizer state)")
+        model_header(run.model)  # fails now, not after the first epoch, for a model that cannot be saved
         self.run = run
-        self.settings = _describe(settings)
+        self.settings = _describe(run.settings, run.l2)
         validation = () if run.validation is None else run.validation
         self.data = {"m": int(run.X.shape[0]), "crc32": _crc(run.X, run.Y), "validation_crc32": _crc(*validation)}
-        if resume is not None:
-            apply(run, read_archive(resume, self._boundary_from_file))
+        if self.resume is not None:
+            apply(run, read_archive(self.resume, self._boundary_from_file))
         self.boundary = capture(run, run.epoch)
 
     # -- callback ----------------------------------------------------------------------------
@@ -194,8 +214,13 @@ class Checkpointer(Callback):
         if done % self.every == 0 or done == run.epochs or run.stop:
             self.write(self.boundary)
 
-    def interrupted(self) -> None:
+    def on_train_end(self, run: TrainingRun) -> None:
+        self.boundary = None
+
+    def on_interrupt(self, run: TrainingRun) -> None:
         """On Ctrl-C: write the last completed epoch, put the model back to it and raise TrainingInterrupted."""
+        if self.boundary is None:  # interrupted before training began: nothing to save
+            return
         self.write(self.boundary)
         apply(self.run, self.boundary)
         raise TrainingInterrupted(self.path, self.boundary.epoch) from None
@@ -227,7 +252,7 @@ class Checkpointer(Callback):
         """Check a checkpoint against this run, all of it before anything is changed."""
         run, expect = self.run, _Expect(archive)
         if header.get("kind") != "checkpoint" or not isinstance(header.get("checkpoint"), dict):
-            raise archive.error("is a model file, not a checkpoint (save one with fit(..., checkpoint=path))")
+            raise archive.error("is a model file, not a checkpoint (save one with callbacks=[Checkpoint(path)])")
         ours = model_header(run.model, kind="checkpoint")
         for key in ("model", "n_params", "parameters", "state"):
             if header.get(key) != ours[key]:

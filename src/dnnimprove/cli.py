@@ -391,7 +391,10 @@ def _run_train(args: argparse.Namespace) -> int:
     checkpoint = args.checkpoint or (str(out / "checkpoint.npz") if out is not None else None)
     fit_options: dict[str, Any] = {}
     if checkpoint is not None or args.resume is not None:
-        fit_options.update(checkpoint=checkpoint, checkpoint_every=args.checkpoint_every, resume=args.resume)
+        from .callbacks import Checkpoint
+
+        path = args.resume if checkpoint is None else checkpoint
+        fit_options["callbacks"] = [Checkpoint(path, every=args.checkpoint_every, resume=args.resume or False)]
     if args.engine != "auto":
         fit_options["engine"] = args.engine
     options = {"fit_options": fit_options} if fit_options else {}
@@ -473,15 +476,17 @@ def _run_gradcheck(args: argparse.Namespace) -> int:
     from .gradcheck import check_gradients
     from .optimizers import Adam
     from .studies import build_model
+    from .threads import blas_threads
 
     data = _data_spec(args).load()
     loss = _loss_for(data)
     settings = {"init": args.init, "activation": args.activation, "keep_prob": args.dropout,
                 "batch_norm": args.batch_norm}
-    n_outputs = 1 if loss == "binary_crossentropy" else data.n_classes
+    n_outputs = 1 if loss in ("binary_crossentropy", "mse") else data.n_classes
     model = build_model(args.layers, n_outputs, settings, loss, args.seed)
-    model.fit(data.X_train, data.y_train, epochs=args.epochs, optimizer=Adam(0.01), l2=args.l2,
-              batch_size=min(64, len(data.X_train)), record_every=max(args.epochs, 1))
+    with blas_threads(1):
+        model.fit(data.X_train, data.y_train, epochs=args.epochs, optimizer=Adam(0.01), l2=args.l2,
+                  batch_size=min(64, len(data.X_train)), record_every=max(args.epochs, 1))
     X, y = data.X_train[: args.examples], data.y_train[: args.examples]
     checked = check_gradients(model, X, y, epsilon=args.epsilon, l2=args.l2)
     network = f"{data.n_features}-{'-'.join(map(str, args.layers))}-{n_outputs} {args.activation}"

@@ -26,6 +26,7 @@ __all__ = [
     "load",
     "DATASETS",
     "train_dev_test_split",
+    "split_dev",
     "Standardizer",
 ]
 
@@ -169,6 +170,30 @@ def train_dev_test_split(
     else:
         X_train, X_dev, y_train, y_dev = X_rest, empty(X_rest), y_rest, empty(y_rest)
     return X_train, X_dev, X_test, y_train, y_dev, y_test
+
+
+def split_dev(X: Any, y: Any, fraction: float, seed: int = 0) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Hold out ``fraction`` of the rows as a dev set: returns ``X_train, y_train, X_dev, y_dev``.
+
+    The rows are chosen by ``numpy.random.default_rng(seed).permutation(m)`` (the first
+    ``round(fraction * m)`` go to the dev set): a generator of its own, so the split draws nothing from a
+    training run's stream and is the same at every call. Use it for ``fit(validation_data=(X_dev, y_dev))``
+    when no dev set was set aside; the estimators' ``validation_fraction`` splits this way.
+    """
+    X = np.asarray(X)
+    y = np.asarray(y)
+    fraction = check_number("fraction", fraction, low=0.0, high=1.0, low_open=True, high_open=True)
+    if X.ndim < 1 or y.ndim < 1 or X.shape[0] != y.shape[0]:
+        raise ValueError(f"X and y must have the same number of rows; got shapes {X.shape} and {y.shape}")
+    n_dev = int(round(fraction * X.shape[0]))
+    if n_dev < 1 or n_dev >= X.shape[0]:
+        raise ValueError(
+            f"fraction={fraction} leaves {n_dev} of {X.shape[0]} examples for the dev set; "
+            "it must leave at least one example on each side"
+        )
+    order = np.random.default_rng(seed).permutation(X.shape[0])
+    dev, train = order[:n_dev], order[n_dev:]
+    return X[train], y[train], X[dev], y[dev]
 
 
 class Standardizer:

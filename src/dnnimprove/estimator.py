@@ -39,7 +39,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 from sklearn.utils.validation import _check_sample_weight
 
 from ._validation import check_bool, check_choice, check_int, check_number, check_numeric_input, check_type
-from .callbacks import EarlyStopping
+from .callbacks import EarlyStopping, ProgressBar
 from .initializers import get_initializer
 from .layers import ACTIVATIONS, Layer, dense_stack
 from .losses import SampleWeighted
@@ -47,6 +47,7 @@ from .model import Sequential, resolve_dtype
 from .optimizers import OPTIMIZERS, Optimizer, get_optimizer
 from .random import RandomSource, as_random_source
 from .schedules import SCHEDULES, Schedule, get_schedule
+from .threads import blas_threads
 from .training import Callback, TrainingRun
 
 __all__ = ["DNNClassifier", "DNNRegressor"]
@@ -317,12 +318,14 @@ class _DNNBase(BaseEstimator):
         base_loss = model.loss
         if weighted_loss is not None:
             model.loss = weighted_loss  # for this fit only: predictions and saving use the plain loss
+        if verbose > 0:
+            callbacks.append(ProgressBar())
         try:
-            history = model.fit(
-                X, Y, epochs=epochs, batch_size=batch_size, optimizer=optimizer, optimizer_state=state,
-                schedule=schedule, l2=l2, engine=engine, validation_data=validation, callbacks=callbacks,
-                progress=verbose > 0,
-            )
+            with blas_threads(1):  # small networks: a second BLAS thread costs more than it gives
+                history = model.fit(
+                    X, Y, epochs=epochs, batch_size=batch_size, optimizer=optimizer if state is None else (optimizer, state),
+                    schedule=schedule, l2=l2, engine=engine, validation_data=validation, callbacks=callbacks,
+                )
         finally:
             model.loss = base_loss
         self.model_ = model

@@ -21,6 +21,7 @@ from .regularizers import add_l2_gradient, l2_penalty
 
 if TYPE_CHECKING:  # pragma: no cover
     from .preprocessing import Preprocessing
+    from .optimizers import Optimizer, OptimizerState
     from .training import History
 
 __all__ = ["ParamInfo", "Sequential"]
@@ -85,13 +86,18 @@ class Sequential:
         1.0 on weights (``role == "weight"``), 0.0 elsewhere.
     n_features_in_ : int
         Input width, inferred from the data at the first fit.
-    history_ : History
+    history_ : History or None
         The history of the last ``fit``.
     preprocessing_ : Preprocessing or None
         Set by the first ``fit`` on a table (a pandas DataFrame, a dict of columns) or on text labels:
         how raw columns and labels become arrays (:mod:`dnnimprove.preprocessing`). From then on
         ``fit``, ``predict``, ``predict_proba``, ``decision_function`` and ``evaluate`` take raw inputs
         and labels, and ``predict`` returns labels; a model file carries it.
+    optimizer_ : Optimizer or None
+        The optimizer of the last ``fit``.
+    optimizer_state_ : OptimizerState or None
+        Its state at the end of that fit; ``fit(..., optimizer=(model.optimizer_, model.optimizer_state_))``
+        continues from it.
     """
 
     def __init__(
@@ -119,6 +125,8 @@ class Sequential:
         self.n_outputs: int | None = None
         self.history_: History | None = None
         self.preprocessing_: Preprocessing | None = None
+        self.optimizer_: Optimizer | None = None
+        self.optimizer_state_: OptimizerState | None = None
 
     # -- building ---------------------------------------------------------------------------
     @property
@@ -204,13 +212,11 @@ class Sequential:
     def forward(self, X: np.ndarray, training: bool = False) -> np.ndarray:
         """Logits of the last layer, shape ``(m, n_outputs)``. ``training`` switches dropout and batch norm.
 
-        A training pass first calls the random source's ``start_forward()`` if it has one
+        A training pass first calls the random source's ``start_forward()``
         (:class:`dnnimprove.CourseRandom` reseeds there, as the course's forward pass with dropout does).
         """
         if training:
-            start_forward = getattr(self.random, "start_forward", None)
-            if start_forward is not None:
-                start_forward()
+            self.random.start_forward()
         A = X
         for layer in self.layers:
             A = layer.forward(A, training)

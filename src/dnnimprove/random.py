@@ -1,17 +1,19 @@
 """Sources of randomness for a run: one object drives initialization, shuffling and dropout masks.
 
-A *random source* answers the three questions training asks::
+A *random source* (:class:`RandomSource`) answers what training asks::
 
     source.normal((fan_in, fan_out), dtype)   # standard-normal weights, row layout
     source.permutation(m, epoch)              # order of the examples in epoch ``epoch``
     source.uniform(shape, dtype)              # U[0, 1) draws, e.g. dropout masks
+    source.start_forward()                    # a training forward pass begins (a place to reseed)
+    source.get_state() / set_state(state)     # the stream's position, as JSON, for checkpoints
 
 :class:`GeneratorSource` wraps one ``numpy.random.Generator`` (the default: a seed or a
 Generator passed as ``seed=``). :class:`CourseRandom` draws from NumPy's *legacy* global stream
-in the course's order, so the published tables of the course reproduce exactly
-(see ``COURSE_RECIPES.md``): it seeds once before the first weight, draws each weight as the
-course's ``randn(n_l, n_{l-1})`` and returns its transpose, and reseeds with ``shuffle_seed +
-epoch + 1`` before each epoch's permutation.
+in the course's order, so the course's published tables reproduce exactly: it seeds once before the
+first weight, draws each weight as the course's ``randn(n_l, n_{l-1})`` and returns its transpose, and
+reseeds with ``shuffle_seed + epoch + 1`` before each epoch's permutation (as the course's
+``random_mini_batches(X, Y, mini_batch_size, seed)`` with ``seed`` incremented every epoch).
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ __all__ = ["RandomSource", "GeneratorSource", "CourseRandom", "as_random_source"
 
 @runtime_checkable
 class RandomSource(Protocol):
-    """What a model and the training loop draw their random numbers from."""
+    """What a model, its layers, the training loop and checkpoints draw from and ask of a random source."""
 
     def normal(self, shape: tuple[int, int], dtype: Any) -> np.ndarray:
         """Standard-normal array of ``shape`` (a weight ``(fan_in, fan_out)``)."""
@@ -35,6 +37,15 @@ class RandomSource(Protocol):
 
     def uniform(self, shape: tuple[int, ...], dtype: Any) -> np.ndarray:
         """Uniform draws in ``[0, 1)``."""
+
+    def start_forward(self) -> None:
+        """Called at the start of every training forward pass (nothing to do for most sources)."""
+
+    def get_state(self) -> dict:
+        """The stream's position as a JSON-serializable dict (checkpoints save it)."""
+
+    def set_state(self, state: dict) -> None:
+        """Put the stream back to a position ``get_state`` returned."""
 
 
 class GeneratorSource:
@@ -57,6 +68,9 @@ class GeneratorSource:
 
     def uniform(self, shape: tuple[int, ...], dtype: Any) -> np.ndarray:
         return self.generator.random(shape, dtype=np.dtype(dtype).type)
+
+    def start_forward(self) -> None:
+        """Nothing: one Generator's stream simply goes on."""
 
     def get_state(self) -> dict:
         """The generator's state, a JSON-serializable dict (for checkpoints)."""

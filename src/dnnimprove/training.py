@@ -9,17 +9,13 @@ mini-batch of an epoch may be smaller.
 from __future__ import annotations
 
 import math
-import os
-import sys
 import time
-from contextlib import nullcontext
 from dataclasses import dataclass, field
 from typing import Any, Callable, Sequence
 
 import numpy as np
-from threadpoolctl import ThreadpoolController
 
-from ._validation import check_bool, check_callable, check_choice, check_features, check_int, check_number, check_type
+from ._validation import check_bool, check_callable, check_features, check_int, check_type
 from .engine import NonFinite, build_engine, select_engine
 from .model import Sequential
 from .random import CourseRandom
@@ -27,11 +23,7 @@ from .optimizers import Adam, Optimizer, OptimizerState
 from .regularizers import check_lambd, l2_penalty
 from .schedules import checked_lr
 
-__all__ = ["History", "Callback", "TrainingRun", "TrainingDiverged", "TrainingInterrupted", "fit", "VALIDATION_SPLIT_SEED"]
-
-
-VALIDATION_SPLIT_SEED = 0
-"""``validation_fraction`` splits with its own generator seeded with this, so it draws nothing from the run."""
+__all__ = ["History", "Callback", "TrainingRun", "TrainingDiverged", "TrainingInterrupted", "fit"]
 
 
 class TrainingDiverged(FloatingPointError):
@@ -63,7 +55,7 @@ class TrainingInterrupted(KeyboardInterrupt):
         self.path, self.epoch = path, epoch
         super().__init__(
             f"training interrupted after {epoch} completed epoch(s); checkpoint written to {path}; "
-            f"resume with fit(..., resume={path!r})"
+            f"resume with callbacks=[Checkpoint({path!r}, resume=True)]"
         )
 
 
@@ -73,7 +65,8 @@ class History:
 
     ``cost`` is ``data_cost + penalty``: ``data_cost`` is the mean loss over the epoch's examples as the
     mini-batches saw them (the course's ``cost_total / m``), ``penalty`` the L2 term at the epoch's end.
-    Validation metrics (and the training accuracy) are recorded only when there is a validation set.
+    Validation metrics (and the training accuracy) are recorded only when there is a validation set;
+    ``iteration_cost`` (every mini-batch's data cost) only with :class:`~dnnimprove.callbacks.IterationCost`.
     """
 
     epoch: list[int] = field(default_factory=list)
@@ -121,7 +114,11 @@ class History:
 class TrainingRun:
     """What callbacks see: the model, the optimizer and its state, the history and the loop's position.
 
-    A callback stops training by setting ``run.stop = True``.
+    ``settings`` holds the rest of ``fit``'s arguments that shape the run (``batch_size``, ``shuffle``,
+    ``record_every``, ``schedule``, ``augment``, ``engine``; ``record_iterations``: whether a callback
+    asked for every mini-batch's cost; ``optimizer_state_given``: whether fit continued a given state).
+    ``batch_cost`` is the last mini-batch's data cost, computed only when a callback has
+    ``needs_batch_cost`` (or the epoch is recorded). A callback stops training by setting ``run.stop = True``.
     """
 
     model: Sequential
@@ -138,10 +135,21 @@ class TrainingRun:
     lr: float = 0.0
     stop: bool = False
     recorded: bool = False
+    batch_cost: float = math.nan
+    settings: dict[str, Any] = field(default_factory=dict)
 
 
 class Callback:
-    """Hooks into ``fit``; every method is optional."""
+    """Hooks into ``fit``; every method is optional.
+
+    ``on_train_begin`` runs before the loop reads the run's position, so a callback may restore a saved
+    run there (:class:`~dnnimprove.callbacks.Checkpoint`). ``on_interrupt`` runs on Ctrl-C before the
+    ``KeyboardInterrupt`` propagates; it may raise a more specific one. A callback that reads
+    ``run.batch_cost`` in ``on_batch_end`` sets ``needs_batch_cost = True``: the loop then computes every
+    mini-batch's cost, which it otherwise skips outside recorded epochs.
+    """
+
+    needs_batch_cost: bool = False
 
     def on_train_begin(self, run: TrainingRun) -> None: ...
 
@@ -151,17 +159,7 @@ class Callback:
 
     def on_train_end(self, run: TrainingRun) -> None: ...
 
-
-def _split_validation(X: np.ndarray, y: np.ndarray, fraction: float) -> tuple[np.ndarray, ...]:
-    n_dev = int(round(fraction * X.shape[0]))
-    if n_dev < 1 or n_dev >= X.shape[0]:
-        raise ValueError(
-            f"validation_fraction={fraction} leaves {n_dev} of {X.shape[0]} examples for the dev set; "
-            "it must leave at least one example on each side"
-        )
-    order = np.random.default_rng(VALIDATION_SPLIT_SEED).permutation(X.shape[0])
-    dev, train = order[:n_dev], order[n_dev:]
-    return X[train], y[train], X[dev], y[dev]
+    def on_interrupt(self, run: TrainingRun) -> None: ...
 
 
 def fit(
@@ -171,186 +169,146 @@ def fit(
     *,
     epochs: int = 100,
     batch_size: int | None = None,
-    optimizer: Optimizer | None = None,
+    optimizer: Optimizer | tuple[Optimizer, OptimizerState] | None = None,
     schedule: Callable[[int], float] | None = None,
     l2: float = 0.0,
-    seed: Any = None,
     shuffle: bool = True,
     validation_data: tuple[Any, Any] | None = None,
-    validation_fraction: float | None = None,
     callbacks: Sequence[Callback] = (),
     augment: Callable[[np.ndarray, Any], np.ndarray] | None = None,
     record_every: int = 1,
-    record_iterations: bool = False,
-    optimizer_state: OptimizerState | None = None,
-    progress: bool = False,
-    checkpoint: str | os.PathLike | None = None,
-    checkpoint_every: int = 1,
-    resume: str | os.PathLike | None = None,
-    threads: int | None = 1,
     engine: str = "auto",
 ) -> History:
-    """Train ``model`` on ``(X, y)`` and return its :class:`History`.
+    """Train ``model`` on ``(X, y)`` and return its :class:`History` (also ``model.history_``).
+
+    Per epoch the schedule gives ``lr``; per mini-batch ``forward -> loss -> backward (+ L2) -> step``.
+    What is not the loop's job hooks in as a callback (:mod:`dnnimprove.callbacks`: early stopping,
+    checkpoints and resuming, a progress bar, per-iteration costs) or wraps the call
+    (:func:`dnnimprove.blas_threads`).
 
     Parameters
     ----------
     X : array of shape (m, n_features)
     y : array of shape (m,) (labels or values) or (m, k) (one-hot or regression targets)
     epochs : int >= 0
-        Passes over the training set.
+        Passes over the training set (the course's ``num_epochs``).
     batch_size : int >= 1 or None
-        ``None`` (or >= m): batch gradient descent; ``1``: stochastic; else mini-batches, the last one smaller.
-    optimizer : Optimizer
-        Default ``Adam(lr=0.001)``.
+        ``None`` (or >= m): batch gradient descent; ``1``: stochastic; else mini-batches of this many
+        rows (the course's ``mini_batch_size``), the last one smaller.
+    optimizer : Optimizer, or (Optimizer, OptimizerState)
+        Default ``Adam(lr=0.001)`` with a fresh state (``optimizer.init``). A pair continues from that
+        state, e.g. ``(model.optimizer_, model.optimizer_state_)`` of a previous fit.
     schedule : callable ``epoch -> lr``
         Applied at the start of every epoch (every step if it has ``per_step = True``); default: the
         optimizer's ``lr``. The learning rate used is recorded in ``History.lr``.
     l2 : float >= 0
-        L2 strength ``lambd``: adds ``(lambd / (2 m)) * sum ||W||**2`` per mini-batch of m examples.
-    seed : int, Generator or random source
-        If given, replaces the model's random source for shuffling (and dropout) from here on.
+        L2 strength (the course's ``lambd``): adds ``(lambd / (2 m)) * sum ||W||**2`` per mini-batch of m rows.
     shuffle : bool
-        Reshuffle the examples every epoch (mini-batch and stochastic only).
+        Reshuffle the examples every epoch (mini-batch and stochastic only), drawing the permutation from
+        the model's random source.
     validation_data : (X_dev, y_dev) or None
-    validation_fraction : float in (0, 1) or None
-        Split a dev set off the training data instead (its own fixed seed, drawing nothing from the run).
+        A dev set, evaluated at every recorded epoch (``History.val_cost``, ``val_accuracy``).
     callbacks : sequence of Callback
     augment : callable ``(X_batch, source) -> X_batch``
         Transforms every training mini-batch (never applied at inference).
     record_every : int >= 1
         Record (and so compute) the cost every this many epochs, and at the last epoch.
-    record_iterations : bool
-        Also record every mini-batch's cost in ``History.iteration_cost``.
-    optimizer_state : OptimizerState or None
-        Continue from this state (e.g. a previous fit's ``model.optimizer_state_``) instead of a fresh one.
-    progress : bool
-        Show a progress bar over the epochs.
-    checkpoint : path or None
-        Save a checkpoint (see :mod:`dnnimprove.checkpoint`) to this file, atomically, every
-        ``checkpoint_every`` epochs and after the last epoch. Default: the ``resume`` file, if given.
-    checkpoint_every : int >= 1
-    resume : path or None
-        Continue the run saved in this checkpoint: parameters, optimizer state, batch-norm statistics,
-        random state, epoch and history are restored, so the run ends bit-identical to one never
-        interrupted. The model, data and settings must be the ones the checkpoint was written with.
-    threads : int >= 1 or None
-        BLAS threads during training, set with threadpoolctl around the loop and restored afterwards;
-        ``None`` leaves BLAS as it is configured. The default 1 measured best on the 2-core benchmark
-        machine (``benchmarks/run.py``): a second thread costs a tiny network about 1 us per matrix
-        product; a wide one (784-256-128-10, batch 128) runs a third faster with two on an idle machine
-        but four times slower while other processes load the cores. Give ``threads`` on a machine of your own.
-    engine : {"numpy", "compiled"}
-        How forward, loss and backward run. ``"numpy"`` (default): each layer's NumPy code, the course's
-        arithmetic (the published figures come out bit for bit). ``"compiled"``: the whole gradient of a
-        stack of Dense layers and activations in one numba call (:mod:`dnnimprove.compiled`; needs
-        ``pip install "dnnimprove[fast]"``), for small networks, where NumPy's per-call overhead is most of
-        the time: a training step of the 2-5-2-1 benchmark network takes about 6 us against 21. Its matrix
-        products sum in another order than BLAS, so results agree with ``"numpy"`` to rounding, not bit for
-        bit; a run is still reproducible bit for bit with the same engine and seed. Layers without a
-        compiled kernel (Dropout, BatchNorm, custom layers) are a ``ValueError`` naming the layer. The
-        optimizer step is the same for both (one compiled pass whenever numba is installed, with NumPy's
-        rounding).
+    engine : {"auto", "numpy", "compiled"}
+        How forward, loss, backward and the step run (:mod:`dnnimprove.engine`). ``"numpy"``: each block's
+        NumPy code, the course's arithmetic bit for bit. ``"compiled"``: the blocks' formulas compiled with
+        numba into one call per epoch (``pip install "dnnimprove[fast]"``), for small networks where NumPy's
+        per-call overhead dominates; its sums run in another order than BLAS's, so results agree with
+        ``"numpy"`` to rounding and are reproducible with the same engine and seed; what it cannot run is a
+        ``ValueError`` naming it. ``"auto"``: compiled where it can run and pays off, NumPy otherwise
+        (always in course-exact mode); ``History.engine`` and ``engine_reason`` say which and why.
 
     Raises
     ------
     TrainingDiverged
         On a non-finite gradient, cost or parameter; the model keeps its last finite parameters and
         ``model.history_`` the epochs recorded before.
-    TrainingInterrupted
-        (a ``KeyboardInterrupt``) on Ctrl-C when checkpointing: the checkpoint of the last completed
-        epoch is written and the model is put back to that epoch before it is raised.
+    KeyboardInterrupt
+        On Ctrl-C, after every callback's ``on_interrupt`` (a :class:`~dnnimprove.callbacks.Checkpoint`
+        writes the last completed epoch there and raises :class:`TrainingInterrupted`).
     """
     epochs = check_int("epochs", epochs, low=0)
     record_every = check_int("record_every", record_every, low=1)
-    l2 = check_lambd(l2)
-    if batch_size is not None:
-        batch_size = check_int("batch_size", batch_size, low=1)
-    if threads is not None:
-        threads = check_int("threads", threads, low=1)
-    optimizer = Adam() if optimizer is None else optimizer
-    if not isinstance(optimizer, Optimizer):
-        raise TypeError(f"optimizer must be an Optimizer (e.g. dn.Adam(lr=0.001)); got {optimizer!r}")
-    if validation_data is not None and validation_fraction is not None:
-        raise ValueError("give validation_data or validation_fraction, not both")
+    batch_size = None if batch_size is None else check_int("batch_size", batch_size, low=1)
     shuffle = check_bool("shuffle", shuffle)
-    record_iterations = check_bool("record_iterations", record_iterations)
-    progress = check_bool("progress", progress)
-    if schedule is not None:
-        check_callable("schedule", schedule, "epoch -> lr (e.g. dn.InverseTimeDecay(lr0=0.1))")
-    if augment is not None:
-        check_callable("augment", augment, "(X_batch, source) -> X_batch")
+    l2 = check_lambd(l2)
+    callbacks = _check_callbacks(callbacks)
+    optimizer, given_state = _optimizer_and_state(optimizer)
+    X, Y, validation = _training_arrays(model, X, y, validation_data)
+    state = optimizer.init(model.params, model.weight_mask) if given_state is None else given_state
+    settings = {"batch_size": batch_size, "shuffle": shuffle, "record_every": record_every,
+                "schedule": _checked_hook("schedule", schedule, "epoch -> lr (e.g. dn.InverseTimeDecay(lr0=0.1))"),
+                "augment": _checked_hook("augment", augment, "(X_batch, source) -> X_batch"),
+                "record_iterations": any(callback.needs_batch_cost for callback in callbacks),
+                "optimizer_state_given": given_state is not None,
+                "engine": engine}
+    choice, compiled = select_engine(engine, model, isinstance(model.random, CourseRandom),
+                                     {**settings, "l2": l2, "optimizer": optimizer, "epochs": epochs, "n_rows": X.shape[0]})
+    history = History(engine=choice.name, engine_reason=choice.reason)
+    run = TrainingRun(model, optimizer, state, history, X, Y, validation, l2, epochs, settings=settings)
+    model.history_, model.optimizer_, model.optimizer_state_ = history, optimizer, state
+    try:
+        # Overflow is the divergence guard's to report (TrainingDiverged), not NumPy's to warn about.
+        with np.errstate(over="ignore", invalid="ignore"):
+            for callback in callbacks:  # before the engine reads the run: a resuming Checkpoint restores it here
+                callback.on_train_begin(run)
+            runner = build_engine(choice, compiled, engine, run, batch_size, shuffle, settings["augment"])
+            history.engine, history.engine_reason = choice.name, choice.reason
+            _loop(run, runner, settings["schedule"], callbacks, record_every, settings["record_iterations"])
+    except KeyboardInterrupt:
+        for callback in callbacks:
+            callback.on_interrupt(run)  # a Checkpoint writes the last completed epoch and raises TrainingInterrupted
+        raise
+    return history
+
+
+def _check_callbacks(callbacks: Any) -> list[Callback]:
     check_type("callbacks", callbacks, (list, tuple), "a list of Callback objects")
     for index, callback in enumerate(callbacks):
-        check_type(f"callbacks[{index}]", callback, Callback, "a Callback (subclass dn.Callback)")
-    if optimizer_state is not None:
-        check_type("optimizer_state", optimizer_state, OptimizerState, "an OptimizerState from optimizer.init(params)")
+        check_type(f"callbacks[{index}]", callback, Callback, "a Callback (subclass dn.callbacks.Callback)")
+    return list(callbacks)
 
+
+def _checked_hook(name: str, hook: Any, signature: str) -> Any:
+    return None if hook is None else check_callable(name, hook, signature)
+
+
+def _optimizer_and_state(optimizer: Any) -> tuple[Optimizer, OptimizerState | None]:
+    """``optimizer`` as (Optimizer, given state or None); the default is ``Adam(lr=0.001)``."""
+    state = None
+    if isinstance(optimizer, tuple) and len(optimizer) == 2:
+        optimizer, state = optimizer
+        check_type("optimizer[1]", state, OptimizerState, "an OptimizerState from optimizer.init(params)")
+    optimizer = Adam() if optimizer is None else optimizer
+    if not isinstance(optimizer, Optimizer):
+        raise TypeError(f"optimizer must be an Optimizer (e.g. dn.Adam(lr=0.001)) or a pair (optimizer, state); "
+                        f"got {optimizer!r:.80}")
+    return optimizer, state
+
+
+def _training_arrays(
+    model: Sequential, X: Any, y: Any, validation_data: Any
+) -> tuple[np.ndarray, np.ndarray, tuple[np.ndarray, np.ndarray] | None]:
+    """Validated ``X``, the loss's target matrix ``Y`` and the encoded dev set; builds the model at its first fit."""
     X = check_features(X, model.dtype)
     if model.built:
         X = model.check_X(X)
     else:
         model.build(X.shape[1])
     Y = model.encode_targets(y, X.shape[0])
-    validation = None
-    if validation_fraction is not None:
-        check_number("validation_fraction", validation_fraction, low=0.0, high=1.0, low_open=True, high_open=True)
-        X, Y, X_dev, Y_dev = _split_validation(X, Y, validation_fraction)
-        validation = (X_dev, Y_dev)
-    elif validation_data is not None:
-        if not isinstance(validation_data, (tuple, list)) or len(validation_data) != 2:
-            raise ValueError(f"validation_data must be a pair (X_dev, y_dev); got {type(validation_data).__name__}")
-        try:
-            X_dev = model.check_X(validation_data[0])
-        except ValueError as error:
-            raise ValueError(f"validation_data: {error}") from None
-        validation = (X_dev, model.encode_targets(validation_data[1], X_dev.shape[0]))
-    if seed is not None:
-        model.set_random(seed)
-
-    settings = {"batch_size": batch_size, "augment": augment, "l2": l2, "optimizer": optimizer, "epochs": epochs,
-                "n_rows": X.shape[0]}
-    choice, compiled = select_engine(engine, model, isinstance(model.random, CourseRandom), settings)
-    state = optimizer.init(model.params, model.weight_mask) if optimizer_state is None else optimizer_state
-    history = History(engine=choice.name, engine_reason=choice.reason)
-    run = TrainingRun(model, optimizer, state, history, X, Y, validation, l2, epochs)
-    model.history_ = history
-    model.optimizer_ = optimizer
-    model.optimizer_state_ = state
-    checkpointer = None
-    if checkpoint is not None or resume is not None:
-        from .checkpoint import Checkpointer
-
-        settings = {"batch_size": batch_size, "l2": l2, "shuffle": shuffle, "record_every": record_every,
-                    "record_iterations": record_iterations, "schedule": schedule, "augment": augment}
-        checkpointer = Checkpointer(run, checkpoint, checkpoint_every, resume, settings, optimizer_state)
-        callbacks = [*callbacks, checkpointer]
+    if validation_data is None:
+        return X, Y, None
+    if not isinstance(validation_data, (tuple, list)) or len(validation_data) != 2:
+        raise ValueError(f"validation_data must be a pair (X_dev, y_dev); got {type(validation_data).__name__}")
     try:
-        # Overflow is the divergence guard's to report (TrainingDiverged), not NumPy's to warn about.
-        with nullcontext() if threads is None else _blas_limits(threads), np.errstate(over="ignore", invalid="ignore"):
-            runner = build_engine(choice, compiled, engine, run, batch_size, shuffle, augment)
-            history.engine, history.engine_reason = choice.name, choice.reason
-            _loop(run, runner, schedule, callbacks, record_every, record_iterations, progress)
-    except KeyboardInterrupt:
-        if checkpointer is None:
-            raise
-        checkpointer.interrupted()  # writes the last completed epoch, restores it, raises TrainingInterrupted
-    return history
-
-
-_CONTROLLER: tuple[int, ThreadpoolController] | None = None
-
-
-def _blas_limits(threads: int) -> Any:
-    """threadpoolctl's limit on the BLAS libraries' threads, as a context manager.
-
-    Finding the loaded libraries reads ``/proc/self/maps`` (about 1 ms, a lot for a short fit), so the
-    controller is kept until the next import (a new module may have loaded another BLAS).
-    """
-    global _CONTROLLER
-    modules = len(sys.modules)
-    if _CONTROLLER is None or _CONTROLLER[0] != modules:
-        _CONTROLLER = (modules, ThreadpoolController())
-    return _CONTROLLER[1].limit(limits=threads, user_api="blas")
+        X_dev = model.check_X(validation_data[0])
+    except ValueError as error:
+        raise ValueError(f"validation_data: {error}") from None
+    return X, Y, (X_dev, model.encode_targets(validation_data[1], X_dev.shape[0]))
 
 
 class _Snapshot:
@@ -385,7 +343,6 @@ def _loop(
     callbacks: Sequence[Callback],
     record_every: int,
     record_iterations: bool,
-    progress: bool,
 ) -> None:
     """The epochs: schedule, the engine's mini-batches, the divergence guard, records and callbacks.
 
@@ -402,15 +359,8 @@ def _loop(
     stepwise = per_step or record_iterations or bool(batch_hooks)
     snapshot = _Snapshot(run)
     first_step = state.t + 1
-    epochs_iter: Any = range(run.epoch, run.epochs)  # run.epoch > 0 when resuming
-    if progress:
-        from tqdm.auto import tqdm
-
-        epochs_iter = tqdm(epochs_iter, desc="training", unit="epoch", leave=False)
-    for callback in callbacks:
-        callback.on_train_begin(run)
     started = time.perf_counter() - history.seconds
-    for epoch in epochs_iter:
+    for epoch in range(run.epoch, run.epochs):  # run.epoch > 0 when resuming (callbacks' on_train_begin ran in fit)
         run.epoch = epoch
         lr = optimizer.lr if schedule is None else checked_lr(schedule, state.t if per_step else epoch)
         record = epoch % record_every == 0 or epoch == run.epochs - 1
@@ -426,8 +376,7 @@ def _loop(
                     cost = engine.step(index, lr, need_cost)
                     if need_cost:
                         total += cost * engine.batch_rows(index)
-                        if record_iterations:
-                            history.iteration_cost.append(cost)
+                        run.batch_cost = cost
                     run.batch = index
                     for callback in batch_hooks:
                         callback.on_batch_end(run)

@@ -232,11 +232,9 @@ class CompiledEngine:
         if not self.dropouts:
             return self.no_draws
         source, dtype = self.run.model.random, self.run.model.dtype
-        start_forward = getattr(source, "start_forward", None)  # the course's stream reseeds at every forward pass
         draws = []
         for index in range(first, last):
-            if start_forward is not None:
-                start_forward()
+            source.start_forward()  # the course's stream reseeds at every forward pass
             draws += [source.uniform((self.batch_rows(index), units), dtype).ravel() for units in self.dropouts]
         return np.concatenate(draws).astype(dtype, copy=False)
 

@@ -20,12 +20,13 @@ from typing import Any, Callable, Iterable, Mapping
 import numpy as np
 
 from .._validation import check_choice, check_int
-from ..callbacks import EarlyStopping
+from ..callbacks import EarlyStopping, IterationCost
 from ..layers import dense_stack
 from ..model import Sequential
 from ..optimizers import OPTIMIZERS, Optimizer
 from ..random import CourseRandom
 from ..schedules import SCHEDULES, Schedule, Shifted
+from ..threads import blas_threads
 from ..training import Callback, History, TrainingDiverged, TrainingRun
 from .recipe import CourseVersion, Data, Study, check_settings
 
@@ -163,11 +164,13 @@ def fit_and_evaluate(
 ) -> SeedRun:
     """Train ``model`` on ``data`` with the optimization settings; evaluate on train, dev and test.
 
-    ``fit_options`` go to ``model.fit`` as they are (e.g. ``checkpoint``, ``checkpoint_every``, ``resume``).
+    ``fit_options`` go to ``model.fit`` as they are (e.g. ``engine``; ``callbacks`` run after the study's own).
+    BLAS runs on one thread: the studies' networks are small, and their figures do not depend on the machine's load.
     """
     settings = check_settings(settings)
     clock = EpochClock()
-    callbacks: list[Callback] = [clock]
+    fit_options = dict(fit_options or {})
+    callbacks: list[Callback] = [clock, *([IterationCost()] if record_iterations else [])]
     validation = None
     if settings["early_stopping"] is not None:
         if data.X_dev is None:
@@ -175,22 +178,23 @@ def fit_and_evaluate(
         validation = (data.X_dev, data.y_dev)
         patience = check_int("early_stopping", settings["early_stopping"], low=0)
         callbacks.append(EarlyStopping(patience=patience, restore_best=True))
+    callbacks.extend(fit_options.pop("callbacks", ()))
     diverged = None
     try:
-        model.fit(
-            data.X_train,
-            data.y_train,
-            epochs=epochs,
-            batch_size=settings["batch_size"],
-            optimizer=build_optimizer(settings),
-            schedule=build_schedule(settings, course_exact),
-            l2=settings["l2"],
-            validation_data=validation,
-            callbacks=callbacks,
-            record_every=record_every,
-            record_iterations=record_iterations,
-            **(fit_options or {}),
-        )
+        with blas_threads(1):
+            model.fit(
+                data.X_train,
+                data.y_train,
+                epochs=epochs,
+                batch_size=settings["batch_size"],
+                optimizer=build_optimizer(settings),
+                schedule=build_schedule(settings, course_exact),
+                l2=settings["l2"],
+                validation_data=validation,
+                callbacks=callbacks,
+                record_every=record_every,
+                **fit_options,
+            )
     except TrainingDiverged as error:  # a result too (e.g. a learning rate too high without batch norm)
         diverged = error
     history = model.history_

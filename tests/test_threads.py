@@ -1,4 +1,4 @@
-"""fit(threads=...): BLAS threads are limited during training only, and bad values are named."""
+"""blas_threads(n): BLAS threads are limited inside the block only, and bad values are named."""
 
 from __future__ import annotations
 
@@ -20,34 +20,41 @@ class RecordThreads(dn.Callback):
         self.seen.append(blas_threads())
 
 
-def small_fit(**settings):
+def small_fit() -> list[list[int]]:
     X, y = dn.datasets.moons(60, 0.2, seed=3)
     model = dn.Sequential([dn.Dense(3), dn.ReLU(), dn.Dense(1)], seed=0)
     recorder = RecordThreads()
-    model.fit(X, y, epochs=2, batch_size=16, callbacks=[recorder], **settings)
+    model.fit(X, y, epochs=2, batch_size=16, callbacks=[recorder])
     return recorder.seen
 
 
 @pytest.mark.parametrize("threads", [1, 2])
-def test_threads_limit_blas_during_training_and_are_restored_after(threads):
+def test_blas_threads_limit_blas_inside_the_block_and_restore_it_after(threads):
     if not blas_threads():
         pytest.skip("threadpoolctl finds no BLAS library")
     small_fit()  # loads every BLAS library the fit uses (scikit-learn's datasets bring SciPy's)
     with threadpool_limits(3, user_api="blas"):
         before = blas_threads()
-        seen = small_fit(threads=threads)
+        with dn.blas_threads(threads):
+            seen = small_fit()
         assert seen and all(counts == [threads] * len(before) for counts in seen), seen
         assert blas_threads() == before == [3] * len(before)
 
 
-def test_threads_none_leaves_blas_alone():
+def test_fit_and_blas_threads_none_leave_blas_alone():
     if not blas_threads():
         pytest.skip("threadpoolctl finds no BLAS library")
     with threadpool_limits(3, user_api="blas"):
-        assert all(counts == blas_threads() for counts in small_fit(threads=None))
+        assert all(counts == blas_threads() == [3] * len(counts) for counts in small_fit())
+        with dn.blas_threads(None):
+            assert all(counts == blas_threads() for counts in small_fit())
 
 
-@pytest.mark.parametrize("threads, message", [(0, r"threads must be an integer in \[1, inf\); got 0"), (1.5, "threads must be an integer")])
-def test_bad_threads_are_named(threads, message):
-    with pytest.raises((ValueError, TypeError), match=message):
-        small_fit(threads=threads)
+@pytest.mark.parametrize("threads, error, message", [
+    (0, ValueError, r"threads must be an integer in \[1, inf\); got 0"),
+    (1.5, TypeError, "threads must be an integer; got 1.5"),
+])
+def test_bad_threads_are_named(threads, error, message):
+    with pytest.raises(error, match=message):
+        with dn.blas_threads(threads):
+            pass
