@@ -4,15 +4,15 @@
     python benchmarks/profile_step.py --wide                # ... and of the wide one
     git worktree add /tmp/before fd5bfca                    # any earlier revision
     python benchmarks/profile_step.py --against /tmp/before/src --repeats 5
-    python benchmarks/profile_step.py --compiled            # + one gradient call: compiled engine vs NumPy
+    python benchmarks/profile_step.py --compiled            # + a training step: compiled engine vs NumPy
 
 The breakdown times forward, loss gradient, backward, the optimizer step and the batch gather of the tiny
 workload (moons 300, 2-5-2-1 ReLU, mini-batch 64, Adam, float64) one by one, in microseconds per call.
 ``--against SRC`` runs the tiny workload (1000 epochs) and a wide epoch (20000 x 784 float32, 784-256-128-10,
 Adam, mini-batch 128) in fresh subprocesses, alternating this tree's ``src`` and ``SRC``, one BLAS thread,
-and prints the medians. ``--compiled`` times one gradient computation of the tiny network (forward, loss
-gradient, backward: ``model.compute_gradients``) against :class:`dnnimprove.compiled.CompiledGradients`
-(numba), one BLAS thread, medians of 7 rounds, then both for wider 20-w-w-1 networks (where BLAS takes over).
+and prints the medians. ``--compiled`` times a training step of the tiny network on each engine
+(``fit(engine="numpy")`` and ``fit(engine="compiled")``), one BLAS thread, medians of 7 rounds, then both
+for wider 20-w-w-1 networks.
 Speed only: the comparison against peers is ``benchmarks/run.py``.
 """
 
@@ -75,7 +75,7 @@ def breakdown(repeats: int = 20000) -> dict[str, float]:
     Z = model.forward(X_batch, True)
     dZ = model.loss.gradient(Z, Y_batch)
     state = model.optimizer_.init(model.params)
-    step = model.optimizer_.stepper(model.params, model.grads, state)
+    step = lambda lr: model.optimizer_.update(model.params, model.grads, state, lr)  # noqa: E731
     order = np.random.default_rng(0).permutation(300)[:64]
     X_buffer, Y_all = np.empty((64, 2)), model.encode_targets(y, 300)
     Y_buffer = np.empty((64, 1))
@@ -124,7 +124,7 @@ def wide_breakdown(repeats: int = 200) -> dict[str, float]:
     Z = model.forward(X_batch, True)
     dZ, _ = model.loss.gradient_and_cost(Z, Y_batch, True)
     state = model.optimizer_.init(model.params)
-    step = model.optimizer_.stepper(model.params, model.grads, state)
+    step = lambda lr: model.optimizer_.update(model.params, model.grads, state, lr)  # noqa: E731
     W = [model.tensor(f"dense_{i}.W") for i in (1, 2, 3)]
     A1 = np.maximum(X_batch @ W[0], 0)  # stand-ins of the step's shapes: (128, 256) and (128, 128)
     A2 = np.maximum(A1 @ W[1], 0)
@@ -160,70 +160,52 @@ def wide_breakdown(repeats: int = 200) -> dict[str, float]:
     return result
 
 
-def compiled_gradients(rounds: int = 7, calls: int = 20000) -> dict[str, float]:
-    """Microseconds per gradient call of the tiny network (mini-batch 64, float64), medians of ``rounds``."""
-    sys.path.insert(0, str(HERE_SRC))
-    import numpy as np
-    from threadpoolctl import threadpool_limits
-
+def _per_step(make, X, y, engine: str, epochs: int, batch: int) -> float:
+    """Microseconds per step of ``make().fit(...)`` on ``engine`` (after a warm-up fit that compiles)."""
     import dnnimprove as dn
-    from dnnimprove.compiled import CompiledGradients
+
+    make().fit(X, y, epochs=1, batch_size=batch, optimizer=dn.Adam(0.0007), engine=engine)
+    model = make()
+    started = time.perf_counter()
+    history = model.fit(X, y, epochs=epochs, batch_size=batch, optimizer=dn.Adam(0.0007), engine=engine,
+                        record_every=epochs)
+    return (time.perf_counter() - started) / history.steps * 1e6
+
+
+def compiled_gradients(rounds: int = 7) -> dict[str, float]:
+    """Microseconds per training step of the tiny network on each engine (1000 epochs), medians of ``rounds``."""
+    sys.path.insert(0, str(HERE_SRC))
+    import dnnimprove as dn
 
     X, y = dn.datasets.moons(300, 0.2, seed=3)
-    model = dn.Sequential([dn.Dense(5), dn.ReLU(), dn.Dense(2), dn.ReLU(), dn.Dense(1)], seed=dn.CourseRandom(3, 10))
-    model.build(2)
-    X_batch = np.ascontiguousarray(X[:64])
-    Y_batch = model.encode_targets(y[:64], 64)
-    compiled = CompiledGradients(model, 64)
-    engines = {
-        "numpy (model.compute_gradients)": lambda: model.compute_gradients(X_batch, Y_batch, True, 0.0, False),
-        "compiled (CompiledGradients)": lambda: compiled(X_batch, Y_batch, True, 0.0, False),
-        "numpy, with the cost": lambda: model.compute_gradients(X_batch, Y_batch, True, 0.0, True),
-        "compiled, with the cost": lambda: compiled(X_batch, Y_batch, True, 0.0, True),
-    }
-    times: dict[str, list[float]] = {name: [] for name in engines}
-    with threadpool_limits(1):
-        for call in engines.values():
-            call()  # compiles (or loads from numba's cache) before timing
-        for _ in range(rounds):  # interleaved, so a change in machine load hits every engine
-            for name, call in engines.items():
-                started = time.perf_counter()
-                for _ in range(calls):
-                    call()
-                times[name].append((time.perf_counter() - started) / calls * 1e6)
-    return {name: statistics.median(values) for name, values in times.items()}
+    make = lambda: dn.Sequential([dn.Dense(5), dn.ReLU(), dn.Dense(2), dn.ReLU(), dn.Dense(1)], seed=1)  # noqa: E731
+    times: dict[str, list[float]] = {"numpy": [], "compiled": []}
+    with dn.blas_threads(1):
+        for _ in range(rounds):
+            for engine in times:
+                times[engine].append(_per_step(make, X, y, engine, 1000, 64))
+    return {engine: statistics.median(values) for engine, values in times.items()}
 
 
-def compiled_by_width(widths=(8, 16, 32, 64, 128), rounds: int = 5) -> list[tuple[int, float, float]]:
-    """``(width, numpy us, compiled us)`` per gradient call of a 20-w-w-1 ReLU network, mini-batch 64, float64,
-    one BLAS thread, medians of ``rounds``: where the compiled engine stops paying."""
+def compiled_by_width(widths=(8, 16, 32, 64, 128), rounds: int = 3) -> list[tuple[int, float, float]]:
+    """``(width, numpy us, compiled us)`` per training step of a 20-w-w-1 ReLU network, mini-batch 64,
+    float64, one BLAS thread, medians of ``rounds``."""
     sys.path.insert(0, str(HERE_SRC))
     import numpy as np
-    from threadpoolctl import threadpool_limits
 
     import dnnimprove as dn
-    from dnnimprove.compiled import CompiledGradients
 
     rng = np.random.default_rng(0)
-    X = rng.standard_normal((64, 20))
+    X = rng.standard_normal((640, 20))
+    y = (X[:, 0] > 0).astype(int)
     rows = []
-    with threadpool_limits(1):
+    with dn.blas_threads(1):
         for width in widths:
-            model = dn.Sequential([dn.Dense(width), dn.ReLU(), dn.Dense(width), dn.ReLU(), dn.Dense(1)], seed=0).build(20)
-            Y = model.encode_targets(rng.integers(0, 2, 64), 64)
-            compiled = CompiledGradients(model, 64)
-            calls = max(50, 40000 // width)
-            times: list[list[float]] = [[], []]
-            engines = (lambda: model.compute_gradients(X, Y, True, 0.0, False), lambda: compiled(X, Y, True, 0.0, False))
-            for call in engines:
-                call()
-            for _ in range(rounds):
-                for index, call in enumerate(engines):
-                    started = time.perf_counter()
-                    for _ in range(calls):
-                        call()
-                    times[index].append((time.perf_counter() - started) / calls * 1e6)
-            rows.append((width, statistics.median(times[0]), statistics.median(times[1])))
+            make = lambda: dn.Sequential([dn.Dense(width), dn.ReLU(), dn.Dense(width), dn.ReLU(), dn.Dense(1)],  # noqa: E731
+                                         seed=0)
+            times = {engine: statistics.median(_per_step(make, X, y, engine, 100, 64) for _ in range(rounds))
+                     for engine in ("numpy", "compiled")}
+            rows.append((width, times["numpy"], times["compiled"]))
     return rows
 
 
@@ -264,9 +246,9 @@ def main() -> None:
         print()
         results = compiled_gradients()
         for name, micros in results.items():
-            print(f"{name:<36}{micros:8.2f} us per gradient call")
-        speedup = results["numpy (model.compute_gradients)"] / results["compiled (CompiledGradients)"]
-        print(f"compiled engine {speedup:.1f}x faster (tiny network, mini-batch 64, float64, 1 BLAS thread, medians of 7)")
+            print(f"{name:<36}{micros:8.2f} us per training step")
+        speedup = results["numpy"] / results["compiled"]
+        print(f"compiled engine {speedup:.1f}x faster per step (tiny network, mini-batch 64, float64, 1 BLAS thread, medians of 7)")
         print()
         print(f"{'20-w-w-1 ReLU, batch 64':<26}{'numpy us':>10}{'compiled us':>13}{'ratio':>8}")
         for width, numpy_us, compiled_us in compiled_by_width():

@@ -4,9 +4,11 @@
     python benchmarks/run.py --quick          # tiny: 500 epochs; wide: one 12000-row epoch; 2 repeats
     python benchmarks/run.py --threads 2      # BLAS threads (threadpoolctl) and torch threads for every row
     python benchmarks/run.py --no-compiled    # leave out the fit(engine="compiled") rows
+    python benchmarks/run.py --workloads study  # `dnnimprove study all` with numba and with DNNIMPROVE_DISABLE_NUMBA=1
 
-dnnimprove runs with its default NumPy engine and, on the tiny workload when numba is installed (the
-``fast`` extra), with ``engine="compiled"`` ("dnnimprove compiled" rows, and a "compiled faster" column).
+dnnimprove runs with ``engine="numpy"`` ("dnnimprove" rows) and, when numba is installed (the ``fast``
+extra), with ``engine="compiled"`` ("dnnimprove compiled" rows, and a "compiled faster" column: the peer's
+time over the compiled engine's; on the GEMM floor row, the compiled step over the floor).
 
 Workloads (issue 6):
 
@@ -19,6 +21,8 @@ Workloads (issue 6):
   784-256-128-10 ReLU network with a softmax output, Adam lr 0.001, mini-batch 128, one epoch.
   Reported: microseconds per step and samples per second. The GEMM floor is the eight matrix products of one
   step (three forward, five backward) at the same shapes, alone.
+- **study**: ``dnnimprove study all`` (robust mode, 3 seeds) in a subprocess, once with numba and once with
+  ``DNNIMPROVE_DISABLE_NUMBA=1`` (so every fit runs on NumPy), alternating; reported in seconds with the ratio.
 
 Every row runs ``--warmup`` untimed times (default once: one-time costs such as numba loading its compiled
 kernels or PyTorch's first dispatch of each operator are not what is measured), then ``--repeats`` times,
@@ -48,7 +52,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import course_style  # noqa: E402
 import dnnimprove as dn  # noqa: E402
-from dnnimprove import _numba  # noqa: E402
+from dnnimprove.compiled import unavailable_reason  # noqa: E402
 
 try:
     import torch
@@ -315,8 +319,33 @@ def build_cases(args) -> list[Case]:
             cases.append(torch_case("wide", "Adam", "float32", wide, 1))
             for variant in ["Adam"] + (["Adam + dropout", "Adam + batch norm"] if has_reg else []):
                 cases.append(torch_case("wide", variant, "float32", wide, 1, fused=True))
+        if args.compiled:
+            for variant in ["Adam"] + (["Adam + dropout", "Adam + batch norm"] if has_reg else []):
+                cases.append(ours_case("wide", variant, "float32", wide, 1, t, engine="compiled"))
         cases.append(gemm_floor_case(-(-wide_rows // 128)))
     return cases
+
+
+def study_all(args) -> None:
+    """``dnnimprove study all`` timed with numba and with ``DNNIMPROVE_DISABLE_NUMBA=1``, alternating."""
+    import subprocess
+    import tempfile
+
+    times: dict[str, list[float]] = {"compiled (auto)": [], "numpy (DNNIMPROVE_DISABLE_NUMBA=1)": []}
+    for repeat in range(args.study_repeats):
+        for label in times:
+            env = {**os.environ, "DNNIMPROVE_DISABLE_NUMBA": "1" if label.startswith("numpy") else "0",
+                   "OPENBLAS_NUM_THREADS": str(args.threads)}
+            with tempfile.TemporaryDirectory() as out:
+                started = time.perf_counter()
+                subprocess.run([sys.executable, "-m", "dnnimprove", "study", "all", "--out", out, "--no-progress", "--json"],
+                               env=env, check=True, stdout=subprocess.DEVNULL)
+                times[label].append(time.perf_counter() - started)
+    print(f"load average after:  {' '.join(f'{x:.2f}' for x in os.getloadavg())}\n")
+    compiled, numpy_ = (statistics.median(values) for values in times.values())
+    for label, values in times.items():
+        print(f"dnnimprove study all, {label}: {statistics.median(values):.1f} s (runs: {', '.join(f'{v:.1f}' for v in values)})")
+    print(f"with numba {numpy_ / compiled:.2f}x faster than without (median of {args.study_repeats}, alternating)")
 
 
 def family(case: Case) -> str:
@@ -375,14 +404,15 @@ def main(argv: list[str] | None = None) -> None:
                         help="leave out the rows of fit(engine='compiled') (they need numba, the 'fast' extra)")
     parser.add_argument("--warmup", type=int, default=1,
                         help="untimed rounds over every row first (default 1)")
-    parser.add_argument("--workloads", nargs="+", default=["tiny", "wide"], choices=["tiny", "wide"])
+    parser.add_argument("--workloads", nargs="+", default=["tiny", "wide"], choices=["tiny", "wide", "study"])
+    parser.add_argument("--study-repeats", type=int, default=1, help="runs of each study-all timing (default 1)")
     args = parser.parse_args(argv)
     if args.threads < 1:
         parser.error(f"--threads must be >= 1; got {args.threads}")
     if args.warmup < 0:
         parser.error(f"--warmup must be >= 0; got {args.warmup}")
     args.repeats = args.repeats or (2 if args.quick else 3)
-    args.compiled = args.compiled and _numba.AVAILABLE
+    args.compiled = args.compiled and unavailable_reason() is None
     if torch is not None:
         torch.set_num_threads(args.threads)
     pools = [pool for pool in threadpool_info() if pool["user_api"] == "blas"]
@@ -391,6 +421,11 @@ def main(argv: list[str] | None = None) -> None:
     print(f"load average before: {' '.join(f'{x:.2f}' for x in os.getloadavg())} on {os.cpu_count()} cores; "
           f"numpy {np.__version__} with {', '.join(blas) or 'unknown BLAS'}; OPENBLAS_CORETYPE="
           f"{os.environ.get('OPENBLAS_CORETYPE', '(unset)')}" + (f"; torch {torch.__version__}" if torch is not None else "; no torch"))
+    if "study" in args.workloads:
+        study_all(args)
+        args.workloads = [name for name in args.workloads if name != "study"]
+        if not args.workloads:
+            return
     with threadpool_limits(args.threads, user_api="blas"):
         cases = build_cases(args)
         for repeat in range(args.warmup + args.repeats):

@@ -176,10 +176,10 @@ def optimization() -> Figure:
     runs = [("gradient descent", dn.GradientDescent(lr=0.0007), "C0", "-", "o"),
             ("momentum (beta 0.9)", dn.Momentum(lr=0.0007, beta=0.9), "C1", "--", "s"),
             ("Adam", dn.Adam(lr=0.0007), "C2", "-.", "^")]
-    for name, optimizer, color, style, marker in runs:
+    for index, (name, optimizer, color, style, marker) in enumerate(runs):
         model = dn.Sequential([dn.Dense(5), dn.ReLU(), dn.Dense(2), dn.ReLU(), dn.Dense(1)], seed=3)
         history = model.fit(X, y, epochs=5000, batch_size=64, optimizer=optimizer, record_every=50)
-        axes.plot(history.epoch, history.cost, style, color=color, marker=marker, markevery=10, label=name)
+        axes.plot(history.epoch, history.cost, style, color=color, marker=marker, markevery=(3 * index, 10), label=name)
     axes.set_title("Optimization on moons: 2-5-2-1, mini-batch 64, lr 0.0007")
     axes.set_xlabel("epoch")
     axes.set_ylabel("training cost")

@@ -144,3 +144,12 @@ def test_architecture_search_is_the_last_variance_remedy():
     remedy, kind, candidates, _, _ = walk.next_remedy()
     assert (remedy, kind) == ("architecture search", "variance")
     assert [c["hidden"] for c in candidates] == [(32,), (64,), (16, 16)]
+
+
+def test_refit_trains_the_chosen_configuration_on_train_and_dev_rows(small):
+    X, y = small
+    kept = recipe(X, y, seed=0, epochs=20, max_steps=2, refit=False)
+    refitted = recipe(X, y, seed=0, epochs=20, max_steps=2)
+    assert kept.refit == "" and refitted.refit.startswith("trained again on train + dev (192 rows")
+    assert kept.config == refitted.config and kept.model is not refitted.model
+    assert refitted.model.preprocessing_ is refitted.data.preprocessing

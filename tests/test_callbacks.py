@@ -136,3 +136,17 @@ def test_a_validation_set_of_another_width_is_a_clear_error(overfitting_data):
     with pytest.raises(ValueError, match="validation_data: X has 3 features, but the model was built for 2"):
         big_model().fit(X, y, epochs=2, validation_data=(np.hstack([X_dev, X_dev[:, :1]]), y_dev),
                         callbacks=[dn.EarlyStopping()])
+
+
+def test_train_accuracy_records_kerass_accuracy_without_a_dev_set():
+    X, y = dn.datasets.moons(n_samples=60, noise=0.2, seed=0)
+    model = dn.Sequential([dn.Dense(6), dn.ReLU(), dn.Dense(1)], seed=0)
+    history = model.fit(X, y, epochs=4, record_every=2, callbacks=[dn.callbacks.TrainAccuracy()])
+    assert len(history.train_accuracy) == len(history.epoch) == 3  # epochs 0, 2 and the last, 3
+    assert history.train_accuracy[-1] == model.evaluate(X, y)["accuracy"]
+    assert history.history["accuracy"] == history.train_accuracy
+    with_dev = model.fit(X, y, epochs=2, validation_data=(X[:5], y[:5]), callbacks=[dn.callbacks.TrainAccuracy()])
+    assert len(with_dev.train_accuracy) == 2  # fit records it itself; nothing added twice
+    regression = dn.Sequential([dn.Dense(1)], loss="mse", seed=0)
+    with pytest.raises(ValueError, match="TrainAccuracy needs a classification loss; this model uses mse"):
+        regression.fit(X, X[:, 0], epochs=1, callbacks=[dn.callbacks.TrainAccuracy()])

@@ -227,3 +227,46 @@ def test_a_closed_pipe_ends_quietly_without_a_traceback():
     stderr = child.stderr.read().decode()
     assert child.wait(timeout=60) == 141
     assert stderr == ""
+
+
+def run_on_a_terminal(*argv: str) -> str:
+    """What ``python -m dnnimprove ARGV`` writes to a 120-column pseudo-terminal (stdout and stderr)."""
+    pty = pytest.importorskip("pty")
+    import fcntl
+    import struct
+    import termios
+
+    env = {**os.environ, "PYTHONPATH": SRC + os.pathsep + os.environ.get("PYTHONPATH", ""), "MPLBACKEND": "Agg"}
+    pid, fd = pty.fork()
+    if pid == 0:  # the child: a terminal of 40 rows and 120 columns, then the command
+        fcntl.ioctl(0, termios.TIOCSWINSZ, struct.pack("HHHH", 40, 120, 0, 0))
+        os.execve(sys.executable, [sys.executable, "-m", "dnnimprove", *argv], env)
+    output = b""
+    while True:
+        try:
+            chunk = os.read(fd, 65536)
+        except OSError:  # the child closed the terminal
+            break
+        if not chunk:
+            break
+        output += chunk
+    os.waitpid(pid, 0)
+    return output.decode(errors="replace")
+
+
+TRAIN_ARGS = ("train", "--dataset", "moons", "--layers", "5,2", "--epochs", "400", "--batch-size", "64")
+
+
+def test_train_shows_a_progress_bar_with_the_cost_and_the_time_left_on_a_terminal():
+    screen = run_on_a_terminal(*TRAIN_ARGS)
+    frames = [frame for frame in screen.split("\r") if frame.startswith("training:")]
+    assert frames, screen[-500:]
+    assert any("/400 [" in frame and "<" in frame and "cost=" in frame for frame in frames)  # position, ETA, cost
+    assert len(frames) < 100  # redrawn at most every 0.1 s, not at every one of the 400 epochs
+    assert "final cost" in screen  # the results table follows
+
+
+def test_train_shows_no_progress_bar_off_a_terminal_or_when_asked():
+    assert "training:" not in run_on_a_terminal(*TRAIN_ARGS, "--no-progress")
+    completed = run_module(*TRAIN_ARGS)
+    assert completed.returncode == 0 and "training:" not in completed.stderr

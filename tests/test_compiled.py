@@ -161,3 +161,15 @@ def test_the_benchmark_network_reaches_the_courses_accuracy():
                         record_every=5000)
     assert history.engine == "compiled"  # asked for: the course's draws, the compiled arithmetic
     assert round(model.evaluate(X_moons, y_moons)["accuracy"], 4) == 0.9433  # the course's published Adam figure
+
+
+def test_wide_layers_use_blas_and_train_to_the_numpy_parameters():
+    from dnnimprove.compiled._generate import BLAS_FROM
+
+    rng = np.random.default_rng(9)
+    X_wide = rng.standard_normal((120, 70))
+    y_wide = rng.integers(0, 3, 120)
+    assert 70 * 64 >= BLAS_FROM and 64 * 80 >= BLAS_FROM  # the first two products run on BLAS, the last on loops
+    make = lambda: dn.Sequential([dn.Dense(64), dn.ReLU(), dn.Dense(80), dn.Tanh(), dn.Dense(3)],  # noqa: E731
+                                 loss="categorical_crossentropy", seed=10)
+    assert_same_up_to_rounding(both(make, X=X_wide, y=y_wide, epochs=10, batch_size=32, optimizer=dn.Adam(0.01), l2=0.1))

@@ -47,3 +47,33 @@ def test_batch_norm_running_statistics_are_the_same_average():
     Z = X @ model.tensor("dense_1.W")
     model.forward(X, training=True)
     np.testing.assert_allclose(layer.running_mean, ewma_step(np.zeros(3), Z.mean(axis=0), 0.8, 0.2), rtol=1e-12)
+
+
+def test_v0_is_the_starting_value_of_the_average():
+    x = np.array([4.0, 6.0, 5.0])
+    expected = []
+    v = 10.0
+    for value in x:
+        v = 0.9 * v + 0.1 * value
+        expected.append(v)
+    np.testing.assert_allclose(ewma(x, 0.9, bias_correction=False, v0=10.0), expected, rtol=1e-15)
+    np.testing.assert_array_equal(ewma(x, 0.9, bias_correction=False, v0=0.0), ewma(x, 0.9, bias_correction=False))
+
+
+def test_starting_from_the_first_value_has_no_start_up_bias():
+    constant = np.full(30, 7.0)
+    np.testing.assert_allclose(ewma(constant, 0.98, bias_correction=False, v0="first"), 7.0, rtol=1e-14)
+    assert ewma(constant, 0.98, bias_correction=False)[0] == pytest.approx(0.14)  # from 0: 2 % of the way
+    vectors = np.arange(6.0).reshape(3, 2)
+    np.testing.assert_array_equal(ewma(vectors, 0.5, False, v0="first")[0], vectors[0])
+    np.testing.assert_allclose(ewma(vectors, 0.5, False, v0=np.array([1.0, -1.0]))[0], [0.5, 0.0])
+
+
+@pytest.mark.parametrize("v0, message", [
+    (2.0, r"bias_correction assumes v0 = 0; got v0=2.0: pass bias_correction=False"),
+    ("last", r"v0 must be a number, an array or 'first'; got 'last'"),
+    (float("nan"), r"v0 must be finite, a number or of shape \(\); got nan"),
+])
+def test_a_bad_starting_value_is_one_clear_error(v0, message):
+    with pytest.raises(ValueError, match=message):
+        ewma([1.0, 2.0], 0.9, v0=v0)

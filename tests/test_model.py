@@ -133,6 +133,25 @@ def test_dense_stack_builds_the_usual_network():
     assert [layer.kind for layer in dn.dense_stack([5], 1, keep_prob=1.0)] == ["dense", "relu", "dense"]
 
 
+def test_fit_shows_the_parameters_of_training_fit_to_help_and_inspect():
+    import inspect
+
+    from dnnimprove.training import fit
+
+    def described(function):
+        parameters = list(inspect.signature(function).parameters.values())[1:]  # without model / self
+        return [(p.name, p.kind, p.default, str(p.annotation)) for p in parameters]
+
+    assert described(dn.Sequential.fit) == described(fit), (
+        "Sequential.fit must repeat training.fit's signature (names, defaults, annotations) and pass every "
+        "parameter on"
+    )
+    assert "settings" not in inspect.signature(dn.Sequential.fit).parameters
+    source = inspect.getsource(dn.Sequential.fit)
+    for name, *_ in described(fit)[2:]:
+        assert f"{name}={name}" in source, f"Sequential.fit does not pass {name} on"
+
+
 # -- tables and text labels -----------------------------------------------------------------------------
 def test_fit_on_a_dataframe_with_text_labels_predicts_those_labels_from_raw_rows():
     pd = pytest.importorskip("pandas")

@@ -217,6 +217,64 @@ def test_non_finite_parameters_and_negative_running_variance_are_refused(legit, 
         ATTACKS["bad loaded values (NaN, inf, variance < 0)"] += 1
 
 
+# -- numbers and inputs ----------------------------------------------------------------------------
+HUGE_NUMBERS = [10**400, -(10**400), 10**5000, float("inf"), float("nan")]  # beyond every setting's range
+
+
+def number_settings():
+    """Every numeric setting of the public API, as ``name -> call(value)``."""
+    X = np.random.default_rng(0).standard_normal((8, 2))
+    y = (X[:, 0] > 0).astype(int)
+
+    def fit(**settings):
+        return dn.Sequential([dn.Dense(2), dn.ReLU(), dn.Dense(1)], loss="binary_crossentropy", seed=0).fit(X, y, **settings)
+
+    return {
+        "GradientDescent(lr)": lambda v: dn.GradientDescent(lr=v), "Momentum(beta)": lambda v: dn.Momentum(beta=v),
+        "RMSProp(epsilon)": lambda v: dn.RMSProp(epsilon=v), "Adam(lr)": lambda v: dn.Adam(lr=v),
+        "Adam(beta2)": lambda v: dn.Adam(beta2=v), "Dense(units)": lambda v: dn.Sequential([dn.Dense(v)]).build(2), "Dense(l2)": lambda v: dn.Dense(3, l2=v),
+        "Dropout(keep_prob)": lambda v: dn.Dropout(v), "BatchNorm(momentum)": lambda v: dn.BatchNorm(v),
+        "LeakyReLU(alpha)": lambda v: dn.LeakyReLU(v), "ELU(alpha)": lambda v: dn.ELU(v),
+        "InverseTimeDecay(decay_rate)": lambda v: dn.InverseTimeDecay(0.1, decay_rate=v),
+        "ExponentialDecay(lr0)": lambda v: dn.ExponentialDecay(v), "StepDecay(lr0)": lambda v: dn.StepDecay(v),
+        "fit(epochs)": lambda v: fit(epochs=v), "fit(batch_size)": lambda v: fit(epochs=1, batch_size=v),
+        "fit(l2)": lambda v: fit(epochs=1, l2=v), "fit(validation_fraction)": lambda v: fit(epochs=1, validation_fraction=v),
+        "moons(n_samples)": lambda v: dn.datasets.moons(n_samples=v), "moons(noise)": lambda v: dn.datasets.moons(noise=v),
+        "DNNClassifier(lr)": lambda v: dn.DNNClassifier(lr=v, epochs=1).fit(X, y),
+        "DNNClassifier(epochs)": lambda v: dn.DNNClassifier(epochs=v).fit(X, y),
+        "DNNRegressor(l2)": lambda v: dn.DNNRegressor(l2=v, epochs=1).fit(X, X[:, 0]),
+    }
+
+
+def test_numbers_beyond_any_range_are_one_value_or_type_error_everywhere():
+    for name, call in number_settings().items():
+        for value in HUGE_NUMBERS:
+            with pytest.raises((ValueError, TypeError)) as info:
+                call(value)
+            message = str(info.value)
+            assert "\n" not in message and len(message) < 400 and not isinstance(info.value, OverflowError), (name, message)
+            ATTACKS["numbers beyond range (Python API)"] += 1
+
+
+def test_inputs_beyond_the_dtype_or_not_numbers_are_refused_not_answered():
+    model32 = dn.Sequential([dn.Dense(2), dn.ReLU(), dn.Dense(1)], loss="binary_crossentropy", dtype="float32", seed=0).build(2)
+    beyond = np.array([[3.5e38 * 10, 0.0], [0.0, -1e39]])
+    for method in (model32.predict, model32.predict_proba):
+        with pytest.raises(ValueError, match="outside the range of the model's dtype float32"):
+            method(beyond)
+        ATTACKS["inputs beyond the dtype or not numbers"] += 1
+    dates = np.array(["2020-01-01", "2021-01-01", "2022-01-01", "2023-01-01"], dtype="datetime64[D]").reshape(-1, 2)
+    odd = [dates, dates - dates[0, 0], np.array([["1", "2"], ["3", "4"]], dtype=object), np.array([["1", "2"], ["3", "4"]])]
+    for X in odd:
+        for estimator in (dn.DNNClassifier(epochs=1), dn.DNNRegressor(epochs=1)):
+            with pytest.raises(TypeError, match="X must hold numbers"):
+                estimator.fit(X, [0, 1])
+            ATTACKS["inputs beyond the dtype or not numbers"] += 1
+        with pytest.raises(ValueError, match="X must be a numeric array"):
+            model32.predict(X)
+        ATTACKS["inputs beyond the dtype or not numbers"] += 1
+
+
 # -- special paths --------------------------------------------------------------------------------
 def special_paths(folder):
     from test_safefiles import special_paths as make
@@ -371,3 +429,18 @@ def test_a_seeded_cli_fuzz_gives_no_traceback_and_one_line_per_error(tmp_path, m
     after = {path.name: (os.lstat(path).st_mode, os.lstat(path).st_ino) for path in scratch.iterdir() if path.name in protected}
     assert after == protected  # no special file (or the config file) replaced
     assert (scratch / "config.txt").read_text() == "keep me"
+
+
+def test_the_attack_counts_are_the_ones_on_the_docs_page():
+    """Runs last: the table in docs/reliability.md states what this file tried."""
+    import re
+    from pathlib import Path
+
+    page = Path(__file__).resolve().parents[1] / "docs" / "reliability.md"
+    rows = dict(re.findall(r"^\| ([^|]+?) \| (\d+) \|", page.read_text(encoding="utf-8"), re.MULTILINE))
+    documented = {name: int(count) for name, count in rows.items()}
+    if set(ATTACKS) != set(documented):
+        pytest.skip(f"run the whole file to compare the counts; this run tried {dict(ATTACKS)}")
+    if FUZZ_VECTORS != 1200:
+        pytest.skip("the page documents the default fuzz of 1200 vectors")
+    assert dict(ATTACKS) == documented

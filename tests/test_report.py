@@ -22,7 +22,7 @@ RUN_KEYS = {"name", "settings", "seeds", "train_accuracy", "test_accuracy", "fin
 def quick_results():
     """Quick runs of studies covering every figure kind (a few epochs, two seeds)."""
     names = ["optimization", "minibatch", "softmax", "gradient_checking", "tuning", "augmentation", "landscape",
-             "ewma", "batch_norm_noise"]
+             "ewma", "batch_norm_noise", "regularization"]
     return {name: run_study(name, seeds=[0, 1], epochs=get_study(name).quick_epochs) for name in names}
 
 
@@ -132,6 +132,56 @@ def test_search_scatter_draws_every_scored_trial_on_a_log_lr_axis_and_stars_the_
         report.draw_search(result, "beta")
     written = report.write_search(result, tmp_path)
     assert [path.name for path in written] == ["trials.csv", "dev_vs_lr.png"] and all(p.exists() for p in written)
+
+
+def test_search_scatter_hue_colours_the_trials_by_a_second_parameter(tmp_path):
+    import math
+
+    import numpy as np
+
+    import dnnimprove as dn
+    from dnnimprove.search import LogUniform, random_search
+
+    X = np.random.default_rng(0).normal(size=(60, 3))
+    y = X @ np.array([1.0, 2.0, 3.0])
+    space = {"lr": LogUniform(1e-3, 1e-1), "l2": LogUniform(1e-4, 1.0), "activation": ["relu", "tanh"]}
+    result = random_search(dn.DNNRegressor(epochs=3, hidden_layer_sizes=(4,)), space, X, y, n_trials=6, seed=0, refit=False)
+    scored = [trial for trial in result.trials if math.isfinite(trial["dev_score"])]
+    figure, caption = report.draw_search(result, "lr", ylabel="dev R^2", hue="l2")
+    axes, colour_bar = figure.axes
+    assert colour_bar.get_ylabel() == "l2 (log scale)" and "coloured by its l2" in caption
+    np.testing.assert_allclose(np.concatenate([c.get_array() for c in axes.collections]),
+                               [t["l2"] for round_ in sorted({t["round"] for t in scored}) for t in scored if t["round"] == round_])
+    figure, _ = report.draw_search(result, "lr", hue="activation")
+    labels = [text.get_text() for text in figure.axes[0].get_legend().get_texts()]
+    assert sorted(label.split(" (")[0] for label in labels) == ["activation = 'relu'", "activation = 'tanh'"]
+    with pytest.raises(ValueError, match="hue 'beta' must name one searched parameter"):
+        report.draw_search(result, "lr", hue="beta")
+    written = report.write_search(result, tmp_path, hue="l2")
+    assert written[1].exists()
+
+
+def test_plot_history_draws_loss_and_accuracy_curves_as_history_holds_them():
+    import numpy as np
+
+    import dnnimprove as dn
+
+    X, y = dn.datasets.moons(n_samples=60, noise=0.2, seed=0)
+    model = dn.Sequential([dn.Dense(4), dn.ReLU(), dn.Dense(1)], seed=0)
+    history = model.fit(X, y, epochs=4, validation_data=(X[:10], y[:10]))
+    figure = dn.plot_history(history)
+    loss_axes, accuracy_axes = figure.axes
+    lines = {line.get_label(): line for axes in figure.axes for line in axes.get_lines()}
+    np.testing.assert_array_equal(lines["loss"].get_ydata(), history.cost)
+    np.testing.assert_array_equal(lines["val_loss"].get_ydata(), history.val_cost)
+    np.testing.assert_array_equal(lines["val_accuracy"].get_xdata(), history.epoch)
+    assert accuracy_axes.get_ylabel() == "accuracy"
+    plain = dn.plot_history(model.fit(X, y, epochs=2))
+    assert len(plain.axes) == 1
+    with pytest.raises(TypeError, match="history must be a dnnimprove History"):
+        dn.plot_history({"loss": [1.0]})
+    with pytest.raises(ValueError, match="no recorded epochs"):
+        dn.plot_history(dn.History())
 
 
 

@@ -130,6 +130,8 @@ def test_regularization_study_shrinks_the_train_test_gap_over_three_seeds():
     assert gaps["l2"] < gaps["none"] and gaps["dropout"] < gaps["none"] and gaps["early_stopping"] < gaps["none"]
     stopped = result.variants[3].runs
     assert all(run.epochs < result.study.epochs for run in stopped)  # early stopping stopped early
+    near_zero = {variant.name: variant.metric("near_zero")[0] for variant in result.variants}
+    assert gaps["l1"] < gaps["none"] and near_zero["l1"] > 0.5 > near_zero["l2"] > near_zero["none"]
 
 
 def test_batch_norm_study_trains_where_the_plain_network_fails_at_a_high_learning_rate():

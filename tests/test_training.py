@@ -148,3 +148,22 @@ def test_history_prints_one_short_line():
     assert text.startswith("History(400 epochs recorded (last 399), cost ")
     assert f"{history.cost[-1]:.4g}" in text and "1600 steps" in text
     assert repr(dn.History()) == "History(no epochs recorded)"
+
+
+# -- History as Keras shows it ----------------------------------------------------------------------
+def test_history_has_kerass_keys_and_a_dataframe():
+    pandas = pytest.importorskip("pandas")
+    X, y = dn.datasets.moons(n_samples=50, noise=0.2, seed=0)
+    model = dn.Sequential([dn.Dense(4), dn.ReLU(), dn.Dense(1)], seed=0)
+    history = model.fit(X, y, epochs=3, validation_data=(X[:10], y[:10]))
+    assert history.history == {"loss": history.cost, "accuracy": history.train_accuracy,
+                               "val_loss": history.val_cost, "val_accuracy": history.val_accuracy,
+                               "lr": history.lr}
+    assert history.logs(1) == {key: values[1] for key, values in history.history.items()}
+    frame = history.to_dataframe()
+    assert isinstance(frame, pandas.DataFrame) and frame.index.name == "epoch" and list(frame.index) == [0, 1, 2]
+    assert frame["val_cost"].tolist() == history.val_cost and "iteration_cost" not in frame
+    plain = model.fit(X, y, epochs=2)
+    assert set(plain.history) == {"loss", "lr"}
+    assert list(plain.to_dataframe().columns) == ["cost", "data_cost", "penalty", "lr"]
+    assert dn.History().history == {} and dn.History().to_dataframe().empty

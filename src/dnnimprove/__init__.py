@@ -20,6 +20,7 @@ from .callbacks import EarlyStopping
 from .data import Standardizer, train_dev_test_split
 from .diagnostics import Diagnosis, diagnose, diagnose_model
 from .estimator import DNNClassifier, DNNRegressor
+from .estimator_io import load_estimator, save_estimator
 from .gradcheck import GradientCheckReport, check_derivative, check_gradients
 from .health import HealthFlag, HealthRecord, TrainingHealth
 from .initializers import Initializer, VarianceScaling, Zeros, get_initializer
@@ -81,10 +82,18 @@ __all__ = [
     "fit", "blas_threads", "callbacks", "History", "Callback", "TrainingRun", "TrainingDiverged", "TrainingInterrupted",
     "augmentation", "RandomShift", "GaussianNoise", "Compose",
     "EarlyStopping", "Diagnosis", "diagnose", "diagnose_model",
-    "DNNClassifier", "DNNRegressor", "search", "export",
+    "DNNClassifier", "DNNRegressor", "search", "export", "save_estimator", "load_estimator", "plot_history",
     "TrainingHealth", "HealthRecord", "HealthFlag",
     "recipe",
 ]
+
+
+def plot_history(history: History, title: str | None = None):  # noqa: ANN201 (matplotlib loads on use)
+    """The loss (and accuracy) curves of a :class:`History` as a matplotlib Figure; see
+    :func:`dnnimprove.report.plot_history`."""
+    from .report import plot_history as draw
+
+    return draw(history, title)
 
 
 def __getattr__(name: str):

@@ -94,13 +94,25 @@ def check_number(
     return number
 
 
+INT64_MAX = 2**63 - 1
+"""No count, size or seed may exceed this (NumPy's largest integer): nothing downstream can overflow."""
+
+
 def check_int(name: str, value: Any, *, low: int | None = None, high: int | None = None) -> int:
-    """Return ``value`` as an int after checking it is an integer (not a bool) in ``[low, high]``."""
+    """Return ``value`` as an int after checking it is an integer (not a bool) in ``[low, high]``.
+
+    ``high`` defaults to :data:`INT64_MAX` (and ``low`` is at least ``-INT64_MAX - 1``): a Python
+    integer too large for NumPy is refused here, never by an ``OverflowError`` later.
+    """
     if isinstance(value, bool) or not isinstance(value, numbers.Integral):
         raise TypeError(f"{name} must be an integer; got {describe_value(value)} of type {type(value).__name__}")
     number = int(value)
+    top = INT64_MAX if high is None else high
+    bottom = -INT64_MAX - 1 if low is None else low
     if (low is not None and number < low) or (high is not None and number > high):
         raise ValueError(f"{name} must be an integer {_interval_text(low, high, False, False)}; got {describe_value(value)}")
+    if number < bottom or number > top:
+        raise ValueError(f"{name} must be an integer in [{'-2**63' if low is None else low}, 2**63 - 1]; got {describe_value(value)}")
     return number
 
 

@@ -17,8 +17,10 @@ While a gap exceeds ``tolerance`` it tries the next remedy in the course's order
   input is numeric;
 
 and keeps a change only when the dev error improves. It stops when neither gap is worth closing, when
-the remedies run out, or at the budget (``max_steps`` remedies, ``max_minutes``). The test set is used
-once, by the final model. Errors: ``1 - accuracy`` for classification; for regression the mean squared
+the remedies run out, or at the budget (``max_steps`` remedies, ``max_minutes``). With ``refit`` (the
+default) the chosen configuration is then trained once more on the training and dev rows together (more
+data, the course's first cure for variance; a configuration with early stopping runs for the epochs its
+dev run reached, less the patience, without a dev set). The test set is used once, by the final model. Errors: ``1 - accuracy`` for classification; for regression the mean squared
 error of the standardized target (about ``1 - R^2``).
 """
 
@@ -33,7 +35,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from ._validation import check_int, check_number
+from ._validation import check_bool, check_int, check_number
 from .studies.recipe import Data
 from .studies.runner import SeedRun, train_once
 
@@ -165,6 +167,8 @@ class RecipeResult:
     seconds: float
     data: Data = field(repr=False, default=None)
     model_path: str | None = None
+    refit: str = ""
+    """How the final model was trained again on train + dev rows (empty: it is the best step's model)."""
 
     @property
     def best(self) -> RecipeStep:
@@ -182,6 +186,8 @@ class RecipeResult:
         lines.insert(1, "  ".join("-" * width for width in widths) + "  " + "-" * 14)
         lines.append(f"baseline error {self.bayes_error:.4f} ({self.bayes_source}); tolerance {self.tolerance:g}")
         lines.append(f"stopped: {self.stopped}")
+        if self.refit:
+            lines.append(f"refit: {self.refit}")
         if self.test_score is not None:
             lines.append(f"final: {_describe(self.config)}; test {self.score_name} {self.test_score:.4f} "
                          f"(test error {self.test_error:.4f}); {self.seconds:.1f} s")
@@ -192,7 +198,7 @@ class RecipeResult:
             "task": self.task, "bayes_error": self.bayes_error, "bayes_source": self.bayes_source,
             "tolerance": self.tolerance, "steps": [step.to_json() for step in self.steps],
             "final_config": _json_config(self.config), "test_error": self.test_error, "test_score": self.test_score,
-            "score_name": self.score_name, "stopped": self.stopped, "seconds": self.seconds,
+            "score_name": self.score_name, "stopped": self.stopped, "seconds": self.seconds, "refit": self.refit,
             "model": self.model_path,
         }
 
@@ -341,6 +347,7 @@ def recipe(
     epochs: int = 100,
     max_steps: int = 20,
     max_minutes: float | None = None,
+    refit: bool = True,
     progress: bool = False,
     out: str | os.PathLike | None = None,
 ) -> RecipeResult:
@@ -370,6 +377,8 @@ def recipe(
         At most this many remedies are tried after the baseline.
     max_minutes : float > 0 or None
         Stop trying remedies once this wall time is spent (a started candidate finishes).
+    refit : bool
+        Train the chosen configuration again on the train and dev rows for the final model.
     progress : bool
         A progress bar over the steps (on stderr).
     out : path or None
@@ -419,6 +428,9 @@ def recipe(
     del baseline
     best = walk.current
     model = walk.best_run.model
+    refit_note = ""
+    if check_bool("refit", refit):
+        model, refit_note = _refit(best.config, walk.best_run, data_, seed)
     test_error = test_score = None
     score_name = "R2" if data_.task == "regression" else "accuracy"
     if data_.X_test is not None:
@@ -430,7 +442,8 @@ def recipe(
             test_error = 1.0 - test_score
     model.preprocessing_ = data_.preprocessing  # from here on it predicts on raw rows
     result = RecipeResult(data_.task, bayes, source, tolerance, walk.steps, best.config, model, test_error,
-                          test_score, score_name, stopped, time.perf_counter() - started, data_)
+                          test_score, score_name, stopped, time.perf_counter() - started, data_,
+                          refit=refit_note)
     if out is not None:
         from .persistence import save
         from .report import write_recipe
@@ -439,6 +452,20 @@ def recipe(
         result.model_path = save(model, Path(out) / "model.npz")
         write_recipe(result, out)
     return result
+
+
+def _refit(config: dict, run: SeedRun, data: Data, seed: int) -> tuple[Any, str]:
+    """Train ``config`` on the train and dev rows together; returns the model and a note saying how."""
+    config = dict(config)
+    if config.get("early_stopping"):
+        config["epochs"] = max(1, run.epochs - int(config["early_stopping"]))
+        config["early_stopping"] = None
+    merged = Data(np.concatenate([data.X_train, data.X_dev]), np.concatenate([data.y_train, data.y_dev]),
+                  preprocessing=data.preprocessing)
+    refitted = _train(config, merged, seed)
+    if refitted.diverged is not None:
+        return run.model, f"skipped: training on train + dev diverged ({refitted.diverged})"
+    return refitted.model, f"trained again on train + dev ({len(merged.y_train)} rows, {config['epochs']} epochs)"
 
 
 def _verdict(walk: _Walk) -> str:

@@ -5,6 +5,7 @@
 :class:`Checkpoint`     save the run every N epochs and on Ctrl-C; resume it bit for bit
 :class:`ProgressBar`    a tqdm bar over the epochs with the cost, dev cost and dev accuracy
 :class:`IterationCost`  record every mini-batch's cost in ``History.iteration_cost``
+:class:`TrainAccuracy`  record the training accuracy (Keras's ``accuracy``) also without a dev set
 ===================  ====================================================================================
 
 A callback subclasses :class:`Callback` and reads the :class:`~dnnimprove.training.TrainingRun` (model,
@@ -23,7 +24,7 @@ from ._validation import check_bool, check_choice, check_int, check_number
 from .checkpoint import Checkpoint
 from .training import Callback, TrainingRun
 
-__all__ = ["Callback", "EarlyStopping", "Checkpoint", "ProgressBar", "IterationCost", "MONITORS"]
+__all__ = ["Callback", "EarlyStopping", "Checkpoint", "ProgressBar", "IterationCost", "TrainAccuracy", "MONITORS"]
 
 MONITORS: dict[str, str] = {
     "val_cost": "min",
@@ -70,6 +71,8 @@ class EarlyStopping(Callback):
     The snapshot of the best parameters is one preallocated copy of the flat vector, overwritten in place
     at every improvement.
     """
+
+    recorded_epochs_only = True  # on_epoch_end acts at recorded epochs only
 
     def __init__(
         self, patience: int = 10, min_delta: float = 0.0, monitor: str = "val_cost", restore_best: bool = True
@@ -187,7 +190,7 @@ class ProgressBar(Callback):
             if history.val_accuracy:
                 postfix["val_accuracy"] = f"{history.val_accuracy[-1]:.4f}"
             self.bar.set_postfix(postfix, refresh=False)
-        self.bar.refresh()
+        self.bar.update(0)  # redraws at most every tqdm mininterval (0.1 s): a tiny epoch is not slowed by the terminal
 
     def on_train_end(self, run: TrainingRun) -> None:
         self.bar.close()
@@ -198,3 +201,28 @@ class ProgressBar(Callback):
 
     def __repr__(self) -> str:
         return f"ProgressBar(leave={self.leave})"
+
+
+class TrainAccuracy(Callback):
+    """Record the training accuracy at every recorded epoch in ``History.train_accuracy`` (Keras's
+    ``accuracy``), also without a dev set.
+
+    Measured after the epoch's last step, in inference mode (dropout off, batch-norm running statistics),
+    over the whole training set: one extra forward pass per recorded epoch. Keras's ``accuracy`` is the
+    running mean over the epoch's mini-batches in training mode, so it lags behind this one. With a dev
+    set ``fit`` records the same value itself and this callback adds nothing. Put it before a callback
+    that reads ``train_accuracy`` (e.g. ``EarlyStopping(monitor="train_accuracy")``).
+    """
+
+    def on_train_begin(self, run: TrainingRun) -> None:
+        if not run.model.loss.is_classifier:
+            raise ValueError(f"TrainAccuracy needs a classification loss; this model uses {run.model.loss.name}")
+
+    def on_epoch_end(self, run: TrainingRun) -> None:
+        history = run.history
+        if run.recorded and len(history.train_accuracy) < len(history.epoch):
+            Z = run.model.forward(run.X, training=False)
+            history.train_accuracy.append(run.model.loss.accuracy(Z, run.Y))
+
+    def __repr__(self) -> str:
+        return "TrainAccuracy()"

@@ -134,7 +134,7 @@ def _crc(*arrays: np.ndarray) -> int:
 def _describe(settings: dict, l2: float) -> dict:
     """The fit settings a resumed run must repeat, as JSON (a custom schedule is not compared)."""
     schedule = settings["schedule"]
-    return {
+    described = {
         "batch_size": settings["batch_size"],
         "l2": l2,
         "shuffle": bool(settings["shuffle"]),
@@ -143,6 +143,9 @@ def _describe(settings: dict, l2: float) -> dict:
         "schedule": None if schedule is None else (schedule.config() if hasattr(schedule, "config") else "custom"),
         "augment": settings["augment"] is not None,
     }
+    if settings.get("l1"):  # only when used, so that checkpoints written before L1 existed still match
+        described["l1"] = settings["l1"]
+    return described
 
 
 def _check_writable(path: str) -> None:

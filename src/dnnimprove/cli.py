@@ -212,6 +212,7 @@ def _add_model_options(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--activation", default="relu", choices=sorted(ACTIVATIONS), help="hidden activation")
     group.add_argument("--init", default="he", choices=sorted(INITIALIZERS), help="weight initializer (default: he)")
     group.add_argument("--l2", type=nonnegative_float, default=0.0, help="L2 strength lambd (default: 0)")
+    group.add_argument("--l1", type=nonnegative_float, default=0.0, help="L1 strength lambd (default: 0)")
     group.add_argument("--batch-norm", action="store_true", help="batch norm before every hidden activation")
 
 
@@ -351,6 +352,8 @@ def _add_train(subparsers: Any) -> None:
     parser.add_argument("--seed", type=seed_value, help="model seed (course-exact: the init seed, default 3)")
     parser.add_argument("--course-exact", action="store_true", help="draw from the course's legacy random stream")
     parser.add_argument("--json", action="store_true", help="print the results as JSON")
+    parser.add_argument("--no-progress", action="store_true",
+                        help="no progress bar (shown with the cost and the time left when stderr is a terminal)")
     parser.add_argument("--out", help="a folder for results.json, figures and model.npz; or a path ending in .npz: "
                         "the model file alone (it carries the preprocessing of --data, for dnnimprove predict)")
     group = parser.add_argument_group("checkpoints")
@@ -363,8 +366,12 @@ def _add_train(subparsers: Any) -> None:
 
 def _run_train(args: argparse.Namespace) -> int:
     from . import report
+    from .factory import OPTIMIZER_SETTINGS
     from .studies import CourseVersion, Study, Variant, run_study
 
+    for key in ("beta", "beta1", "beta2"):  # the factory ignores them (as in a search space); on the CLI a mistake
+        if getattr(args, key) is not None and key not in OPTIMIZER_SETTINGS[args.optimizer]:
+            raise UsageError(f"--{key} does not apply to --optimizer {args.optimizer}")
     if args.early_stopping is not None and not args.dev_fraction:
         raise UsageError("--early-stopping needs a dev set: give --dev-fraction (e.g. 0.2)")
     if args.resume is not None and not Path(args.resume).is_file():
@@ -375,7 +382,7 @@ def _run_train(args: argparse.Namespace) -> int:
         "init": args.init, "activation": args.activation, "optimizer": args.optimizer, "lr": args.lr,
         "beta": args.beta, "beta1": args.beta1, "beta2": args.beta2, "batch_size": args.batch_size,
         "schedule": args.schedule, "decay_rate": args.decay_rate, "time_interval": args.time_interval,
-        "l2": args.l2, "keep_prob": args.keep_prob, "batch_norm": args.batch_norm,
+        "l2": args.l2, "l1": args.l1, "keep_prob": args.keep_prob, "batch_norm": args.batch_norm,
         "early_stopping": args.early_stopping,
     }
     variant = Variant("train", {key: value for key, value in settings.items() if value is not None})
@@ -397,6 +404,10 @@ def _run_train(args: argparse.Namespace) -> int:
         fit_options["callbacks"] = [Checkpoint(path, every=args.checkpoint_every, resume=args.resume or False)]
     if args.engine != "auto":
         fit_options["engine"] = args.engine
+    if not args.no_progress and sys.stderr.isatty():
+        from .callbacks import ProgressBar
+
+        fit_options["callbacks"] = [*fit_options.get("callbacks", ()), ProgressBar(leave=False, file=sys.stderr)]
     options = {"fit_options": fit_options} if fit_options else {}
     result = run_study(study, mode=mode, seeds=[0 if args.seed is None else args.seed], **options)
     summary = result.to_json()
@@ -485,13 +496,14 @@ def _run_gradcheck(args: argparse.Namespace) -> int:
     n_outputs = 1 if loss in ("binary_crossentropy", "mse") else data.n_classes
     model = build_model(args.layers, n_outputs, settings, loss, args.seed)
     with blas_threads(1):
-        model.fit(data.X_train, data.y_train, epochs=args.epochs, optimizer=Adam(0.01), l2=args.l2,
+        model.fit(data.X_train, data.y_train, epochs=args.epochs, optimizer=Adam(0.01), l2=args.l2, l1=args.l1,
                   batch_size=min(64, len(data.X_train)), record_every=max(args.epochs, 1))
     X, y = data.X_train[: args.examples], data.y_train[: args.examples]
-    checked = check_gradients(model, X, y, epsilon=args.epsilon, l2=args.l2)
+    checked = check_gradients(model, X, y, epsilon=args.epsilon, l2=args.l2, l1=args.l1)
     network = f"{data.n_features}-{'-'.join(map(str, args.layers))}-{n_outputs} {args.activation}"
     extras = [f"dropout keep_prob {args.dropout:g} (masks frozen)" if args.dropout else "",
-              "batch norm" if args.batch_norm else "", f"l2 {args.l2:g}" if args.l2 else ""]
+              "batch norm" if args.batch_norm else "", f"l2 {args.l2:g}" if args.l2 else "",
+              f"l1 {args.l1:g}" if args.l1 else ""]
     described = ", ".join([network, *filter(None, extras)]) + f"; {len(X)} examples, float64"
     if args.json:
         print(json.dumps({"network": described, "difference": checked.difference, "verdict": checked.verdict,
@@ -729,6 +741,9 @@ def _add_recipe(subparsers: Any) -> None:
     parser.add_argument("--epochs", type=positive_int, default=100, help="the baseline's epochs (default: 100)")
     parser.add_argument("--max-steps", type=positive_int, default=20, help="remedies tried at most (default: 20)")
     parser.add_argument("--max-minutes", type=positive_float, help="stop trying remedies after this wall time")
+    parser.add_argument("--no-refit", action="store_true",
+                        help="keep the best step's model (trained on the train rows) instead of training it again "
+                        "on train + dev")
     parser.add_argument("--seed", type=nonnegative_int, default=0, help="seed of the split and the runs (default: 0)")
     parser.add_argument("--out", default="results/recipe", help="output folder (default: results/recipe)")
     parser.add_argument("--json", action="store_true", help="print recipe.json instead of the table")
@@ -745,7 +760,7 @@ def _run_recipe(args: argparse.Namespace) -> int:
     out = prepare_out(args.out)
     result = recipe(spec, human_error=args.human_error, tolerance=args.tolerance, seed=args.seed,
                     epochs=args.epochs, max_steps=args.max_steps, max_minutes=args.max_minutes,
-                    progress=not args.no_progress, out=out)
+                    refit=not args.no_refit, progress=not args.no_progress, out=out)
     if args.json:
         print((out / "recipe.json").read_text())
     else:

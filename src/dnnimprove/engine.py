@@ -31,8 +31,8 @@ ENGINES = ("auto", "numpy", "compiled")
 class NonFinite(Exception):
     """Raised by an engine when a mini-batch's cost or gradient is NaN or infinite (``what``, ``batch``)."""
 
-    def __init__(self, batch: int, what: str) -> None:
-        self.batch, self.what = batch, what
+    def __init__(self, batch: int, what: str, epoch: int | None = None) -> None:
+        self.batch, self.what, self.epoch = batch, what, epoch
         super().__init__(f"non-finite {what} at mini-batch {batch}")
 
 
@@ -63,10 +63,33 @@ class Batches:
             self.items = [(start, stop, X[start:stop], Y[start:stop]) for start, stop in bounds]
 
 
+class Snapshot:
+    """The start of an epoch: parameters, optimizer state (``t`` and its slots) and non-trained state
+    (batch-norm running statistics), copied into buffers allocated once; ``restore`` puts them back."""
+
+    def __init__(self, run: Any) -> None:
+        self.arrays = [run.model.params, *run.model.state_arrays().values()]
+        self.arrays += [getattr(run.state, key) for key in run.optimizer.slots]
+        self.copies = [array.copy() for array in self.arrays]
+        self.state, self.t = run.state, run.state.t
+
+    def take(self) -> None:
+        for array, copy in zip(self.arrays, self.copies):
+            np.copyto(copy, array)
+        self.t = self.state.t
+
+    def restore(self) -> None:
+        for array, copy in zip(self.arrays, self.copies):
+            np.copyto(array, copy)
+        self.state.t = self.t
+
+
 class NumpyEngine:
     """Each block's NumPy code, mini-batch by mini-batch (see :meth:`Sequential.compute_gradients`)."""
 
     name = "numpy"
+    chunks = False
+    """Whether ``epochs`` runs several epochs in one call (the compiled engine's)."""
 
     def __init__(self, run: Any, batch_size: int | None, shuffle: bool,
                  augment: Callable[[np.ndarray, Any], np.ndarray] | None) -> None:
@@ -75,9 +98,13 @@ class NumpyEngine:
         self.augment = augment
         self.order: np.ndarray | None = None
         run.optimizer.check_state(run.model.params, run.model.grads, run.state)
+        self.snapshot = Snapshot(run)
+        self.t_start = run.state.t
 
     def begin_epoch(self, epoch: int) -> None:
-        """Draw the epoch's permutation (shuffled mini-batches only)."""
+        """Keep the epoch's start (for :meth:`restore`) and draw its permutation (shuffled mini-batches only)."""
+        self.snapshot.take()
+        self.t_start = self.snapshot.t
         if self.batches.shuffled:
             self.order = self.run.model.random.permutation(self.run.X.shape[0], epoch)
 
@@ -95,7 +122,7 @@ class NumpyEngine:
             Y.take(rows, 0, Y_batch, "clip")
         if self.augment is not None:
             X_batch = self.augment(X_batch, model.random)
-        cost = model.compute_gradients(X_batch, Y_batch, True, run.l2, need_cost)
+        cost = model.compute_gradients(X_batch, Y_batch, True, run.l2, need_cost, run.l1)
         if need_cost and not math.isfinite(cost):
             raise NonFinite(index, "cost")
         grads = model.grads
@@ -103,6 +130,15 @@ class NumpyEngine:
             raise NonFinite(index, "gradient")
         run.optimizer.update(model.params, grads, run.state, lr)
         return cost
+
+    def restore(self) -> None:
+        """Put back the start of the current epoch (after a non-finite cost, gradient or parameter)."""
+        self.snapshot.restore()
+
+    def check_parameters(self) -> None:
+        """Raise :class:`NonFinite` when a parameter is NaN or infinite (an update overflowed)."""
+        if not np.isfinite(self.run.model.params).all():
+            raise NonFinite(self.n_batches - 1, "parameters")
 
     @property
     def n_batches(self) -> int:

@@ -27,7 +27,6 @@ ours continues it (as a second ``fit`` in Keras does).
 
 from __future__ import annotations
 
-import numbers
 from typing import Any, Sequence
 
 import numpy as np
@@ -40,29 +39,17 @@ from sklearn.utils.validation import _check_sample_weight
 
 from ._validation import check_bool, check_choice, check_int, check_number, check_numeric_input, check_type
 from .callbacks import EarlyStopping, ProgressBar
-from .initializers import get_initializer
-from .layers import ACTIVATIONS, Layer, dense_stack
+from .factory import build_layers, build_optimizer, build_schedule
+from .layers import Layer
 from .losses import SampleWeighted
 from .model import Sequential, resolve_dtype
-from .optimizers import OPTIMIZERS, Optimizer, get_optimizer
+from .optimizers import Optimizer
 from .random import RandomSource, as_random_source
-from .schedules import SCHEDULES, Schedule, get_schedule
+from .schedules import Schedule
 from .threads import blas_threads
 from .training import Callback, TrainingRun
 
 __all__ = ["DNNClassifier", "DNNRegressor"]
-
-
-def _check_hidden_layer_sizes(value: Any) -> tuple[int, ...]:
-    if isinstance(value, numbers.Integral) and not isinstance(value, bool):
-        value = (value,)
-    if isinstance(value, (str, bytes)) or not isinstance(value, Sequence):
-        raise TypeError(f"hidden_layer_sizes must be a sequence of positive integers, e.g. (64, 32); got {value!r}")
-    return tuple(check_int(f"hidden_layer_sizes[{index}]", units, low=1) for index, units in enumerate(value))
-
-
-def _check_optional_beta(name: str, value: Any) -> float | None:
-    return None if value is None else check_number(name, value, low=0.0, high=1.0, high_open=True)
 
 
 _PARAMETERS_DOC = """
@@ -190,44 +177,22 @@ class _DNNBase(BaseEstimator):
         self.callbacks = callbacks
 
     # -- validation (at fit: set_params hands values through unchecked) -------------------------
+    def _settings(self) -> dict[str, Any]:
+        """The hyperparameters that :mod:`dnnimprove.factory` turns into layers, optimizer and schedule."""
+        keys = ("activation", "init", "keep_prob", "batch_norm", "optimizer", "lr", "beta", "beta1", "beta2", "epsilon",
+                "schedule", "decay_rate", "schedule_params")
+        return {key: getattr(self, key) for key in keys}
+
     def _make_optimizer(self) -> Optimizer:
-        name = check_choice("optimizer", self.optimizer, OPTIMIZERS)
-        settings: dict[str, Any] = {"lr": check_number("lr", self.lr, low=0.0, low_open=True)}
-        beta = _check_optional_beta("beta", self.beta)
-        if name in ("momentum", "rmsprop") and beta is not None:
-            settings["beta"] = beta
-        if name in ("adam", "adamw"):
-            settings["beta1"] = _check_optional_beta("beta1", self.beta1)
-            settings["beta2"] = _check_optional_beta("beta2", self.beta2)
-        if name in ("rmsprop", "adam", "adamw"):
-            settings["epsilon"] = check_number("epsilon", self.epsilon, low=0.0, low_open=True)
-        return get_optimizer(name, **settings)
+        return build_optimizer(self._settings())
 
     def _make_schedule(self, epochs: int) -> Schedule | None:
-        if self.schedule is None:
-            if self.decay_rate is not None or self.schedule_params:
-                raise ValueError("decay_rate and schedule_params need a schedule; got schedule=None")
-            return None
-        name = check_choice("schedule", self.schedule, SCHEDULES)
-        if self.schedule_params is not None and not isinstance(self.schedule_params, dict):
-            raise TypeError(f"schedule_params must be a dict or None; got {self.schedule_params!r}")
-        settings = dict(self.schedule_params or {})
-        if self.decay_rate is not None:
-            settings["decay_rate"] = self.decay_rate
-        if name == "cosine":
-            settings.setdefault("total", epochs)
-        try:
-            return get_schedule(name, lr0=self.lr, **settings)
-        except TypeError as error:  # a setting this schedule does not take
-            raise ValueError(f"schedule {name!r}: {error}") from None
+        if self.schedule is None and (self.decay_rate is not None or self.schedule_params):
+            raise ValueError("decay_rate and schedule_params need a schedule; got schedule=None")
+        return build_schedule(self._settings(), epochs)
 
     def _make_layers(self, n_outputs: int) -> list[Layer]:
-        check_choice("activation", self.activation, ACTIVATIONS)
-        get_initializer(self.init)
-        keep_prob = check_number("keep_prob", self.keep_prob, low=0.0, high=1.0, low_open=True)
-        batch_norm = check_bool("batch_norm", self.batch_norm)
-        hidden = _check_hidden_layer_sizes(self.hidden_layer_sizes)
-        return dense_stack(hidden, n_outputs, self.activation, self.init, batch_norm, keep_prob)
+        return build_layers(self.hidden_layer_sizes, n_outputs, self._settings())
 
     def _dev_split(self, n_samples: int) -> tuple[np.ndarray, np.ndarray] | None:
         """``(train_rows, dev_rows)`` for early stopping, the same rows at every fit; ``None`` without it."""
@@ -410,6 +375,8 @@ class _Continued:
 class _DevScore(Callback):
     """The estimator's score on the dev set at every recorded epoch, in ``scores`` (scikit-learn's
     ``validation_scores_``: accuracy for a classifier, R^2 for a regressor, weighted by ``sample_weight``)."""
+
+    recorded_epochs_only = True  # on_epoch_end acts at recorded epochs only
 
     def __init__(self, estimator: "_DNNBase", X_dev: np.ndarray, targets_dev: np.ndarray, weights: Any) -> None:
         self.estimator, self.X_dev, self.targets_dev, self.weights = estimator, X_dev, targets_dev, weights

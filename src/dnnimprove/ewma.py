@@ -27,12 +27,14 @@ def ewma_step(average: Any, value: Any, beta: Any, one_minus_beta: Any) -> Any:
     return average * beta + value * one_minus_beta
 
 
-def ewma(values: Iterable[float] | np.ndarray, beta: float, bias_correction: bool = True) -> np.ndarray:
+def ewma(
+    values: Iterable[float] | np.ndarray, beta: float, bias_correction: bool = True, v0: Any = 0.0
+) -> np.ndarray:
     """Exponentially weighted average of a sequence.
 
-    ``v_0 = 0``; ``v_t = beta v_{t-1} + (1 - beta) x_t`` (:func:`ewma_step`); with bias correction the result is
-    ``v_t / (1 - beta**t)`` (t from 1), which removes the start-up bias towards zero. It averages over roughly
-    the last ``1 / (1 - beta)`` values. ``beta = 0`` returns the values.
+    ``v_0 = v0`` (0 by default, as the course); ``v_t = beta v_{t-1} + (1 - beta) x_t`` (:func:`ewma_step`); with
+    bias correction the result is ``v_t / (1 - beta**t)`` (t from 1), which removes the start-up bias towards
+    zero. It averages over roughly the last ``1 / (1 - beta)`` values. ``beta = 0`` returns the values.
 
     Parameters
     ----------
@@ -40,6 +42,11 @@ def ewma(values: Iterable[float] | np.ndarray, beta: float, bias_correction: boo
         The sequence; the first axis is time.
     beta : float in [0, 1)
     bias_correction : bool
+        Only for a start from zero: the correction is derived for ``v_0 = 0``, so a non-zero ``v0`` with
+        ``bias_correction=True`` is a ``ValueError``.
+    v0 : float, array of shape values.shape[1:], or "first"
+        The starting value ``v_0``. ``"first"`` starts from the first value (``v_0 = x_1``, so ``v_1 = x_1``),
+        another way to avoid the start-up bias, without a correction.
 
     Returns
     -------
@@ -53,7 +60,17 @@ def ewma(values: Iterable[float] | np.ndarray, beta: float, bias_correction: boo
     if x.ndim == 0 or x.shape[0] == 0:
         raise ValueError(f"values must be a non-empty sequence; got shape {x.shape}")
     out = np.empty_like(x)
-    average = np.zeros_like(x[0])
+    if isinstance(v0, str):
+        if v0 != "first":
+            raise ValueError(f"v0 must be a number, an array or 'first'; got {v0!r}")
+        start = x[0]
+    else:
+        start = np.asarray(v0, dtype=float)
+        if not np.all(np.isfinite(start)) or start.shape not in ((), x.shape[1:]):
+            raise ValueError(f"v0 must be finite, a number or of shape {x.shape[1:]}; got {v0!r}")
+    if bias_correction and np.any(start != 0):
+        raise ValueError(f"bias_correction assumes v0 = 0; got v0={v0!r}: pass bias_correction=False")
+    average = np.zeros_like(x[0]) + start
     for t in range(x.shape[0]):
         average = ewma_step(average, x[t], beta, 1 - beta)
         out[t] = average / (1 - beta ** (t + 1)) if bias_correction else average

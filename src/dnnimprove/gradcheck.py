@@ -25,7 +25,7 @@ import numpy as np
 
 from ._validation import check_bool, check_features, check_number, check_type
 from .model import Sequential
-from .regularizers import check_lambd
+from .regularizers import check_l1, check_lambd
 
 __all__ = ["GradientCheckReport", "check_gradients", "check_derivative", "verdict", "CORRECT", "SUSPICIOUS", "WRONG"]
 
@@ -127,6 +127,7 @@ def check_gradients(
     epsilon: float = 1e-7,
     l2: float = 0.0,
     training: bool = True,
+    l1: float = 0.0,
 ) -> GradientCheckReport:
     """Compare back-propagation with two-sided differences on ``model`` at its current parameters.
 
@@ -141,12 +142,15 @@ def check_gradients(
         The perturbation (default 1e-7).
     l2 : float >= 0
         Include the L2 term in the cost and gradient.
+    l1 : float >= 0
+        Include the L1 term (check it with no weight within ``epsilon`` of 0, where ``|W|`` has no derivative).
     training : bool
         Check the training-mode computation (dropout on with frozen masks, batch statistics).
     """
     check_type("model", model, Sequential, "a Sequential")
     epsilon = check_number("epsilon", epsilon, low=0.0, low_open=True)
     l2 = check_lambd(l2)
+    l1 = check_l1(l1)
     training = check_bool("training", training)
     X = check_features(X, model.dtype)
     if not model.built:
@@ -157,16 +161,16 @@ def check_gradients(
     saved_state = {key: value.copy() for key, value in model.state_arrays().items()}
     saved_params = params.copy()
     try:
-        model.compute_gradients(X, Y, training, l2)
+        model.compute_gradients(X, Y, training, l2, l1=l1)
         gradient = model.grads.copy()
         model.freeze_randomness(True)
         approximation = np.empty_like(gradient)
         for i in range(params.size):
             original = params[i]
             params[i] = original + epsilon
-            plus = model.compute_cost(X, Y, training, l2)
+            plus = model.compute_cost(X, Y, training, l2, l1)
             params[i] = original - epsilon
-            minus = model.compute_cost(X, Y, training, l2)
+            minus = model.compute_cost(X, Y, training, l2, l1)
             params[i] = original
             approximation[i] = (plus - minus) / (2 * epsilon)
     finally:

@@ -26,7 +26,7 @@ from ._scalars import constant
 from ._validation import check_bool, check_int, check_number
 from .initializers import Initializer, get_initializer, initializer_config
 from .ewma import ewma_step
-from .regularizers import check_lambd, l2_gradient
+from .regularizers import check_l1, check_lambd, l1_gradient, l2_gradient
 
 __all__ = [
     "ParamSpec",
@@ -146,24 +146,29 @@ class Dense(Layer):
     l2 : float >= 0
         This layer's own L2 strength, *added* to ``fit(..., l2=...)``'s global one for its weight: the cost
         gains ``(l2 / (2 m)) * ||W||_F**2`` and ``dW`` gains ``(l2 * W) / m`` (``m`` rows in the batch).
+    l1 : float >= 0
+        This layer's own L1 strength, added to ``fit(..., l1=...)``'s: the cost gains ``(l1 / (2 m)) * sum |W|``
+        and ``dW`` gains ``(l1 / (2 m)) * sign(W)`` (see :mod:`dnnimprove.regularizers`).
 
     Notes
     -----
     Backward, with ``dZ`` of shape ``(m, n_out)``::
 
-        dW = X.T @ dZ          (n_in, n_out)     (+ (l2 * W) / m with a layer l2)
+        dW = X.T @ dZ          (n_in, n_out)     (+ (l2 * W) / m, + (l1 / (2 m)) sign(W) with a layer l2, l1)
         db = sum(dZ, axis=0)   (n_out,)
         dX = dZ @ W.T          (m, n_in)
     """
 
     kind = "dense"
 
-    def __init__(self, units: int, init: str | Initializer = "he", use_bias: bool = True, l2: float = 0.0) -> None:
+    def __init__(self, units: int, init: str | Initializer = "he", use_bias: bool = True, l2: float = 0.0,
+                 l1: float = 0.0) -> None:
         super().__init__()
         self.units = check_int("units", units, low=1)
         self.init = get_initializer(init)
         self.use_bias = check_bool("use_bias", use_bias)
         self.l2 = check_lambd(l2)
+        self.l1 = check_l1(l1)
         self._X: np.ndarray | None = None
 
     def output_dim(self, input_dim: int) -> int:
@@ -200,6 +205,8 @@ class Dense(Layer):
         np.dot(self._X.T, dZ, self.dW)
         if self.l2:
             self.dW += l2_gradient(self.W, self.l2, dZ.shape[0])
+        if self.l1:
+            self.dW += l1_gradient(self.W, self.l1, dZ.shape[0])
         if self.db is not None:
             np.add.reduce(dZ, 0, None, self.db)  # np.sum(dZ, axis=0, out=db) without its wrapper
         if not self.needs_input_grad:
@@ -207,16 +214,21 @@ class Dense(Layer):
         return np.dot(dZ, self.W.T)
 
     def penalty(self, m: int) -> float:
-        """``(l2 / (2 m)) * ||W||_F**2`` for this layer's own ``l2`` (0.0 without one)."""
-        if not self.l2:
-            return 0.0
-        weights = self.W.ravel()
-        return float(self.l2 / (2 * m) * np.dot(weights, weights))
+        """``(l2 / (2 m)) * ||W||_F**2 + (l1 / (2 m)) * sum |W|`` for this layer's own ``l2`` and ``l1``."""
+        penalty = 0.0
+        if self.l2:
+            weights = self.W.ravel()
+            penalty += float(self.l2 / (2 * m) * np.dot(weights, weights))
+        if self.l1:
+            penalty += float(self.l1 / (2 * m) * np.sum(np.abs(self.W)))
+        return penalty
 
     def config(self) -> dict:
         config = {"units": self.units, "init": initializer_config(self.init), "use_bias": self.use_bias}
         if self.l2:
             config["l2"] = self.l2
+        if self.l1:
+            config["l1"] = self.l1
         return config
 
 

@@ -9,7 +9,7 @@ checking, L2, optimizers and checkpoints work with, so none of them needs to kno
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Sequence
 
 import numpy as np
 
@@ -17,12 +17,12 @@ from ._validation import NotFittedError, check_choice, check_features
 from .layers import Layer
 from .losses import Loss, get_loss
 from .random import RandomSource, as_random_source
-from .regularizers import add_l2_gradient, l2_penalty
+from .regularizers import add_l1_gradient, add_l2_gradient, l1_penalty, l2_penalty
 
 if TYPE_CHECKING:  # pragma: no cover
     from .preprocessing import Preprocessing
     from .optimizers import Optimizer, OptimizerState
-    from .training import History
+    from .training import Callback, History
 
 __all__ = ["ParamInfo", "Sequential"]
 
@@ -227,20 +227,24 @@ class Sequential:
         for layer in reversed(self.layers):
             dZ = layer.backward(dZ)
 
-    def compute_cost(self, X: np.ndarray, Y: np.ndarray, training: bool = True, l2: float = 0.0) -> float:
-        """Cost ``J`` (data cost + L2 penalty, global and per layer) for validated arrays, without gradients."""
+    def compute_cost(
+        self, X: np.ndarray, Y: np.ndarray, training: bool = True, l2: float = 0.0, l1: float = 0.0
+    ) -> float:
+        """Cost ``J`` (data cost + L2 and L1 penalties, global and per layer) for validated arrays, without gradients."""
         Z = self.forward(X, training)
         m = X.shape[0]
-        return self.loss.cost(Z, Y) + l2_penalty(self.params, self.weight_mask, l2, m) + self.layer_penalty(m)
+        penalty = l2_penalty(self.params, self.weight_mask, l2, m) + l1_penalty(self.params, self.weight_mask, l1, m)
+        return self.loss.cost(Z, Y) + penalty + self.layer_penalty(m)
 
     def layer_penalty(self, m: int) -> float:
         """The layers' own regularization terms (e.g. ``Dense(..., l2=...)``) for an ``m``-row batch."""
         return sum(layer.penalty(m) for layer in self.layers)
 
     def compute_gradients(
-        self, X: np.ndarray, Y: np.ndarray, training: bool = True, l2: float = 0.0, need_cost: bool = True
+        self, X: np.ndarray, Y: np.ndarray, training: bool = True, l2: float = 0.0, need_cost: bool = True,
+        l1: float = 0.0,
     ) -> float:
-        """Forward, loss and backward on validated arrays: fills ``grads`` (L2 term included).
+        """Forward, loss and backward on validated arrays: fills ``grads`` (L2 and L1 terms included).
 
         Returns the *data* cost of the batch (without the L2 penalty, which
         :func:`dnnimprove.regularizers.l2_penalty` gives); NaN when ``need_cost=False`` (the step does
@@ -251,6 +255,8 @@ class Sequential:
         self.backward(dZ)
         if l2:
             add_l2_gradient(self.grads, self.params, self.weight_mask, l2, X.shape[0])
+        if l1:
+            add_l1_gradient(self.grads, self.params, self.weight_mask, l1, X.shape[0])
         return cost
 
     # -- inference ---------------------------------------------------------------------------
@@ -291,8 +297,29 @@ class Sequential:
         return result
 
     # -- training ----------------------------------------------------------------------------
-    def fit(self, X: Any, y: Any, **settings: Any) -> "History":
-        """Train the model; see :func:`dnnimprove.training.fit` for the settings. Returns the History.
+    def fit(
+        self,
+        X: Any,
+        y: Any,
+        *,
+        epochs: int = 100,
+        batch_size: int | None = None,
+        optimizer: Optimizer | tuple[Optimizer, OptimizerState] | None = None,
+        schedule: Callable[[int], float] | None = None,
+        l2: float = 0.0,
+        l1: float = 0.0,
+        shuffle: bool = True,
+        validation_data: tuple[Any, Any] | None = None,
+        callbacks: Sequence[Callback] = (),
+        augment: Callable[[np.ndarray, Any], np.ndarray] | None = None,
+        record_every: int = 1,
+        engine: str = "auto",
+    ) -> History:
+        """Train the model on ``(X, y)``: :func:`dnnimprove.training.fit` with this model. Returns the History.
+
+        The parameters are ``training.fit``'s, repeated here so that ``help()``, ``inspect`` and editors
+        show them (a test keeps the two signatures identical); see :func:`dnnimprove.training.fit` for
+        their meaning.
 
         ``X`` may also be a table (a pandas DataFrame or a dict of columns) and ``y`` text labels: the
         first such fit learns ``preprocessing_`` on them (numeric columns standardized, text columns
@@ -308,11 +335,13 @@ class Sequential:
             self.preprocessing_ = fit_preprocessing(X, y, task=task, scale_target=False)
         if self.preprocessing_ is not None:
             X, y = self.preprocessing_.transform(X), self.preprocessing_.encode_target(y)
-            validation = settings.get("validation_data")
-            if isinstance(validation, (tuple, list)) and len(validation) == 2:
-                settings["validation_data"] = (self.preprocessing_.transform(validation[0]),
-                                               self.preprocessing_.encode_target(validation[1]))
-        return fit(self, X, y, **settings)
+            if isinstance(validation_data, (tuple, list)) and len(validation_data) == 2:
+                validation_data = (self.preprocessing_.transform(validation_data[0]),
+                                   self.preprocessing_.encode_target(validation_data[1]))
+
+        return fit(self, X, y, epochs=epochs, batch_size=batch_size, optimizer=optimizer, schedule=schedule, l2=l2,
+                   l1=l1, shuffle=shuffle, validation_data=validation_data, callbacks=callbacks, augment=augment,
+                   record_every=record_every, engine=engine)
 
     def save(self, path: Any, overwrite: bool = False) -> str:
         """Save the built model to one ``.npz`` file; see :func:`dnnimprove.persistence.save`."""

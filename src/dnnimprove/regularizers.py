@@ -1,4 +1,4 @@
-"""L2 regularization over the flat parameter vector (weights only: not biases, not batch-norm gamma/beta).
+"""L2 and L1 regularization over the flat parameter vector (weights only: not biases, not batch-norm gamma/beta).
 
 With ``m`` examples in the batch and the model's weight mask ``M`` (1 on weights, 0 elsewhere)::
 
@@ -8,6 +8,15 @@ With ``m`` examples in the batch and the model's weight mask ``M`` (1 on weights
 The gradient is computed as ``(lambd * W) / m``, the order of the course's ``(lambd * W3) / m``.
 Keras's ``l2(alpha)`` adds ``alpha * sum(W**2)`` (no ``1/(2m)``); PyTorch's ``weight_decay`` adds
 ``weight_decay * W`` to the gradient of every parameter, biases included.
+
+L1, in the course's scaling (the same ``1 / (2 m)`` as its L2)::
+
+    J_L1  = (lambd / (2 m)) * sum_l ||W_l||_1          = (lambd / (2 m)) * sum(M * |theta|)
+    dJ_L1 = (lambd / (2 m)) * sign(W)
+
+``|W|`` has no derivative at 0; ``sign(0) = 0`` is the subgradient used there. L1 pushes every weight
+towards 0 by the same amount whatever its size, so with it many weights end near zero (a sparse network),
+where L2 shrinks each in proportion to its size. Keras's ``l1(alpha)`` adds ``alpha * sum(|W|)``.
 """
 
 from __future__ import annotations
@@ -16,7 +25,8 @@ import numpy as np
 
 from ._validation import check_number
 
-__all__ = ["l2_penalty", "l2_gradient", "add_l2_gradient", "check_lambd"]
+__all__ = ["l2_penalty", "l2_gradient", "add_l2_gradient", "check_lambd", "check_l1", "l1_penalty", "l1_gradient",
+           "add_l1_gradient"]
 
 
 def check_lambd(lambd: float) -> float:
@@ -43,3 +53,27 @@ def add_l2_gradient(grads: np.ndarray, params: np.ndarray, weight_mask: np.ndarr
     if not lambd:
         return
     grads += l2_gradient(params * weight_mask, lambd, m)
+
+
+def check_l1(lambd: float) -> float:
+    """Validate an L1 strength (``l1 >= 0``)."""
+    return check_number("l1", lambd, low=0.0)
+
+
+def l1_penalty(params: np.ndarray, weight_mask: np.ndarray, lambd: float, m: int) -> float:
+    """``(lambd / (2 m)) * sum(M * |theta|)``; 0.0 when ``lambd == 0``."""
+    if not lambd:
+        return 0.0
+    return float(lambd / (2 * m) * np.sum(np.abs(params * weight_mask)))
+
+
+def l1_gradient(W, lambd, m):
+    """The L1 term of the gradient, ``(lambd / (2 m)) * sign(W)`` (0 where ``W == 0``)."""
+    return np.sign(W) * (lambd / (2 * m))
+
+
+def add_l1_gradient(grads: np.ndarray, params: np.ndarray, weight_mask: np.ndarray, lambd: float, m: int) -> None:
+    """``grads += (lambd / (2 m)) * M * sign(theta)`` in place; nothing when ``lambd == 0``."""
+    if not lambd:
+        return
+    grads += l1_gradient(params * weight_mask, lambd, m)

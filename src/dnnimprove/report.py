@@ -394,17 +394,28 @@ def draw_tuning(result: StudyResult) -> tuple[Figure, str]:
     return figure, "Every trial's dev accuracy against its learning rate: random search on a log scale vs a grid."
 
 
-def draw_search(result: SearchResult, param: str = "lr", ylabel: str = "dev accuracy") -> tuple[Figure, str]:
+def _searched(result: SearchResult, param: str, argument: str) -> str:
+    """The column of the searched parameter ``param`` (full name or last part); else a ValueError naming ``argument``."""
+    matches = [name for name in result.param_names if param in (name, name.rsplit("__", 1)[-1])]
+    if len(matches) != 1:
+        raise ValueError(f"{argument} {param!r} must name one searched parameter; searched: {', '.join(result.param_names)}")
+    return matches[0]
+
+
+def draw_search(
+    result: SearchResult, param: str = "lr", ylabel: str = "dev accuracy", hue: str | None = None
+) -> tuple[Figure, str]:
     """Every trial's dev score against one hyperparameter on a log axis, one marker per round, the best starred.
 
     ``param`` is a searched parameter, by its full name or its last part (``"lr"`` finds
-    ``"dnnclassifier__lr"``). Trials without a finite score (NaN: diverged; -inf: overflowed) are left out
-    and counted in the caption.
+    ``"dnnclassifier__lr"``). ``hue`` colours the points by a second searched parameter: a colour bar
+    for numbers (log-scaled when they are positive and span more than a factor of 10), one colour per
+    value otherwise. Trials without a finite score (NaN: diverged; -inf: overflowed) are left out and
+    counted in the caption.
     """
-    matches = [name for name in result.param_names if param in (name, name.rsplit("__", 1)[-1])]
-    if len(matches) != 1:
-        raise ValueError(f"param {param!r} must name one searched parameter; searched: {', '.join(result.param_names)}")
-    column = matches[0]
+    column = _searched(result, param, "param")
+    if hue is not None:
+        return _draw_search_hue(result, param, column, ylabel, hue)
     scored = [trial for trial in result.trials if math.isfinite(trial["dev_score"])]
     groups = []
     for round_index, marker in zip(sorted({trial["round"] for trial in result.trials}), "o^sDvP"):
@@ -424,13 +435,90 @@ def draw_search(result: SearchResult, param: str = "lr", ylabel: str = "dev accu
     return _log_scatter(title, f"{param} (log scale)", ylabel, groups), caption
 
 
-def write_search(result: SearchResult, out: str | os.PathLike, param: str = "lr") -> list[Path]:
-    """Write ``OUT/trials.csv`` (the ranked trials) and ``OUT/dev_vs_<param>.png``; returns their paths."""
+def _draw_search_hue(result: SearchResult, param: str, column: str, ylabel: str, hue: str) -> tuple[Figure, str]:
+    from matplotlib.colors import LogNorm, Normalize
+
+    hue_column = _searched(result, hue, "hue")
+    scored = [trial for trial in result.trials if math.isfinite(trial["dev_score"])]
+    figure = _new_figure()
+    axes = figure.add_subplot()
+    values = [trial[hue_column] for trial in scored]
+    numeric = all(isinstance(value, (int, float)) and not isinstance(value, bool) for value in values)
+    if numeric and values:
+        positive = min(values) > 0 and max(values) > 10 * min(values)
+        norm = LogNorm(min(values), max(values)) if positive else Normalize(min(values), max(values))
+        for round_index, marker in zip(sorted({trial["round"] for trial in result.trials}), "o^sDvP"):
+            chosen = [trial for trial in scored if trial["round"] == round_index]
+            points = axes.scatter([t[column] for t in chosen], [t["dev_score"] for t in chosen], c=[t[hue_column] for t in chosen],
+                                  norm=norm, cmap="viridis", marker=marker, label=f"round {round_index} ({len(chosen)} trials)",
+                                  edgecolors="black", linewidths=0.3)
+        figure.colorbar(points, ax=axes, label=f"{hue}{' (log scale)' if positive else ''}")
+    else:
+        for index, value in enumerate(sorted({repr(value) for value in values})):
+            chosen = [trial for trial in scored if repr(trial[hue_column]) == value]
+            axes.scatter([t[column] for t in chosen], [t["dev_score"] for t in chosen], color=_COLORS[index % len(_COLORS)],
+                         label=f"{hue} = {value} ({len(chosen)})", alpha=0.8)
+    axes.set_xscale("log")
+    axes.set_xlabel(f"{param} (log scale)")
+    axes.set_ylabel(ylabel)
+    axes.set_title(f"random search: {ylabel} against {param}, coloured by {hue} ({len(result.trials)} trials)")
+    axes.legend(fontsize="small")
+    caption = f"Every trial's {ylabel} against its {param} (log scale), coloured by its {hue}."
+    failed = len(result.trials) - len(scored)
+    if failed:
+        caption += f" Not drawn: {failed} trial{'s' * (failed > 1)} without a finite score (diverged or overflowed)."
+    return figure, caption
+
+
+def plot_history(history: Any, title: str | None = None) -> Figure:
+    """The curves of a :class:`~dnnimprove.History` as a matplotlib ``Figure`` (Agg; save it with ``savefig``).
+
+    Left: the training cost (``loss``) and, with a dev set, the dev cost (``val_loss``) per recorded epoch;
+    right (when recorded): training and dev accuracy. The learning rate is on a second axis of the left
+    panel when it changed during training.
+    """
+    from matplotlib.ticker import MaxNLocator
+
+    from .training import History
+
+    if not isinstance(history, History):
+        raise TypeError(f"history must be a dnnimprove History (what fit returns); got {type(history).__name__}")
+    if not history.epoch:
+        raise ValueError("history has no recorded epochs to plot")
+    curves = history.history
+    accuracy = [key for key in ("accuracy", "val_accuracy") if key in curves]
+    figure = _new_figure(width=10.0 if accuracy else 6.0, height=4.0)
+    panels = figure.subplots(1, 2 if accuracy else 1, squeeze=False)[0]
+    loss_axes = panels[0]
+    for index, key in enumerate(key for key in ("loss", "val_loss") if key in curves):
+        loss_axes.plot(history.epoch, curves[key], label=key, **_line_style(index))
+    loss_axes.set_xlabel("epoch")
+    loss_axes.set_ylabel("cost")
+    loss_axes.legend(fontsize="small", loc="upper left")
+    if len(set(history.lr)) > 1:
+        rate_axes = loss_axes.twinx()
+        rate_axes.plot(history.epoch, history.lr, color="grey", linewidth=1, label="lr")
+        rate_axes.set_ylabel("learning rate", color="grey")
+    if accuracy:
+        for index, key in enumerate(accuracy):
+            panels[1].plot(history.epoch, curves[key], label=key, **_line_style(index))
+        panels[1].set_xlabel("epoch")
+        panels[1].set_ylabel("accuracy")
+        panels[1].legend(fontsize="small")
+    for axes in panels:
+        axes.xaxis.set_major_locator(MaxNLocator(integer=True))
+    figure.suptitle(title or f"training history ({len(history.epoch)} recorded epochs)")
+    return figure
+
+
+def write_search(result: SearchResult, out: str | os.PathLike, param: str = "lr", hue: str | None = None) -> list[Path]:
+    """Write ``OUT/trials.csv`` (the ranked trials) and ``OUT/dev_vs_<param>.png`` (coloured by ``hue``, a
+    second searched parameter, when given); returns their paths."""
     folder = Path(out)
     folder.mkdir(parents=True, exist_ok=True)
     table = folder / "trials.csv"
     result.to_csv(table)
-    figure, _ = draw_search(result, param)
+    figure, _ = draw_search(result, param, hue=hue)
     picture = folder / f"dev_vs_{param}.png"
     figure.savefig(picture)
     return [table, picture]
@@ -600,13 +688,16 @@ def draw_ewma_start(result: StudyResult) -> tuple[Figure, str]:
         axes.plot(days, ewma(series, beta, bias_correction=False)[:shown], color=color, linestyle="--",
                   label=f"β = {beta:g}, v_0 = 0, no correction")
         axes.plot(days, ewma(series, beta)[:shown], color=color, label=f"β = {beta:g}, bias-corrected v_t/(1-β^t)")
+        axes.plot(days, ewma(series, beta, bias_correction=False, v0="first")[:shown], color=color, linestyle=":",
+                  linewidth=2.2, label=f"β = {beta:g}, v_0 = θ_1, no correction")
         axes.axvline(1 / (1 - beta), color=color, linewidth=0.8, linestyle=":")
     axes.set_xlabel("day (dotted: 1/(1-β))")
     axes.set_ylabel("temperature (°C)")
     axes.set_title(f"{result.study.name}: the start-up bias and its correction (first {shown} days)")
-    axes.legend(fontsize="small", loc="lower right")
+    axes.set_ylim(top=float(np.max(series[:shown])) + 6)
+    axes.legend(fontsize="x-small", loc="upper left", ncol=2)
     return figure, ("Started at v_0 = 0 the averages begin near 0 and need about 1/(1-β) days to catch up; divided by "
-                    "1 - β^t they start on the data.")
+                    "1 - β^t, or started at the first value, they start on the data.")
 
 
 def draw_ewma_weights(result: StudyResult) -> tuple[Figure, str]:
@@ -661,6 +752,37 @@ def draw_batch_norm_gap(result: StudyResult) -> tuple[Figure, str]:
                     "gap batch norm removes, seed by seed (x): smaller on the full batch, whose statistics carry no noise.")
 
 
+# -- L1's sparsity -------------------------------------------------------------------------------------------
+def draw_sparsity(result: StudyResult) -> tuple[Figure, str]:
+    from .studies.runner import NEAR_ZERO
+
+    figure = _new_figure(10.0, 4.2)
+    histogram, fractions = figure.subplots(1, 2)
+    bins = np.linspace(-6, 1, 36)
+    for variant, color in zip(result.variants, _COLORS):
+        model = variant.runs[0].model
+        weights = np.abs(model.params[model.weight_mask != 0])
+        histogram.hist(np.log10(np.maximum(weights, 1e-6)), bins=bins, histtype="step", color=color, linewidth=1.5,
+                       label=variant.name)
+    histogram.axvline(np.log10(NEAR_ZERO), color="black", linestyle="--", linewidth=0.8, label=f"|W| = {NEAR_ZERO:g}")
+    histogram.set_xlabel("log10 |W| (weights below 1e-6 counted at -6)")
+    histogram.set_ylabel("weights")
+    histogram.set_title("sizes of the weights (first seed)")
+    histogram.legend(fontsize="small")
+    names = [variant.name for variant in result.variants]
+    values = [variant.metric("near_zero") for variant in result.variants]
+    fractions.bar(names, [value[0] for value in values], yerr=[value[1] for value in values], capsize=4,
+                  color=_COLORS[: len(names)])
+    fractions.tick_params(axis="x", labelrotation=20)
+    fractions.set_xlabel("variant")
+    fractions.set_ylabel(f"fraction of weights with |W| < {NEAR_ZERO:g}")
+    fractions.set_title("near-zero weights, mean ± spread over seeds")
+    figure.suptitle(f"{result.study.name}: how sparse each regularizer leaves the network")
+    return figure, ("L1's constant pull towards 0 leaves most weights near zero (a sparse network), around the size of "
+                    "one step; L2's pull, proportional to the weight, shrinks most weights without zeroing them (its "
+                    "spike at the left: weights that no longer get a gradient from the data, e.g. into dead units).")
+
+
 FIGURES: dict[str, Callable[[StudyResult], tuple[Figure, str]]] = {
     "cost": draw_cost,
     "cost_time": draw_cost_time,
@@ -678,6 +800,7 @@ FIGURES: dict[str, Callable[[StudyResult], tuple[Figure, str]]] = {
     "ewma_start": draw_ewma_start,
     "ewma_weights": draw_ewma_weights,
     "batch_norm_gap": draw_batch_norm_gap,
+    "sparsity": draw_sparsity,
 }
 
 

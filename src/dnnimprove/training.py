@@ -15,12 +15,13 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
+from .callback_hooks import adapt_hooks
 from ._validation import check_bool, check_callable, check_features, check_int, check_type
 from .engine import NonFinite, build_engine, select_engine
 from .model import Sequential
 from .random import CourseRandom
 from .optimizers import Adam, Optimizer, OptimizerState
-from .regularizers import check_lambd, l2_penalty
+from .regularizers import check_l1, check_lambd, l1_penalty, l2_penalty
 from .schedules import checked_lr
 
 __all__ = ["History", "Callback", "TrainingRun", "TrainingDiverged", "TrainingInterrupted", "fit"]
@@ -57,6 +58,16 @@ class TrainingInterrupted(KeyboardInterrupt):
             f"training interrupted after {epoch} completed epoch(s); checkpoint written to {path}; "
             f"resume with callbacks=[Checkpoint({path!r}, resume=True)]"
         )
+
+
+KERAS_NAMES: dict[str, str] = {
+    "loss": "cost",
+    "accuracy": "train_accuracy",
+    "val_loss": "val_cost",
+    "val_accuracy": "val_accuracy",
+    "lr": "lr",
+}
+"""Keras's ``History.history`` keys and the :class:`History` list each one reads."""
 
 
 @dataclass
@@ -109,6 +120,34 @@ class History:
         parts.append(f"{self.steps} steps in {self.seconds:.2f} s")
         return "History(" + ", ".join(parts) + ")"
 
+    # -- Keras's view ---------------------------------------------------------------------------------
+    @property
+    def history(self) -> dict[str, list[float]]:
+        """Keras's ``History.history``: ``{"loss": [...], "accuracy": [...], "val_loss": [...],
+        "val_accuracy": [...], "lr": [...]}``, one value per recorded epoch (:data:`KERAS_NAMES` gives the
+        list each key reads). A key is present only when recorded: ``val_*`` with a dev set, ``accuracy``
+        for a classifier with a dev set or :class:`~dnnimprove.callbacks.TrainAccuracy`."""
+        if not self.epoch:
+            return {}
+        return {key: list(getattr(self, name)) for key, name in KERAS_NAMES.items()
+                if len(getattr(self, name)) == len(self.epoch)}
+
+    def logs(self, index: int = -1) -> dict[str, float]:
+        """The metrics of one recorded epoch under Keras's names: what a Keras callback's ``logs`` holds."""
+        return {key: values[index] for key, values in self.history.items()}
+
+    def to_dataframe(self) -> Any:
+        """A ``pandas.DataFrame`` with one row per recorded epoch, indexed by ``epoch``: ``cost``,
+        ``data_cost``, ``penalty``, ``lr`` and whichever of ``train_accuracy``, ``val_cost``,
+        ``val_accuracy`` were recorded (``pip install pandas``)."""
+        try:
+            import pandas
+        except ImportError:
+            raise ImportError("History.to_dataframe needs pandas: pip install pandas") from None
+        columns = ("cost", "data_cost", "penalty", "lr", "train_accuracy", "val_cost", "val_accuracy")
+        data = {name: getattr(self, name) for name in columns if len(getattr(self, name)) == len(self.epoch)}
+        return pandas.DataFrame(data, index=pandas.Index(self.epoch, name="epoch"))
+
 
 @dataclass
 class TrainingRun:
@@ -137,6 +176,7 @@ class TrainingRun:
     recorded: bool = False
     batch_cost: float = math.nan
     settings: dict[str, Any] = field(default_factory=dict)
+    l1: float = 0.0
 
 
 class Callback:
@@ -150,6 +190,14 @@ class Callback:
     """
 
     needs_batch_cost: bool = False
+    recorded_epochs_only: bool = False
+    """True declares that ``on_epoch_end`` acts only at recorded epochs (when ``run.recorded``): ``fit`` may then
+    run the epochs between two records in one call of the engine."""
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        """Check the subclass's hook signatures; Keras-style ones get Keras's arguments (:mod:`dnnimprove.callback_hooks`)."""
+        super().__init_subclass__(**kwargs)
+        adapt_hooks(cls)
 
     def on_train_begin(self, run: TrainingRun) -> None: ...
 
@@ -172,6 +220,7 @@ def fit(
     optimizer: Optimizer | tuple[Optimizer, OptimizerState] | None = None,
     schedule: Callable[[int], float] | None = None,
     l2: float = 0.0,
+    l1: float = 0.0,
     shuffle: bool = True,
     validation_data: tuple[Any, Any] | None = None,
     callbacks: Sequence[Callback] = (),
@@ -203,6 +252,9 @@ def fit(
         optimizer's ``lr``. The learning rate used is recorded in ``History.lr``.
     l2 : float >= 0
         L2 strength (the course's ``lambd``): adds ``(lambd / (2 m)) * sum ||W||**2`` per mini-batch of m rows.
+    l1 : float >= 0
+        L1 strength: adds ``(l1 / (2 m)) * sum |W|`` (:mod:`dnnimprove.regularizers`); runs on NumPy
+        (``engine="auto"`` falls back to it, ``"compiled"`` refuses).
     shuffle : bool
         Reshuffle the examples every epoch (mini-batch and stochastic only), drawing the permutation from
         the model's random source.
@@ -225,8 +277,9 @@ def fit(
     Raises
     ------
     TrainingDiverged
-        On a non-finite gradient, cost or parameter; the model keeps its last finite parameters and
-        ``model.history_`` the epochs recorded before.
+        On a non-finite gradient, cost or parameter: the parameters, the optimizer state and the batch-norm
+        statistics go back to the start of the failing epoch (finite), ``model.history_`` keeps the epochs
+        recorded before; the same in both engines.
     KeyboardInterrupt
         On Ctrl-C, after every callback's ``on_interrupt`` (a :class:`~dnnimprove.callbacks.Checkpoint`
         writes the last completed epoch there and raises :class:`TrainingInterrupted`).
@@ -236,6 +289,7 @@ def fit(
     batch_size = None if batch_size is None else check_int("batch_size", batch_size, low=1)
     shuffle = check_bool("shuffle", shuffle)
     l2 = check_lambd(l2)
+    l1 = check_l1(l1)
     callbacks = _check_callbacks(callbacks)
     optimizer, given_state = _optimizer_and_state(optimizer)
     X, Y, validation = _training_arrays(model, X, y, validation_data)
@@ -245,11 +299,11 @@ def fit(
                 "augment": _checked_hook("augment", augment, "(X_batch, source) -> X_batch"),
                 "record_iterations": any(callback.needs_batch_cost for callback in callbacks),
                 "optimizer_state_given": given_state is not None,
-                "engine": engine}
+                "engine": engine, "l1": l1}
     choice, compiled = select_engine(engine, model, isinstance(model.random, CourseRandom),
                                      {**settings, "l2": l2, "optimizer": optimizer, "epochs": epochs, "n_rows": X.shape[0]})
     history = History(engine=choice.name, engine_reason=choice.reason)
-    run = TrainingRun(model, optimizer, state, history, X, Y, validation, l2, epochs, settings=settings)
+    run = TrainingRun(model, optimizer, state, history, X, Y, validation, l2, epochs, settings=settings, l1=l1)
     model.history_, model.optimizer_, model.optimizer_state_ = history, optimizer, state
     try:
         # Overflow is the divergence guard's to report (TrainingDiverged), not NumPy's to warn about.
@@ -311,27 +365,6 @@ def _training_arrays(
     return X, Y, (X_dev, model.encode_targets(validation_data[1], X_dev.shape[0]))
 
 
-class _Snapshot:
-    """The start of an epoch: parameters, optimizer state (``t`` and its arrays) and non-trained state
-    (batch-norm running statistics), copied into buffers allocated once; ``restore`` puts them back."""
-
-    def __init__(self, run: TrainingRun) -> None:
-        self.arrays = [run.model.params, *run.model.state_arrays().values()]
-        self.arrays += [getattr(run.state, key) for key in ("v", "s") if getattr(run.state, key) is not None]
-        self.copies = [array.copy() for array in self.arrays]
-        self.state, self.t = run.state, run.state.t
-
-    def take(self) -> None:
-        for array, copy in zip(self.arrays, self.copies):
-            np.copyto(copy, array)
-        self.t = self.state.t
-
-    def restore(self) -> None:
-        for array, copy in zip(self.arrays, self.copies):
-            np.copyto(array, copy)
-        self.state.t = self.t
-
-
 def _overrides(callback: Callback, method: str) -> bool:
     return getattr(type(callback), method) is not getattr(Callback, method)
 
@@ -346,59 +379,75 @@ def _loop(
 ) -> None:
     """The epochs: schedule, the engine's mini-batches, the divergence guard, records and callbacks.
 
-    The engine runs a whole epoch in one call unless something must happen between mini-batches (a per-step
-    schedule, per-iteration costs, a callback with ``on_batch_end``); then it runs them one call each.
-    Divergence guard: when a mini-batch's cost or gradient, or the parameters at the epoch's end, are NaN or
+    The engine runs a whole epoch in one call, one mini-batch per call when something must happen between
+    mini-batches (a per-step schedule, per-iteration costs, a callback with ``on_batch_end``), and several
+    epochs per call (the compiled engine) up to the next recorded epoch when nothing must happen between
+    epochs (every ``on_epoch_end`` callback declares ``recorded_epochs_only``).
+    Divergence guard: when a mini-batch's cost or gradient, or the parameters at an epoch's end, are NaN or
     infinite, the model, the optimizer state and the batch-norm statistics go back to the start of that
-    epoch (the last finite point both engines can restore) and :class:`TrainingDiverged` is raised.
+    epoch (the last finite point, in both engines) and :class:`TrainingDiverged` is raised.
     """
-    model, optimizer, state, history = run.model, run.optimizer, run.state, run.history
+    optimizer, state, history = run.optimizer, run.state, run.history
     m = run.X.shape[0]
     per_step = bool(getattr(schedule, "per_step", False))
     batch_hooks = [callback for callback in callbacks if _overrides(callback, "on_batch_end")]
     stepwise = per_step or record_iterations or bool(batch_hooks)
-    snapshot = _Snapshot(run)
+    epoch_hooks = [callback for callback in callbacks
+                   if _overrides(callback, "on_epoch_end") and not getattr(callback, "recorded_epochs_only", False)]
+    chunked = engine.chunks and not stepwise and not epoch_hooks
     first_step = state.t + 1
     started = time.perf_counter() - history.seconds
-    for epoch in range(run.epoch, run.epochs):  # run.epoch > 0 when resuming (callbacks' on_train_begin ran in fit)
-        run.epoch = epoch
-        lr = optimizer.lr if schedule is None else checked_lr(schedule, state.t if per_step else epoch)
-        record = epoch % record_every == 0 or epoch == run.epochs - 1
+    epoch = run.epoch  # > 0 when resuming (callbacks' on_train_begin ran in fit)
+    while epoch < run.epochs:
+        last = epoch
+        if chunked:  # up to the next recorded epoch
+            last = min(run.epochs - 1, epoch + (-epoch) % record_every)
+        run.epoch = last
+        record = last % record_every == 0 or last == run.epochs - 1
         need_cost = record or record_iterations
-        snapshot.take()
-        engine.begin_epoch(epoch)
         try:
-            if stepwise:
-                total = 0.0
-                for index in range(engine.n_batches):
-                    if per_step and index:
-                        lr = checked_lr(schedule, state.t)
-                    cost = engine.step(index, lr, need_cost)
-                    if need_cost:
-                        total += cost * engine.batch_rows(index)
-                        run.batch_cost = cost
-                    run.batch = index
-                    for callback in batch_hooks:
-                        callback.on_batch_end(run)
+            if chunked:
+                lrs = [optimizer.lr if schedule is None else checked_lr(schedule, e) for e in range(epoch, last + 1)]
+                lr = lrs[-1]
+                total = engine.epochs(epoch, np.array(lrs, dtype=np.float64), need_cost)
             else:
-                total = engine.epoch(lr, need_cost)
-                run.batch = engine.n_batches - 1
-            if not np.isfinite(model.params).all():
-                raise NonFinite(engine.n_batches - 1, "parameters")
+                lr = optimizer.lr if schedule is None else checked_lr(schedule, state.t if per_step else epoch)
+                engine.begin_epoch(epoch)
+                if stepwise:
+                    total = 0.0
+                    for index in range(engine.n_batches):
+                        if per_step and index:
+                            lr = checked_lr(schedule, state.t)
+                        cost = engine.step(index, lr, need_cost)
+                        if need_cost:
+                            total += cost * engine.batch_rows(index)
+                            run.batch_cost = cost
+                        run.batch = index
+                        for callback in batch_hooks:
+                            callback.on_batch_end(run)
+                else:
+                    total = engine.epoch(lr, need_cost)
+                engine.check_parameters()
+            run.batch = engine.n_batches - 1
         except NonFinite as failure:
-            initial = snapshot.t < first_step and failure.batch == 0 and failure.what != "parameters"
-            snapshot.restore()
+            failed = epoch if failure.epoch is None else failure.epoch
+            if chunked:
+                lr = lrs[failed - epoch]
+            engine.restore()
+            initial = engine.t_start < first_step and failure.batch == 0 and failure.what != "parameters"
+            run.epoch = failed
             history.seconds = time.perf_counter() - started
-            raise TrainingDiverged(epoch, failure.batch, lr, failure.what, initial=initial) from None
+            raise TrainingDiverged(failed, failure.batch, lr, failure.what, initial=initial) from None
         history.steps = state.t
         run.lr = lr
         run.recorded = record
         if record:
-            _record(run, epoch, lr, total / m)
+            _record(run, last, lr, total / m)
         for callback in callbacks:
             callback.on_epoch_end(run)
+        epoch = last + 1
         if run.stop:
-            history.stopped_epoch = epoch
+            history.stopped_epoch = last
             break
     history.seconds = time.perf_counter() - started
     for callback in callbacks:
@@ -408,7 +457,8 @@ def _loop(
 def _record(run: TrainingRun, epoch: int, lr: float, data_cost: float) -> None:
     model, history = run.model, run.history
     m = run.X.shape[0]
-    penalty = l2_penalty(model.params, model.weight_mask, run.l2, m) + model.layer_penalty(m)
+    penalty = (l2_penalty(model.params, model.weight_mask, run.l2, m) + l1_penalty(model.params, model.weight_mask, run.l1, m)
+               + model.layer_penalty(m))
     history.epoch.append(epoch)
     history.lr.append(lr)
     history.data_cost.append(data_cost)

@@ -48,6 +48,9 @@ class Plan:
     n_hyper: int
     n_bn: int = 0
     names: dict[str, str] = field(default_factory=dict)  # informational: the formula behind each F* global
+    draws: bool = False
+    """Whether the kernel draws the permutation and the dropout masks itself, from a ``numpy.random.Generator``
+    (NumPy's own algorithms on the same bit generator: the same numbers as the Python calls)."""  # informational: the formula behind each F* global
 
 
 def _views(plan: Plan) -> tuple[list[str], int]:
@@ -59,7 +62,12 @@ def _views(plan: Plan) -> tuple[list[str], int]:
         lines.append(f"{name} = work[{at} * B:{at} * B + {width} * mb].reshape(({width}, mb))")
         at += width
 
-    view("a0", plan.layers[0].n_in)
+    if plan.layers[0].blas:  # gathered in row layout (contiguous row copies); BLAS reads its transpose as it is
+        view("x_rows", plan.layers[0].n_in)
+        lines[-1] = lines[-1].replace(f"reshape(({plan.layers[0].n_in}, mb))", f"reshape((mb, {plan.layers[0].n_in}))")
+        lines.append("a0 = x_rows.T")
+    else:
+        view("a0", plan.layers[0].n_in)
     view("d0", plan.layers[0].n_in)
     for index, layer in enumerate(plan.layers, start=1):
         view(f"a{index}", layer.n_out)
@@ -69,7 +77,8 @@ def _views(plan: Plan) -> tuple[list[str], int]:
         if layer.kind == "batch_norm":
             view(f"zn{index}", layer.n_out)
     view("y", plan.layers[-1].n_out)
-    return lines, at
+    lines.append(f"ones = work[{at} * B:{at} * B + mb]  # 1.0 each: a BLAS layer's bias gradient is dZ @ ones")
+    return lines, at + 1
 
 
 def row_width(plan: Plan) -> int:
@@ -86,9 +95,15 @@ def generate(plan: Plan) -> str:
     slots = [f"slot{i}" for i in range(plan.n_slots)]
     inputs = [f"input{i}" for i in range(plan.n_inputs)]
     stats = [name for i in range(plan.n_bn) for name in (f"running_mean{i}", f"running_var{i}", f"unit{i}")]
-    args = ["X", "Y", "order", "first", "last", "B", "params", "grads", "work", "lc", "hyper", "uniforms",
-            *slots, *inputs, *stats, "lr", "t", "lambd", "need_cost"]
-    out = ["import math", "import numpy as np", "", "", f"def run({', '.join(args)}):"]
+    keeps = ["keep_params", *[f"keep_{name}" for name in slots + stats if not name.startswith("unit")]]
+    kept = ["params", *[name for name in slots + stats if not name.startswith("unit")]]
+    args = ["X", "Y", "orders", "first", "last", "B", "params", "grads", "work", "lc", "hyper", "uniforms",
+            *slots, *inputs, *stats, *keeps, "lrs", "t", "lambd", "need_cost", "gen", "shuffle"]
+    out = ["import math", "import numpy as np"]
+    if plan.draws:
+        out += ["from numba.np.random.generator_core import next_double, next_float",
+                "from numba.np.random.random_methods import random_interval"]
+    out += ["", "", f"def run({', '.join(args)}):"]
     body: list[str] = []
     emit = body.append
     emit(f"DT = {dt}")
@@ -114,7 +129,31 @@ def generate(plan: Plan) -> str:
             emit(f"k{index}_{c} = DT(lc[{layer.const_at + c}])")
     emit("hyper_args = (" + "".join(f"hyper[{i}], " for i in range(plan.n_hyper)) + ")")
     emit("u_at = 0")
-    emit("for batch in range(first, last):")
+    emit("t_start = t")
+    if plan.draws:
+        next_uniform = "next_float" if plan.dtype == "float32" else "next_double"
+        emit("bits = gen.bit_generator")
+    # epochs: lrs holds one learning rate per epoch of this call; each epoch starts with a copy of what the
+    # divergence guard restores, then (shuffled, at the epoch's first batch) its permutation
+    emit("for epoch in range(lrs.size):")
+    emit("    lr = lrs[epoch]")
+    emit("    epoch_cost = need_cost and epoch == lrs.size - 1")
+    emit("    order = orders[epoch if orders.shape[0] > 1 else 0]")
+    emit("    if first == 0:")
+    emit("        t_start = t")
+    for keep, array in zip(keeps, kept):
+        emit(f"        {keep}[:] = {array}")
+    if plan.draws:
+        emit("    if first == 0 and shuffle:  # Generator.permutation(m)'s algorithm on the same bit generator")
+        emit("        for i in range(m_all):")
+        emit("            order[i] = i")
+        emit("        for i in range(m_all - 1, 0, -1):")
+        emit("            j = np.intp(random_interval(bits, i))")
+        emit("            swap = order[i]")
+        emit("            order[i] = order[j]")
+        emit("            order[j] = swap")
+    emit("    total = 0.0")
+    emit("    for batch in range(first, last):")
     loop: list[str] = []
     put = loop.append
     put("start = batch * B")
@@ -126,7 +165,7 @@ def generate(plan: Plan) -> str:
     put("for i in range(mb):")
     put("    row = order[start + i]")
     put("    for k in range(n_features):")
-    put("        a0[k, i] = X[row, k]")
+    put("        x_rows[i, k] = X[row, k]" if layers[0].blas else "        a0[k, i] = X[row, k]")
     put(f"    for k in range({k_out}):")
     put("        y[k, i] = Y[row, k]")
     bn = 0
@@ -161,7 +200,8 @@ def generate(plan: Plan) -> str:
         elif layer.kind == "dropout":
             put("for i in range(mb):")
             put(f"    for j in range({layer.n_out}):")
-            put(f"        keep = DT(KEEP{index}(uniforms[u_at + i * {layer.n_out} + j], k{index}_0))")
+            draw = f"{next_uniform}(bits)" if plan.draws else f"uniforms[u_at + i * {layer.n_out} + j]"
+            put(f"        keep = DT(KEEP{index}({draw}, k{index}_0))")
             put(f"        mask{index}[j, i] = keep")
             put(f"        {a_out}[j, i] = APPLY{index}({a_in}[j, i], keep, k{index}_0)")
             put(f"u_at += mb * {layer.n_out}")
@@ -200,7 +240,7 @@ def generate(plan: Plan) -> str:
         put("    for i in range(mb):")
         put(f"        {dz}[j, i] = LOSS_GRADIENT({z}[j, i], y[j, i]{cs})")
         put("cost = math.nan")
-        put("if need_cost:")
+        put("if epoch_cost:")
         put("    acc = 0.0")
         put(f"    for j in range({k_out}):")
         put("        for i in range(mb):")
@@ -217,15 +257,15 @@ def generate(plan: Plan) -> str:
         put(f"        e = np.exp({z}[j, i] - top)")
         put(f"        {dz}[j, i] = e")
         put("        s += e")
-        put("    if need_cost:")
+        put("    if epoch_cost:")
         put("        log_s = np.log(s)")
         put(f"        for j in range({k_out}):")
         put(f"            acc += LOSS_TERMS({z}[j, i] - top, log_s, y[j, i])")
         put(f"    for j in range({k_out}):")
         put(f"        {dz}[j, i] = LOSS_GRADIENT({dz}[j, i], s, y[j, i], FM)")
-        put("cost = -acc / mb if need_cost else math.nan")
-    put("if need_cost and not math.isfinite(cost):")
-    put("    return total, t, batch, 1")
+        put("cost = -acc / mb if epoch_cost else math.nan")
+    put("if epoch_cost and not math.isfinite(cost):")
+    put("    return total, t, epoch, batch, 1, t_start")
     # backward
     for index in range(n_layers, 0, -1):
         layer = layers[index - 1]
@@ -242,7 +282,9 @@ def generate(plan: Plan) -> str:
                 put("        for i in range(mb):")
                 put(f"            s += {a_in}[k, i] * {d_out}[j, i]")
                 put(f"        dW{index}[k, j] = s")
-            if layer.b_at >= 0:
+            if layer.b_at >= 0 and layer.blas:
+                put(f"np.dot({d_out}, ones, db{index})")
+            elif layer.b_at >= 0:
                 put(f"for j in range({layer.n_out}):")
                 put("    s = zero")
                 put("    for i in range(mb):")
@@ -323,10 +365,13 @@ def generate(plan: Plan) -> str:
     for i, name in enumerate(slots, start=1):
         put(f"    {name}[p] = new[{i}]")
     put("if bad:")
-    put("    return total, t, batch, 2")
-    put("if need_cost:")
+    put("    return total, t, epoch, batch, 2, t_start")
+    put("if epoch_cost:")
     put("    total += cost * mb")
-    body.extend("    " + line for line in loop)
-    body.append("return total, t, -1, 0")
+    body.extend("        " + line for line in loop)
+    body.append("    for p in range(params.size):  # an update that overflowed with a finite gradient")
+    body.append("        if params[p] - params[p] != zero:")
+    body.append("            return total, t, epoch, last - 1, 3, t_start")
+    body.append("return total, t, -1, -1, 0, t_start")
     out.extend("    " + line for line in body)
     return "\n".join(out) + "\n"

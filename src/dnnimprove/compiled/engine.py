@@ -39,12 +39,27 @@ from ._support import mark_broken, numba_module
 
 __all__ = ["CompiledEngine", "CompileFailed"]
 
-_WHAT = {1: "cost", 2: "gradient"}
+_WHAT = {1: "cost", 2: "gradient", 3: "parameters"}
 _KERNELS: dict[str, Callable[..., Any]] = {}
 
 
 class CompileFailed(RuntimeError):
     """numba could not compile the kernel (a broken installation, or a formula numba cannot type)."""
+
+
+def _kernel_draws(model: Any) -> bool:
+    """Whether the kernel can draw from the model's generator itself: a plain generator source, and numba's
+    implementation of NumPy's bit-generator calls importable."""
+    from ..random import GeneratorSource
+
+    if type(model.random) is not GeneratorSource:
+        return False
+    try:
+        from numba.np.random.generator_core import next_double, next_float  # noqa: F401
+        from numba.np.random.random_methods import random_interval  # noqa: F401
+    except ImportError:  # pragma: no cover - another numba: draw from Python
+        return False
+    return True
 
 
 def _plan(model: Any, optimizer: Any) -> tuple[Plan, dict[str, Callable[..., Any]], list[float]]:
@@ -96,7 +111,7 @@ def _plan(model: Any, optimizer: Any) -> tuple[Plan, dict[str, Callable[..., Any
     n_opt_constants = len(optimizer_type.constants(1, 0.1, *optimizer.hyperparameters()))
     plan = Plan(str(model.dtype), layers, "softmax" if softmax else "elementwise", n_loss_constants,
                 len(optimizer.slots), len(optimizer.inputs), len(optimizer.hyperparameters()), n_bn,
-                {"n_opt_constants": str(n_opt_constants)})
+                {"n_opt_constants": str(n_opt_constants)}, draws=_kernel_draws(model))
     return plan, functions, constants
 
 
@@ -194,19 +209,46 @@ class CompiledEngine:
         self.bn_layers = [layer for layer in model.layers if isinstance(layer, BatchNorm)]
         self.units = [np.empty(layer.input_dim, dtype=dtype) for layer in self.bn_layers]
         self.work = np.zeros(row_width(self.plan) * self.B, dtype=dtype)
+        self.work[-self.B:] = 1  # the kernel's "ones" (bias gradients of BLAS layers)
         self.lc = np.array(constants, dtype=np.float64)
         self.hyper = np.array(optimizer.hyperparameters(), dtype=np.float64)
-        self.identity = np.arange(m, dtype=np.int64)
-        self.order = self.identity
+        self.orders = np.arange(m, dtype=np.int64).reshape(1, m)  # the kernel writes in-kernel permutations here
         self.no_draws = np.zeros(0, dtype=dtype)
+        self.generator = model.random.generator if self.plan.draws else None
+        self.shuffle = self.batches.shuffled
+        self.kept = self._kept()
+        self.keeps = tuple(array.copy() for array in self.kept)
+        self.t_start = state.t
+        self.epoch_index = 0
         try:
             self.kernel = _kernel(self.plan, functions)
-            self._call(0, 0, 0.0, False, self.no_draws)  # compiles now (or loads the cache), running no batch
+            self._call(0, 0, np.zeros(1), False, self.no_draws, warm_up=True)  # compiles now (or loads), no batch
         except (ImportError, OSError) as error:  # a broken installation: NumPy from now on
             raise CompileFailed(mark_broken(error)) from error
         except numba_module().core.errors.NumbaError as error:  # a formula numba cannot compile
             first = str(error).strip().splitlines()[0] if str(error).strip() else ""
             raise CompileFailed(f"numba could not compile this network ({type(error).__name__}: {first})") from error
+
+    @property
+    def chunks(self) -> bool:
+        """Whether :meth:`epochs` may run several epochs in one call (its random draws then come from the kernel,
+        or from Python ahead of time when nothing but the permutations is drawn)."""
+        return self.plan.draws or not self.dropouts
+
+    def _kept(self) -> tuple[np.ndarray, ...]:
+        """What the divergence guard restores (the kernel copies it at every epoch's start): the parameters, the
+        optimizer's slots, the batch-norm running statistics."""
+        state = self.run.state
+        arrays = [self.run.model.params, *[getattr(state, key) for key in self.run.optimizer.slots]]
+        for layer in self.bn_layers:
+            arrays += [layer.running_mean, layer.running_var]
+        return tuple(arrays)
+
+    def restore(self) -> None:
+        """Put back the start of the epoch that failed (parameters, optimizer state, batch-norm statistics)."""
+        for array, keep in zip(self._kept(), self.keeps):
+            np.copyto(array, keep)
+        self.run.state.t = self.t_start
 
     def _arrays(self) -> tuple[np.ndarray, ...]:
         state = self.run.state
@@ -215,21 +257,27 @@ class CompiledEngine:
             arrays += [layer.running_mean, layer.running_var, unit]
         return tuple(arrays)
 
-    def _call(self, first: int, last: int, lr: float, need_cost: bool, uniforms: np.ndarray) -> float:
+    def _call(self, first: int, last: int, lrs: np.ndarray, need_cost: bool, uniforms: np.ndarray,
+              warm_up: bool = False, first_epoch: int = 0) -> float:
         run = self.run
         model = run.model
-        total, t, bad, what = self.kernel(
-            self.X, self.Y, self.order, first, last, self.B, model.params, model.grads, self.work, self.lc,
-            self.hyper, uniforms, *self._arrays(), float(lr), run.state.t, float(run.l2), bool(need_cost),
+        total, t, bad_epoch, bad_batch, what, t_start = self.kernel(
+            self.X, self.Y, self.orders, first, last, self.B, model.params, model.grads, self.work, self.lc,
+            self.hyper, uniforms, *self._arrays(), *self.keeps, lrs, run.state.t, float(run.l2), bool(need_cost),
+            self.generator, self.shuffle and not warm_up,
         )
+        if warm_up:
+            return 0.0
         run.state.t = t
+        if first == 0:
+            self.t_start = t_start
         if what:
-            raise NonFinite(bad, _WHAT[what])
+            raise NonFinite(bad_batch, _WHAT[what], first_epoch + bad_epoch)
         return total
 
     def _uniforms(self, first: int, last: int) -> np.ndarray:
         """The dropout layers' draws for mini-batches ``first .. last - 1``, in the NumPy engine's order."""
-        if not self.dropouts:
+        if not self.dropouts or self.plan.draws:
             return self.no_draws
         source, dtype = self.run.model.random, self.run.model.dtype
         draws = []
@@ -246,15 +294,33 @@ class CompiledEngine:
         start, stop = self.batches.items[index][:2]
         return stop - start
 
+    def _permutations(self, first_epoch: int, count: int) -> None:
+        """The permutations of ``count`` epochs from ``first_epoch``, drawn from Python (the kernel draws its own)."""
+        if self.batches.shuffled and not self.plan.draws:
+            source, m = self.run.model.random, self.X.shape[0]
+            self.orders = np.stack([np.asarray(source.permutation(m, epoch), dtype=np.int64)
+                                    for epoch in range(first_epoch, first_epoch + count)])
+
     def begin_epoch(self, epoch: int) -> None:
-        if self.batches.shuffled:
-            self.order = np.ascontiguousarray(self.run.model.random.permutation(self.X.shape[0], epoch), dtype=np.int64)
+        self._permutations(epoch, 1)
+        self.epoch_index = epoch
 
     def step(self, index: int, lr: float, need_cost: bool) -> float:
         """Mini-batch ``index``: returns its data cost (NaN when not needed)."""
-        total = self._call(index, index + 1, lr, need_cost, self._uniforms(index, index + 1))
+        total = self._call(index, index + 1, np.array([lr], dtype=np.float64), need_cost,
+                           self._uniforms(index, index + 1), first_epoch=self.epoch_index)
         return total / self.batch_rows(index) if need_cost else float("nan")
 
     def epoch(self, lr: float, need_cost: bool) -> float:
         """Every mini-batch in one call; returns the sum of ``cost * rows``."""
-        return self._call(0, self.n_batches, lr, need_cost, self._uniforms(0, self.n_batches))
+        return self._call(0, self.n_batches, np.array([lr], dtype=np.float64), need_cost,
+                          self._uniforms(0, self.n_batches), first_epoch=self.epoch_index)
+
+    def epochs(self, first_epoch: int, lrs: np.ndarray, need_cost: bool) -> float:
+        """Epochs ``first_epoch ..`` (one per learning rate in ``lrs``) in one call; returns the last epoch's sum
+        of ``cost * rows`` (costs are computed for the last epoch only, when ``need_cost``)."""
+        self._permutations(first_epoch, lrs.size)
+        return self._call(0, self.n_batches, lrs, need_cost, self._uniforms(0, self.n_batches), first_epoch=first_epoch)
+
+    def check_parameters(self) -> None:
+        """Nothing to do: the kernel checks the parameters at the end of every call."""

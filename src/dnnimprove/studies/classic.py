@@ -60,9 +60,10 @@ INITIALIZATION = Study(
 
 REGULARIZATION = Study(
     name="regularization",
-    title="Regularization: none vs L2 vs dropout vs early stopping on a noisy 2-D set",
-    lesson="A 2-20-3-1 network memorizes 120 noisy points; L2 (lambd 0.7), dropout (keep_prob 0.86) and "
-    "early stopping on a dev set each trade a little training accuracy for a smaller train-test gap.",
+    title="Regularization: none vs L2 vs dropout vs early stopping vs L1 on a noisy 2-D set",
+    lesson="A 2-20-3-1 network memorizes 120 noisy points; L2 (lambd 0.7), dropout (keep_prob 0.86), "
+    "early stopping on a dev set and L1 (lambd 0.4) each trade a little training accuracy for a smaller "
+    "train-test gap; L1 leaves most weights near zero (a sparse network), L2 only shrinks them.",
     data=DataSpec("noisy_wave", {"n_samples": 300, "noise": 0.3, "seed": 0}, test=0.4, dev=0.2, split_seed=0),
     hidden=(20, 3),
     epochs=3000,
@@ -73,14 +74,17 @@ REGULARIZATION = Study(
         Variant("l2", {"l2": 0.7}),
         Variant("dropout", {"keep_prob": 0.86}),
         Variant("early_stopping", {"early_stopping": 5}),
+        Variant("l1", {"l1": 0.4}),
     ),
     expectations=(
         Expectation("L2 shrinks the train-test gap", "l2", "<", "none", metric="gap"),
         Expectation("dropout shrinks the train-test gap", "dropout", "<", "none", metric="gap"),
         Expectation("early stopping shrinks the train-test gap", "early_stopping", "<", "none", metric="gap"),
         Expectation("L2 raises test accuracy", "l2", ">", "none", metric="test_accuracy"),
+        Expectation("L1 shrinks the train-test gap", "l1", "<", "none", metric="gap"),
+        Expectation("L1 leaves more weights near zero than L2", "l1", ">", "l2", metric="near_zero"),
     ),
-    figures=("cost", "boundary"),
+    figures=("cost", "boundary", "sparsity"),
 )
 
 _MINI_BATCH = {"batch_size": 64}

@@ -32,6 +32,7 @@ SETTINGS: dict[str, Any] = {
     "decay_rate": 1.0,         # for inverse_time / fixed_interval / exponential
     "time_interval": 1000,     # for fixed_interval
     "l2": 0.0,                 # L2 strength lambd
+    "l1": 0.0,                 # L1 strength (the course's (lambd / (2 m)) sum |W|)
     "keep_prob": None,         # inverted dropout after every hidden activation (None: no dropout)
     "batch_norm": False,       # batch norm between every hidden Dense layer and its activation
     "early_stopping": None,    # patience in recorded epochs, monitored on the dev set (None: off)
@@ -170,7 +171,8 @@ class Expectation:
 
     ``left op right`` where ``left`` names a variant, ``right`` names a variant or is a number, and
     ``metric`` is a run summary key: ``train_accuracy``, ``dev_accuracy``, ``test_accuracy``,
-    ``final_cost`` or ``gap`` (train minus test accuracy). E.g.
+    ``final_cost``, ``gap`` (train minus test accuracy) or ``near_zero`` (the fraction of weights below
+    0.01 in size, L1's sparsity). E.g.
     ``Expectation("He beats large random", "he", ">", "large_random")``.
     """
 
@@ -182,7 +184,8 @@ class Expectation:
 
     def __post_init__(self) -> None:
         check_choice("op", self.op, OPERATORS)
-        check_choice("metric", self.metric, ("train_accuracy", "dev_accuracy", "test_accuracy", "final_cost", "gap"))
+        check_choice("metric", self.metric,
+                     ("train_accuracy", "dev_accuracy", "test_accuracy", "final_cost", "gap", "near_zero"))
 
     def holds(self, left: float, right: float) -> bool:
         return OPERATORS[self.op](float(left), float(right))

@@ -21,11 +21,12 @@ import numpy as np
 
 from .._validation import check_choice, check_int
 from ..callbacks import EarlyStopping, IterationCost
-from ..layers import dense_stack
+from .. import factory
+from ..factory import build_layers
 from ..model import Sequential
-from ..optimizers import OPTIMIZERS, Optimizer
+from ..optimizers import Optimizer
 from ..random import CourseRandom
-from ..schedules import SCHEDULES, Schedule, Shifted
+from ..schedules import Schedule
 from ..threads import blas_threads
 from ..training import Callback, History, TrainingDiverged, TrainingRun
 from .recipe import CourseVersion, Data, Study, check_settings
@@ -46,52 +47,25 @@ __all__ = [
 
 MODES = ("robust", "course-exact")
 
-_SCHEDULE_ARGUMENTS = {
-    "inverse_time": ("decay_rate",),
-    "inverse_sqrt": (),
-    "fixed_interval": ("decay_rate", "time_interval"),
-    "exponential": ("decay_rate",),
-    "step": (),
-    "cosine": (),
-}
-
-
 def build_model(hidden: Iterable[int], n_outputs: int, settings: Mapping[str, Any], loss: str, seed: Any) -> Sequential:
-    """``Dense -> [BatchNorm] -> activation -> [Dropout]`` per hidden width, then ``Dense(n_outputs)``."""
-    settings = check_settings(settings)
-    layers = dense_stack(hidden, n_outputs, settings["activation"], settings["init"], settings["batch_norm"],
-                         settings["keep_prob"])
-    return Sequential(layers, loss=loss, seed=seed)
+    """The network of ``settings`` (the recipe's defaults filled in; see :func:`dnnimprove.factory.build_layers`)."""
+    return Sequential(build_layers(hidden, n_outputs, check_settings(settings)), loss=loss, seed=seed)
 
 
 def build_optimizer(settings: Mapping[str, Any]) -> Optimizer:
-    """The optimizer named by ``settings["optimizer"]`` with its ``lr`` and the betas that are set."""
-    settings = check_settings(settings)
-    name = check_choice("optimizer", settings["optimizer"], OPTIMIZERS)
-    arguments = {"lr": settings["lr"]}
-    for key in ("beta", "beta1", "beta2"):
-        if settings[key] is not None:
-            arguments[key] = settings[key]
-    try:
-        return OPTIMIZERS[name](**arguments)
-    except TypeError:
-        extra = sorted(set(arguments) - {"lr"})
-        raise ValueError(f"optimizer {name!r} takes no {', '.join(extra)}") from None
+    """The optimizer of ``settings`` (the recipe's defaults filled in; see :func:`dnnimprove.factory.build_optimizer`)."""
+    return factory.build_optimizer(check_settings(settings))
 
 
-def build_schedule(settings: Mapping[str, Any], course_exact: bool = False) -> Schedule | None:
+def build_schedule(settings: Mapping[str, Any], course_exact: bool = False, epochs: int | None = None) -> Schedule | None:
     """The schedule of ``settings`` (``lr0 = lr``), shifted one epoch late in course-exact mode."""
-    settings = check_settings(settings)
-    name = settings["schedule"]
-    if name is None:
-        return None
-    check_choice("schedule", name, _SCHEDULE_ARGUMENTS)
-    schedule = SCHEDULES[name](settings["lr"], **{key: settings[key] for key in _SCHEDULE_ARGUMENTS[name]})
-    return Shifted(schedule) if course_exact else schedule
+    return factory.build_schedule(check_settings(settings), epochs, course_exact)
 
 
 class EpochClock(Callback):
     """Records the wall time (seconds since training began) of every recorded epoch."""
+
+    recorded_epochs_only = True  # on_epoch_end acts at recorded epochs only
 
     def __init__(self) -> None:
         self.seconds: list[float] = []
@@ -188,8 +162,9 @@ def fit_and_evaluate(
                 epochs=epochs,
                 batch_size=settings["batch_size"],
                 optimizer=build_optimizer(settings),
-                schedule=build_schedule(settings, course_exact),
+                schedule=build_schedule(settings, course_exact, epochs),
                 l2=settings["l2"],
+                l1=settings["l1"],
                 validation_data=validation,
                 callbacks=callbacks,
                 record_every=record_every,
@@ -221,6 +196,16 @@ def fit_and_evaluate(
     )
 
 
+NEAR_ZERO = 0.01
+"""A weight counts as near zero (the ``near_zero`` metric: how sparse L1 leaves a network) below this size."""
+
+
+def near_zero_fraction(model: Sequential, threshold: float = NEAR_ZERO) -> float:
+    """Fraction of the model's weights (not biases, not batch-norm parameters) with ``|W| < threshold``."""
+    weights = model.params[model.weight_mask != 0]
+    return float(np.mean(np.abs(weights) < threshold))
+
+
 def mean_and_spread(values: Iterable[float | None]) -> tuple[float | None, float | None]:
     """Mean and population standard deviation, ``(None, None)`` when any value is missing."""
     values = list(values)
@@ -240,6 +225,8 @@ class VariantResult:
     published: Mapping[str, float] | None = None
 
     def metric(self, key: str) -> tuple[float | None, float | None]:
+        if key == "near_zero":
+            return mean_and_spread(near_zero_fraction(run.model) for run in self.runs)
         if key == "gap":
             gaps = [
                 None if run.test_accuracy is None else run.train_accuracy - run.test_accuracy for run in self.runs
