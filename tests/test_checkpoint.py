@@ -277,7 +277,7 @@ def test_resume_refuses_a_checkpoint_from_another_run(change, message, tmp_path)
 def test_a_model_file_is_not_a_checkpoint(tmp_path):
     model = make_model()
     model.fit(X, Y, epochs=1)
-    model.save(tmp_path / "model.npz")
+    dn.save(model, tmp_path / "model.npz")
     with pytest.raises(ValueError, match="is a model file, not a checkpoint"):
         make_model().fit(X, Y, callbacks=[Checkpoint(tmp_path / "model.npz", resume=True)], epochs=2)
 

@@ -43,7 +43,7 @@ def trained():
 @pytest.fixture(scope="module")
 def valid_file(trained, tmp_path_factory):
     path = tmp_path_factory.mktemp("model") / "model.npz"
-    trained[0].save(path)
+    dn.save(trained[0], path)
     return path
 
 
@@ -54,7 +54,7 @@ def test_save_load_predict_is_identical_for_every_layer_type_and_dtype(dtype, tm
     model = every_layer_model(dtype)
     model.fit(X, y[:200] % 3, epochs=2, batch_size=50, optimizer=dn.Adam(0.01))
     assert {layer.kind for layer in model.layers} == set(LAYER_CLASSES)
-    loaded = dn.load(model.save(tmp_path / "m.npz"))
+    loaded = dn.load(dn.save(model, tmp_path / "m.npz"))
     assert loaded.config() == model.config() and repr(loaded) == repr(model)
     assert loaded.table == model.table and loaded.params.dtype == np.dtype(dtype)
     assert np.array_equal(loaded.params, model.params)
@@ -84,7 +84,7 @@ def test_a_loaded_model_trains_on(valid_file, trained):
 def test_a_failed_write_leaves_the_previous_file_intact_and_no_temporary(trained, tmp_path, monkeypatch):
     model, X = trained
     path = tmp_path / "model.npz"
-    model.save(path)
+    dn.save(model, path)
     before = path.read_bytes()
 
     def crash_half_way(stream, **arrays):
@@ -93,7 +93,7 @@ def test_a_failed_write_leaves_the_previous_file_intact_and_no_temporary(trained
 
     monkeypatch.setattr(np, "savez", crash_half_way)
     with pytest.raises(OSError, match="disk full"):
-        model.save(path)
+        dn.save(model, path)
     assert path.read_bytes() == before and os.listdir(tmp_path) == ["model.npz"]
     monkeypatch.undo()
     assert np.array_equal(dn.load(path).predict(X), model.predict(X))
@@ -214,7 +214,7 @@ def test_a_missing_file_is_file_not_found(tmp_path):
 
 def test_saving_needs_a_built_model_and_registered_layers(tmp_path):
     with pytest.raises(ValueError, match="not built yet"):
-        dn.Sequential([dn.Dense(1)]).save(tmp_path / "m.npz")
+        dn.save(dn.Sequential([dn.Dense(1)]), tmp_path / "m.npz")
 
     class Scale(dn.Layer):
         kind = "test_scale"
@@ -234,10 +234,10 @@ def test_saving_needs_a_built_model_and_registered_layers(tmp_path):
 
     model = dn.Sequential([dn.Dense(2), Scale(3.0), dn.Dense(1)], seed=0).build(2)
     with pytest.raises(ValueError, match=r"kind 'test_scale' is not registered; call dn.register_layer"):
-        model.save(tmp_path / "m.npz")
+        dn.save(model, tmp_path / "m.npz")
     dn.register_layer(Scale)
     try:
-        loaded = dn.load(model.save(tmp_path / "m.npz"))
+        loaded = dn.load(dn.save(model, tmp_path / "m.npz"))
         assert loaded.layers[1].factor == 3.0
         assert np.array_equal(loaded.predict(np.ones((2, 2))), model.predict(np.ones((2, 2))))
     finally:
@@ -365,7 +365,7 @@ def test_a_model_file_carries_its_preprocessing_and_a_damaged_one_is_refused(tmp
 
     model = dn.Sequential([dn.Dense(3)], loss="categorical_crossentropy", seed=0)
     model.fit({"x": np.arange(6.0), "c": np.array(list("abcabc"), dtype=object)}, list("uvwuvw"), epochs=1)
-    model.save(tmp_path / "good.npz")
+    dn.save(model, tmp_path / "good.npz")
     assert dn.load(tmp_path / "good.npz").preprocessing_ == model.preprocessing_
     header = model_header(model)
     header["preprocessing"]["classes"] = ["u", "v"]  # two classes for a three-output network

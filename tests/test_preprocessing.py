@@ -177,7 +177,7 @@ def train_and_save(folder: Path, kind: str) -> dict:
     expected = {"predict": model.predict(raw)}
     if model.loss.is_classifier:
         expected["proba"] = model.predict_proba(raw)
-    model.save(folder / "model.npz")
+    dn.save(model, folder / "model.npz")
     return expected
 
 

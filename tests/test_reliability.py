@@ -47,7 +47,7 @@ def legit(tmp_path_factory):
     model = dn.Sequential([dn.Dense(WIDTH), dn.BatchNorm(), dn.ReLU(), dn.Dense(1)], loss="binary_crossentropy", seed=0)
     model.build(N_FEATURES)
     path = tmp_path_factory.mktemp("legit") / "model.npz"
-    model.save(path)
+    dn.save(model, path)
     with np.load(path, allow_pickle=False) as archive:
         arrays = {key: archive[key] for key in archive.files}
     header = json.loads(arrays.pop("header").tobytes())
@@ -295,16 +295,16 @@ def test_saving_never_replaces_a_special_file_and_never_clobbers_another_file(le
     before = {name: (os.lstat(path).st_mode, os.lstat(path).st_ino) for name, path in paths.items()}
     for name, path in paths.items():
         with pytest.raises(UnsafePathError):
-            model.save(path)
+            dn.save(model, path)
         ATTACKS["special paths written"] += 1
     assert {name: (os.lstat(path).st_mode, os.lstat(path).st_ino) for name, path in paths.items()} == before
     config = tmp_path / "settings.conf"
     config.write_text("keep me")
     with pytest.raises(UnsafePathError, match="is not a dnnimprove model file; refusing to replace it"):
-        model.save(config)
+        dn.save(model, config)
     assert config.read_text() == "keep me"
     ATTACKS["foreign files written over"] += 1
-    model.save(config, overwrite=True)
+    dn.save(model, config, overwrite=True)
     assert dn.load(config).params.nbytes == model.params.nbytes
 
 
@@ -314,8 +314,8 @@ def test_a_checkpoint_is_not_saved_over_by_a_model_nor_a_model_by_a_checkpoint(t
     model = dn.Sequential([dn.Dense(2), dn.ReLU(), dn.Dense(1)], loss="binary_crossentropy", seed=0)
     model.fit(X, y, epochs=1, callbacks=[Checkpoint(tmp_path / "run.npz")])
     with pytest.raises(UnsafePathError, match="is not a dnnimprove model file"):
-        model.save(tmp_path / "run.npz")
-    model.save(tmp_path / "model.npz")
+        dn.save(model, tmp_path / "run.npz")
+    dn.save(model, tmp_path / "model.npz")
     with pytest.raises(UnsafePathError, match="is not a dnnimprove checkpoint"):
         model.fit(X, y, epochs=1, callbacks=[Checkpoint(tmp_path / "model.npz")])
     assert dn.load(tmp_path / "model.npz").params.nbytes == model.params.nbytes

@@ -165,7 +165,8 @@ def test_table_and_csv_list_the_trials_best_first(moons, tmp_path):
                            {"dnnclassifier__lr": LogUniform(1e-3, 1e-1), "dnnclassifier__batch_size": [16, 32]},
                            X, y, n_trials=3, seed=0, refit=False)
     lines = result.table().splitlines()
-    assert lines[0].split() == ["rank", "dev_score", "train_score", "batch_size", "lr", "round", "trial", "seconds", "worker"]
+    assert lines[0].split() == ["rank", "dev_score", "train_score", "batch_size", "lr", "round", "trial", "state",
+                                "epochs", "seconds", "worker"]
     assert [line.split()[0] for line in lines[1:]] == ["1", "2", "3"]
     result.to_csv(tmp_path / "trials.csv")
     rows = list(csv.DictReader(io.StringIO((tmp_path / "trials.csv").read_text())))
@@ -182,6 +183,7 @@ def test_a_diverged_trial_scores_nan_ranks_last_and_says_why():
     result = grid_search(dn.DNNRegressor(optimizer="gd", epochs=20), {"lr": [1e3, 1e-2]}, X, y, seed=0)
     good, bad = result.trials
     assert (good["lr"], bad["lr"]) == (1e-2, 1e3) and math.isnan(bad["dev_score"]) and not good["error"]
+    assert (good["state"], bad["state"]) == ("complete", "failed")
     assert "training diverged" in bad["error"] and "learning rate 1000" in bad["error"]
     assert result.best_estimator.get_params()["lr"] == 1e-2
 

@@ -1,6 +1,6 @@
 """dnnimprove: improving deep neural networks, in NumPy.
 
-One import gives the whole toolkit::
+The top level holds what a training script needs::
 
     import dnnimprove as dn
     X, y = dn.datasets.circles(n_samples=300, noise=0.05, seed=1)
@@ -9,20 +9,28 @@ One import gives the whole toolkit::
     history = model.fit(X, y, epochs=15000, optimizer=dn.GradientDescent(lr=0.01))
     model.evaluate(X, y)
     dn.check_gradients(model, X[:20], y[:20]).ok
+
+The rest lives in named submodules, loaded when first used (as scikit-learn's and SciPy's do), so that
+``import dnnimprove`` loads neither scikit-learn, SciPy, matplotlib, joblib nor numba:
+:mod:`dnnimprove.callbacks`, :mod:`dnnimprove.data` (``datasets``), :mod:`dnnimprove.estimator`
+(``DNNClassifier``, ``DNNRegressor``), :mod:`dnnimprove.search`, :mod:`dnnimprove.diagnostics`,
+:mod:`dnnimprove.augmentation`, :mod:`dnnimprove.health`, :mod:`dnnimprove.export`,
+:mod:`dnnimprove.integrations`, :mod:`dnnimprove.studies`, :mod:`dnnimprove.report`,
+:mod:`dnnimprove.factory`, :mod:`dnnimprove.conventions`. Their best-known names stay reachable from here
+(``dn.DNNClassifier``, ``dn.TrainingHealth``, ...) and import their module on first access.
 """
 
-from . import augmentation, callbacks, data
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+from . import callbacks, data
 from . import data as datasets
-from . import export, search
 from ._validation import NotFittedError
-from .augmentation import Compose, GaussianNoise, RandomShift
-from .callbacks import EarlyStopping
+from .callbacks import Callback, EarlyStopping
 from .data import Standardizer, train_dev_test_split
-from .diagnostics import Diagnosis, diagnose, diagnose_model
-from .estimator import DNNClassifier, DNNRegressor
-from .estimator_io import load_estimator, save_estimator
 from .gradcheck import GradientCheckReport, check_derivative, check_gradients
-from .health import HealthFlag, HealthRecord, TrainingHealth
 from .initializers import Initializer, VarianceScaling, Zeros, get_initializer
 from .layers import (
     ELU,
@@ -44,8 +52,8 @@ from .layers import (
 )
 from .losses import BinaryCrossEntropy, CategoricalCrossEntropy, Loss, MeanSquaredError, get_loss
 from .model import ParamInfo, Sequential
-from .persistence import ModelFileError, load, register_layer, save
 from .optimizers import Adam, AdamW, GradientDescent, Momentum, Optimizer, OptimizerState, RMSProp, ewma, get_optimizer
+from .persistence import ModelFileError, load, register_layer, save
 from .random import CourseRandom, GeneratorSource, RandomSource, as_random_source
 from .schedules import (
     Constant,
@@ -61,45 +69,60 @@ from .schedules import (
     get_schedule,
 )
 from .threads import blas_threads
-from .training import Callback, History, TrainingDiverged, TrainingInterrupted, TrainingRun, fit
+from .training import History, TrainingDiverged, TrainingInterrupted, TrainingRun, fit
 
 __version__ = "0.1.0"
 
 __all__ = [
-    "data", "datasets", "Standardizer", "train_dev_test_split", "NotFittedError",
-    "GradientCheckReport", "check_gradients", "check_derivative",
-    "Initializer", "VarianceScaling", "Zeros", "get_initializer",
-    "Layer", "ParamSpec", "Dense", "Activation", "ReLU", "LeakyReLU", "ELU", "SELU", "Tanh", "Sigmoid", "GELU", "SiLU", "get_activation", "dense_stack",
-    "Dropout", "BatchNorm",
-    "Loss", "BinaryCrossEntropy", "CategoricalCrossEntropy", "MeanSquaredError", "get_loss",
-    "Sequential", "ParamInfo",
-    "Optimizer", "OptimizerState", "GradientDescent", "Momentum", "RMSProp", "Adam", "AdamW", "get_optimizer", "ewma",
-    "RandomSource", "GeneratorSource", "CourseRandom", "as_random_source",
-    "Schedule", "Constant", "InverseTimeDecay", "FixedIntervalDecay", "ExponentialDecay", "StepDecay", "CosineDecay", "Shifted",
-    "InverseSqrtDecay", "Staircase",
-    "get_schedule",
-    "save", "load", "register_layer", "ModelFileError",
-    "fit", "blas_threads", "callbacks", "History", "Callback", "TrainingRun", "TrainingDiverged", "TrainingInterrupted",
-    "augmentation", "RandomShift", "GaussianNoise", "Compose",
-    "EarlyStopping", "Diagnosis", "diagnose", "diagnose_model",
-    "DNNClassifier", "DNNRegressor", "search", "export", "save_estimator", "load_estimator", "plot_history",
-    "TrainingHealth", "HealthRecord", "HealthFlag",
-    "recipe",
+    # the model and its training
+    "Sequential", "fit", "History", "TrainingDiverged", "TrainingInterrupted", "check_gradients", "save", "load",
+    "blas_threads", "EarlyStopping", "Callback", "CourseRandom",
+    # layers
+    "Dense", "ReLU", "LeakyReLU", "ELU", "SELU", "GELU", "SiLU", "Tanh", "Sigmoid", "Dropout", "BatchNorm",
+    # losses
+    "BinaryCrossEntropy", "CategoricalCrossEntropy", "MeanSquaredError",
+    # optimizers
+    "GradientDescent", "Momentum", "RMSProp", "Adam", "AdamW",
+    # schedules
+    "InverseTimeDecay", "InverseSqrtDecay", "FixedIntervalDecay", "Staircase", "ExponentialDecay", "StepDecay",
+    "CosineDecay",
+    # submodules
+    "callbacks", "datasets",
 ]
 
+_SUBMODULES = frozenset({
+    "augmentation", "callbacks", "checkpoint", "conventions", "data", "diagnostics", "engine", "estimator",
+    "estimator_io", "export", "factory", "gradcheck", "health", "initializers", "integrations", "layers", "losses",
+    "model", "optimizers", "persistence", "random", "regularizers", "report", "schedules", "search", "studies",
+    "threads", "training", "compiled", "ewma", "tables", "preprocessing", "basic_recipe",
+})
 
-def plot_history(history: History, title: str | None = None):  # noqa: ANN201 (matplotlib loads on use)
-    """The loss (and accuracy) curves of a :class:`History` as a matplotlib Figure; see
-    :func:`dnnimprove.report.plot_history`."""
-    from .report import plot_history as draw
+_LAZY: dict[str, str] = {
+    "DNNClassifier": "estimator", "DNNRegressor": "estimator",
+    "save_estimator": "estimator_io", "load_estimator": "estimator_io",
+    "Diagnosis": "diagnostics", "diagnose": "diagnostics", "diagnose_model": "diagnostics",
+    "TrainingHealth": "health", "HealthRecord": "health", "HealthFlag": "health",
+    "plot_history": "report",
+    "recipe": "basic_recipe",
+}
+"""Names kept at the top level for compatibility, each imported from its module on first access."""
 
-    return draw(history, title)
+_LAZY_AUGMENTATION = ("RandomShift", "GaussianNoise", "Compose", "RandomFlip", "RandomRotation", "RandomZoom",
+                      "RandomCrop")
 
 
-def __getattr__(name: str):
-    """``dn.recipe`` (the basic recipe, :mod:`dnnimprove.basic_recipe`) is imported on first use."""
-    if name == "recipe":
-        from .basic_recipe import recipe
+def __getattr__(name: str) -> Any:
+    """Load a submodule (``dn.search``) or a compatibility name (``dn.DNNClassifier``) on first access."""
+    if name in _SUBMODULES:
+        module = importlib.import_module(f".{name}", __name__)
+    elif name in _LAZY or name in _LAZY_AUGMENTATION:
+        owner = _LAZY.get(name, "augmentation")
+        module = getattr(importlib.import_module(f".{owner}", __name__), name)
+    else:
+        raise AttributeError(f"module 'dnnimprove' has no attribute {name!r}")
+    globals()[name] = module
+    return module
 
-        return recipe
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_SUBMODULES, *_LAZY, *_LAZY_AUGMENTATION})

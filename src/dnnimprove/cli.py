@@ -9,6 +9,7 @@
     dnnimprove gradcheck --dataset moons --layers 5,2 --dropout 0.8
     dnnimprove search --dataset digits --trials 40 --rounds 2 --n-jobs 2 --out results/search
     dnnimprove search --dataset digits --trials 40 --scheduler tcp://127.0.0.1:8786
+    dnnimprove search --trials 60 --storage sqlite:///search.db --study digits --resume --pruner halving
     dnnimprove convert momentum --beta 0.9 --lr 0.01 --to pytorch
 
 Bad input (an unknown name, ``--layers`` that does not parse, a negative number, an ``--out`` that
@@ -532,9 +533,22 @@ def _add_search(subparsers: Any) -> None:
     group.add_argument("--trials", type=positive_int, default=40, help="trials in all (default: 40)")
     group.add_argument("--rounds", type=positive_int, default=2, help="coarse-to-fine rounds (default: 2)")
     group.add_argument("--epochs", type=positive_int, default=20, help="epochs per trial (default: 20)")
-    group.add_argument("--optimizer", default="adam", choices=sorted(OPTIMIZERS), help="optimizer (default: adam)")
+    group.add_argument("--optimizer", default="adam", choices=[*sorted(OPTIMIZERS), "any"],
+                       help="optimizer; 'any' searches it too, with beta only for momentum/RMSprop and beta1/beta2 "
+                       "only for Adam (default: adam)")
     group.add_argument("--dev-fraction", type=fraction, default=0.2, help="dev set held out of train (default: 0.2)")
     group.add_argument("--seed", type=seed_value, default=0, help="search seed (default: 0)")
+    group.add_argument("--sampler", default="random", choices=["random", "tpe"],
+                       help="random (the course's, default) or tpe (Optuna's; --rounds 1)")
+    group.add_argument("--pruner", default="none", choices=["none", "median", "halving", "halving-retrain"],
+                       help="stop hopeless trials on their dev accuracy per epoch: median rule, or successive "
+                       "halving continuing promoted trials from their checkpoints (halving-retrain: from scratch)")
+    group.add_argument("--no-progress", action="store_true", help="no progress bar (shown on a terminal)")
+    kept = parser.add_argument_group("where trials persist")
+    kept.add_argument("--storage", metavar="URL", help="database URL (sqlite:///search.db, postgresql://...), "
+                      "SQLite file or .jsonl file: every trial is recorded as it finishes")
+    kept.add_argument("--study", metavar="NAME", help="study name in the storage (default: dnnimprove-search)")
+    kept.add_argument("--resume", action="store_true", help="continue the stored study: run only the missing trials")
     where = parser.add_argument_group("where trials run")
     where.add_argument("--n-jobs", type=n_jobs_value, help="parallel trials on this machine (-1: every core)")
     where.add_argument("--scheduler", metavar="ADDR", help="Dask scheduler address, e.g. tcp://127.0.0.1:8786")
@@ -550,22 +564,32 @@ def _run_search(args: argparse.Namespace) -> int:
 
     from . import report
     from .estimator import DNNClassifier
-    from .search import coarse_to_fine, course_space
+    from .search import MedianPruner, SuccessiveHalving, coarse_to_fine, course_space
 
     out = prepare_out(args.out)
     data = _data_spec(args).load()
     if data.task == "regression":
         raise UsageError(f"search tunes classifiers; the target of {args.data!r} is a regression target")
-    pipeline = make_pipeline(StandardScaler(), DNNClassifier(epochs=args.epochs, optimizer=args.optimizer))
+    optimizer = "adam" if args.optimizer == "any" else args.optimizer
+    pipeline = make_pipeline(StandardScaler(), DNNClassifier(epochs=args.epochs, optimizer=optimizer))
+    pruner = {"none": None, "median": MedianPruner(), "halving": SuccessiveHalving(),
+              "halving-retrain": SuccessiveHalving(continue_trials=False)}[args.pruner]
     try:
         result = coarse_to_fine(pipeline, course_space(args.optimizer, prefix="dnnclassifier__"), data.X_train,
                                 data.y_train, n_trials=args.trials, rounds=args.rounds, dev_fraction=args.dev_fraction,
-                                seed=args.seed, n_jobs=args.n_jobs, scheduler=args.scheduler, timeout=args.timeout)
-    except ConnectionError as error:
+                                seed=args.seed, n_jobs=args.n_jobs, scheduler=args.scheduler, timeout=args.timeout,
+                                storage=args.storage, study_name=args.study, resume=args.resume, pruner=pruner,
+                                sampler=args.sampler, progress=sys.stderr.isatty() and not args.no_progress)
+    except (ConnectionError, ImportError) as error:
         raise UsageError(str(error)) from None
     print(result.table(top=args.top))
     where = args.scheduler or f"n_jobs={args.n_jobs or 1}"
     print(f"{len(result.trials)} trials in {result.seconds:.1f} s ({where}); best dev accuracy {result.best_score:.4f}")
+    if result.resumed:
+        print(f"resumed study {result.study_name!r}: {result.resumed} trial(s) read back from {result.storage}")
+    if pruner is not None:
+        print(f"pruning: {result.epochs_trained} of {result.epochs_budget} epochs trained "
+              f"({result.epochs_saved} saved)")
     if result.best_estimator is not None and data.X_test is not None:
         print(f"best configuration refitted on train: test accuracy {result.best_estimator.score(data.X_test, data.y_test):.4f}")
     for path in report.write_search(result, out):

@@ -343,11 +343,6 @@ class Sequential:
                    l1=l1, shuffle=shuffle, validation_data=validation_data, callbacks=callbacks, augment=augment,
                    record_every=record_every, engine=engine)
 
-    def save(self, path: Any, overwrite: bool = False) -> str:
-        """Save the built model to one ``.npz`` file; see :func:`dnnimprove.persistence.save`."""
-        from .persistence import save
-
-        return save(self, path, overwrite=overwrite)
 
     # -- inspection --------------------------------------------------------------------------
     def tensor(self, name: str, grad: bool = False) -> np.ndarray:

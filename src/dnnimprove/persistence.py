@@ -2,7 +2,7 @@
 
 Usage::
 
-    model.save("model.npz")            # or dn.save(model, "model.npz")
+    dn.save(model, "model.npz")
     model = dn.load("model.npz")       # a built Sequential, ready to predict
 
 The file is a plain NumPy ``.npz`` archive (a zip of ``.npy`` members) holding:

@@ -11,18 +11,20 @@ from __future__ import annotations
 import math
 import time
 from dataclasses import dataclass, field
-from typing import Any, Callable, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Sequence
 
 import numpy as np
 
 from .callback_hooks import adapt_hooks
 from ._validation import check_bool, check_callable, check_features, check_int, check_type
 from .engine import NonFinite, build_engine, select_engine
-from .model import Sequential
 from .random import CourseRandom
 from .optimizers import Adam, Optimizer, OptimizerState
 from .regularizers import check_l1, check_lambd, l1_penalty, l2_penalty
 from .schedules import checked_lr
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .model import Sequential
 
 __all__ = ["History", "Callback", "TrainingRun", "TrainingDiverged", "TrainingInterrupted", "fit"]
 

@@ -28,7 +28,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from ..engine import Batches, NonFinite
+from ..batches import Batches, NonFinite
 from ..ewma import ewma_step
 from ..layers import Activation, BatchNorm, Dense, Dropout
 from ..losses import CategoricalCrossEntropy
