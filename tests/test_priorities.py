@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 import dnnimprove as dn
-from dnnimprove.priorities import PRIORITIES, priority_space
+from dnnimprove.search import PRIORITIES, course_space, priority_space
 from dnnimprove.search import random_search
 
 
@@ -16,6 +16,8 @@ def test_each_priority_adds_the_next_tier_in_the_course_order():
     assert "beta1" not in priority_space(3, optimizer="adam") and "beta" not in priority_space(2, optimizer="adam")
     assert {"beta1", "beta2", "epsilon"} <= set(priority_space(4, optimizer="adam"))
     assert list(PRIORITIES) == [1, 2, 3, 4]
+    assert course_space(priority=2, optimizer="momentum").keys() == priority_space(2).keys()
+    assert "beta" in course_space(priority=2, optimizer="any")  # a search over optimizers: momentum's tiers
 
 
 def test_layers_stay_at_one_until_priority_three():

@@ -16,14 +16,15 @@ priority   searched (the ones before included)                       on the scal
 What a priority leaves out keeps the estimator's setting (one hidden layer, no decay, ...). With
 ``optimizer="adam"`` there is no ``beta`` (Adam's ``beta1`` belongs to priority 4). The result is a
 space for :func:`dnnimprove.search.random_search` / :func:`~dnnimprove.search.coarse_to_fine` over a
-:class:`dnnimprove.DNNClassifier` (``prefix`` for a pipeline step, e.g. ``"dnnclassifier__"``).
+:class:`dnnimprove.DNNClassifier` (``prefix`` for a pipeline step, e.g. ``"dnnclassifier__"``);
+``course_space(priority=p)`` is ``priority_space(p)``.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from ._validation import check_choice, check_int
+from .._validation import check_choice, check_int
 
 __all__ = ["PRIORITIES", "priority_space"]
 
@@ -44,7 +45,7 @@ def priority_space(priority: int = 1, optimizer: str = "momentum", prefix: str =
     >>> sorted(priority_space(2))
     ['batch_size', 'beta', 'hidden_layer_sizes', 'lr']
     """
-    from .search import Choice, HiddenLayers, LogUniform, OneMinusLogUniform, PowersOfTwo
+    from .spaces import Choice, HiddenLayers, LogUniform, OneMinusLogUniform, PowersOfTwo
 
     priority = check_int("priority", priority, low=1, high=max(PRIORITIES))
     optimizer = check_choice("optimizer", optimizer, ("gd", "momentum", "rmsprop", "adam", "adamw"))
