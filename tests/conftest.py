@@ -29,3 +29,12 @@ def circles() -> tuple[np.ndarray, np.ndarray]:
     X.setflags(write=False)
     y.setflags(write=False)
     return X, y
+
+
+@pytest.fixture(scope="session")
+def moons_200() -> tuple[np.ndarray, np.ndarray]:
+    """scikit-learn's moons with seed 0: 200 points, noise 0.2 (the search tests' data)."""
+    X, y = dn.datasets.moons(n_samples=200, noise=0.2, seed=0)
+    X.setflags(write=False)
+    y.setflags(write=False)
+    return X, y
