@@ -347,3 +347,20 @@ def test_fuzz_edited_headers_load_a_valid_model_or_raise_the_documented_error(da
     load_or_error(path)
 
 
+def test_a_model_file_carries_its_preprocessing_and_a_damaged_one_is_refused(tmp_path):
+    from dnnimprove.persistence import model_arrays, model_header, write_archive
+
+    model = dn.Sequential([dn.Dense(3)], loss="categorical_crossentropy", seed=0)
+    model.fit({"x": np.arange(6.0), "c": np.array(list("abcabc"), dtype=object)}, list("uvwuvw"), epochs=1)
+    dn.save(model, tmp_path / "good.npz")
+    assert dn.load(tmp_path / "good.npz").preprocessing_ == model.preprocessing_
+    header = model_header(model)
+    header["preprocessing"]["classes"] = ["u", "v"]  # two classes for a three-output network
+    write_archive(tmp_path / "bad.npz", header, model_arrays(model))
+    with pytest.raises(dn.ModelFileError, match="bad.npz: the preprocessing's classes"):
+        dn.load(tmp_path / "bad.npz")
+    header = model_header(model)
+    header["preprocessing"]["mean"] = ["zero"]
+    write_archive(tmp_path / "bad.npz", header, model_arrays(model), overwrite=True)
+    with pytest.raises(dn.ModelFileError, match="mean"):
+        dn.load(tmp_path / "bad.npz")

@@ -371,6 +371,40 @@ def make_scratch(folder):
     (folder / "config.txt").write_text("keep me")
 
 
+def test_a_second_run_on_a_checkpoint_being_written_gets_a_clear_error_and_changes_nothing(tmp_path):
+    fcntl = pytest.importorskip("fcntl")
+    from dnnimprove.callbacks import Checkpoint
+    from dnnimprove.safefiles import FileLockedError, PathLock
+
+    X = np.random.default_rng(0).standard_normal((20, 3))
+    y = (X[:, 0] > 0).astype(int)
+    path = tmp_path / "run.npz"
+    handle = os.open(PathLock(path).lock_path, os.O_RDWR | os.O_CREAT)  # another process's run holds the lock
+    fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    try:
+        model = dn.Sequential([dn.Dense(2), dn.ReLU(), dn.Dense(1)], loss="binary_crossentropy", seed=0)
+        with pytest.raises(FileLockedError, match=r"run.npz' is being written by another process"):
+            model.fit(X, y, epochs=2, callbacks=[Checkpoint(path)])
+        assert not path.exists()
+    finally:
+        os.close(handle)
+    model.fit(X, y, epochs=2, callbacks=[Checkpoint(path)])  # the lock is free again
+    assert path.exists() and not os.path.exists(PathLock(path).lock_path)
+
+
+def test_the_command_replaces_a_foreign_checkpoint_path_only_with_overwrite(tmp_path, monkeypatch, capsys):
+    from dnnimprove.cli import main
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "notes.txt").write_text("keep me")
+    argv = ["train", "--n-samples", "30", "--epochs", "1", "--layers", "2", "--checkpoint", "notes.txt"]
+    assert main(argv) == 2
+    assert "exists and is not a dnnimprove checkpoint" in capsys.readouterr().err
+    assert (tmp_path / "notes.txt").read_text() == "keep me"
+    assert main(argv + ["--overwrite"]) == 0
+    assert dn.load(tmp_path / "notes.txt").built
+
+
 def test_a_seeded_cli_fuzz_gives_no_traceback_and_one_line_per_error(tmp_path, monkeypatch, capsys):
     import signal
 
@@ -385,6 +419,9 @@ def test_a_seeded_cli_fuzz_gives_no_traceback_and_one_line_per_error(tmp_path, m
     def too_long(signum, frame):
         raise _TooLong
 
+    for argv in BASES.values():  # warm up: the heavy imports and compilations happen here, never under the alarm
+        main(argv)
+    capsys.readouterr()
     previous = signal.signal(signal.SIGALRM, too_long)
     outcomes, failures, slowest = Counter(), [], []
     try:
@@ -418,3 +455,68 @@ def test_a_seeded_cli_fuzz_gives_no_traceback_and_one_line_per_error(tmp_path, m
     assert (scratch / "config.txt").read_text() == "keep me"
 
 
+CTRL_C_DELAYS = [0.0, 0.1, 0.3, 0.7, 1.5, 3.0]  # seconds after NumPy appears in the process
+
+
+def _numpy_loaded(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/maps") as maps:
+            return "numpy" in maps.read()
+    except OSError:
+        return False
+
+
+def test_ctrl_c_at_any_moment_of_start_up_is_one_line_and_status_130(tmp_path):
+    """The command interrupted while it imports, parses or trains: one line, status 130, never a traceback.
+
+    Each Ctrl-C is sent a given delay after NumPy appears in the process (its first heavy import, which
+    only the package's start-up makes), so the moment is the same on a fast or a loaded machine.
+    """
+    import signal
+    import subprocess
+    import sys
+
+    if not os.path.exists(f"/proc/{os.getpid()}/maps"):
+        pytest.skip("needs /proc to see when the start-up imports begin")
+    delays = CTRL_C_DELAYS
+    processes = [
+        subprocess.Popen([sys.executable, "-m", "dnnimprove", "train", "--epochs", "1000000", "--n-samples", "50",
+                          "--engine", "numpy"],
+                         cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        for _ in delays
+    ]  # in parallel: the whole test takes about one start-up
+    loaded_at = {}
+    deadline = time.monotonic() + 120
+    while len(loaded_at) < len(processes) and time.monotonic() < deadline:
+        for index, process in enumerate(processes):
+            if index not in loaded_at and _numpy_loaded(process.pid):
+                loaded_at[index] = time.monotonic()
+        time.sleep(0.005)
+    assert len(loaded_at) == len(processes), "a process never imported numpy"
+    for index in sorted(range(len(processes)), key=lambda i: loaded_at[i] + delays[i]):
+        time.sleep(max(0.0, loaded_at[index] + delays[index] - time.monotonic()))
+        processes[index].send_signal(signal.SIGINT)
+    for delay, process in zip(delays, processes):
+        _, err = process.communicate(timeout=120)
+        lines = [line for line in err.splitlines() if line.strip()]
+        # 130, or ended by SIGINT itself (-2), which a shell reports as the same status 130
+        assert process.returncode in (130, -signal.SIGINT) and "Traceback" not in err and len(lines) == 1, (
+            delay, process.returncode, err[-800:])
+        assert lines[0] in ("dnnimprove: interrupted", "dnnimprove train: interrupted"), lines
+
+
+def test_the_docs_page_states_the_sizes_of_these_attack_sets(legit, crafted, tmp_path):
+    """docs/reliability.md quotes how many attacks of each class these tests make; the sets decide it."""
+    import re
+    from pathlib import Path
+
+    page = Path(__file__).resolve().parents[1] / "docs" / "reliability.md"
+    rows = {name: int(count) for name, count in re.findall(r"^\| ([^|]+?) \| (\d+) \|", page.read_text(encoding="utf-8"), re.M)}
+    expected = {
+        "crafted model files (bombs)": len(crafted),
+        "special paths read": len(special_paths(tmp_path)),
+        "numbers beyond range (Python API)": len(number_settings()) * len(HUGE_NUMBERS),
+        "Ctrl-C during start-up or training": len(CTRL_C_DELAYS),
+        "CLI argument vectors": len(fuzz_vectors(2026, 1200)),
+    }
+    assert {name: rows.get(name) for name in expected} == expected
