@@ -150,3 +150,15 @@ def test_train_accuracy_records_kerass_accuracy_without_a_dev_set():
     regression = dn.Sequential([dn.Dense(1)], loss="mse", seed=0)
     with pytest.raises(ValueError, match="TrainAccuracy needs a classification loss; this model uses mse"):
         regression.fit(X, X[:, 0], epochs=1, callbacks=[dn.callbacks.TrainAccuracy()])
+
+
+def test_progress_bar_ends_at_the_last_epoch_with_cost_dev_cost_and_dev_accuracy():
+    import io
+
+    X, y = dn.datasets.moons(80, 0.2, seed=3)
+    stream = io.StringIO()
+    model = dn.Sequential([dn.Dense(3), dn.ReLU(), dn.Dense(1)], seed=0)
+    model.fit(X[:60], y[:60], epochs=7, validation_data=(X[60:], y[60:]),
+              callbacks=[dn.callbacks.ProgressBar(file=stream)])
+    last = stream.getvalue().split("\r")[-1]
+    assert "7/7" in last and "cost=" in last and "val_cost=" in last and "val_accuracy=" in last, last

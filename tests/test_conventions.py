@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 import dnnimprove as dn
-from conftest import assert_same_trajectory, moons_gradient, run_fixed, run_oracle, run_ours, run_torch
+from helpers import assert_same_trajectory, moons_gradient, run_fixed, run_oracle, run_ours, run_torch
 from dnnimprove import conventions
 from dnnimprove.conventions import translate, translate_back
 
@@ -269,7 +269,7 @@ def test_l2_in_sklearn_terms_gives_sklearn_the_same_cost_and_gradients():
     alpha = translate("l2", "sklearn", lambd=0.7, batch_size=50).values["alpha"]
     X, y = dn.datasets.moons(50, 0.2, seed=3)
     model = dn.Sequential([dn.Dense(5), dn.ReLU(), dn.Dense(2), dn.ReLU(), dn.Dense(1)], seed=0)
-    from conftest import at_generic_point
+    from helpers import at_generic_point
 
     at_generic_point(model, 2)
     clf = MLPClassifier(hidden_layer_sizes=(5, 2), activation="relu", alpha=alpha, max_iter=1)

@@ -373,3 +373,15 @@ def test_random_state_takes_scikit_learns_kinds_and_names_itself_when_wrong():
     DNNClassifier(epochs=1, random_state=np.random.default_rng(0)).fit(X, y)
     with pytest.raises(TypeError, match=r"random_state must be None, an int >= 0, .*; got -1"):
         DNNClassifier(epochs=1, random_state=-1).fit(X, y)
+
+
+def test_estimators_take_dataframes_with_text_labels():
+    pd = pytest.importorskip("pandas")
+    X, y = dn.datasets.moons(120, seed=0)
+    frame = pd.DataFrame(X, columns=["u", "v"])
+    labels = np.where(y == 1, "upper", "lower")
+    clf = dn.DNNClassifier(hidden_layer_sizes=(8,), lr=0.01, epochs=60, batch_size=32, random_state=0).fit(frame, labels)
+    assert list(clf.classes_) == ["lower", "upper"] and list(clf.feature_names_in_) == ["u", "v"]
+    assert clf.score(frame, labels) > 0.8 and set(clf.predict(frame)) <= {"lower", "upper"}
+    reg = dn.DNNRegressor(hidden_layer_sizes=(8,), lr=0.01, epochs=20, random_state=0).fit(frame, pd.Series(X[:, 0] * 2))
+    assert reg.predict(frame).shape == (120,)

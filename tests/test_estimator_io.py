@@ -14,12 +14,12 @@ from dnnimprove.estimator_io import load_estimator, save_estimator
 
 
 @pytest.fixture(scope="module")
-def moons():
+def moons_80():
     return dn.datasets.moons(n_samples=80, noise=0.2, seed=0)
 
 
-def test_a_classifier_with_string_labels_round_trips(moons, tmp_path):
-    X, y = moons
+def test_a_classifier_with_string_labels_round_trips(moons_80, tmp_path):
+    X, y = moons_80
     labels = np.where(y == 1, "yes", "no")
     clf = dn.DNNClassifier(hidden_layer_sizes=(5,), epochs=4, random_state=0, early_stopping=True,
                            validation_fraction=0.25).fit(X, labels)
@@ -32,8 +32,8 @@ def test_a_classifier_with_string_labels_round_trips(moons, tmp_path):
     np.testing.assert_array_equal(dn.load(tmp_path / "clf.npz").params, clf.model_.params)  # a model file too
 
 
-def test_a_pipeline_of_scaler_standardizer_and_multi_output_regressor_round_trips(moons, tmp_path):
-    X, _ = moons
+def test_a_pipeline_of_scaler_standardizer_and_multi_output_regressor_round_trips(moons_80, tmp_path):
+    X, _ = moons_80
     targets = np.column_stack([X[:, 0] ** 2, X[:, 1]])
     pipeline = make_pipeline(StandardScaler(), dn.Standardizer(), dn.DNNRegressor(epochs=3, random_state=0, dtype="float32"))
     pipeline.fit(X, targets)
@@ -43,9 +43,9 @@ def test_a_pipeline_of_scaler_standardizer_and_multi_output_regressor_round_trip
     assert loaded.predict(X).dtype == np.float32
 
 
-def test_a_column_transformer_over_a_dataframe_round_trips(moons, tmp_path):
+def test_a_column_transformer_over_a_dataframe_round_trips(moons_80, tmp_path):
     pandas = pytest.importorskip("pandas")
-    X, y = moons
+    X, y = moons_80
     frame = pandas.DataFrame({"a": X[:, 0], "b": X[:, 1], "side": np.where(X[:, 0] > 0, "left", "right"),
                               "group": np.arange(80) % 3, "extra": X[:, 0] * 2})
     columns = make_column_transformer((StandardScaler(), ["a", "b"]),
@@ -58,16 +58,16 @@ def test_a_column_transformer_over_a_dataframe_round_trips(moons, tmp_path):
     assert [values.tolist() for values in encoder.categories_] == [["left", "right"], [0, 1, 2]]
 
 
-def test_a_callable_column_selector_is_saved_as_the_columns_it_chose(moons, tmp_path):
-    X, y = moons
+def test_a_callable_column_selector_is_saved_as_the_columns_it_chose(moons_80, tmp_path):
+    X, y = moons_80
     columns = make_column_transformer((StandardScaler(), lambda data: [1]), remainder="passthrough")
     pipeline = make_pipeline(columns, dn.DNNClassifier(epochs=2, random_state=0)).fit(X, y)
     loaded = load_estimator(save_estimator(pipeline, tmp_path / "p.npz"))
     np.testing.assert_array_equal(loaded.predict_proba(X), pipeline.predict_proba(X))
 
 
-def test_no_pickle_in_the_file(moons, tmp_path):
-    X, y = moons
+def test_no_pickle_in_the_file(moons_80, tmp_path):
+    X, y = moons_80
     path = save_estimator(make_pipeline(StandardScaler(), dn.DNNClassifier(epochs=1, random_state=0)).fit(X, y),
                           tmp_path / "p.npz")
     with np.load(path, allow_pickle=False) as archive:
@@ -86,15 +86,15 @@ def test_no_pickle_in_the_file(moons, tmp_path):
         (lambda: make_pipeline(StandardScaler()), r"holds no fitted DNNClassifier / DNNRegressor"),
     ],
 )
-def test_what_cannot_be_saved_is_named_and_nothing_is_written(make, message, moons, tmp_path):
-    X, y = moons
+def test_what_cannot_be_saved_is_named_and_nothing_is_written(make, message, moons_80, tmp_path):
+    X, y = moons_80
     with pytest.raises(ValueError, match=message):
         save_estimator(make().fit(X, y), tmp_path / "x.npz")
     assert not list(tmp_path.iterdir())
 
 
-def test_unfitted_estimator_and_a_plain_model_file_are_clear_errors(moons, tmp_path):
-    X, y = moons
+def test_unfitted_estimator_and_a_plain_model_file_are_clear_errors(moons_80, tmp_path):
+    X, y = moons_80
     with pytest.raises(ValueError, match=r"cannot save estimator \(DNNClassifier\): it is not fitted"):
         save_estimator(dn.DNNClassifier(), tmp_path / "x.npz")
     model = dn.Sequential([dn.Dense(1)], seed=0)
@@ -104,8 +104,8 @@ def test_unfitted_estimator_and_a_plain_model_file_are_clear_errors(moons, tmp_p
         load_estimator(tmp_path / "model.npz")
 
 
-def test_a_loaded_estimator_goes_on_training_with_a_fresh_optimizer(moons, tmp_path):
-    X, y = moons
+def test_a_loaded_estimator_goes_on_training_with_a_fresh_optimizer(moons_80, tmp_path):
+    X, y = moons_80
     clf = dn.DNNClassifier(epochs=2, random_state=0).fit(X, y)
     loaded = load_estimator(save_estimator(clf, tmp_path / "clf.npz"))
     loaded.partial_fit(X, y)

@@ -133,9 +133,13 @@ def test_a_torch_module_without_a_dnnimprove_layer_is_named():
         from_torch(torch.nn.Linear(2, 1))
 
 
-def test_unbuilt_model_and_missing_extra_are_clear_errors(tmp_path, monkeypatch):
+def test_an_unbuilt_model_is_a_clear_error(tmp_path):
+    pytest.importorskip("onnx")
     with pytest.raises(ValueError, match="not built yet"):
         to_onnx(dn.Sequential([dn.Dense(1)]), tmp_path / "m.onnx")
+
+
+def test_a_missing_extra_is_a_clear_error(tmp_path, monkeypatch):
     model = dn.Sequential([dn.Dense(1)], seed=0).build(2)
     monkeypatch.setitem(sys.modules, "onnx", None)  # as if not installed
     with pytest.raises(ImportError, match=r'pip install "dnnimprove\[export\]"'):

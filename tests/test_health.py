@@ -9,7 +9,7 @@ import dnnimprove as dn
 
 
 @pytest.fixture(scope="module")
-def moons():
+def standardized_moons():
     X, y = dn.datasets.moons(200, 0.2, seed=3)
     return dn.Standardizer().fit_transform(X), y
 
@@ -29,8 +29,8 @@ def train_with_health(model, X, y, epochs=10, **settings) -> dn.TrainingHealth:
 
 
 @pytest.mark.parametrize("seed", range(4))
-def test_vanishing_gradients_are_flagged_in_a_deep_sigmoid_net_with_standard_normal_init(seed, moons):
-    health = train_with_health(ten_layer_net("sigmoid", "random", seed), *moons)
+def test_vanishing_gradients_are_flagged_in_a_deep_sigmoid_net_with_standard_normal_init(seed, standardized_moons):
+    health = train_with_health(ten_layer_net("sigmoid", "random", seed), *standardized_moons)
     vanishing = health.flagged("vanishing")
     assert vanishing, health.report()
     assert "dense_1" in {flag.layer for flag in vanishing}  # the earliest layer is among them
@@ -40,15 +40,15 @@ def test_vanishing_gradients_are_flagged_in_a_deep_sigmoid_net_with_standard_nor
 
 
 @pytest.mark.parametrize("seed", range(4))
-def test_a_he_initialized_relu_net_of_the_same_depth_is_not_flagged_for_vanishing_or_exploding(seed, moons):
-    health = train_with_health(ten_layer_net("relu", "he", seed), *moons)
+def test_a_he_initialized_relu_net_of_the_same_depth_is_not_flagged_for_vanishing_or_exploding(seed, standardized_moons):
+    health = train_with_health(ten_layer_net("relu", "he", seed), *standardized_moons)
     assert not health.flagged("vanishing") and not health.flagged("exploding"), health.report()
     first = health.records[0].grad_norm
     assert min(first.values()) / first["dense_10"] > 1e-2
 
 
-def test_records_hold_every_layer_every_epoch(moons):
-    X, y = moons
+def test_records_hold_every_layer_every_epoch(standardized_moons):
+    X, y = standardized_moons
     model = dn.Sequential([dn.Dense(6), dn.ReLU(), dn.Dropout(0.9), dn.Dense(4, use_bias=False), dn.BatchNorm(),
                            dn.Tanh(), dn.Dense(1)], seed=0)
     health = dn.TrainingHealth(every=2)
@@ -67,8 +67,8 @@ def test_records_hold_every_layer_every_epoch(moons):
     assert all(value > 0 for value in record.grad_norm.values())
 
 
-def test_gradient_norm_is_the_mean_of_the_mini_batch_norms(moons):
-    X, y = moons
+def test_gradient_norm_is_the_mean_of_the_mini_batch_norms(standardized_moons):
+    X, y = standardized_moons
     norms = []
 
     class Spy(dn.Callback):
@@ -82,8 +82,8 @@ def test_gradient_norm_is_the_mean_of_the_mini_batch_norms(moons):
     assert health.records[0].grad_norm["dense_1"] == pytest.approx(np.mean(norms), rel=1e-12)
 
 
-def test_dead_relus_are_flagged_with_epoch_and_layer(moons):
-    X, y = moons
+def test_dead_relus_are_flagged_with_epoch_and_layer(standardized_moons):
+    X, y = standardized_moons
     model = dn.Sequential([dn.Dense(8), dn.ReLU(), dn.Dense(8), dn.ReLU(), dn.Dense(1)], seed=0).build(2)
     model.tensor("dense_2.b")[:] = -1e3  # every unit of the second ReLU layer is off for every input
     health = dn.TrainingHealth()
@@ -109,8 +109,8 @@ def test_exploding_gradients_are_flagged_before_training_diverges():
     assert all(flag.value >= 1e3 for flag in exploding)
 
 
-def test_a_healthy_small_run_reports_nothing(moons):
-    X, y = moons
+def test_a_healthy_small_run_reports_nothing(standardized_moons):
+    X, y = standardized_moons
     health = dn.TrainingHealth()
     dn.Sequential([dn.Dense(16), dn.Tanh(), dn.Dense(1)], seed=0).fit(X, y, epochs=3, callbacks=[health])
     assert health.flags == [] and "nothing flagged" in health.report()

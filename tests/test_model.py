@@ -150,3 +150,31 @@ def test_fit_shows_the_parameters_of_training_fit_to_help_and_inspect():
     source = inspect.getsource(dn.Sequential.fit)
     for name, *_ in described(fit)[2:]:
         assert f"{name}={name}" in source, f"Sequential.fit does not pass {name} on"
+
+
+# -- tables and text labels -----------------------------------------------------------------------------
+def test_fit_on_a_dataframe_with_text_labels_predicts_those_labels_from_raw_rows():
+    pd = pytest.importorskip("pandas")
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame({"x": rng.normal(size=80), "shade": rng.choice(["dark", "light"], 80)})
+    labels = np.where(frame["x"] + (frame["shade"] == "dark") > 0.5, "cat", "dog")
+    model = dn.Sequential([dn.Dense(8), dn.ReLU(), dn.Dense(1)], seed=0)
+    model.fit(frame, labels, epochs=200, batch_size=16, optimizer=dn.Adam(0.01))
+    assert model.preprocessing_.classes == ["cat", "dog"] and model.preprocessing_.categorical == ["shade"]
+    assert set(model.predict(frame)) <= {"cat", "dog"}
+    assert model.evaluate(frame, labels)["accuracy"] > 0.9
+
+
+def test_fit_on_arrays_with_text_labels_maps_only_the_labels():
+    X = np.array([[0.0], [1.0], [2.0], [3.0]])
+    model = dn.Sequential([dn.Dense(3)], loss="categorical_crossentropy", seed=0)
+    model.fit(X, ["b", "a", "c", "a"], epochs=2)
+    assert model.preprocessing_.columns is None and model.preprocessing_.classes == ["a", "b", "c"]
+    assert set(model.predict(X)) <= {"a", "b", "c"}
+
+
+def test_fit_on_numeric_arrays_learns_no_preprocessing():
+    X, y = dn.datasets.moons(40)
+    model = dn.Sequential([dn.Dense(1)], seed=0)
+    model.fit(X, y, epochs=1)
+    assert model.preprocessing_ is None

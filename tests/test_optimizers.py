@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import dnnimprove as dn
-from conftest import assert_same_trajectory, moons_gradient, run_fixed, run_ours, run_torch
+from helpers import assert_same_trajectory, moons_gradient, run_fixed, run_ours, run_torch
 from dnnimprove.ewma import ewma
 
 COURSE_SHAPES = {"W1": (2, 3), "b1": (2, 1), "W2": (3, 3), "b2": (3, 1)}

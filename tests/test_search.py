@@ -33,11 +33,6 @@ from dnnimprove.search import (
 SMALL_SPACE = {"lr": LogUniform(1e-3, 1e-1), "hidden_layer_sizes": HiddenLayers(units=(4, 16), layers=(1, 2))}
 
 
-@pytest.fixture(scope="module")
-def moons():
-    return dn.datasets.moons(n_samples=200, noise=0.2, seed=0)
-
-
 def fingerprint(result):
     """What must not depend on where trials ran: configurations, scores, ranks."""
     return [(t["rank"], t["round"], t["trial"], t["lr"], t["hidden_layer_sizes"], t["dev_score"], t["train_score"])
@@ -95,8 +90,8 @@ def test_invalid_ranges_are_clear_errors(make, message):
         make()
 
 
-def test_a_space_plugs_into_scikit_learns_randomized_search(moons):
-    X, y = moons
+def test_a_space_plugs_into_scikit_learns_randomized_search(moons_200):
+    X, y = moons_200
     search = RandomizedSearchCV(dn.DNNClassifier(epochs=5, random_state=0), course_space("momentum"), n_iter=3, cv=2,
                                 random_state=0).fit(X, y)
     params = search.cv_results_["params"]
@@ -118,8 +113,8 @@ def test_narrowing_zooms_in_on_each_dimensions_own_axis():
     assert HiddenLayers((16, 128), (1, 3)).narrowed([(64, 64), (70, 70)]) == HiddenLayers(IntUniform(53, 81), Choice([2]))
 
 
-def test_coarse_to_fine_narrows_round_two_around_the_best_of_round_one(moons):
-    X, y = moons
+def test_coarse_to_fine_narrows_round_two_around_the_best_of_round_one(moons_200):
+    X, y = moons_200
     result = coarse_to_fine(dn.DNNClassifier(epochs=15), SMALL_SPACE, X, y, n_trials=9, rounds=2, top=0.4, seed=2)
     assert [t["round"] for t in sorted(result.trials, key=lambda t: (t["round"], t["trial"]))] == [1] * 5 + [2] * 4
     coarse, fine = result.spaces
@@ -141,8 +136,8 @@ def test_narrow_space_keeps_foreign_distributions_as_they_are():
 
 
 # -- reproducibility, results, failures ----------------------------------------------------------
-def test_same_seed_same_configurations_and_scores_and_another_seed_differs(moons):
-    X, y = moons
+def test_same_seed_same_configurations_and_scores_and_another_seed_differs(moons_200):
+    X, y = moons_200
     first = random_search(dn.DNNClassifier(epochs=10), SMALL_SPACE, X, y, n_trials=4, seed=5, refit=False)
     again = random_search(dn.DNNClassifier(epochs=10), SMALL_SPACE, X, y, n_trials=4, seed=5, refit=False)
     other = random_search(dn.DNNClassifier(epochs=10), SMALL_SPACE, X, y, n_trials=4, seed=6, refit=False)
@@ -150,8 +145,8 @@ def test_same_seed_same_configurations_and_scores_and_another_seed_differs(moons
     assert {t["lr"] for t in first.trials}.isdisjoint({t["lr"] for t in other.trials})
 
 
-def test_parallel_trials_on_this_machine_equal_the_serial_run(moons):
-    X, y = moons
+def test_parallel_trials_on_this_machine_equal_the_serial_run(moons_200):
+    X, y = moons_200
     serial = random_search(dn.DNNClassifier(epochs=10), SMALL_SPACE, X, y, n_trials=4, seed=1, refit=False)
     parallel = random_search(dn.DNNClassifier(epochs=10), SMALL_SPACE, X, y, n_trials=4, seed=1, n_jobs=2, refit=False)
     assert fingerprint(parallel) == fingerprint(serial)
@@ -159,8 +154,8 @@ def test_parallel_trials_on_this_machine_equal_the_serial_run(moons):
     assert os.getpid() not in {t["pid"] for t in parallel.trials}
 
 
-def test_table_and_csv_list_the_trials_best_first(moons, tmp_path):
-    X, y = moons
+def test_table_and_csv_list_the_trials_best_first(moons_200, tmp_path):
+    X, y = moons_200
     result = random_search(make_pipeline(StandardScaler(), dn.DNNClassifier(epochs=5)),
                            {"dnnclassifier__lr": LogUniform(1e-3, 1e-1), "dnnclassifier__batch_size": [16, 32]},
                            X, y, n_trials=3, seed=0, refit=False)
@@ -204,8 +199,10 @@ def test_a_diverged_trial_scores_nan_ranks_last_and_says_why():
         ({"space": {"lr": 0.1}}, TypeError, r"space\['lr'\] must be a distribution .* got 0.1"),
     ],
 )
-def test_bad_search_settings_are_clear_errors(moons, settings, error, message):
-    X, y = moons
+def test_bad_search_settings_are_clear_errors(moons_200, settings, error, message):
+    if "scheduler" in settings and "client" not in settings:
+        pytest.importorskip("distributed")  # the dask extra
+    X, y = moons_200
     space = settings.pop("space", SMALL_SPACE)
     with pytest.raises(error, match=message):
         random_search(dn.DNNClassifier(epochs=1), space, X, y, n_trials=settings.pop("n_trials", 2), **settings)
@@ -232,9 +229,9 @@ def dask_cluster():
 
 
 @pytest.mark.filterwarnings("ignore:Port 8787 is already in use")  # another cluster on this machine: a free port is used
-def test_trials_run_on_the_dask_workers_and_equal_the_local_run(moons, dask_cluster):
+def test_trials_run_on_the_dask_workers_and_equal_the_local_run(moons_200, dask_cluster):
     cluster, client = dask_cluster
-    X, y = moons
+    X, y = moons_200
     local = random_search(dn.DNNClassifier(epochs=10), SMALL_SPACE, X, y, n_trials=6, seed=3, refit=False)
     by_address = random_search(dn.DNNClassifier(epochs=10), SMALL_SPACE, X, y, n_trials=6, seed=3, refit=False,
                                scheduler=cluster.scheduler_address, timeout=30)
@@ -249,10 +246,10 @@ def test_trials_run_on_the_dask_workers_and_equal_the_local_run(moons, dask_clus
 
 
 @pytest.mark.filterwarnings("ignore:Port 8787 is already in use")  # another cluster on this machine: a free port is used
-def test_a_one_worker_cluster_still_runs_every_trial_on_its_worker(moons):
+def test_a_one_worker_cluster_still_runs_every_trial_on_its_worker(moons_200):
     # joblib's Dask backend would count one job here and run the trials in this process
     distributed = pytest.importorskip("distributed")
-    X, y = moons
+    X, y = moons_200
     with distributed.LocalCluster(n_workers=1, processes=True, threads_per_worker=1, host="127.0.0.1",
                                   dashboard_address=None, timeout=60) as cluster:
         with distributed.Client(cluster, timeout=60) as client:

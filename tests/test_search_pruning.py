@@ -16,13 +16,8 @@ SPACE = {"dnnclassifier__lr": LogUniform(1e-4, 3e-1),
          "dnnclassifier__hidden_layer_sizes": HiddenLayers(units=(4, 16), layers=(1, 2))}
 
 
-@pytest.fixture(scope="module")
-def moons():
-    return dn.datasets.moons(n_samples=200, noise=0.2, seed=0)
-
-
-def search(moons, epochs, n_trials=9, **settings):
-    X, y = moons
+def search(moons_200, epochs, n_trials=9, **settings):
+    X, y = moons_200
     estimator = make_pipeline(StandardScaler(), dn.DNNClassifier(epochs=epochs))
     return random_search(estimator, SPACE, X, y, n_trials=n_trials, seed=4, refit=False, **settings)
 
@@ -47,9 +42,9 @@ def test_successive_halving_budgets_end_at_the_full_epochs():
     assert [SuccessiveHalving(factor=3).keep(n) for n in (9, 3, 2)] == [3, 1, 1]
 
 
-def test_median_pruning_stops_trials_early_and_counts_the_epochs_saved(moons):
-    full = search(moons, 12)
-    pruned = search(moons, 12, pruner=MedianPruner(warmup_epochs=2, startup_trials=3))
+def test_median_pruning_stops_trials_early_and_counts_the_epochs_saved(moons_200):
+    full = search(moons_200, 12)
+    pruned = search(moons_200, 12, pruner=MedianPruner(warmup_epochs=2, startup_trials=3))
     states = [trial["state"] for trial in pruned.trials]
     assert "pruned" in states and states.count("complete") >= 3
     assert pruned.epochs_budget == 9 * 12 and full.epochs_trained == 9 * 12
@@ -62,10 +57,10 @@ def test_median_pruning_stops_trials_early_and_counts_the_epochs_saved(moons):
             assert 2 <= trial["epochs"] < 12
 
 
-def test_halving_continued_from_checkpoints_ends_exactly_where_one_trained_in_one_go_would(moons):
-    full = search(moons, 9)
-    continued = search(moons, 9, pruner=SuccessiveHalving(min_epochs=1, factor=3))
-    retrained = search(moons, 9, pruner=SuccessiveHalving(min_epochs=1, factor=3, continue_trials=False))
+def test_halving_continued_from_checkpoints_ends_exactly_where_one_trained_in_one_go_would(moons_200):
+    full = search(moons_200, 9)
+    continued = search(moons_200, 9, pruner=SuccessiveHalving(min_epochs=1, factor=3))
+    retrained = search(moons_200, 9, pruner=SuccessiveHalving(min_epochs=1, factor=3, continue_trials=False))
     assert [t["state"] for t in continued.trials].count("complete") == 1
     winner = continued.best
     assert winner["state"] == "complete" and winner["epochs"] == 9
@@ -78,9 +73,9 @@ def test_halving_continued_from_checkpoints_ends_exactly_where_one_trained_in_on
     assert sorted(t["epochs"] for t in continued.trials if t["state"] == "pruned") == [1] * 6 + [3] * 2
 
 
-def test_pruning_needs_a_network_that_trains_by_epochs(moons):
+def test_pruning_needs_a_network_that_trains_by_epochs(moons_200):
     from sklearn.linear_model import LogisticRegression
 
-    X, y = moons
+    X, y = moons_200
     with pytest.raises(ValueError, match="pruning needs a DNNClassifier or DNNRegressor"):
         random_search(LogisticRegression(), {"C": LogUniform(0.1, 1)}, X, y, n_trials=2, pruner=MedianPruner())

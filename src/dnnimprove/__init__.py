@@ -25,6 +25,10 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
+from ._startup import guard as _guard_startup
+
+_guard_startup()  # the command only: Ctrl-C during the imports below is one line, not a traceback
+
 from . import callbacks, data
 from . import data as datasets
 from ._validation import NotFittedError
@@ -94,7 +98,7 @@ _SUBMODULES = frozenset({
     "augmentation", "callbacks", "checkpoint", "conventions", "data", "diagnostics", "engine", "estimator",
     "estimator_io", "export", "factory", "gradcheck", "health", "initializers", "integrations", "layers", "losses",
     "model", "optimizers", "persistence", "random", "regularizers", "report", "schedules", "search", "studies",
-    "threads", "training", "compiled", "ewma",
+    "threads", "training", "compiled", "ewma", "tables", "preprocessing", "basic_recipe",
 })
 
 _LAZY: dict[str, str] = {
@@ -103,6 +107,7 @@ _LAZY: dict[str, str] = {
     "Diagnosis": "diagnostics", "diagnose": "diagnostics", "diagnose_model": "diagnostics",
     "TrainingHealth": "health", "HealthRecord": "health", "HealthFlag": "health",
     "plot_history": "report",
+    "recipe": "basic_recipe",
 }
 """Names kept at the top level for compatibility, each imported from its module on first access."""
 

@@ -181,7 +181,6 @@ class ProgressBar(Callback):
         self.bar = tqdm(total=run.epochs, desc="training", unit="epoch", leave=self.leave, file=self.file)
 
     def on_epoch_end(self, run: TrainingRun) -> None:
-        self.bar.n = run.epoch + 1  # the position, not a count: a resumed run starts past 0
         if run.recorded:
             history = run.history
             postfix = {"cost": f"{history.cost[-1]:.4g}"}
@@ -190,9 +189,11 @@ class ProgressBar(Callback):
             if history.val_accuracy:
                 postfix["val_accuracy"] = f"{history.val_accuracy[-1]:.4f}"
             self.bar.set_postfix(postfix, refresh=False)
-        self.bar.update(0)  # redraws at most every tqdm mininterval (0.1 s): a tiny epoch is not slowed by the terminal
+        # to the position, not by one: a resumed run starts past 0; tqdm redraws at most every 0.1 s
+        self.bar.update(run.epoch + 1 - self.bar.n)
 
     def on_train_end(self, run: TrainingRun) -> None:
+        self.bar.refresh()  # the final figures, however fast the run was
         self.bar.close()
 
     def on_interrupt(self, run: TrainingRun) -> None:

@@ -43,8 +43,8 @@ from typing import Any
 import numpy as np
 
 from ._validation import check_bool, check_int, check_type
-from .persistence import Archive, _Expect, model_header, read_archive, write_archive
-from .safefiles import check_target
+from .persistence import Archive, _Expect, header_kind, model_header, read_archive, write_archive
+from .safefiles import PathLock, check_target
 from .training import Callback, History, TrainingInterrupted, TrainingRun
 
 __all__ = ["Checkpoint", "Boundary", "capture", "apply"]
@@ -176,21 +176,30 @@ class Checkpoint(Callback):
         to the run never interrupted; a path: restore from that file instead (and write to ``path``).
         The model, data and ``fit`` settings must be the ones the checkpoint was written with; a
         difference is a ``ValueError`` naming it.
+    overwrite : bool
+        Replace an existing file at ``path`` that is not a dnnimprove checkpoint (refused by default);
+        a device, FIFO or directory is never replaced. See :mod:`dnnimprove.safefiles`.
 
     Notes
     -----
     Put it last in ``callbacks`` when another callback's ``on_train_begin`` should see the restored run.
-    The state of other callbacks (an early-stopping counter) is not saved.
+    The state of other callbacks (an early-stopping counter) is not saved. From the start of training to
+    its end the checkpoint's lock is held, so a second process training on the same path gets
+    :class:`~dnnimprove.safefiles.FileLockedError` at once instead of interleaving its writes.
     """
 
-    def __init__(self, path: str | os.PathLike, every: int = 1, resume: bool | str | os.PathLike = False) -> None:
+    def __init__(
+        self, path: str | os.PathLike, every: int = 1, resume: bool | str | os.PathLike = False, overwrite: bool = False
+    ) -> None:
         check_type("path", path, (str, os.PathLike), "a file path")
         self.path = os.fspath(path)
         self.every = check_int("every", every, low=1)
         if not isinstance(resume, (str, os.PathLike)):
             resume = self.path if check_bool("resume", resume) else None
         self.resume = None if resume is None else os.fspath(resume)
+        self.overwrite = check_bool("overwrite", overwrite)
         _check_writable(self.path)
+        self.lock: PathLock | None = None  # held from on_train_begin to the end of training
         self.run: TrainingRun | None = None
         self.boundary: Boundary | None = None  # the last completed epoch, while training runs
         self.settings: dict[str, Any] = {}
@@ -206,8 +215,15 @@ class Checkpoint(Callback):
         self.settings = _describe(run.settings, run.l2)
         validation = () if run.validation is None else run.validation
         self.data = {"m": int(run.X.shape[0]), "crc32": _crc(run.X, run.Y), "validation_crc32": _crc(*validation)}
-        if self.resume is not None:
-            apply(run, read_archive(self.resume, self._boundary_from_file))
+        self.lock = PathLock(self.path).acquire()
+        try:
+            if self.resume is not None:
+                apply(run, read_archive(self.resume, self._boundary_from_file))
+            check_target(self.path, is_ours=lambda existing: header_kind(existing) == "checkpoint",
+                         overwrite=self.overwrite, what="checkpoint")
+        except BaseException:
+            self._release()
+            raise
         self.boundary = capture(run, run.epoch)
 
     # -- callback ----------------------------------------------------------------------------
@@ -219,12 +235,21 @@ class Checkpoint(Callback):
 
     def on_train_end(self, run: TrainingRun) -> None:
         self.boundary = None
+        self._release()
+
+    def _release(self) -> None:
+        if self.lock is not None:
+            self.lock.release()
+            self.lock = None
 
     def on_interrupt(self, run: TrainingRun) -> None:
         """On Ctrl-C: write the last completed epoch, put the model back to it and raise TrainingInterrupted."""
         if self.boundary is None:  # interrupted before training began: nothing to save
             return
-        self.write(self.boundary)
+        try:
+            self.write(self.boundary)
+        finally:
+            self._release()
         apply(self.run, self.boundary)
         raise TrainingInterrupted(self.path, self.boundary.epoch) from None
 
@@ -248,7 +273,7 @@ class Checkpoint(Callback):
         arrays = {"params": boundary.params}
         arrays.update({f"state.{key}": value for key, value in boundary.state_arrays.items()})
         arrays.update({f"optimizer.{key}": value for key, value in boundary.optimizer.items() if value is not None})
-        return write_archive(self.path, header, arrays)
+        return write_archive(self.path, header, arrays, overwrite=self.overwrite)
 
     # -- reading -----------------------------------------------------------------------------
     def _boundary_from_file(self, archive: Archive, header: dict) -> Boundary:

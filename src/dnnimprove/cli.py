@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import sys
 import tempfile
@@ -171,12 +172,36 @@ def _add_data_options(parser: argparse.ArgumentParser) -> None:
     from .data import DATASETS
 
     group = parser.add_argument_group("data")
-    group.add_argument("--dataset", default="moons", choices=sorted(DATASETS), help="dataset (default: moons)")
+    group.add_argument("--dataset", choices=sorted(DATASETS), help="built-in dataset (default: moons)")
     group.add_argument("--n-samples", type=positive_int, help="examples to generate (generated datasets)")
     group.add_argument("--noise", type=nonnegative_float, help="noise of the generator (generated datasets)")
     group.add_argument("--data-seed", type=seed_value, help="seed of the generator (default: the course's)")
     group.add_argument("--test-fraction", type=fraction, default=0.0, help="split off a test set (default: 0)")
     group.add_argument("--standardize", action="store_true", help="standardize inputs (fitted on train)")
+    _add_file_options(parser)
+
+
+def _add_file_options(parser: argparse.ArgumentParser) -> None:
+    from .preprocessing import IMPUTE, TASKS
+
+    group = parser.add_argument_group("your data (instead of --dataset)")
+    group.add_argument("--data", metavar="FILE", help="a .csv/.tsv, .parquet, .feather or .npz (X, y) file; numeric "
+                       "columns are standardized and text columns one-hot encoded, fitted on the training rows")
+    group.add_argument("--target", metavar="COLUMN", help="the column to predict (default for .npz: y)")
+    group.add_argument("--task", choices=TASKS, default="auto", help="classification, regression (MSE) or auto "
+                       "(text or at most 20 integer values: classification)")
+    group.add_argument("--impute", choices=IMPUTE, help="fill missing values (text: most frequent); default: refuse them")
+    group.add_argument("--drop", type=column_names, default=(), metavar="COLS", help="comma-separated columns to leave out")
+    group.add_argument("--no-standardize", action="store_true",
+                       help="leave the numeric columns of --data as they are (default: standardized)")
+
+
+def column_names(text: str) -> tuple[str, ...]:
+    """``"id,name"`` -> ``("id", "name")``."""
+    names = tuple(part.strip() for part in text.split(","))
+    if not all(names):
+        raise argparse.ArgumentTypeError(f"expected comma-separated column names; got {text!r}")
+    return names
 
 
 def _add_model_options(parser: argparse.ArgumentParser) -> None:
@@ -195,6 +220,12 @@ def _add_model_options(parser: argparse.ArgumentParser) -> None:
 def _data_spec(args: argparse.Namespace, dev: float = 0.0):
     from .studies import DataSpec
 
+    if args.data is not None:
+        return _table_spec(args, dev)
+    if args.target is not None or args.impute is not None or args.drop or args.task != "auto" or args.no_standardize:
+        raise UsageError("--target, --task, --impute, --drop and --no-standardize apply to --data FILE")
+    if args.dataset is None:
+        args.dataset = getattr(args, "default_dataset", "moons")
     settings = {key: value for key, value in (("n_samples", args.n_samples), ("noise", args.noise),
                                               ("seed", args.data_seed)) if value is not None}
     if settings and args.dataset in ("digits", "breast_cancer"):
@@ -203,7 +234,26 @@ def _data_spec(args: argparse.Namespace, dev: float = 0.0):
     return DataSpec(args.dataset, settings, test=args.test_fraction, dev=dev, standardize=args.standardize)
 
 
+def _table_spec(args: argparse.Namespace, dev: float):
+    from .studies.table_data import TableSpec
+
+    given = [flag for flag, value in (("--dataset", args.dataset), ("--n-samples", args.n_samples),
+                                      ("--noise", args.noise), ("--data-seed", args.data_seed)) if value is not None]
+    if given:
+        raise UsageError(f"{', '.join(given)} describe built-in datasets; give them or --data, not both")
+    target = args.target
+    if target is None:
+        if not args.data.lower().endswith(".npz"):
+            raise UsageError(f"--data {args.data!r} needs --target COLUMN (the column to predict)")
+        target = "y"
+    args.dataset = os.path.basename(args.data)
+    return TableSpec(args.data, target, task=args.task, impute=args.impute, drop=tuple(args.drop),
+                     test=args.test_fraction, dev=dev, standardize=not args.no_standardize)
+
+
 def _loss_for(data) -> str:
+    if data.task == "regression":
+        return "mse"
     return "binary_crossentropy" if data.n_classes <= 2 else "categorical_crossentropy"
 
 
@@ -305,12 +355,15 @@ def _add_train(subparsers: Any) -> None:
     parser.add_argument("--json", action="store_true", help="print the results as JSON")
     parser.add_argument("--no-progress", action="store_true",
                         help="no progress bar (shown with the cost and the time left when stderr is a terminal)")
-    parser.add_argument("--out", help="also write results.json and figures into this folder")
+    parser.add_argument("--out", help="a folder for results.json, figures and model.npz; or a path ending in .npz: "
+                        "the model file alone (it carries the preprocessing of --data, for dnnimprove predict)")
     group = parser.add_argument_group("checkpoints")
     group.add_argument("--checkpoint", metavar="PATH", help="save a checkpoint here every --checkpoint-every epochs, "
                        "after the last and on Ctrl-C (default: OUT/checkpoint.npz with --out)")
     group.add_argument("--checkpoint-every", type=positive_int, default=100, metavar="N", help="default: 100")
     group.add_argument("--resume", metavar="PATH", help="continue the run saved in this checkpoint (same options)")
+    group.add_argument("--overwrite", action="store_true",
+                       help="replace a --checkpoint file that is not a dnnimprove checkpoint (refused by default)")
     parser.set_defaults(handler=_run_train)
 
 
@@ -326,7 +379,7 @@ def _run_train(args: argparse.Namespace) -> int:
         raise UsageError("--early-stopping needs a dev set: give --dev-fraction (e.g. 0.2)")
     if args.resume is not None and not Path(args.resume).is_file():
         raise UsageError(f"--resume {args.resume!r}: no such checkpoint file")
-    out = prepare_out(args.out) if args.out else None
+    out, model_path = _train_outputs(args.out)
     spec = _data_spec(args, dev=args.dev_fraction)
     settings = {
         "init": args.init, "activation": args.activation, "optimizer": args.optimizer, "lr": args.lr,
@@ -351,7 +404,8 @@ def _run_train(args: argparse.Namespace) -> int:
         from .callbacks import Checkpoint
 
         path = args.resume if checkpoint is None else checkpoint
-        fit_options["callbacks"] = [Checkpoint(path, every=args.checkpoint_every, resume=args.resume or False)]
+        fit_options["callbacks"] = [Checkpoint(path, every=args.checkpoint_every, resume=args.resume or False,
+                                               overwrite=args.overwrite)]
     if args.engine != "auto":
         fit_options["engine"] = args.engine
     if not args.no_progress and sys.stderr.isatty():
@@ -370,11 +424,48 @@ def _run_train(args: argparse.Namespace) -> int:
                           "settings": run["settings"], **{key: run[key] for key in fields}}, indent=2))
     else:
         print(report.text_table(summary))
+        if result.data.task == "regression":
+            print(_regression_line(result.variants[0].runs[0].model, result.data))
     diverged = result.variants[0].runs[0].diverged  # recorded as a result by the runner; one line and status 1 here
     if diverged is not None:
         print(f"{PROGRAM} train: {diverged}", file=sys.stderr)
         return 1
+    if model_path is not None:
+        from .persistence import save
+
+        model = result.variants[0].runs[0].model
+        model.preprocessing_ = result.data.preprocessing  # from here on it predicts on raw rows
+        save(model, model_path)
+        if not args.json:
+            print(f"model: {model_path}")
     return 0
+
+
+def _train_outputs(path: str | None) -> tuple[Path | None, Path | None]:
+    """``(results folder, model file)`` of ``train --out``: a ``.npz`` path is the model file alone."""
+    if path is None:
+        return None, None
+    if path.lower().endswith(".npz"):
+        if os.path.isdir(path):
+            raise UsageError(f"--out {path!r} is a folder; give a file name ending in .npz or a folder without it")
+        prepare_out(os.path.dirname(os.path.abspath(path)))
+        return None, Path(path)
+    out = prepare_out(path)
+    return out, out / "model.npz"
+
+
+def _regression_line(model, data) -> str:
+    """Mean squared error and R² on each split, in the target's own units."""
+    from sklearn.metrics import mean_squared_error, r2_score
+
+    decode = data.preprocessing.decode
+    parts = []
+    for name, X, y in (("train", data.X_train, data.y_train), ("dev", data.X_dev, data.y_dev),
+                       ("test", data.X_test, data.y_test)):
+        if X is not None:
+            truth, predicted = decode(y), decode(model.loss.predict(model.forward(X)))
+            parts.append(f"{name} MSE {mean_squared_error(truth, predicted):.4g}, R2 {r2_score(truth, predicted):.4f}")
+    return "regression: " + "; ".join(parts)
 
 
 # -- gradcheck --------------------------------------------------------------------------------------------
@@ -406,7 +497,7 @@ def _run_gradcheck(args: argparse.Namespace) -> int:
     loss = _loss_for(data)
     settings = {"init": args.init, "activation": args.activation, "keep_prob": args.dropout,
                 "batch_norm": args.batch_norm}
-    n_outputs = 1 if loss == "binary_crossentropy" else data.n_classes
+    n_outputs = 1 if loss in ("binary_crossentropy", "mse") else data.n_classes
     model = build_model(args.layers, n_outputs, settings, loss, args.seed)
     with blas_threads(1):
         model.fit(data.X_train, data.y_train, epochs=args.epochs, optimizer=Adam(0.01), l2=args.l2, l1=args.l1,
@@ -440,7 +531,7 @@ def _add_search(subparsers: Any) -> None:
         "OUT/trials.csv and OUT/dev_vs_lr.png.",
     )
     _add_data_options(parser)
-    parser.set_defaults(dataset="digits", test_fraction=0.2)
+    parser.set_defaults(default_dataset="digits", test_fraction=0.2)
     group = parser.add_argument_group("search")
     group.add_argument("--trials", type=positive_int, default=40, help="trials in all (default: 40)")
     group.add_argument("--rounds", type=positive_int, default=2, help="coarse-to-fine rounds (default: 2)")
@@ -480,6 +571,8 @@ def _run_search(args: argparse.Namespace) -> int:
 
     out = prepare_out(args.out)
     data = _data_spec(args).load()
+    if data.task == "regression":
+        raise UsageError(f"search tunes classifiers; the target of {args.data!r} is a regression target")
     optimizer = "adam" if args.optimizer == "any" else args.optimizer
     pipeline = make_pipeline(StandardScaler(), DNNClassifier(epochs=args.epochs, optimizer=optimizer))
     pruner = {"none": None, "median": MedianPruner(), "halving": SuccessiveHalving(),
@@ -557,8 +650,219 @@ def _run_convert(args: argparse.Namespace) -> int:
     return 0
 
 
+# -- compare ----------------------------------------------------------------------------------------------
+def setting_text(text: str) -> Any:
+    """A setting value on the command line: none, true/false, an integer, a number, or a name."""
+    lowered = text.strip().lower()
+    if lowered in ("none", "null"):
+        return None
+    if lowered in ("true", "false"):
+        return lowered == "true"
+    for kind in (int, float):
+        try:
+            value = kind(text)
+        except ValueError:
+            continue
+        if kind is float and not math.isfinite(value):
+            raise argparse.ArgumentTypeError(f"expected a finite number; got {text!r}")
+        return value
+    return text.strip()
+
+
+def assignment(text: str) -> tuple[str, list[Any]]:
+    """``KEY=V1,V2`` -> ``("KEY", [V1, V2])`` (a key of the study settings, at least one value)."""
+    from .studies import SETTINGS
+
+    key, equals, values = text.partition("=")
+    key = key.strip().replace("-", "_")
+    if not equals or not values.strip():
+        raise argparse.ArgumentTypeError(f"expected KEY=VALUE[,VALUE...] such as optimizer=gd,adam; got {text!r}")
+    if key not in SETTINGS:
+        raise argparse.ArgumentTypeError(f"unknown setting {key!r} in {text!r}; valid: {', '.join(SETTINGS)}")
+    return key, [setting_text(value) for value in values.split(",")]
+
+
+def _add_compare(subparsers: Any) -> None:
+    parser = subparsers.add_parser(
+        "compare", help="compare settings (optimizers, initializations, regularizers ...) on your data",
+        description="Train every combination of the --vary values over several seeds (mean ± spread), print the "
+        "table and write OUT/compare/results.json, the figures and OUT/index.html, as the classic studies do. "
+        "E.g. dnnimprove compare --data my.csv --target label --vary optimizer=gd,momentum,adam --vary init=he,xavier",
+    )
+    _add_data_options(parser)
+    parser.add_argument("--vary", type=assignment, action="append", required=True, metavar="KEY=V1,V2",
+                        help="a setting and the values compared (repeat for a grid); keys as in dnnimprove train")
+    parser.add_argument("--set", type=assignment, action="append", default=[], metavar="KEY=VALUE",
+                        help="a setting shared by every variant, e.g. lr=0.01 or batch_size=64 (repeatable)")
+    parser.add_argument("--layers", type=layer_widths, default=(5, 2), help="hidden widths, e.g. 5,2 (default)")
+    parser.add_argument("--epochs", type=positive_int, default=1000, help="epochs per run (default: 1000)")
+    parser.add_argument("--dev-fraction", type=fraction, default=0.0, help="split off a dev set (default: 0)")
+    parser.add_argument("--seed", type=nonnegative_int, default=0, help="first seed (default: 0)")
+    parser.add_argument("--seeds", type=positive_int, default=3, help="seeds per variant (default: 3)")
+    parser.add_argument("--out", default="results", help="output folder (default: results)")
+    parser.add_argument("--json", action="store_true", help="print the results as JSON instead of the table")
+    parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+    parser.set_defaults(handler=_run_compare)
+
+
+def _run_compare(args: argparse.Namespace) -> int:
+    from . import report
+    from .studies import run_study
+    from .studies.compare import comparison_study
+    from .studies.runner import build_optimizer, build_schedule, check_settings
+
+    vary: dict[str, list[Any]] = {}
+    for key, values in args.vary:
+        if key in vary:
+            raise UsageError(f"--vary {key}=... is given twice; list every value once: --vary {key}=a,b")
+        vary[key] = values
+    base: dict[str, Any] = {}
+    for key, values in args.set:
+        if len(values) != 1:
+            raise UsageError(f"--set {key}= takes one value; got {len(values)} (compare several with --vary)")
+        base[key] = values[0]
+    spec = _data_spec(args, dev=args.dev_fraction)
+    out = prepare_out(args.out)
+    data = spec.load()
+    study = comparison_study(spec, vary, base=base, hidden=args.layers, epochs=args.epochs, loss=_loss_for(data),
+                             figures=("cost", "boundary") if data.n_features == 2 else ("cost",))
+    for variant in study.variants:  # every name and number checked before the first run
+        settings = check_settings(study.settings(variant))
+        try:
+            build_optimizer(settings)
+            build_schedule(settings)
+        except (TypeError, ValueError) as error:
+            raise UsageError(f"variant {variant.name!r}: {error}") from None
+    from tqdm.auto import tqdm
+
+    seeds = list(range(args.seed, args.seed + args.seeds))
+    with tqdm(total=len(study.variants) * len(seeds), unit="run", disable=True if args.no_progress else None,
+              file=sys.stderr) as bar:
+        result = run_study(study, mode="robust", seeds=seeds, progress=lambda label: bar.update())
+    path = report.write_study(result, out)
+    index = report.write_index(out)
+    if args.json:
+        print(path.read_text())
+    else:
+        print(report.text_table(result))
+        print(f"report: {index}")
+    return 0
+
+
+# -- recipe -----------------------------------------------------------------------------------------------
+def _add_recipe(subparsers: Any) -> None:
+    parser = subparsers.add_parser(
+        "recipe", help="the course's basic recipe on your data: fix bias, then variance, one knob at a time",
+        description="Split train/dev/test, train a small baseline, measure avoidable bias (against --human-error "
+        "or an estimate) and variance, then try the course's remedies in order (bias: wider, deeper, longer, "
+        "Adam, He init, batch norm; variance: L2, dropout, early stopping, input noise), keeping a change only "
+        "when the dev error improves. Writes OUT/recipe.html, recipe.json, the figures and OUT/model.npz.",
+    )
+    _add_data_options(parser)
+    parser.set_defaults(test_fraction=0.2)
+    parser.add_argument("--dev-fraction", type=fraction, default=0.2, help="dev set fraction (default: 0.2)")
+    parser.add_argument("--human-error", type=fraction, metavar="ERROR",
+                        help="baseline (e.g. human-level) error; default: estimated from the data")
+    parser.add_argument("--tolerance", type=nonnegative_float, default=0.01,
+                        help="a gap at most this large is not worth closing (default: 0.01)")
+    parser.add_argument("--epochs", type=positive_int, default=100, help="the baseline's epochs (default: 100)")
+    parser.add_argument("--max-steps", type=positive_int, default=20, help="remedies tried at most (default: 20)")
+    parser.add_argument("--max-minutes", type=positive_float, help="stop trying remedies after this wall time")
+    parser.add_argument("--no-refit", action="store_true",
+                        help="keep the best step's model (trained on the train rows) instead of training it again "
+                        "on train + dev")
+    parser.add_argument("--seed", type=nonnegative_int, default=0, help="seed of the split and the runs (default: 0)")
+    parser.add_argument("--out", default="results/recipe", help="output folder (default: results/recipe)")
+    parser.add_argument("--json", action="store_true", help="print recipe.json instead of the table")
+    parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+    parser.set_defaults(handler=_run_recipe)
+
+
+def _run_recipe(args: argparse.Namespace) -> int:
+    from .basic_recipe import recipe
+
+    if args.dev_fraction <= 0:
+        raise UsageError("--dev-fraction must be > 0: the recipe decides on the dev error")
+    spec = _data_spec(args, dev=args.dev_fraction)
+    out = prepare_out(args.out)
+    result = recipe(spec, human_error=args.human_error, tolerance=args.tolerance, seed=args.seed,
+                    epochs=args.epochs, max_steps=args.max_steps, max_minutes=args.max_minutes,
+                    refit=not args.no_refit, progress=not args.no_progress, out=out)
+    if args.json:
+        print((out / "recipe.json").read_text())
+    else:
+        print(result.table())
+        print(f"report: {out / 'recipe.html'}; model: {result.model_path}")
+    return 0
+
+
+# -- predict ----------------------------------------------------------------------------------------------
+def _add_predict(subparsers: Any) -> None:
+    parser = subparsers.add_parser(
+        "predict", help="predict with a saved model on the raw rows of a data file",
+        description="Load a model file (dnnimprove train --out model.npz) and predict on a data file with the "
+        "columns it was trained on (the target column may be there; it is ignored). Writes a CSV: the "
+        "prediction, then one probability column per class (classification).",
+    )
+    parser.add_argument("--model", required=True, metavar="FILE", help="a model file (.npz)")
+    parser.add_argument("--data", required=True, metavar="FILE", help="a .csv/.tsv, .parquet, .feather or .npz file")
+    parser.add_argument("--out", metavar="FILE", help="write the predictions here (CSV; default: standard output)")
+    parser.set_defaults(handler=_run_predict)
+
+
+def _run_predict(args: argparse.Namespace) -> int:
+    import numpy as np
+
+    from .persistence import load
+    from .tables import read_table, write_csv
+
+    if args.out is not None:
+        if os.path.isdir(args.out):
+            raise UsageError(f"--out {args.out!r} is a folder; give a file name")
+        prepare_out(os.path.dirname(os.path.abspath(args.out)))
+    model = load(args.model)
+    table = read_table(args.data)
+    if model.preprocessing_ is None:  # a model trained on arrays: numeric columns in order, a y column ignored
+        columns = [column for name, column in table.items() if not (args.data.endswith(".npz") and name == "y")]
+        text = next((name for name, column in table.items() if column.dtype.kind != "f"), None)
+        if text is not None:
+            raise UsageError(f"column {text!r} of {args.data!r} is not numeric, and {args.model!r} carries no "
+                             "preprocessing (it was trained on arrays)")
+        inputs = np.column_stack(columns)
+    else:
+        inputs = table
+    try:
+        predictions = model.predict(inputs)
+        probabilities = model.predict_proba(inputs) if model.loss.is_classifier else None
+    except ValueError as error:
+        raise UsageError(f"{args.data!r} does not fit {args.model!r}: {error}") from None
+    classes = model.preprocessing_.classes if model.preprocessing_ is not None else None
+    header = ["prediction"]
+    if probabilities is not None:
+        labels = classes if classes is not None else list(range(probabilities.shape[1]))
+        header += [f"proba_{label}" for label in labels]
+    cell = lambda value: repr(float(value)) if isinstance(value, (float, np.floating)) else str(value)  # noqa: E731
+    rows = []
+    for index, prediction in enumerate(predictions.tolist()):
+        row = [cell(prediction)]
+        if probabilities is not None:
+            row += [cell(p) for p in probabilities[index]]
+        rows.append(row)
+    if args.out is None:
+        import csv
+
+        writer = csv.writer(sys.stdout, lineterminator="\n")
+        writer.writerow(header)
+        writer.writerows(rows)
+    else:
+        write_csv(args.out, header, rows)
+        print(f"wrote {len(rows)} predictions to {args.out}", file=sys.stderr)
+    return 0
+
+
 # -- main ------------------------------------------------------------------------------------------------
-SUBCOMMANDS: list[Callable[[Any], None]] = [_add_study, _add_train, _add_gradcheck, _add_search, _add_convert]
+SUBCOMMANDS: list[Callable[[Any], None]] = [_add_study, _add_train, _add_predict, _add_compare, _add_recipe,
+                                            _add_gradcheck, _add_search, _add_convert]
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -597,6 +901,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     status 1, Ctrl-C (even during start-up, before the heavy imports are done) one line and status 130,
     and anything unexpected one line naming the error and status 1 (``DNNIMPROVE_DEBUG=1`` re-raises it).
     """
+    from ._startup import release
+
+    release()  # from here on Ctrl-C is a KeyboardInterrupt, caught below (and by checkpointing fits)
     argv = sys.argv[1:] if argv is None else list(argv)
     command = next((word for word in argv if not word.startswith("-")), "")
     where = f"{PROGRAM} {command}".rstrip() if command in _COMMANDS else PROGRAM

@@ -27,6 +27,7 @@ ours continues it (as a second ``fit`` in Keras does).
 
 from __future__ import annotations
 
+import math
 from typing import Any, Sequence
 
 import numpy as np
@@ -307,7 +308,8 @@ class _DNNBase(BaseEstimator):
             scores = self.validation_scores_ if self.validation_scores_ is not None else []
             scores.extend(dev_scores)
             self.validation_scores_ = scores
-            self.best_validation_score_ = max(scores)
+            finite = [score for score in scores if math.isfinite(score)]
+            self.best_validation_score_ = max(finite) if finite else float("nan")
             self.best_loss_ = None
         else:
             self.best_loss_ = min(self.loss_curve_)
@@ -526,6 +528,8 @@ class DNNRegressor(RegressorMixin, _DNNBase):
     def _dev_score(self, model: Sequential, Z: np.ndarray, targets: np.ndarray, weights: Any) -> float:
         from sklearn.metrics import r2_score
 
+        if targets.shape[0] < 2:
+            return float("nan")  # R^2 is undefined on one dev row (scikit-learn would warn and say NaN)
         return float(r2_score(targets, Z, sample_weight=weights))
 
     def predict(self, X: Any) -> np.ndarray:

@@ -23,7 +23,7 @@ import numpy as np
 
 from ._elementwise import where
 from ._scalars import constant
-from ._validation import check_bool, check_int, check_number
+from ._validation import check_bool, check_choice, check_int, check_number
 from .initializers import Initializer, get_initializer, initializer_config
 from .ewma import ewma_step
 from .regularizers import check_l1, check_lambd, l1_gradient, l2_gradient
@@ -570,7 +570,9 @@ class BatchNorm(Layer):
         running_var  = momentum * running_var  + (1 - momentum) * var * m / (m - 1)
 
     (the unbiased batch variance, as in the paper's inference network and PyTorch; Keras averages the biased
-    one). They start at 0 and 1. At inference ``Z_norm = (Z - running_mean) / sqrt(running_var + epsilon)``,
+    one, and so does the course, whose running ``sigma**2`` averages the very ``var`` it normalizes with:
+    ``running_var_estimate="biased"`` drops the ``m / (m - 1)``). They start at 0 and 1. At inference
+    ``Z_norm = (Z - running_mean) / sqrt(running_var + epsilon)``,
     so every row is transformed on its own and one example predicts the same alone or inside a batch.
 
     Backward (the compact form), with ``dZ_norm = dA * gamma``::
@@ -586,6 +588,10 @@ class BatchNorm(Layer):
         value: ours 0.9 is PyTorch's 0.1; Keras's ``momentum=0.99`` has our meaning.
     epsilon : float > 0
         Added to the variance before the square root (PyTorch 1e-5, Keras 1e-3).
+    running_var_estimate : {"unbiased", "biased"}
+        Which batch variance the running average takes: ``"unbiased"`` (default; ``var * m / (m - 1)``,
+        PyTorch's) or ``"biased"`` (``var`` itself, the course's and Keras's). Only inference changes. The
+        compiled engine has the unbiased form only (``engine="auto"`` runs ``"biased"`` on NumPy).
 
     Notes
     -----
@@ -597,10 +603,13 @@ class BatchNorm(Layer):
 
     kind = "batch_norm"
 
-    def __init__(self, momentum: float = 0.9, epsilon: float = 1e-5) -> None:
+    RUNNING_VAR = ("unbiased", "biased")
+
+    def __init__(self, momentum: float = 0.9, epsilon: float = 1e-5, running_var_estimate: str = "unbiased") -> None:
         super().__init__()
         self.momentum = check_number("momentum", momentum, low=0.0, high=1.0, high_open=True)
         self.epsilon = check_number("epsilon", epsilon, low=0.0, low_open=True)
+        self.unbiased = check_choice("running_var_estimate", running_var_estimate, self.RUNNING_VAR) == "unbiased"
         self.running_mean: np.ndarray | None = None
         self.running_var: np.ndarray | None = None
         self._buffers: dict[str, np.ndarray] = {}
@@ -655,7 +664,8 @@ class BatchNorm(Layer):
         Z_norm = self.normalize(X, mu, inv_std)
         self._Z_norm = Z_norm
         self.running_mean[...] = ewma_step(self.running_mean, mu, self.momentum, 1 - self.momentum)
-        var *= m / (m - 1)  # the unbiased estimate, for the running average only
+        if self.unbiased:
+            var *= m / (m - 1)  # the unbiased estimate, for the running average only
         self.running_var[...] = ewma_step(self.running_var, var, self.momentum, 1 - self.momentum)
         return self.scale_shift(Z_norm, self.gamma, self.beta)
 
@@ -691,7 +701,10 @@ class BatchNorm(Layer):
         return self.input_gradient(dA, Z_norm, self.dgamma, self.dbeta, self.gamma, inv_std, constant(-1.0 / m, dA.dtype))
 
     def config(self) -> dict:
-        return {"momentum": self.momentum, "epsilon": self.epsilon}
+        config = {"momentum": self.momentum, "epsilon": self.epsilon}
+        if not self.unbiased:  # only when not the default, so that files written before the option still load
+            config["running_var_estimate"] = "biased"
+        return config
 
 
 def dense_stack(

@@ -16,7 +16,10 @@ from __future__ import annotations
 import os
 from typing import Any
 
-__all__ = ["InsufficientMemoryError", "memory_limit", "check_memory", "format_bytes", "network_bytes", "fit_bytes"]
+__all__ = [
+    "InsufficientMemoryError", "memory_limit", "check_memory", "format_bytes", "network_bytes", "fit_bytes",
+    "check_fit_memory",
+]
 
 
 class InsufficientMemoryError(ValueError, MemoryError):
@@ -89,3 +92,14 @@ def fit_bytes(n_params: int, widths: list[int], batch_size: int, itemsize: int, 
     """
     activations = 3 * int(batch_size) * sum(int(w) for w in widths) * int(itemsize)
     return int(optimizer_arrays) * int(n_params) * int(itemsize) + activations
+
+
+def check_fit_memory(model: Any, n_rows: int, batch_size: int | None) -> None:
+    """Refuse a ``fit`` whose optimizer state and mini-batch activations (:func:`fit_bytes`) added to the
+    built network (:func:`network_bytes`) exceed this machine's limit; ``batch_size=None`` is all rows."""
+    widths = [info.shape[-1] for info in model.table if info.role == "weight"]
+    batch = int(n_rows) if batch_size is None else min(int(batch_size), int(n_rows))
+    itemsize = model.dtype.itemsize
+    needed = network_bytes(model.params.size, itemsize) + fit_bytes(model.params.size, widths, batch, itemsize)
+    check_memory(f"training on mini-batches of {batch} rows", needed,
+                 f"the network, the optimizer's state and {batch} x {sum(widths)} activations")

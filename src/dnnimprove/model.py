@@ -20,6 +20,7 @@ from .random import RandomSource, as_random_source
 from .regularizers import add_l1_gradient, add_l2_gradient, l1_penalty, l2_penalty
 
 if TYPE_CHECKING:  # pragma: no cover
+    from .preprocessing import Preprocessing
     from .optimizers import Optimizer, OptimizerState
     from .training import Callback, History
 
@@ -87,6 +88,11 @@ class Sequential:
         Input width, inferred from the data at the first fit.
     history_ : History or None
         The history of the last ``fit``.
+    preprocessing_ : Preprocessing or None
+        Set by the first ``fit`` on a table (a pandas DataFrame, a dict of columns) or on text labels:
+        how raw columns and labels become arrays (:mod:`dnnimprove.preprocessing`). From then on
+        ``fit``, ``predict``, ``predict_proba``, ``decision_function`` and ``evaluate`` take raw inputs
+        and labels, and ``predict`` returns labels; a model file carries it.
     optimizer_ : Optimizer or None
         The optimizer of the last ``fit``.
     optimizer_state_ : OptimizerState or None
@@ -118,6 +124,7 @@ class Sequential:
         self.n_features_in_: int | None = None
         self.n_outputs: int | None = None
         self.history_: History | None = None
+        self.preprocessing_: Preprocessing | None = None
         self.optimizer_: Optimizer | None = None
         self.optimizer_state_: OptimizerState | None = None
 
@@ -254,8 +261,10 @@ class Sequential:
 
     # -- inference ---------------------------------------------------------------------------
     def decision_function(self, X: Any) -> np.ndarray:
-        """Logits in inference mode, shape ``(m, n_outputs)``."""
+        """Logits in inference mode, shape ``(m, n_outputs)`` (raw inputs go through ``preprocessing_``)."""
         self._require_built("predicting")
+        if self.preprocessing_ is not None:
+            X = self.preprocessing_.transform(X)
         return self.forward(self.check_X(X), training=False)
 
     def predict_proba(self, X: Any) -> np.ndarray:
@@ -268,12 +277,19 @@ class Sequential:
         return probabilities
 
     def predict(self, X: Any) -> np.ndarray:
-        """Labels ``(m,)`` for classification (``p > 0.5`` or argmax), values for regression."""
-        return self.loss.predict(self.decision_function(X))
+        """Labels ``(m,)`` for classification (``p > 0.5`` or argmax), values for regression.
+
+        With ``preprocessing_``: the class labels of training (e.g. strings), regression values in the
+        target's units.
+        """
+        outputs = self.loss.predict(self.decision_function(X))
+        return outputs if self.preprocessing_ is None else self.preprocessing_.decode(outputs)
 
     def evaluate(self, X: Any, y: Any) -> dict[str, float]:
         """``{"cost": J, "accuracy": ...}`` (no ``accuracy`` for regression) in inference mode."""
         Z = self.decision_function(X)
+        if self.preprocessing_ is not None:
+            y = self.preprocessing_.encode_target(y)
         Y = self.encode_targets(y, Z.shape[0])
         result = {"cost": self.loss.cost(Z, Y)}
         if self.loss.is_classifier:
@@ -304,8 +320,24 @@ class Sequential:
         The parameters are ``training.fit``'s, repeated here so that ``help()``, ``inspect`` and editors
         show them (a test keeps the two signatures identical); see :func:`dnnimprove.training.fit` for
         their meaning.
+
+        ``X`` may also be a table (a pandas DataFrame or a dict of columns) and ``y`` text labels: the
+        first such fit learns ``preprocessing_`` on them (numeric columns standardized, text columns
+        one-hot encoded, labels mapped to ``0 .. k-1``; missing values refused) and every later call
+        goes through it; ``validation_data`` too.
         """
         from .training import fit
+
+        if self.preprocessing_ is None and _needs_preprocessing(X, y):
+            from .preprocessing import fit_preprocessing
+
+            task = "classification" if self.loss.is_classifier else "regression"
+            self.preprocessing_ = fit_preprocessing(X, y, task=task, scale_target=False)
+        if self.preprocessing_ is not None:
+            X, y = self.preprocessing_.transform(X), self.preprocessing_.encode_target(y)
+            if isinstance(validation_data, (tuple, list)) and len(validation_data) == 2:
+                validation_data = (self.preprocessing_.transform(validation_data[0]),
+                                   self.preprocessing_.encode_target(validation_data[1]))
 
         return fit(self, X, y, epochs=epochs, batch_size=batch_size, optimizer=optimizer, schedule=schedule, l2=l2,
                    l1=l1, shuffle=shuffle, validation_data=validation_data, callbacks=callbacks, augment=augment,
@@ -370,3 +402,16 @@ class Sequential:
     def __repr__(self) -> str:
         inner = ", ".join(repr(layer) for layer in self.layers)
         return f"Sequential([{inner}], loss={self.loss.name!r}, dtype={str(self.dtype)!r})"
+
+
+def _needs_preprocessing(X: Any, y: Any) -> bool:
+    """Whether ``fit`` must learn a preprocessing: ``X`` is a table or ``y`` holds text labels."""
+    from .tables import is_table
+
+    if is_table(X):
+        return True
+    try:
+        kind = np.asarray(y).dtype.kind
+    except (TypeError, ValueError):  # ragged y: the loss's own check names it
+        return False
+    return kind in "UO"

@@ -154,7 +154,35 @@ def model_header(model: Sequential, kind: str = "model") -> dict:
         "n_params": int(model.params.size),
         "parameters": [{"name": info.name, "shape": list(info.shape), "role": info.role} for info in model.table],
         "state": [{"name": name, "shape": list(value.shape)} for name, value in model.state_arrays().items()],
+        **_preprocessing_section(model),
     }
+
+
+def _preprocessing_section(model: Sequential) -> dict:
+    """``{"preprocessing": ...}`` (plain JSON, see :mod:`dnnimprove.preprocessing`) when the model has one."""
+    preprocessing = getattr(model, "preprocessing_", None)
+    return {} if preprocessing is None else {"preprocessing": preprocessing.to_json()}
+
+
+def _read_preprocessing(archive: "Archive", header: dict, model: Sequential) -> None:
+    """Check the header's ``preprocessing`` section against the model and attach it."""
+    if "preprocessing" not in header:
+        return
+    from .preprocessing import Preprocessing
+
+    try:
+        preprocessing = Preprocessing.from_json(header["preprocessing"])
+    except (TypeError, ValueError) as error:
+        raise archive.error(f"header field {error}") from None
+    width = preprocessing.n_features_out
+    if width is not None and width != model.n_features_in_:
+        raise archive.error(f"the preprocessing gives {width} input features; the model takes {model.n_features_in_}")
+    classes = preprocessing.classes
+    if classes is not None and not model.loss.is_classifier:
+        raise archive.error("the preprocessing names classes, but the model's loss is a regression loss")
+    if classes is not None and len(classes) != max(2, model.n_outputs) or (classes is None) == model.loss.is_classifier:
+        raise archive.error(f"the preprocessing's classes {classes!r:.120} do not fit the model's {model.n_outputs} output(s)")
+    model.preprocessing_ = preprocessing
 
 
 def model_arrays(model: Sequential) -> dict[str, np.ndarray]:
@@ -530,6 +558,7 @@ def model_from_archive(archive: Archive, header: dict, seed: Any = None) -> Sequ
     for name, value in state.items():
         nonnegative = name.rsplit(".", 1)[-1] in NONNEGATIVE_STATE
         archive.array(f"state.{name}", value.shape, value.dtype, out=value, nonnegative=nonnegative)
+    _read_preprocessing(archive, header, model)
     return model
 
 

@@ -17,6 +17,7 @@ import numpy as np
 
 from .callback_hooks import adapt_hooks
 from ._validation import check_bool, check_callable, check_features, check_int, check_type
+from .memory import check_fit_memory
 from .engine import NonFinite, build_engine, select_engine
 from .random import CourseRandom
 from .optimizers import Adam, Optimizer, OptimizerState
@@ -295,6 +296,7 @@ def fit(
     callbacks = _check_callbacks(callbacks)
     optimizer, given_state = _optimizer_and_state(optimizer)
     X, Y, validation = _training_arrays(model, X, y, validation_data)
+    check_fit_memory(model, X.shape[0], batch_size)  # before the optimizer's state and the activations exist
     state = optimizer.init(model.params, model.weight_mask) if given_state is None else given_state
     settings = {"batch_size": batch_size, "shuffle": shuffle, "record_every": record_every,
                 "schedule": _checked_hook("schedule", schedule, "epoch -> lr (e.g. dn.InverseTimeDecay(lr0=0.1))"),

@@ -67,6 +67,9 @@ def unsupported_reason(model: Any, settings: dict[str, Any]) -> str | None:
             if type(layer).function is Activation.function or type(layer).derivative is Activation.derivative:
                 return f"layers[{index}] ({type(layer).__name__}) has no function()/derivative() formulas"
         elif isinstance(layer, BatchNorm):
+            if not getattr(layer, "unbiased", True):
+                return (f"layers[{index}] (BatchNorm) averages the biased variance (running_var_estimate='biased'), "
+                        "which has no compiled formula")
             batch = settings.get("batch_size")
             n_rows = settings.get("n_rows")
             if n_rows is not None and batch is not None and n_rows % batch == 1:

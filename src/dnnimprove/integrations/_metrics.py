@@ -22,8 +22,9 @@ def epoch_metrics(run: TrainingRun) -> dict[str, float]:
 
 
 def import_extra(module: str, feature: str) -> Any:
-    """``import_module(module)``, or an ImportError naming the pip extra that installs it."""
+    """``import_module(module)``, or a ModuleNotFoundError (an ImportError) naming the pip extra that installs it."""
     try:
         return import_module(module)
     except ImportError:
-        raise ImportError(f'{feature} needs the {module.split(".")[0]} package: pip install "dnnimprove[tracking]"') from None
+        message = f'{feature} needs the {module.split(".")[0]} package: pip install "dnnimprove[tracking]"'
+        raise ModuleNotFoundError(message, name=module) from None

@@ -14,6 +14,7 @@ The parts, one job each:
 ==============  ====================================================================================
 ``spaces``      dimensions (``LogUniform``, ``OneMinusLogUniform``, ...), conditions, narrowing
 ``named``       ready-made spaces by name (``course_space``)
+``priorities``  the course's tuning priorities as spaces (``priority_space``, ``course_space(priority=)``)
 ``sampling``    configurations drawn lazily per trial; Optuna's TPE
 ``trial``       one trial where it runs: train, report the dev score per epoch, score
 ``pruning``     the median rule and successive halving
@@ -25,6 +26,7 @@ The parts, one job each:
 """
 
 from .named import SPACES, course_space, get_space
+from .priorities import PRIORITIES, priority_space
 from .pruning import MedianPruner, SuccessiveHalving
 from .results import SearchResult, read_csv
 from .runner import MAX_TRIALS, coarse_to_fine, grid_search, random_search
@@ -53,6 +55,8 @@ __all__ = [
     "Switch",
     "HiddenLayers",
     "course_space",
+    "priority_space",
+    "PRIORITIES",
     "get_space",
     "SPACES",
     "SearchResult",

@@ -17,8 +17,11 @@ _BETA_OPTIMIZERS = ("momentum", "rmsprop")
 _ADAM_OPTIMIZERS = ("adam", "adamw")
 
 
-def course_space(optimizer: str = "adam", prefix: str = "") -> dict[str, Dimension]:
+def course_space(optimizer: str = "adam", prefix: str = "", priority: int | None = None) -> dict[str, Dimension]:
     """The course's search space for ``DNNClassifier``/``DNNRegressor`` (or a pipeline step, via ``prefix``).
+
+    ``priority`` (1 to 4) gives instead the space of the course's tuning priorities up to that tier, the
+    learning rate first (:func:`dnnimprove.search.priorities.priority_space`).
 
     ``lr`` log-uniform in [1e-4, 1]; ``beta`` (momentum, RMSprop) or ``beta1`` (Adam) as
     ``1 - 10**U(-3, -1)``, i.e. in [0.9, 0.999]; ``l2`` log-uniform in [1e-4, 1]; mini-batch size a power
@@ -31,6 +34,10 @@ def course_space(optimizer: str = "adam", prefix: str = "") -> dict[str, Dimensi
     ``prefix`` is the pipeline step, e.g. ``"dnnclassifier__"`` for
     ``make_pipeline(StandardScaler(), DNNClassifier())``.
     """
+    if priority is not None:
+        from .priorities import priority_space
+
+        return priority_space(priority, "momentum" if optimizer == "any" else optimizer, prefix)
     space: dict[str, Dimension] = {
         "lr": LogUniform(1e-4, 1.0),
         "l2": LogUniform(1e-4, 1.0),

@@ -1,6 +1,7 @@
 """The classic comparisons of the course, written down as recipes (data, not scripts).
 
-The course-exact versions carry the course's published figures (see ``COURSE_RECIPES.md``); the robust
+The course-exact versions carry the figures the course's assignments print (each ``Variant``'s
+``published``), reproduced on the course's random stream; the robust
 versions carry the course's conclusions as :class:`~dnnimprove.studies.recipe.Expectation` s.
 Epochs are the ones that show the effect, so that ``dnnimprove study all`` stays within minutes.
 """

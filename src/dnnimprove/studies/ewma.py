@@ -17,7 +17,10 @@ Measured per seed on :func:`dnnimprove.data.daily_temperatures` (its clean seaso
   short against the year (about 40 days instead of 49 for beta 0.98);
 - tracking error: the root mean square distance to the seasonal curve after day 100;
 - start-up error: the mean distance to the seasonal curve over the first ``1 / (1 - beta)`` days, with
-  and without bias correction, and started from the first day's value (``v0="first"``).
+  and without bias correction, and started from the first day's value (``v0="first"``). That start has
+  no bias towards 0 but keeps the first day's noise with weight ``beta**t``: with 3 °C of noise and a
+  January near 4 °C it is sometimes no better than starting from 0 (seed 3: 3.3 against 2.8 °C for beta
+  0.9), so it is reported, not checked.
 """
 
 from __future__ import annotations
@@ -164,9 +167,5 @@ def _checks(summary: dict[str, dict[str, dict[str, float]]]) -> list[tuple[str, 
         ok = mean(beta, "start_corrected") < mean(beta, "start_uncorrected")
         checks.append((f"bias correction removes the start-up bias of beta {beta:g}: {'yes' if ok else 'NO'}, "
                        f"first {1 / (1 - beta):.0f} days' error {mean(beta, 'start_corrected'):.2f} < "
-                       f"{mean(beta, 'start_uncorrected'):.2f} °C", ok))
-        ok = mean(beta, "start_first") < mean(beta, "start_uncorrected")
-        checks.append((f"starting from the first value (v0 = θ_1) also avoids most of it for beta {beta:g}: "
-                       f"{'yes' if ok else 'NO'}, {mean(beta, 'start_first'):.2f} < "
                        f"{mean(beta, 'start_uncorrected'):.2f} °C", ok))
     return checks

@@ -57,6 +57,12 @@ class Data:
     y_dev: np.ndarray | None = None
     X_test: np.ndarray | None = None
     y_test: np.ndarray | None = None
+    preprocessing: Any = None
+    """The :class:`~dnnimprove.preprocessing.Preprocessing` that made these arrays from a file (None: built-in data)."""
+
+    @property
+    def task(self) -> str:
+        return "classification" if self.preprocessing is None else self.preprocessing.task
 
     @property
     def n_features(self) -> int:
@@ -64,6 +70,8 @@ class Data:
 
     @property
     def n_classes(self) -> int:
+        if self.preprocessing is not None and self.preprocessing.classes is not None:
+            return len(self.preprocessing.classes)
         return int(np.max(self.y_train)) + 1
 
 

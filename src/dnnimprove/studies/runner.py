@@ -110,7 +110,7 @@ def train_once(
 ) -> SeedRun:
     """Build a model from ``settings`` and train it on ``data``; see :func:`fit_and_evaluate`."""
     settings = check_settings(settings)
-    n_outputs = 1 if loss == "binary_crossentropy" else data.n_classes
+    n_outputs = 1 if loss in ("binary_crossentropy", "mse") else data.n_classes
     model = build_model(hidden, n_outputs, settings, loss, seed)
     run = fit_and_evaluate(model, data, settings, epochs, course_exact, record_every, record_iterations, fit_options)
     run.seed = seed_label(seed)

@@ -1,0 +1,155 @@
+"""The basic recipe: bias first, then variance, one remedy at a time, kept only when the dev error improves."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from sklearn.datasets import make_classification
+
+import dnnimprove as dn
+from dnnimprove import cli
+from dnnimprove.basic_recipe import BASELINE, RecipeStep, _Walk, recipe
+
+
+class _Bar:
+    def update(self, n):
+        pass
+
+    def set_postfix_str(self, text):
+        pass
+
+
+def walk_at(train_error: float, dev_error: float, bayes: float = 0.0, config: dict | None = None) -> _Walk:
+    walk = _Walk(data=None, seed=0, bayes=bayes, tolerance=0.01, deadline=None, max_steps=10, bar=_Bar())
+    walk.steps.append(RecipeStep(0, "baseline", "baseline", dict(config or BASELINE), train_error, dev_error, kept=True))
+    return walk
+
+
+def test_high_avoidable_bias_is_fixed_first_with_a_bigger_network():
+    remedy, kind, candidates, verdict, reason = walk_at(0.20, 0.40).next_remedy()
+    assert (remedy, kind) == ("wider network", "bias") and candidates[0]["hidden"] == (32,)
+    assert "avoidable bias 0.2000 > 0.01" in reason
+
+
+def test_variance_is_worked_on_once_bias_is_small_starting_with_an_l2_search_on_a_log_scale():
+    remedy, kind, candidates, _, _ = walk_at(0.05, 0.15, bayes=0.05).next_remedy()
+    assert (remedy, kind) == ("L2 regularization", "variance")
+    assert [c["l2"] for c in candidates] == [0.01, 0.1, 1.0, 10.0]
+
+
+def test_the_walk_stops_when_neither_gap_is_worth_closing():
+    assert walk_at(0.055, 0.06, bayes=0.05).next_remedy().startswith("neither gap is worth closing")
+
+
+def test_bias_remedies_follow_the_courses_order_and_a_rejected_one_is_not_retried():
+    walk = walk_at(0.3, 0.3)
+    order = []
+    for _ in range(8):
+        plan = walk.next_remedy()
+        if isinstance(plan, str):
+            break
+        remedy = plan[0]
+        order.append(remedy)
+        walk.tried[remedy] = walk.tried.get(remedy, 0) + 1
+        walk.steps.append(RecipeStep(len(walk.steps), remedy, "bias", plan[2][0], 0.3, 0.31, kept=False))
+    assert order == ["wider network", "deeper network", "train longer", "Adam", "He initialization", "batch norm",
+                     "L2 regularization", "dropout"][: len(order)]
+    assert order[:6] == ["wider network", "deeper network", "train longer", "Adam", "He initialization", "batch norm"]
+
+
+@pytest.fixture(scope="module")
+def small():
+    X, y = make_classification(n_samples=240, n_features=6, n_informative=4, flip_y=0.05, random_state=0)
+    return X, np.where(y == 1, "yes", "no")
+
+
+def test_recipe_keeps_only_steps_that_improve_the_dev_error_and_its_model_predicts_labels(small, tmp_path):
+    X, y = small
+    result = recipe(X, y, seed=0, epochs=20, max_steps=4, out=tmp_path)
+    kept = [step.dev_error for step in result.steps if step.kept]
+    assert result.steps[0].remedy == "baseline" and result.steps[0].kept
+    assert all(later < earlier for earlier, later in zip(kept, kept[1:]))
+    assert len(result.steps) <= 5 and result.stopped
+    assert 0.6 < result.test_score <= 1 and set(result.model.predict(X)) <= {"yes", "no"}
+    for name in ("recipe.html", "recipe.json", "recipe_cost.png", "recipe_errors.png", "model.npz"):
+        assert (tmp_path / name).exists(), name
+    np.testing.assert_array_equal(dn.load(tmp_path / "model.npz").predict(X), result.model.predict(X))
+    page = (tmp_path / "recipe.html").read_text()
+    assert "baseline" in page and result.stopped.split(" (")[0] in page
+
+
+def test_a_rejected_step_leaves_the_best_configuration_unchanged(small):
+    X, y = small
+    result = recipe(X, y, seed=0, epochs=20, max_steps=4)
+    best = min((step for step in result.steps if step.kept), key=lambda step: step.dev_error)
+    assert result.config == best.config and all(step.dev_error >= best.dev_error for step in result.steps if not step.kept)
+
+
+def test_the_budget_stops_the_walk(small):
+    X, y = small
+    result = recipe(X, y, seed=0, epochs=5, max_steps=1, human_error=0.0, tolerance=0.0)
+    assert len(result.steps) == 2 and result.stopped == "max_steps=1 reached"
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    ({"human_error": 1.5}, "human_error must be in"),
+    ({"max_steps": 0}, "max_steps must be"),
+    ({"dev": 0.0}, "dev must be in"),
+])
+def test_bad_arguments_are_value_errors_naming_them(small, kwargs, message):
+    X, y = small
+    with pytest.raises(ValueError, match=message):
+        recipe(X, y, **kwargs)
+
+
+def test_regression_walks_on_the_standardized_mean_squared_error(tmp_path):
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(200, 3))
+    result = recipe(X, X @ [2.0, -1.0, 0.5] + 0.1 * rng.normal(size=200), task="regression", seed=0, epochs=20,
+                    max_steps=2)
+    assert result.score_name == "R2" and result.test_score > 0.8
+
+
+def test_the_recipe_command_writes_its_report_and_refuses_an_empty_dev_set(tmp_path, small, capsys):
+    X, y = small
+    path = tmp_path / "small.csv"
+    path.write_text("a,b,c,d,e,f,label\n" + "".join(",".join(map(repr, row)) + f",{label}\n"
+                                                    for row, label in zip(X.tolist(), y)))
+    assert cli.main(["recipe", "--data", str(path), "--target", "label", "--epochs", "10", "--max-steps", "2",
+                     "--out", str(tmp_path / "out"), "--no-progress"]) == 0
+    printed = capsys.readouterr().out
+    assert "baseline" in printed and "final:" in printed and (tmp_path / "out" / "model.npz").exists()
+    assert cli.main(["recipe", "--data", str(path), "--target", "label", "--dev-fraction", "0",
+                     "--out", str(tmp_path / "out2")]) == 2
+    assert "--dev-fraction must be > 0" in capsys.readouterr().err
+
+
+def test_a_rejected_remedy_is_tried_once_more_after_another_change_was_kept():
+    walk = walk_at(0.05, 0.15, bayes=0.05)
+    walk.tried["L2 regularization"] = 1
+    walk.steps.append(RecipeStep(1, "L2 regularization", "variance", dict(BASELINE), 0.05, 0.16, kept=False))
+    assert walk.next_remedy()[0] == "dropout"  # rejected, nothing kept since: not again yet
+    walk.tried["dropout"] = 1
+    walk.steps.append(RecipeStep(2, "dropout", "variance", {**BASELINE, "keep_prob": 0.9}, 0.05, 0.12, kept=True))
+    remedy, _, candidates, _, _ = walk.next_remedy()
+    assert remedy == "L2 regularization" and all(c["keep_prob"] == 0.9 for c in candidates)
+    walk.tried["L2 regularization"] = 2  # at most twice
+    assert walk.next_remedy()[0] == "dropout" and walk.next_remedy()[2][0]["keep_prob"] == 0.8
+
+
+def test_architecture_search_is_the_last_variance_remedy():
+    walk = walk_at(0.05, 0.15, bayes=0.05)
+    for remedy in ("L2 regularization", "dropout", "early stopping", "augmentation"):
+        walk.tried[remedy] = 2
+    remedy, kind, candidates, _, _ = walk.next_remedy()
+    assert (remedy, kind) == ("architecture search", "variance")
+    assert [c["hidden"] for c in candidates] == [(32,), (64,), (16, 16)]
+
+
+def test_refit_trains_the_chosen_configuration_on_train_and_dev_rows(small):
+    X, y = small
+    kept = recipe(X, y, seed=0, epochs=20, max_steps=2, refit=False)
+    refitted = recipe(X, y, seed=0, epochs=20, max_steps=2)
+    assert kept.refit == "" and refitted.refit.startswith("trained again on train + dev (192 rows")
+    assert kept.config == refitted.config and kept.model is not refitted.model
+    assert refitted.model.preprocessing_ is refitted.data.preprocessing
