@@ -16,7 +16,21 @@ import signal
 import sys
 import threading
 
-__all__ = ["guard", "release", "is_command"]
+__all__ = ["guard", "release", "is_command", "interrupt_seen"]
+
+_seen = False
+
+
+def interrupt_seen() -> bool:
+    """Whether Ctrl-C arrived since :func:`release` (an import it interrupted may re-raise it as ImportError)."""
+    return _seen
+
+
+def _keyboard_interrupt(signum: int, frame: object) -> None:
+    """Python's default behaviour (raise KeyboardInterrupt), remembering that it happened."""
+    global _seen
+    _seen = True
+    raise KeyboardInterrupt
 
 
 def is_command() -> bool:
@@ -44,6 +58,7 @@ def guard() -> None:
 
 
 def release() -> None:
-    """Put Python's default SIGINT handler back if the start-up handler is still installed."""
+    """Replace the start-up handler (when this process is the command) by one that raises
+    ``KeyboardInterrupt`` as Python's default does and remembers it (:func:`interrupt_seen`)."""
     if threading.current_thread() is threading.main_thread() and signal.getsignal(signal.SIGINT) is _interrupted:
-        signal.signal(signal.SIGINT, signal.default_int_handler)
+        signal.signal(signal.SIGINT, _keyboard_interrupt)

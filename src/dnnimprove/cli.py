@@ -921,6 +921,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         _say(f"{where}: error: out of memory ({error or 'the request is too large for this machine'})")
         return 1
     except Exception as error:  # a bug or an environment problem: one line, never a traceback
+        from ._startup import interrupt_seen
+
+        if interrupt_seen():  # Ctrl-C inside an import that turned it into another error (ImportError)
+            _say(f"{where}: interrupted")
+            return 130
         if os.environ.get("DNNIMPROVE_DEBUG"):
             raise
         _say(f"{where}: internal error: {type(error).__name__}: {_one_line(error)} (set DNNIMPROVE_DEBUG=1 for the traceback)")
