@@ -311,29 +311,6 @@ class HiddenLayers(Dimension):
         return f"HiddenLayers(units={self.units!r}, layers={self.layers!r}){self._condition_repr()}"
 
 
-def _as_dimension(name: str, value: Any) -> Any:
-    """A space entry as a Dimension (lists become Choice, scipy's uniform/loguniform/randint are wrapped)."""
-    if isinstance(value, Dimension):
-        return value
-    if isinstance(value, (list, tuple)):
-        return Choice(value)
-    frozen = getattr(value, "dist", None)
-    if frozen is not None and hasattr(value, "support"):
-        low, high = (float(bound) for bound in value.support())
-        wrapped = {"loguniform": LogUniform, "reciprocal": LogUniform, "uniform": Uniform}.get(frozen.name)
-        if wrapped is not None:
-            return wrapped(low, high)
-        if frozen.name == "randint":
-            return IntUniform(int(low), int(high))
-    if hasattr(value, "rvs"):
-        return value  # another distribution: sampled as is, not narrowed
-    raise TypeError(
-        f"space[{name!r}] must be a distribution (e.g. LogUniform(1e-4, 1)) or a list of values; got {value!r}"
-    )
-
-
-
-
 class Switch(Choice):
     """A :class:`Choice` that only steers conditions: recorded in the trial, never set on the estimator.
 
