@@ -154,3 +154,14 @@ def test_the_claim_of_a_dead_process_is_taken_over(tmp_path, moons_160):
                                "pid": 2**22 + 1, "time": 0.0})
     resumed = search(moons_160, storage, n_trials=2, resume=True)
     assert sorted(t["trial"] for t in resumed.trials) == [0, 1] and all(math.isfinite(t["dev_score"]) for t in resumed.trials)
+
+
+def test_optunas_tpe_sampler_by_name_draws_inside_the_space_and_records_every_trial(moons_160, tmp_path):
+    """sampler="tpe" asks Optuna's TPE for each configuration; every trial is recorded, in range, and stored."""
+    optuna = pytest.importorskip("optuna")
+    storage = f"sqlite:///{tmp_path / 'tpe.db'}"
+    result = search(moons_160, storage, n_trials=6, sampler="tpe", study_name="tpe")
+    lrs = [trial["lr"] for trial in result.trials]
+    assert len(lrs) == 6 and all(1e-3 <= lr <= 1e-1 for lr in lrs)
+    stored = optuna.load_study(study_name="tpe", storage=storage)
+    assert len([t for t in stored.trials if t.state == optuna.trial.TrialState.COMPLETE]) == 6
