@@ -280,23 +280,17 @@ def split_target(table: Table, target: str, source: str = "the table") -> tuple[
 
 
 def write_csv(path: str | os.PathLike, header: list[str], rows: list[list[str]]) -> str:
-    """Write a CSV file atomically (a temporary file in the same folder, then renamed): never half a file."""
-    import tempfile
+    """Write a CSV file atomically with :func:`dnnimprove.safefiles.write_atomically`: never half a file."""
+    import io
 
-    path = os.fspath(path)
-    directory = os.path.dirname(os.path.abspath(path))
-    handle, temporary = tempfile.mkstemp(prefix=f".{os.path.basename(path)}.", suffix=".tmp", dir=directory)
-    try:
-        with os.fdopen(handle, "w", newline="", encoding="utf-8") as stream:
-            writer = csv.writer(stream, lineterminator="\n")
-            writer.writerow(header)
-            writer.writerows(rows)
-            stream.flush()
-            os.fsync(stream.fileno())
-        os.chmod(temporary, 0o644)
-        os.replace(temporary, path)
-    except BaseException:
-        if os.path.exists(temporary):
-            os.unlink(temporary)
-        raise
-    return path
+    from .safefiles import write_atomically
+
+    def write(stream) -> None:
+        text = io.TextIOWrapper(stream, encoding="utf-8", newline="")
+        writer = csv.writer(text, lineterminator="\n")
+        writer.writerow(header)
+        writer.writerows(rows)
+        text.flush()
+        text.detach()  # leave the binary stream open for write_atomically to close
+
+    return write_atomically(path, write, what="CSV file")

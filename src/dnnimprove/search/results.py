@@ -117,9 +117,9 @@ class SearchResult:
         if hasattr(path, "write"):
             path.write(text)
         elif path is not None:
-            from .storage import write_text_atomically
+            from ..safefiles import write_atomically
 
-            write_text_atomically(path, text)
+            write_atomically(path, lambda stream: stream.write(text.encode("utf-8")), what="trials CSV")
         return text
 
     def __str__(self) -> str:

@@ -25,13 +25,12 @@ import json
 import math
 import os
 import socket
-import tempfile
 import time
 import uuid
 from typing import Any, Iterator
 
 __all__ = ["Store", "MemoryStore", "JsonLinesStore", "OptunaStore", "open_store", "study_fingerprint",
-           "write_text_atomically", "StudyMismatch"]
+           "StudyMismatch"]
 
 Key = tuple[int, int]
 HOST = socket.gethostname()
@@ -39,21 +38,6 @@ HOST = socket.gethostname()
 
 class StudyMismatch(ValueError):
     """The storage holds a study of that name made by a different search."""
-
-
-def write_text_atomically(path: Any, text: str) -> None:
-    """Write ``text`` to ``path`` through a temporary file in the same folder and a rename."""
-    path = os.fspath(path)
-    folder = os.path.dirname(os.path.abspath(path))
-    handle, temporary = tempfile.mkstemp(prefix=".tmp-", dir=folder)
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8", newline="") as stream:
-            stream.write(text)
-        os.replace(temporary, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(temporary)
-        raise
 
 
 # -- typed JSON: tuples stay tuples, NaN stays NaN --------------------------------------------------------
