@@ -194,13 +194,17 @@ def test_convert_from_a_library_prints_ours_and_the_caveat(capsys):
 @pytest.mark.parametrize(
     "argv, message",
     [
-        (["convert", "momentum", "--beta", "1.5", "--to", "pytorch"], "beta must be in [0, 1); got 1.5"),
+        (["convert", "momentum", "--beta", "1.5", "--to", "pytorch"], "--beta must be in [0, 1); got 1.5"),
         (["convert", "momentum", "--alpha", "0.9", "--to", "pytorch"], "valid parameters: 'beta', 'lr', 'nesterov'"),
         (["convert", "dropout", "--keep-prob", "0.8", "--to", "sklearn"], "scikit-learn's MLP has no dropout"),
         (["convert", "momentum", "--beta", "abc", "--to", "pytorch"], "expected a number, true or false; got 'abc'"),
         (["convert", "momentum", "--lr", "inf", "--to", "pytorch"], "expected a finite number (a number, true or false); got 'inf'"),
         (["convert", "momentm", "--to", "pytorch"], "invalid choice: 'momentm'"),
         (["convert", "momentum", "--beta", "0.9"], "one of the arguments --to --from is required"),
+        (["convert", "weight_layout", "--to", "pytorch"], "weight_layout in ours terms needs --fan-in"),
+        (["convert", "l2", "--lambd", "0.1", "--to", "pytorch"], "l2 in ours terms needs --batch-size"),
+        (["convert", "l2", "--lambd", "0.1", "--batch-size", "0", "--to", "pytorch"],
+         "--batch-size must be an integer in [1, inf); got 0"),
     ],
 )
 def test_convert_bad_input_exits_2_with_one_line(argv, message, capsys):

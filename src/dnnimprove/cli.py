@@ -213,7 +213,7 @@ def _add_model_options(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--activation", default="relu", choices=sorted(ACTIVATIONS), help="hidden activation")
     group.add_argument("--init", default="he", choices=sorted(INITIALIZERS), help="weight initializer (default: he)")
     group.add_argument("--l2", type=nonnegative_float, default=0.0, help="L2 strength lambd (default: 0)")
-    group.add_argument("--l1", type=nonnegative_float, default=0.0, help="L1 strength lambd (default: 0)")
+    group.add_argument("--l1", type=nonnegative_float, default=0.0, help="L1 strength of every Dense layer (default: 0)")
     group.add_argument("--batch-norm", action="store_true", help="batch norm before every hidden activation")
 
 
@@ -496,14 +496,14 @@ def _run_gradcheck(args: argparse.Namespace) -> int:
     data = _data_spec(args).load()
     loss = _loss_for(data)
     settings = {"init": args.init, "activation": args.activation, "keep_prob": args.dropout,
-                "batch_norm": args.batch_norm}
+                "batch_norm": args.batch_norm, "l1": args.l1}
     n_outputs = 1 if loss in ("binary_crossentropy", "mse") else data.n_classes
     model = build_model(args.layers, n_outputs, settings, loss, args.seed)
     with blas_threads(1):
-        model.fit(data.X_train, data.y_train, epochs=args.epochs, optimizer=Adam(0.01), l2=args.l2, l1=args.l1,
+        model.fit(data.X_train, data.y_train, epochs=args.epochs, optimizer=Adam(0.01), l2=args.l2,
                   batch_size=min(64, len(data.X_train)), record_every=max(args.epochs, 1))
     X, y = data.X_train[: args.examples], data.y_train[: args.examples]
-    checked = check_gradients(model, X, y, epsilon=args.epsilon, l2=args.l2, l1=args.l1)
+    checked = check_gradients(model, X, y, epsilon=args.epsilon, l2=args.l2)
     network = f"{data.n_features}-{'-'.join(map(str, args.layers))}-{n_outputs} {args.activation}"
     extras = [f"dropout keep_prob {args.dropout:g} (masks frozen)" if args.dropout else "",
               "batch norm" if args.batch_norm else "", f"l2 {args.l2:g}" if args.l2 else "",
@@ -645,9 +645,28 @@ def _run_convert(args: argparse.Namespace) -> int:
 
     given = {name: getattr(args, f"value_{name}") for name in args.value_names
              if getattr(args, f"value_{name}") is not None}
-    translation = convert(args.setting, given, to=args.to, source=args.source)
+    try:
+        translation = convert(args.setting, given, to=args.to, source=args.source)
+    except (ValueError, TypeError) as error:
+        kind = TypeError if isinstance(error, TypeError) else ValueError
+        raise kind(_in_option_terms(str(error), args.value_names)) from None
     print(json.dumps(asdict(translation), indent=2) if args.json else translation)
     return 0
+
+
+def _in_option_terms(message: str, names: Sequence[str]) -> str:
+    """A :func:`~dnnimprove.conventions.convert` message as the command's user reads it: the parameter that opens
+    it (``fan_in must be ...``) or that it asks for (``... needs 'batch_size'``) becomes its option (``--fan-in``)."""
+    import re
+
+    def option(name: str) -> str:
+        return "--" + name.replace("_", "-")
+
+    first = message.split(" ", 1)[0]
+    if first in names and message.startswith(f"{first} must "):
+        message = option(first) + message[len(first):]
+    return re.sub(r"needs '(\w+)'$", lambda found: f"needs {option(found.group(1))}" if found.group(1) in names
+                  else found.group(0), message)
 
 
 # -- compare ----------------------------------------------------------------------------------------------

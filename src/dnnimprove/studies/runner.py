@@ -164,7 +164,6 @@ def fit_and_evaluate(
                 optimizer=build_optimizer(settings),
                 schedule=build_schedule(settings, course_exact, epochs),
                 l2=settings["l2"],
-                l1=settings["l1"],
                 validation_data=validation,
                 callbacks=callbacks,
                 record_every=record_every,
