@@ -195,22 +195,22 @@ class _DNNBase(BaseEstimator):
     def _make_layers(self, n_outputs: int) -> list[Layer]:
         return build_layers(self.hidden_layer_sizes, n_outputs, self._settings())
 
-    def _dev_split(self, n_samples: int) -> tuple[np.ndarray, np.ndarray] | None:
-        """``(train_rows, dev_rows)`` for early stopping, the same rows at every fit; ``None`` without it."""
+    def _dev_split(self, X: np.ndarray, targets: np.ndarray, weights: np.ndarray | None) -> tuple[np.ndarray, np.ndarray] | None:
+        """``(train_weights, dev_weights)``, each ``(m,)``, for early stopping; ``None`` without it.
+
+        The dev set is drawn in units of weight (:func:`_split_by_weight`): without ``sample_weight``
+        (or with integer weights, a row of weight ``k`` being ``k`` units) ``round(validation_fraction *
+        units)`` units (at least one) go to the dev set, with non-integer weights that many of the positive-weight rows.
+        Unweighted, each row lands whole on one side (weights 0 / 1).
+        """
         if not check_bool("early_stopping", self.early_stopping):
             return None
+        n_samples = X.shape[0]
         if n_samples < 2:
             raise ValueError(f"early_stopping needs at least 2 samples (a dev set and a training set); got {n_samples} sample")
         fraction = check_number("validation_fraction", self.validation_fraction, low=0.0, high=1.0,
                                 low_open=True, high_open=True)
-        n_dev = int(round(fraction * n_samples))
-        if n_dev < 1 or n_dev >= n_samples:
-            raise ValueError(
-                f"validation_fraction={fraction} leaves {n_dev} of {n_samples} examples for the dev set; "
-                "it must leave at least one example on each side"
-            )
-        order = np.random.default_rng(_DEV_SPLIT_SEED).permutation(n_samples)
-        return order[n_dev:], order[:n_dev]
+        return _split_by_weight(X, targets, np.ones(n_samples) if weights is None else weights, fraction)
 
     def _user_callbacks(self) -> list[Callback]:
         if self.callbacks is None:
@@ -248,7 +248,12 @@ class _DNNBase(BaseEstimator):
         optimizer = self._make_optimizer()
         schedule = self._make_schedule(epochs)
         callbacks = self._user_callbacks()
-        split = None if incremental else self._dev_split(X.shape[0])
+        weights = None
+        if sample_weight is not None:
+            if self.engine == "compiled":
+                raise ValueError("engine='compiled' does not take sample_weight; use engine='numpy' for a weighted fit")
+            weights = _checked_sample_weight(sample_weight, X, X.dtype)
+        split = None if incremental else self._dev_split(X, targets, weights)
         continuing = self._continues(incremental)
         state = None
         if continuing:
@@ -262,24 +267,26 @@ class _DNNBase(BaseEstimator):
                                dtype=self.dtype)
             self._reset_learned()
         engine = self.engine
-        weighted_loss = None
-        Y = targets
-        if sample_weight is not None:
-            if engine == "compiled":
-                raise ValueError("engine='compiled' does not take sample_weight; use engine='numpy' for a weighted fit")
-            weights = _checked_sample_weight(sample_weight, X, model.dtype)
-            weighted_loss = SampleWeighted(loss)
-            Y = weighted_loss.targets(targets, weights * (weights.size / weights.sum()), n_outputs, model.dtype)
+        train_weights, dev_weights = (weights, None) if split is None else split
         validation = None
         score = None
+        if dev_weights is not None:
+            dev = dev_weights > 0
+            X_dev, targets_dev, dev_weights = X[dev], targets[dev], (None if weights is None else dev_weights[dev])
+        if train_weights is not None:
+            keep = train_weights > 0  # a zero weight is the example's absence
+            X, targets, train_weights = X[keep], targets[keep], train_weights[keep]
+        weighted_loss = None
+        Y = targets
+        if weights is not None:
+            weighted_loss = SampleWeighted(loss, scale=train_weights.size / train_weights.sum())
+            Y = weighted_loss.targets(targets, train_weights, n_outputs, model.dtype)
         if split is not None:
-            train, dev = split
-            validation = (X[dev], Y[dev])
-            dev_weights = None if weighted_loss is None else Y[dev, -1]
-            if dev_weights is not None and not dev_weights.sum() > 0:
-                dev_weights = None  # all dev weights zero: score the dev set unweighted rather than not at all
-            score = _DevScore(self, X[dev], targets[dev], dev_weights)
-            X, Y = X[train], Y[train]
+            validation = (X_dev, targets_dev)
+            if weighted_loss is not None:  # dev weights rescaled so that val_cost is sum(w l) / sum(w) over the dev set
+                dev_scale = dev_weights.size / dev_weights.sum() / weighted_loss.scale
+                validation = (X_dev, weighted_loss.targets(targets_dev, dev_weights * dev_scale, n_outputs, model.dtype))
+            score = _DevScore(self, X_dev, targets_dev, dev_weights)
             callbacks += [score, EarlyStopping(patience=check_int("patience", self.patience, low=0))]
         base_loss = model.loss
         if weighted_loss is not None:
@@ -361,6 +368,54 @@ def _checked_sample_weight(sample_weight: Any, X: np.ndarray, dtype: Any) -> np.
 
 _DEV_SPLIT_SEED = 0
 """Early stopping's dev set is drawn with its own generator seeded with this: the same rows at every fit."""
+
+
+def _split_by_weight(
+    X: np.ndarray, targets: np.ndarray, weights: np.ndarray, fraction: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """Early stopping's split as ``(train_weights, dev_weights)``: ``train + dev = weights`` row by row.
+
+    Identical examples (same features and target) form a group, the groups are taken in sorted order, and
+    a multivariate hypergeometric draw (``default_rng(_DEV_SPLIT_SEED)``) sends ``round(fraction * units)``
+    (at least 1) of the groups' units to the dev set. The units are the weights when every weight is an integer (no
+    weights: 1 a row), else the positive-weight rows. Neither the order of the rows nor how copies are
+    spread (a row of weight ``k`` or ``k`` repeated rows) changes the split, so a weighted fit with early
+    stopping sees the dev and training sets of the fit on repeated rows.
+    """
+    integers = bool(np.array_equal(weights, np.round(weights)))
+    units = np.round(weights).astype(np.int64) if integers else (weights > 0).astype(np.int64)
+    total = int(units.sum())
+    n_dev = max(1, int(round(fraction * total)))  # at least one unit, as train_test_split's ceil gives
+    if n_dev >= total:
+        kind = "examples" if integers else "examples of positive weight"
+        raise ValueError(f"validation_fraction={fraction} leaves {n_dev} of {total} {kind} for the dev set; "
+                         "it must leave at least one example on each side")
+    keys = np.hstack([X.reshape(X.shape[0], -1), np.asarray(targets, dtype=np.float64).reshape(X.shape[0], -1)])
+    _, group, group_units = _groups(keys, units)
+    present = group_units > 0  # groups without units take no draw, so removing them changes nothing
+    drawn = np.zeros_like(group_units)
+    drawn[present] = np.random.default_rng(_DEV_SPLIT_SEED).multivariate_hypergeometric(group_units[present], n_dev)
+    dev_units = _spread(group, units, drawn)
+    dev = dev_units.astype(weights.dtype) if integers else np.where(dev_units > 0, weights, 0).astype(weights.dtype)
+    return weights - dev, dev
+
+
+def _groups(keys: np.ndarray, units: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The distinct rows of ``keys`` in sorted order, each row's group index and each group's units."""
+    distinct, group = np.unique(keys, axis=0, return_inverse=True)
+    group = group.reshape(-1)
+    return distinct, group, np.bincount(group, weights=units, minlength=distinct.shape[0]).astype(np.int64)
+
+
+def _spread(group: np.ndarray, units: np.ndarray, drawn: np.ndarray) -> np.ndarray:
+    """Each row's share of its group's ``drawn`` units, filled row by row in row order up to the row's units."""
+    order = np.argsort(group, kind="stable")
+    sorted_group, sorted_units = group[order], units[order]
+    before = np.cumsum(sorted_units) - sorted_units  # units of all the earlier rows
+    within = before - before[np.searchsorted(sorted_group, sorted_group)]  # ... of the earlier rows of the same group
+    result = np.empty_like(units)
+    result[order] = np.clip(drawn[sorted_group] - within, 0, sorted_units)
+    return result
 
 
 class _Continued:

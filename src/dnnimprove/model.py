@@ -209,17 +209,22 @@ class Sequential:
         return Y
 
     # -- computation ------------------------------------------------------------------------
-    def forward(self, X: np.ndarray, training: bool = False) -> np.ndarray:
+    def forward(self, X: np.ndarray, training: bool = False, sample_weight: np.ndarray | None = None) -> np.ndarray:
         """Logits of the last layer, shape ``(m, n_outputs)``. ``training`` switches dropout and batch norm.
 
         A training pass first calls the random source's ``start_forward()``
         (:class:`dnnimprove.CourseRandom` reseeds there, as the course's forward pass with dropout does).
+        ``sample_weight`` ``(m,)`` goes to the layers that take it (batch norm's weighted statistics);
+        :meth:`compute_gradients` passes the weights a weighted loss carries in ``Y``.
         """
         if training:
             self.random.start_forward()
         A = X
         for layer in self.layers:
-            A = layer.forward(A, training)
+            if sample_weight is not None and layer.takes_sample_weight:
+                A = layer.forward(A, training, sample_weight)
+            else:
+                A = layer.forward(A, training)
         return A
 
     def backward(self, dZ: np.ndarray) -> None:
@@ -231,7 +236,7 @@ class Sequential:
         self, X: np.ndarray, Y: np.ndarray, training: bool = True, l2: float = 0.0, l1: float = 0.0
     ) -> float:
         """Cost ``J`` (data cost + L2 and L1 penalties, global and per layer) for validated arrays, without gradients."""
-        Z = self.forward(X, training)
+        Z = self.forward(X, training, self.loss.sample_weights(Y))
         m = X.shape[0]
         penalty = l2_penalty(self.params, self.weight_mask, l2, m) + l1_penalty(self.params, self.weight_mask, l1, m)
         return self.loss.cost(Z, Y) + penalty + self.layer_penalty(m)
@@ -250,7 +255,7 @@ class Sequential:
         :func:`dnnimprove.regularizers.l2_penalty` gives); NaN when ``need_cost=False`` (the step does
         not need it, so it is not computed).
         """
-        Z = self.forward(X, training)
+        Z = self.forward(X, training, self.loss.sample_weights(Y))
         dZ, cost = self.loss.gradient_and_cost(Z, Y, need_cost)
         self.backward(dZ)
         if l2:
