@@ -96,7 +96,10 @@ _PARAMETERS_DOC = """
         Hold out ``validation_fraction`` of the training data as a dev set, stop when its cost has not
         improved for ``patience`` epochs in a row, and keep the parameters of the best dev epoch.
     validation_fraction : float in (0, 1), default 0.1
-        The dev set for early stopping (the same rows at every fit; unused without early stopping).
+        The dev set for early stopping, unused without it: ``round(validation_fraction * m)`` examples (at
+        least one) drawn from the distinct examples in sorted order, so the same at every fit whatever the
+        order of the rows; with integer ``sample_weight`` a row of weight ``k`` is ``k`` examples (some of
+        its copies may go to each side), so a weighted fit holds out what the fit on repeated rows would.
     patience : int >= 0, default 10
     random_state : int, numpy.random.Generator or None, default None
         Drives initialization, shuffling and dropout masks; an int makes every ``fit`` identical
@@ -471,7 +474,10 @@ class DNNClassifier(ClassifierMixin, _DNNBase):
         """Train on ``X`` of shape ``(m, n_features)`` and labels ``y`` of shape ``(m,)``; returns ``self``.
 
         ``sample_weight`` (``(m,)``, >= 0) weights each example's loss (see
-        :class:`dnnimprove.losses.SampleWeighted`): an integer weight counts as that many copies.
+        :class:`dnnimprove.losses.SampleWeighted`), batch norm's batch statistics and the early-stopping
+        dev set and score: an integer weight counts as that many copies (a full-batch fit equals the fit
+        on repeated rows), a zero weight as the row's absence. Dropout is the exception: a weighted row
+        draws one mask for all its copies, equal to repeated rows only in expectation.
         With ``warm_start=True`` a fitted estimator continues (same classes required).
         """
         return self._fit(X, y, sample_weight, classes=None, incremental=False)
