@@ -100,7 +100,7 @@ class NumpyEngine:
             Y.take(rows, 0, Y_batch, "clip")
         if self.augment is not None:
             X_batch = self.augment(X_batch, model.random)
-        cost = model.compute_gradients(X_batch, Y_batch, True, run.l2, need_cost, run.l1)
+        cost = model.compute_gradients(X_batch, Y_batch, True, run.l2, need_cost)
         if need_cost and not math.isfinite(cost):
             raise NonFinite(index, "cost")
         grads = model.grads

@@ -40,6 +40,7 @@ from sklearn.utils.validation import _check_sample_weight
 
 from ._validation import check_bool, check_choice, check_int, check_number, check_numeric_input, check_type
 from .callbacks import EarlyStopping, ProgressBar
+from .data import split_dev_rows
 from .factory import build_layers, build_optimizer, build_schedule
 from .layers import Layer
 from .losses import SampleWeighted
@@ -196,21 +197,13 @@ class _DNNBase(BaseEstimator):
         return build_layers(self.hidden_layer_sizes, n_outputs, self._settings())
 
     def _dev_split(self, n_samples: int) -> tuple[np.ndarray, np.ndarray] | None:
-        """``(train_rows, dev_rows)`` for early stopping, the same rows at every fit; ``None`` without it."""
+        """``(train_rows, dev_rows)`` for early stopping: :func:`dnnimprove.data.split_dev`'s rows, the same at every fit;
+        ``None`` without it."""
         if not check_bool("early_stopping", self.early_stopping):
             return None
         if n_samples < 2:
             raise ValueError(f"early_stopping needs at least 2 samples (a dev set and a training set); got {n_samples} sample")
-        fraction = check_number("validation_fraction", self.validation_fraction, low=0.0, high=1.0,
-                                low_open=True, high_open=True)
-        n_dev = int(round(fraction * n_samples))
-        if n_dev < 1 or n_dev >= n_samples:
-            raise ValueError(
-                f"validation_fraction={fraction} leaves {n_dev} of {n_samples} examples for the dev set; "
-                "it must leave at least one example on each side"
-            )
-        order = np.random.default_rng(_DEV_SPLIT_SEED).permutation(n_samples)
-        return order[n_dev:], order[:n_dev]
+        return split_dev_rows(n_samples, self.validation_fraction, _DEV_SPLIT_SEED, name="validation_fraction")
 
     def _user_callbacks(self) -> list[Callback]:
         if self.callbacks is None:

@@ -153,8 +153,8 @@ class Dense(Layer):
         This layer's own L2 strength, *added* to ``fit(..., l2=...)``'s global one for its weight: the cost
         gains ``(l2 / (2 m)) * ||W||_F**2`` and ``dW`` gains ``(l2 * W) / m`` (``m`` rows in the batch).
     l1 : float >= 0
-        This layer's own L1 strength, added to ``fit(..., l1=...)``'s: the cost gains ``(l1 / (2 m)) * sum |W|``
-        and ``dW`` gains ``(l1 / (2 m)) * sign(W)`` (see :mod:`dnnimprove.regularizers`).
+        This layer's L1 strength (L1 is set per layer, as Keras's ``kernel_regularizer``): the cost gains
+        ``(l1 / (2 m)) * sum |W|`` and ``dW`` gains ``(l1 / (2 m)) * sign(W)`` (see :mod:`dnnimprove.regularizers`).
 
     Notes
     -----
@@ -744,12 +744,13 @@ def dense_stack(
     init: Any = "he",
     batch_norm: bool = False,
     keep_prob: float | None = None,
+    l1: float = 0.0,
 ) -> list[Layer]:
     """The usual fully connected network as a layer list, for ``Sequential``.
 
     Per hidden width ``Dense -> [BatchNorm] -> activation -> [Dropout(keep_prob)]``, then ``Dense(n_outputs)``
     for the logits. With ``batch_norm`` the hidden ``Dense`` layers have no bias (batch norm's shift replaces
-    it); ``keep_prob`` of ``None`` or ``1.0`` adds no dropout layer.
+    it); ``keep_prob`` of ``None`` or ``1.0`` adds no dropout layer; ``l1`` is every ``Dense`` layer's L1 strength.
 
     Examples
     --------
@@ -759,11 +760,11 @@ def dense_stack(
     layers: list[Layer] = []
     with_dropout = keep_prob is not None and keep_prob < 1.0
     for units in hidden:
-        layers.append(Dense(units, init=init, use_bias=not batch_norm))
+        layers.append(Dense(units, init=init, use_bias=not batch_norm, l1=l1))
         if batch_norm:
             layers.append(BatchNorm())
         layers.append(get_activation(activation))
         if with_dropout:
             layers.append(Dropout(keep_prob))
-    layers.append(Dense(n_outputs, init=init))
+    layers.append(Dense(n_outputs, init=init, l1=l1))
     return layers

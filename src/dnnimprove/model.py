@@ -327,7 +327,6 @@ class Sequential:
         optimizer: Optimizer | tuple[Optimizer, OptimizerState] | None = None,
         schedule: Callable[[int], float] | None = None,
         l2: float = 0.0,
-        l1: float = 0.0,
         shuffle: bool = True,
         validation_data: tuple[Any, Any] | None = None,
         callbacks: Sequence[Callback] = (),
@@ -360,7 +359,7 @@ class Sequential:
                                    self.preprocessing_.encode_target(validation_data[1]))
 
         return fit(self, X, y, epochs=epochs, batch_size=batch_size, optimizer=optimizer, schedule=schedule, l2=l2,
-                   l1=l1, shuffle=shuffle, validation_data=validation_data, callbacks=callbacks, augment=augment,
+                   shuffle=shuffle, validation_data=validation_data, callbacks=callbacks, augment=augment,
                    record_every=record_every, engine=engine)
 
 
