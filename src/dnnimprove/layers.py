@@ -22,6 +22,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from ._elementwise import where
+from ._inplace import Workspace
 from ._scalars import constant
 from ._validation import check_bool, check_choice, check_int, check_number
 from .initializers import Initializer, get_initializer, initializer_config
@@ -73,6 +74,10 @@ class Layer:
     kind: ClassVar[str] = "layer"
     takes_sample_weight: ClassVar[bool] = False
     """True: ``forward(X, training, sample_weight)`` also takes the batch's example weights ``(m,)`` or None."""
+    reuse: bool = False
+    """While True (the model sets it for one :meth:`Sequential.compute_gradients`, whose intermediate arrays
+    nobody else sees), ``forward(X, training=True)`` and ``backward`` may return arrays that the layer
+    overwrites at its next call: the built-in layers then compute in place, into workspaces of their own."""
 
     def __init__(self) -> None:
         self.name: str = self.kind
@@ -81,6 +86,7 @@ class Layer:
         self.grads: dict[str, np.ndarray] = {}
         self.source: Any = None
         self.needs_input_grad: bool = True
+        self.workspace = Workspace()
 
     # -- structure -------------------------------------------------------------------------
     def build(self, input_dim: int) -> int:
@@ -198,10 +204,23 @@ class Dense(Layer):
     # overhead, which is most of a tiny network's step.
     def forward(self, X: np.ndarray, training: bool) -> np.ndarray:
         self._X = X
-        Z = np.dot(X, self.W)
+        if self.reuse and training and X.dtype == self.W.dtype:
+            Z = np.dot(X, self.W, self._buffer("Z", X.shape[0], self.units, X.dtype))
+        else:
+            Z = np.dot(X, self.W)
         if self.b is not None:
             Z += self.b
         return Z
+
+    def _buffer(self, key: str, rows: int, columns: int, dtype: np.dtype) -> np.ndarray:
+        """A reusable ``(rows, columns)`` array (``reuse`` mode), one per ``key`` and shape."""
+        buffers = self.__dict__.setdefault("_buffers", {})
+        buffer = buffers.get((key, rows))
+        if buffer is None or buffer.shape[1] != columns or buffer.dtype != dtype:
+            if len(buffers) > 16:
+                buffers.clear()
+            buffer = buffers[(key, rows)] = np.empty((rows, columns), dtype)
+        return buffer
 
     def backward(self, dZ: np.ndarray) -> np.ndarray:
         np.dot(self._X.T, dZ, self.dW)
@@ -213,6 +232,8 @@ class Dense(Layer):
             np.add.reduce(dZ, 0, None, self.db)  # np.sum(dZ, axis=0, out=db) without its wrapper
         if not self.needs_input_grad:
             return dZ  # the model's first layer: nobody needs dX
+        if self.reuse and dZ.dtype == self.W.dtype:
+            return np.dot(dZ, self.W.T, self._buffer("dX", dZ.shape[0], self.input_dim, dZ.dtype))
         return np.dot(dZ, self.W.T)
 
     def penalty(self, m: int) -> float:
@@ -273,12 +294,18 @@ class Activation(Layer):
 
     @np.errstate(over="ignore")  # exp overflows to inf for very negative Z; the formulas are then exact (0)
     def forward(self, X: np.ndarray, training: bool) -> np.ndarray:
-        A = self.function(X, *self._typed_constants(X.dtype))
+        if training and self.reuse:  # the same formula, in place (dnnimprove._inplace): the same numbers
+            A = self.workspace.run(self.function, (X, *self._typed_constants(X.dtype)))[0]
+        else:
+            A = self.function(X, *self._typed_constants(X.dtype))
         self._Z, self._A = X, A
         return A
 
     def backward(self, dA: np.ndarray) -> np.ndarray:
-        return self.derivative(dA, self._Z, self._A, *self._typed_constants(dA.dtype))
+        arguments = (dA, self._Z, self._A, *self._typed_constants(dA.dtype))
+        if self.reuse:
+            return self.workspace.run(self.derivative, arguments)[0]
+        return self.derivative(*arguments)
 
 
 class ReLU(Activation):
@@ -505,6 +532,7 @@ class Dropout(Layer):
         self._buffer: np.ndarray | None = None  # boolean mask storage, grown to the largest batch seen
         self._mask: np.ndarray | None = None  # the mask of the last training forward pass (a view of _buffer)
         self._active = False  # whether the last forward pass applied a mask
+        self._backward_workspace = Workspace()  # apart from forward's: its output is still read by then
 
     def freeze_randomness(self, frozen: bool) -> None:
         self._frozen = bool(frozen)
@@ -534,12 +562,14 @@ class Dropout(Layer):
         self._active = bool(training) and self.keep_prob < 1.0
         if not self._active:
             return X
-        return self.apply(X, self._draw_mask(X.shape, X.dtype), constant(self.keep_prob, X.dtype))
+        arguments = (X, self._draw_mask(X.shape, X.dtype), constant(self.keep_prob, X.dtype))
+        return self.workspace.run(self.apply, arguments)[0] if self.reuse else self.apply(*arguments)
 
     def backward(self, dA: np.ndarray) -> np.ndarray:
         if not self._active:
             return dA
-        return self.apply(dA, self._mask, constant(self.keep_prob, dA.dtype))
+        arguments = (dA, self._mask, constant(self.keep_prob, dA.dtype))
+        return self._backward_workspace.run(self.apply, arguments)[0] if self.reuse else self.apply(*arguments)
 
     @staticmethod
     def keep(U, keep_prob):

@@ -25,6 +25,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
+from ._inplace import Workspace
 from ._scalars import constant
 from ._validation import check_choice, check_finite_array, check_number
 
@@ -37,6 +38,17 @@ class Loss:
 
     name: ClassVar[str] = "loss"
     is_classifier: ClassVar[bool] = True
+    reuse: bool = False
+    """While True (the model sets it for one training pass), the gradient may be an array that the loss
+    overwrites at its next call: the built-in losses then compute it in place, into a workspace of their own."""
+
+    @property
+    def workspace(self) -> Workspace:
+        """The loss's in-place programs and their buffers (see :mod:`dnnimprove._inplace`)."""
+        workspace = self.__dict__.get("_workspace")
+        if workspace is None:
+            workspace = self.__dict__["_workspace"] = Workspace()
+        return workspace
 
     def encode(self, y: Any, n_outputs: int, dtype: Any) -> np.ndarray:
         """Validate raw targets and return the target matrix ``Y`` of shape ``(m, n_outputs)``."""
@@ -112,6 +124,8 @@ class ElementwiseLoss(Loss):
 
     @np.errstate(over="ignore")  # exp(-z) overflows to inf for very negative z: the terms are then exact
     def gradient(self, Z: np.ndarray, Y: np.ndarray) -> np.ndarray:
+        if self.reuse:
+            return self.workspace.run(self.gradient_terms, (Z, Y, *self._constants(Z)))[0]
         return self.gradient_terms(Z, Y, *self._constants(Z))
 
     def sample_costs(self, Z: np.ndarray, Y: np.ndarray) -> np.ndarray:
@@ -234,7 +248,10 @@ class CategoricalCrossEntropy(Loss):
         cost = float("nan")
         if need_cost:
             cost = float(-self.terms(shifted, np.log(total), Y).sum() / Z.shape[0])
-        return self.gradient_terms(exp, total, Y, constant(Z.shape[0], Z.dtype)), cost
+        arguments = (exp, total, Y, constant(Z.shape[0], Z.dtype))
+        if self.reuse:
+            return self.workspace.run(self.gradient_terms, arguments)[0], cost
+        return self.gradient_terms(*arguments), cost
 
     def predict(self, Z: np.ndarray) -> np.ndarray:
         return np.argmax(Z, axis=1)

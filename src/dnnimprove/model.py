@@ -28,6 +28,10 @@ __all__ = ["ParamInfo", "Sequential"]
 
 DTYPES = {"float32": np.float32, "float64": np.float64}
 
+REUSE_FROM = 8192
+"""A training pass computes in place (the layers' and the loss's workspaces, ``Layer.reuse``) when the mini-batch's
+rows times the widest layer reach this: below it, NumPy's fresh small arrays cost less than the bookkeeping."""
+
 
 @dataclass(frozen=True)
 class ParamInfo:
@@ -154,6 +158,8 @@ class Sequential:
         if not self.table:
             raise ValueError("the model has no trainable tensors: add at least one Dense layer")
         self.n_outputs = width
+        self._widest = max(layer.input_dim or 0 for layer in self.layers)
+        self._widest = max(self._widest, width)
         self._check_memory(int(n_features), offset)
         self.params = np.zeros(offset, dtype=self.dtype)
         self.grads = np.zeros(offset, dtype=self.dtype)
@@ -245,6 +251,8 @@ class Sequential:
         """The layers' own regularization terms (e.g. ``Dense(..., l2=...)``) for an ``m``-row batch."""
         return sum(layer.penalty(m) for layer in self.layers)
 
+    _widest = 0  # the widest layer input or output, set by build
+
     def compute_gradients(
         self, X: np.ndarray, Y: np.ndarray, training: bool = True, l2: float = 0.0, need_cost: bool = True,
         l1: float = 0.0,
@@ -255,9 +263,22 @@ class Sequential:
         :func:`dnnimprove.regularizers.l2_penalty` gives); NaN when ``need_cost=False`` (the step does
         not need it, so it is not computed).
         """
-        Z = self.forward(X, training, self.loss.sample_weights(Y))
-        dZ, cost = self.loss.gradient_and_cost(Z, Y, need_cost)
-        self.backward(dZ)
+        weights = self.loss.sample_weights(Y)
+        if X.shape[0] * self._widest < REUSE_FROM:
+            Z = self.forward(X, training, weights)
+            dZ, cost = self.loss.gradient_and_cost(Z, Y, need_cost)
+            self.backward(dZ)
+        else:
+            parts = (*self.layers, self.loss)
+            for part in parts:  # nobody else sees this pass's arrays: the layers and the loss may reuse their own
+                part.reuse = True
+            try:
+                Z = self.forward(X, training, weights)
+                dZ, cost = self.loss.gradient_and_cost(Z, Y, need_cost)
+                self.backward(dZ)
+            finally:
+                for part in parts:
+                    part.reuse = False
         if l2:
             add_l2_gradient(self.grads, self.params, self.weight_mask, l2, X.shape[0])
         if l1:
