@@ -40,6 +40,7 @@ from sklearn.utils.validation import _check_sample_weight
 
 from ._validation import check_bool, check_choice, check_int, check_number, check_numeric_input, check_type
 from .callbacks import EarlyStopping, ProgressBar
+from .data import split_dev_rows
 from .factory import build_layers, build_optimizer, build_schedule
 from .layers import Layer
 from .losses import SampleWeighted
@@ -201,10 +202,9 @@ class _DNNBase(BaseEstimator):
     def _dev_split(self, X: np.ndarray, targets: np.ndarray, weights: np.ndarray | None) -> tuple[np.ndarray, np.ndarray] | None:
         """``(train_weights, dev_weights)``, each ``(m,)``, for early stopping; ``None`` without it.
 
-        The dev set is drawn in units of weight (:func:`_split_by_weight`): without ``sample_weight``
-        (or with integer weights, a row of weight ``k`` being ``k`` units) ``round(validation_fraction *
-        units)`` units (at least one) go to the dev set, with non-integer weights that many of the positive-weight rows.
-        Unweighted, each row lands whole on one side (weights 0 / 1).
+        :func:`dnnimprove.data.split_dev_rows`'s positions taken over the rows in sorted order of their
+        content, in units of weight (:func:`_split_by_weight`): unweighted, each row lands whole on one side
+        (weights 0 / 1), the same rows at every fit whatever the order of the rows.
         """
         if not check_bool("early_stopping", self.early_stopping):
             return None
@@ -373,52 +373,36 @@ _DEV_SPLIT_SEED = 0
 """Early stopping's dev set is drawn with its own generator seeded with this: the same rows at every fit."""
 
 
+_MAX_UNITS = 1 << 22
+"""Integer weights totaling more units than this are split by rows (the split draws a permutation of the units)."""
+
+
 def _split_by_weight(
     X: np.ndarray, targets: np.ndarray, weights: np.ndarray, fraction: float
 ) -> tuple[np.ndarray, np.ndarray]:
     """Early stopping's split as ``(train_weights, dev_weights)``: ``train + dev = weights`` row by row.
 
-    Identical examples (same features and target) form a group, the groups are taken in sorted order, and
-    a multivariate hypergeometric draw (``default_rng(_DEV_SPLIT_SEED)``) sends ``round(fraction * units)``
-    (at least 1) of the groups' units to the dev set. The units are the weights when every weight is an integer (no
-    weights: 1 a row), else the positive-weight rows. Neither the order of the rows nor how copies are
-    spread (a row of weight ``k`` or ``k`` repeated rows) changes the split, so a weighted fit with early
-    stopping sees the dev and training sets of the fit on repeated rows.
+    The rows are put in sorted order of their content (features, then target), each repeated as many
+    times as it has units, and :func:`dnnimprove.data.split_dev_rows` (seed ``_DEV_SPLIT_SEED``) sends
+    ``round(fraction * units)`` of these units (at least one) to the dev set. The units are the weights
+    when every weight is an integer (no weights: 1 a row) and they total at most ``_MAX_UNITS``, else the
+    positive-weight rows. Neither the order of the rows nor how copies are spread (a row of weight ``k`` or
+    ``k`` repeated rows) changes what is held out, so a weighted fit with early stopping sees the dev and
+    training sets of the fit on repeated rows.
     """
-    integers = bool(np.array_equal(weights, np.round(weights)))
+    integers = bool(np.array_equal(weights, np.round(weights))) and weights.sum() <= _MAX_UNITS
     units = np.round(weights).astype(np.int64) if integers else (weights > 0).astype(np.int64)
     total = int(units.sum())
-    n_dev = max(1, int(round(fraction * total)))  # at least one unit, as train_test_split's ceil gives
-    if n_dev >= total:
-        kind = "examples" if integers else "examples of positive weight"
-        raise ValueError(f"validation_fraction={fraction} leaves {n_dev} of {total} {kind} for the dev set; "
-                         "it must leave at least one example on each side")
+    if total < 2:
+        raise ValueError(f"early_stopping needs at least 2 examples of positive weight (a dev set and a training set); "
+                         f"got {total}")
     keys = np.hstack([X.reshape(X.shape[0], -1), np.asarray(targets, dtype=np.float64).reshape(X.shape[0], -1)])
-    _, group, group_units = _groups(keys, units)
-    present = group_units > 0  # groups without units take no draw, so removing them changes nothing
-    drawn = np.zeros_like(group_units)
-    drawn[present] = np.random.default_rng(_DEV_SPLIT_SEED).multivariate_hypergeometric(group_units[present], n_dev)
-    dev_units = _spread(group, units, drawn)
-    dev = dev_units.astype(weights.dtype) if integers else np.where(dev_units > 0, weights, 0).astype(weights.dtype)
+    order = np.lexsort(keys.T[::-1])  # rows sorted by content, the first column first
+    unit_rows = np.repeat(order, units[order])
+    _, dev_units = split_dev_rows(total, max(fraction, 1.0 / total), _DEV_SPLIT_SEED, name="validation_fraction")
+    dev_count = np.bincount(unit_rows[dev_units], minlength=X.shape[0])
+    dev = dev_count.astype(weights.dtype) if integers else np.where(dev_count > 0, weights, 0).astype(weights.dtype)
     return weights - dev, dev
-
-
-def _groups(keys: np.ndarray, units: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """The distinct rows of ``keys`` in sorted order, each row's group index and each group's units."""
-    distinct, group = np.unique(keys, axis=0, return_inverse=True)
-    group = group.reshape(-1)
-    return distinct, group, np.bincount(group, weights=units, minlength=distinct.shape[0]).astype(np.int64)
-
-
-def _spread(group: np.ndarray, units: np.ndarray, drawn: np.ndarray) -> np.ndarray:
-    """Each row's share of its group's ``drawn`` units, filled row by row in row order up to the row's units."""
-    order = np.argsort(group, kind="stable")
-    sorted_group, sorted_units = group[order], units[order]
-    before = np.cumsum(sorted_units) - sorted_units  # units of all the earlier rows
-    within = before - before[np.searchsorted(sorted_group, sorted_group)]  # ... of the earlier rows of the same group
-    result = np.empty_like(units)
-    result[order] = np.clip(drawn[sorted_group] - within, 0, sorted_units)
-    return result
 
 
 class _Continued:
