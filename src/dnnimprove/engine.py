@@ -22,6 +22,7 @@ import numpy as np
 
 from ._validation import check_choice
 from .batches import Batches, NonFinite
+from .optimizers import RuleProgram
 
 __all__ = ["ENGINES", "EngineChoice", "NumpyEngine", "NonFinite", "select_engine", "build_engine"]
 
@@ -76,6 +77,7 @@ class NumpyEngine:
         run.optimizer.check_state(run.model.params, run.model.grads, run.state)
         self.snapshot = Snapshot(run)
         self.t_start = run.state.t
+        self.rule_program = RuleProgram()  # the update's workspaces, for this fit's arrays
 
     def begin_epoch(self, epoch: int) -> None:
         """Keep the epoch's start (for :meth:`restore`) and draw its permutation (shuffled mini-batches only)."""
@@ -104,7 +106,7 @@ class NumpyEngine:
         grads = model.grads
         if not math.isfinite(np.add.reduce(grads)) and not np.isfinite(grads).all():
             raise NonFinite(index, "gradient")
-        run.optimizer.update(model.params, grads, run.state, lr)
+        run.optimizer.update(model.params, grads, run.state, lr, self.rule_program)
         return cost
 
     def restore(self) -> None:
