@@ -1,7 +1,7 @@
 """One factory from a settings mapping to the network's layers, the optimizer and the schedule.
 
 The estimators, the studies and ``dnnimprove train`` describe a run by the same flat names (the course's):
-``activation``, ``init``, ``keep_prob``, ``batch_norm`` for the network; ``optimizer``, ``lr``, ``beta``
+``activation``, ``init``, ``keep_prob``, ``batch_norm``, ``l1`` for the network; ``optimizer``, ``lr``, ``beta``
 (momentum, RMSprop), ``beta1``, ``beta2``, ``epsilon`` (Adam) for the update; ``schedule``,
 ``decay_rate``, ``time_interval`` and ``schedule_params`` for the learning-rate decay. Each caller keeps
 its own defaults (an estimator's are its constructor's, a study's its recipe's) and hands the values here,
@@ -71,8 +71,9 @@ def check_hidden(hidden: Any) -> tuple[int, ...]:
 def build_layers(hidden: Iterable[int], n_outputs: int, settings: Mapping[str, Any]) -> list[Layer]:
     """``Dense -> [BatchNorm] -> activation -> [Dropout]`` per hidden width, then ``Dense(n_outputs)``.
 
-    Uses ``activation`` (default ``"relu"``), ``init`` (default ``"he"``), ``batch_norm`` (default False) and
-    ``keep_prob`` (``None`` or 1.0: no dropout) of ``settings``.
+    Uses ``activation`` (default ``"relu"``), ``init`` (default ``"he"``), ``batch_norm`` (default False),
+    ``keep_prob`` (``None`` or 1.0: no dropout) and ``l1`` (default 0: every ``Dense`` layer's L1 strength) of
+    ``settings``.
     """
     activation = check_choice("activation", settings.get("activation", "relu"), ACTIVATIONS)
     init = settings.get("init", "he")
@@ -81,7 +82,8 @@ def build_layers(hidden: Iterable[int], n_outputs: int, settings: Mapping[str, A
     if keep_prob is not None:
         keep_prob = check_number("keep_prob", keep_prob, low=0.0, high=1.0, low_open=True)
     batch_norm = check_bool("batch_norm", settings.get("batch_norm", False))
-    return dense_stack(check_hidden(hidden), n_outputs, activation, init, batch_norm, keep_prob)
+    l1 = settings.get("l1") or 0.0
+    return dense_stack(check_hidden(hidden), n_outputs, activation, init, batch_norm, keep_prob, l1)
 
 
 def _required(settings: Mapping[str, Any], key: str) -> Any:

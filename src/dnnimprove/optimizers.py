@@ -48,6 +48,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
+from ._inplace import in_place
 from ._validation import check_bool, check_number
 from .ewma import ewma, ewma_step
 
@@ -107,6 +108,7 @@ class Optimizer:
     name: ClassVar[str] = "optimizer"
     slots: ClassVar[tuple[str, ...]] = ()
     inputs: ClassVar[tuple[str, ...]] = ()
+    _program: RuleProgram | None = None
 
     def __init__(self, lr: float) -> None:
         self.lr = check_number("lr", lr, low=0.0, low_open=True)
@@ -168,15 +170,20 @@ class Optimizer:
         self.check_state(params, grads, state)
         self.update(params, grads, state, self.lr if lr is None else lr)
 
-    def update(self, params: np.ndarray, grads: np.ndarray, state: OptimizerState, lr: float) -> None:
-        """``state.t += 1`` and one application of :meth:`rule` to the whole arrays (no state check)."""
+    def update(self, params: np.ndarray, grads: np.ndarray, state: OptimizerState, lr: float,
+               program: RuleProgram | None = None) -> None:
+        """``state.t += 1`` and one application of :meth:`rule` to the whole arrays (no state check), in place.
+
+        The rule runs as traced in-place ufunc calls (:mod:`dnnimprove._inplace`): the same operations as
+        ``rule`` on new arrays, so the same numbers, with its intermediates in workspaces that ``program``
+        keeps (a training engine passes its own; by default a one-entry cache of this optimizer's).
+        """
         state.t += 1
-        cast = params.dtype.type
-        constants = tuple(cast(value) for value in self.constants(state.t, lr, *self.hyperparameters()))
-        new = self.rule(params, grads, *self.arrays(state), *constants)
-        params[...] = new[0]
-        for key, value in zip(self.slots, new[1:]):
-            getattr(state, key)[...] = value
+        if program is None:
+            program = self._program
+            if program is None:
+                program = self._program = RuleProgram()
+        program.apply(self, params, grads, state, lr)
 
     def config(self) -> dict:
         return {"lr": self.lr}
@@ -184,6 +191,45 @@ class Optimizer:
     def __repr__(self) -> str:
         args = ", ".join(f"{key}={value!r}" for key, value in self.config().items())
         return f"{type(self).__name__}({args})"
+
+
+class RuleProgram:
+    """An optimizer's :meth:`~Optimizer.rule` run in place over one set of arrays (parameters, gradients, state).
+
+    Holds the traced program (:func:`dnnimprove._inplace.in_place`: the rule's own ufunc calls, in its order,
+    writing the new parameters and slots into their arrays and every intermediate into a workspace) and
+    the workspaces, allocated once: an Adam step over ``n`` parameters keeps two ``(n,)`` workspaces instead
+    of making ten new arrays. Traced again when the arrays, the optimizer's class or a number its rule tests
+    with ``if`` change. Not for two threads at once.
+    """
+
+    __slots__ = ("key", "arrays", "program", "numbers", "views")
+
+    def __init__(self) -> None:
+        self.key: tuple | None = None
+        self.arrays: tuple = ()
+        self.program: Any = None
+        self.numbers = np.empty(0)
+        self.views: tuple = ()
+
+    def apply(self, optimizer: Optimizer, params: np.ndarray, grads: np.ndarray, state: OptimizerState,
+              lr: float) -> None:
+        """One application of ``optimizer``'s rule for step ``state.t`` (already advanced) at rate ``lr``."""
+        constants = optimizer.constants(state.t, lr, *optimizer.hyperparameters())
+        arrays = (params, grads, *optimizer.arrays(state))
+        key = (type(optimizer), len(constants), *map(id, arrays))  # the arrays are held below: their ids stay theirs
+        if key == self.key:
+            # the constants cast to the parameters' dtype, passed as 0-d views of one array (a ufunc takes a
+            # 0-d array faster than a NumPy scalar, and rounds the same)
+            self.numbers[:] = constants
+            if self.program(*arrays, *self.views) is not None:
+                return
+        self.key, self.arrays = None, ()
+        self.numbers = numbers = np.array(constants, dtype=params.dtype)
+        self.views = tuple(numbers[index:index + 1].reshape(()) for index in range(numbers.size))
+        self.program = in_place(optimizer.rule, (*arrays, *self.views), (0, *range(2, 2 + len(optimizer.slots))))
+        self.program(*arrays, *self.views)
+        self.key, self.arrays = key, arrays
 
 
 def _adam(w, g, v, s, beta1, one_minus_beta1, beta2, one_minus_beta2, epsilon, correction1, correction2, lr):

@@ -21,7 +21,7 @@ from .memory import check_fit_memory
 from .engine import NonFinite, build_engine, select_engine
 from .random import CourseRandom
 from .optimizers import Adam, Optimizer, OptimizerState
-from .regularizers import check_l1, check_lambd, l1_penalty, l2_penalty
+from .regularizers import check_lambd, l2_penalty
 from .schedules import checked_lr
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -179,7 +179,6 @@ class TrainingRun:
     recorded: bool = False
     batch_cost: float = math.nan
     settings: dict[str, Any] = field(default_factory=dict)
-    l1: float = 0.0
 
 
 class Callback:
@@ -223,7 +222,6 @@ def fit(
     optimizer: Optimizer | tuple[Optimizer, OptimizerState] | None = None,
     schedule: Callable[[int], float] | None = None,
     l2: float = 0.0,
-    l1: float = 0.0,
     shuffle: bool = True,
     validation_data: tuple[Any, Any] | None = None,
     callbacks: Sequence[Callback] = (),
@@ -255,9 +253,8 @@ def fit(
         optimizer's ``lr``. The learning rate used is recorded in ``History.lr``.
     l2 : float >= 0
         L2 strength (the course's ``lambd``): adds ``(lambd / (2 m)) * sum ||W||**2`` per mini-batch of m rows.
-    l1 : float >= 0
-        L1 strength: adds ``(l1 / (2 m)) * sum |W|`` (:mod:`dnnimprove.regularizers`); runs on NumPy
-        (``engine="auto"`` falls back to it, ``"compiled"`` refuses).
+        Per-layer regularization (L1, or a layer's own L2) is set on the layer, as Keras's
+        ``kernel_regularizer``: ``Dense(units, l1=...)`` (:mod:`dnnimprove.regularizers`).
     shuffle : bool
         Reshuffle the examples every epoch (mini-batch and stochastic only), drawing the permutation from
         the model's random source.
@@ -292,7 +289,6 @@ def fit(
     batch_size = None if batch_size is None else check_int("batch_size", batch_size, low=1)
     shuffle = check_bool("shuffle", shuffle)
     l2 = check_lambd(l2)
-    l1 = check_l1(l1)
     callbacks = _check_callbacks(callbacks)
     optimizer, given_state = _optimizer_and_state(optimizer)
     X, Y, validation = _training_arrays(model, X, y, validation_data)
@@ -303,11 +299,11 @@ def fit(
                 "augment": _checked_hook("augment", augment, "(X_batch, source) -> X_batch"),
                 "record_iterations": any(callback.needs_batch_cost for callback in callbacks),
                 "optimizer_state_given": given_state is not None,
-                "engine": engine, "l1": l1}
+                "engine": engine}
     choice, compiled = select_engine(engine, model, isinstance(model.random, CourseRandom),
                                      {**settings, "l2": l2, "optimizer": optimizer, "epochs": epochs, "n_rows": X.shape[0]})
     history = History(engine=choice.name, engine_reason=choice.reason)
-    run = TrainingRun(model, optimizer, state, history, X, Y, validation, l2, epochs, settings=settings, l1=l1)
+    run = TrainingRun(model, optimizer, state, history, X, Y, validation, l2, epochs, settings=settings)
     model.history_, model.optimizer_, model.optimizer_state_ = history, optimizer, state
     try:
         # Overflow is the divergence guard's to report (TrainingDiverged), not NumPy's to warn about.
@@ -461,8 +457,7 @@ def _loop(
 def _record(run: TrainingRun, epoch: int, lr: float, data_cost: float) -> None:
     model, history = run.model, run.history
     m = run.X.shape[0]
-    penalty = (l2_penalty(model.params, model.weight_mask, run.l2, m) + l1_penalty(model.params, model.weight_mask, run.l1, m)
-               + model.layer_penalty(m))
+    penalty = l2_penalty(model.params, model.weight_mask, run.l2, m) + model.layer_penalty(m)
     history.epoch.append(epoch)
     history.lr.append(lr)
     history.data_cost.append(data_cost)
