@@ -955,10 +955,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     """
     from ._startup import release
 
-    release()  # from here on Ctrl-C is a KeyboardInterrupt, caught below (and by checkpointing fits)
     argv = sys.argv[1:] if argv is None else list(argv)
     command = next((word for word in argv if not word.startswith("-")), "")
     where = f"{PROGRAM} {command}".rstrip() if command in _COMMANDS else PROGRAM
+    release(where)  # from here on Ctrl-C is a KeyboardInterrupt, caught below (and by checkpointing fits)
     try:
         return _main(argv)
     except KeyboardInterrupt:
