@@ -16,7 +16,6 @@ import shlex
 import warnings
 import dnnimprove as dn
 from dnnimprove.cli import main, resume_command
-from dnnimprove.studies import runner
 
 SRC = str(Path(__file__).resolve().parents[1] / "src")
 
@@ -194,13 +193,17 @@ def test_convert_from_a_library_prints_ours_and_the_caveat(capsys):
 @pytest.mark.parametrize(
     "argv, message",
     [
-        (["convert", "momentum", "--beta", "1.5", "--to", "pytorch"], "beta must be in [0, 1); got 1.5"),
+        (["convert", "momentum", "--beta", "1.5", "--to", "pytorch"], "--beta must be in [0, 1); got 1.5"),
         (["convert", "momentum", "--alpha", "0.9", "--to", "pytorch"], "valid parameters: 'beta', 'lr', 'nesterov'"),
         (["convert", "dropout", "--keep-prob", "0.8", "--to", "sklearn"], "scikit-learn's MLP has no dropout"),
         (["convert", "momentum", "--beta", "abc", "--to", "pytorch"], "expected a number, true or false; got 'abc'"),
         (["convert", "momentum", "--lr", "inf", "--to", "pytorch"], "expected a finite number (a number, true or false); got 'inf'"),
         (["convert", "momentm", "--to", "pytorch"], "invalid choice: 'momentm'"),
         (["convert", "momentum", "--beta", "0.9"], "one of the arguments --to --from is required"),
+        (["convert", "weight_layout", "--to", "pytorch"], "weight_layout in ours terms needs --fan-in"),
+        (["convert", "l2", "--lambd", "0.1", "--to", "pytorch"], "l2 in ours terms needs --batch-size"),
+        (["convert", "l2", "--lambd", "0.1", "--batch-size", "0", "--to", "pytorch"],
+         "--batch-size must be an integer in [1, inf); got 0"),
     ],
 )
 def test_convert_bad_input_exits_2_with_one_line(argv, message, capsys):
@@ -296,13 +299,16 @@ def test_ctrl_c_prints_the_checkpoint_and_the_command_that_resumes_it_bit_identi
     assert main(TRAIN) == 0
     uninterrupted = results(capsys)
 
+    checkpoint_epoch_end = dn.callbacks.Checkpoint.on_epoch_end
+
     def ctrl_c_at_epoch_3(self, run):
         if run.epoch == 3:
             raise KeyboardInterrupt
+        checkpoint_epoch_end(self, run)
 
     path = tmp_path / "run.npz"
     with monkeypatch.context() as patch:
-        patch.setattr(runner.EpochClock, "on_epoch_end", ctrl_c_at_epoch_3)
+        patch.setattr(dn.callbacks.Checkpoint, "on_epoch_end", ctrl_c_at_epoch_3)
         assert main([*TRAIN, "--checkpoint", str(path)]) == 130
     message = capsys.readouterr().err
     command = resume_command([*TRAIN, "--checkpoint", str(path)], str(path))
@@ -352,3 +358,14 @@ def test_a_missing_or_unwritable_path_is_one_line_and_exit_code_2(option, messag
     assert main([*TRAIN, option, str(path)]) == 2
     error = capsys.readouterr().err
     assert error.startswith(f"dnnimprove train: error: {message.format(path=path)}") and error.count("\n") == 1
+
+
+def test_train_builds_the_run_through_the_factory_and_no_study(monkeypatch, capsys):
+    from dnnimprove.studies import recipe
+
+    def no_study(self):
+        raise AssertionError("dnnimprove train built a Study")
+
+    monkeypatch.setattr(recipe.Study, "__post_init__", no_study)
+    assert main(["train", "--dataset", "moons", "--n-samples", "60", "--layers", "3", "--epochs", "2", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["epochs"] == 2

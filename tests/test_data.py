@@ -97,3 +97,24 @@ def test_standardizer_is_a_scikit_learn_transformer_in_pipelines_and_clone():
     assert fitted.n_features_in_ == 2 and fitted.mean_ == pytest.approx(X.mean(axis=0))
     with pytest.raises(ValueError, match=r"Standardizer has no parameters; got \['with_mean'\]"):
         dn.Standardizer().set_params(with_mean=False)
+
+
+def test_split_dev_rows_are_the_rows_split_dev_takes_and_the_estimators_hold_out():
+    X = np.arange(40.0).reshape(20, 2)
+    y = np.arange(20)
+    train, dev = dn.data.split_dev_rows(20, 0.25, seed=3)
+    X_train, y_train, X_dev, y_dev = dn.data.split_dev(X, y, 0.25, seed=3)
+    assert np.array_equal(y_train, train) and np.array_equal(y_dev, dev) and dev.size == 5
+    assert np.array_equal(np.sort(np.concatenate([train, dev])), y)
+    from dnnimprove.estimator import DNNClassifier
+
+    # the estimators take these positions over the rows sorted by content (here already sorted), in units of weight
+    train_weights, dev_weights = DNNClassifier(early_stopping=True, validation_fraction=0.25)._dev_split(X, y, None)
+    rows = np.flatnonzero(train_weights), np.flatnonzero(dev_weights)
+    assert all(np.array_equal(np.sort(mine), np.sort(theirs))
+               for mine, theirs in zip(rows, dn.data.split_dev_rows(20, 0.25, seed=0)))
+
+
+def test_split_dev_rows_names_the_callers_argument_when_a_side_would_be_empty():
+    with pytest.raises(ValueError, match=r"validation_fraction=0.01 leaves 0 of 20 examples for the dev set"):
+        dn.data.split_dev_rows(20, 0.01, name="validation_fraction")

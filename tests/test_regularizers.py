@@ -193,29 +193,43 @@ def test_a_layers_own_l1_shows_in_the_history_penalty_and_round_trips_in_config(
 def test_l1_leaves_most_weights_near_zero_where_l2_of_the_same_training_accuracy_does_not():
     X, y = dn.datasets.noisy_wave(200, 0.3, seed=0)
     fractions, accuracies = {}, {}
-    for name, options in (("none", {}), ("l1", {"l1": 0.3}), ("l2", {"l2": 1.0})):
-        model = dn.Sequential([dn.Dense(30), dn.ReLU(), dn.Dense(30), dn.ReLU(), dn.Dense(1)], seed=0)
-        model.fit(X, y, epochs=300, batch_size=None, optimizer=dn.Adam(0.01), **options)
+    for name, l1, l2 in (("none", 0.0, 0.0), ("l1", 0.3, 0.0), ("l2", 0.0, 1.0)):
+        model = dn.Sequential([dn.Dense(30, l1=l1), dn.ReLU(), dn.Dense(30, l1=l1), dn.ReLU(), dn.Dense(1, l1=l1)], seed=0)
+        model.fit(X, y, epochs=300, batch_size=None, optimizer=dn.Adam(0.01), l2=l2)
         fractions[name] = float(np.mean(np.abs(weights(model)) < 0.01))
         accuracies[name] = model.evaluate(X, y)["accuracy"]
     assert abs(accuracies["l1"] - accuracies["l2"]) < 0.03, accuracies  # regularized about as much ...
     assert fractions["l1"] > 0.5 > 0.25 > fractions["l2"] > fractions["none"], fractions  # ... but sparse
 
 
+def test_l1_on_every_dense_layer_is_the_whole_network_l1_bit_for_bit():
+    X, y = dn.datasets.moons(40, 0.2, seed=3)
+    plain = dn.Sequential([dn.Dense(6), dn.ReLU(), dn.Dense(1)], seed=1).build(2)
+    layered = dn.Sequential([dn.Dense(6, l1=0.7), dn.ReLU(), dn.Dense(1, l1=0.7)], seed=1).build(2)
+    Y = plain.encode_targets(y, 40)
+    plain.compute_gradients(X, Y, l2=0.2, l1=0.7)
+    layered.compute_gradients(X, Y, l2=0.2)
+    assert np.array_equal(plain.params, layered.params)
+    assert np.allclose(plain.grads, layered.grads, rtol=1e-12, atol=1e-15)  # L1 added before L2 here, after it there
+    assert layered.compute_cost(X, Y, l2=0.2) == pytest.approx(plain.compute_cost(X, Y, l2=0.2, l1=0.7), rel=1e-14)
+    alone = dn.Sequential([dn.Dense(6), dn.ReLU(), dn.Dense(1)], seed=1).build(2)
+    alone.compute_gradients(X, Y, l1=0.7)
+    layered.compute_gradients(X, Y)
+    assert np.array_equal(alone.grads, layered.grads)  # L1 alone: the same additions, bit for bit
+
+
 def test_auto_engine_falls_back_to_numpy_for_l1_and_compiled_refuses_it():
     X, y = dn.datasets.moons(64, 0.2, seed=3)
-    model = dn.Sequential([dn.Dense(4), dn.ReLU(), dn.Dense(1)], seed=0)
-    history = model.fit(X, y, epochs=3, batch_size=16, l1=0.1, engine="auto")
-    assert history.engine == "numpy" and "l1" in history.engine_reason
     layered = dn.Sequential([dn.Dense(4, l1=0.1), dn.ReLU(), dn.Dense(1)], seed=0)
-    assert "l1" in layered.fit(X, y, epochs=3, batch_size=16, engine="auto").engine_reason
-    with pytest.raises(ValueError, match=r"L1 regularization \(l1\) has no compiled formula"):
-        dn.Sequential([dn.Dense(4), dn.ReLU(), dn.Dense(1)], seed=0).fit(X, y, epochs=3, l1=0.1, engine="compiled")
+    history = layered.fit(X, y, epochs=3, batch_size=16, engine="auto")
+    assert history.engine == "numpy" and "l1" in history.engine_reason
+    with pytest.raises(ValueError, match=r"layers\[0\] \(Dense\) has L1 \(l1\), which has no compiled formula"):
+        dn.Sequential([dn.Dense(4, l1=0.1), dn.ReLU(), dn.Dense(1)], seed=0).fit(X, y, epochs=3, engine="compiled")
 
 
 @pytest.mark.parametrize("make", [
     lambda: dn.Dense(3, l1=-0.1),
-    lambda: dn.Sequential([dn.Dense(1)]).fit(np.zeros((4, 2)), [0, 1, 0, 1], epochs=1, l1=-0.1),
+    lambda: dn.dense_stack([3], 1, l1=-0.1),
     lambda: dn.check_gradients(dn.Sequential([dn.Dense(1)]), np.zeros((4, 2)), [0, 1, 0, 1], l1=-0.1),
 ])
 def test_a_negative_l1_is_one_clear_error(make):

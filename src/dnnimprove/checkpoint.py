@@ -143,8 +143,6 @@ def _describe(settings: dict, l2: float) -> dict:
         "schedule": None if schedule is None else (schedule.config() if hasattr(schedule, "config") else "custom"),
         "augment": settings["augment"] is not None,
     }
-    if settings.get("l1"):  # only when used, so that checkpoints written before L1 existed still match
-        described["l1"] = settings["l1"]
     return described
 
 

@@ -213,7 +213,7 @@ def _add_model_options(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--activation", default="relu", choices=sorted(ACTIVATIONS), help="hidden activation")
     group.add_argument("--init", default="he", choices=sorted(INITIALIZERS), help="weight initializer (default: he)")
     group.add_argument("--l2", type=nonnegative_float, default=0.0, help="L2 strength lambd (default: 0)")
-    group.add_argument("--l1", type=nonnegative_float, default=0.0, help="L1 strength lambd (default: 0)")
+    group.add_argument("--l1", type=nonnegative_float, default=0.0, help="L1 strength of every Dense layer (default: 0)")
     group.add_argument("--batch-norm", action="store_true", help="batch norm before every hidden activation")
 
 
@@ -368,9 +368,17 @@ def _add_train(subparsers: Any) -> None:
 
 
 def _run_train(args: argparse.Namespace) -> int:
-    from . import report
-    from .factory import OPTIMIZER_SETTINGS
-    from .studies import CourseVersion, Study, Variant, run_study
+    """Build the network, optimizer and schedule with :mod:`dnnimprove.factory`, ``fit`` them, report the run."""
+    import time
+
+    from .factory import OPTIMIZER_SETTINGS, build_layers, build_optimizer, build_schedule
+    from .model import Sequential
+    from .random import CourseRandom
+    from .studies.recipe import check_settings
+    from .studies.runner import evaluate_run, seed_label
+    from .studies.single import TrainResult
+    from .threads import blas_threads
+    from .training import TrainingDiverged
 
     for key in ("beta", "beta1", "beta2"):  # the factory ignores them (as in a search space); on the CLI a mistake
         if getattr(args, key) is not None and key not in OPTIMIZER_SETTINGS[args.optimizer]:
@@ -381,64 +389,89 @@ def _run_train(args: argparse.Namespace) -> int:
         raise UsageError(f"--resume {args.resume!r}: no such checkpoint file")
     out, model_path = _train_outputs(args.out)
     spec = _data_spec(args, dev=args.dev_fraction)
-    settings = {
+    started = time.perf_counter()
+    settings = check_settings({key: value for key, value in _train_settings(args).items() if value is not None})
+    data = spec.load()
+    loss = _loss_for(data)
+    n_outputs = 1 if loss in ("binary_crossentropy", "mse") else data.n_classes
+    seed = 0 if args.seed is None else args.seed
+    if args.course_exact:  # the course's legacy stream (init seed 3, shuffle seed 10), schedules one epoch late
+        seed = CourseRandom(3 if args.seed is None else args.seed, 10)
+    model = Sequential(build_layers(args.layers, n_outputs, settings), loss=loss, seed=seed)
+    diverged = None
+    try:
+        with blas_threads(1):  # small networks: one thread, and figures that do not depend on the machine's load
+            model.fit(data.X_train, data.y_train, epochs=args.epochs, batch_size=args.batch_size,
+                      optimizer=build_optimizer(settings), schedule=build_schedule(settings, args.epochs, args.course_exact),
+                      l2=args.l2, validation_data=None if args.early_stopping is None else (data.X_dev, data.y_dev),
+                      callbacks=_train_callbacks(args, out), record_every=max(1, math.ceil(args.epochs / 100)),
+                      engine=args.engine)
+    except TrainingDiverged as error:  # reported below in one line, with status 1, after the results
+        diverged = error
+    run = evaluate_run(model, data, args.epochs, diverged)
+    run.seed = seed_label(seed)
+    result = TrainResult(
+        title=f"train: {args.dataset}, hidden {','.join(map(str, args.layers))}, {args.optimizer}",
+        mode="course-exact" if args.course_exact else "robust", dataset=spec.as_dict(), data=data,
+        hidden=tuple(args.layers), loss=loss, settings=settings, run=run, seconds=time.perf_counter() - started,
+    )
+    _report_train(args, result, out)
+    if diverged is not None:
+        print(f"{PROGRAM} train: {run.diverged}", file=sys.stderr)
+        return 1
+    if model_path is not None:
+        from .persistence import save
+
+        model.preprocessing_ = data.preprocessing  # from here on it predicts on raw rows
+        save(model, model_path)
+        if not args.json:
+            print(f"model: {model_path}")
+    return 0
+
+
+def _train_settings(args: argparse.Namespace) -> dict[str, Any]:
+    """The run's settings under the factory's (and the studies') names."""
+    return {
         "init": args.init, "activation": args.activation, "optimizer": args.optimizer, "lr": args.lr,
         "beta": args.beta, "beta1": args.beta1, "beta2": args.beta2, "batch_size": args.batch_size,
         "schedule": args.schedule, "decay_rate": args.decay_rate, "time_interval": args.time_interval,
         "l2": args.l2, "l1": args.l1, "keep_prob": args.keep_prob, "batch_norm": args.batch_norm,
         "early_stopping": args.early_stopping,
     }
-    variant = Variant("train", {key: value for key, value in settings.items() if value is not None})
-    data = spec.load()
-    study = Study(
-        name="train", title=f"train: {args.dataset}, hidden {','.join(map(str, args.layers))}, {args.optimizer}",
-        lesson="One run of dnnimprove train.", data=spec, hidden=args.layers, epochs=args.epochs,
-        quick_epochs=args.epochs, variants=(variant,), loss=_loss_for(data),
-        figures=("cost", "boundary") if data.n_features == 2 else ("cost",),
-        course=(CourseVersion("course", args.epochs, (variant,), init_seed=3 if args.seed is None else args.seed),),
-    )
-    mode = "course-exact" if args.course_exact else "robust"
+
+
+def _train_callbacks(args: argparse.Namespace, out: Path | None) -> list[Any]:
+    """Early stopping on the dev set, the checkpoint (``--checkpoint``, ``--resume``, or OUT's), the progress bar."""
+    from .callbacks import Checkpoint, EarlyStopping, ProgressBar
+
+    callbacks: list[Any] = []
+    if args.early_stopping is not None:
+        callbacks.append(EarlyStopping(patience=args.early_stopping, restore_best=True))
     checkpoint = args.checkpoint or (str(out / "checkpoint.npz") if out is not None else None)
-    fit_options: dict[str, Any] = {}
     if checkpoint is not None or args.resume is not None:
-        from .callbacks import Checkpoint
-
-        path = args.resume if checkpoint is None else checkpoint
-        fit_options["callbacks"] = [Checkpoint(path, every=args.checkpoint_every, resume=args.resume or False,
-                                               overwrite=args.overwrite)]
-    if args.engine != "auto":
-        fit_options["engine"] = args.engine
+        callbacks.append(Checkpoint(args.resume if checkpoint is None else checkpoint, every=args.checkpoint_every,
+                                    resume=args.resume or False, overwrite=args.overwrite))
     if not args.no_progress and sys.stderr.isatty():
-        from .callbacks import ProgressBar
+        callbacks.append(ProgressBar(leave=False, file=sys.stderr))
+    return callbacks
 
-        fit_options["callbacks"] = [*fit_options.get("callbacks", ()), ProgressBar(leave=False, file=sys.stderr)]
-    options = {"fit_options": fit_options} if fit_options else {}
-    result = run_study(study, mode=mode, seeds=[0 if args.seed is None else args.seed], **options)
+
+def _report_train(args: argparse.Namespace, result: Any, out: Path | None) -> None:
+    """Print the run's table (or its JSON) and write OUT/train/ (results.json and figures) with ``--out``."""
+    from . import report
+
     summary = result.to_json()
     if out is not None:
         report.write_study(result, out)
     if args.json:
         run = summary["runs"][0]
         fields = ("train_accuracy", "dev_accuracy", "test_accuracy", "final_cost", "epochs", "seconds")
-        print(json.dumps({"mode": mode, "dataset": summary["dataset"], "hidden": list(args.layers),
+        print(json.dumps({"mode": result.mode, "dataset": summary["dataset"], "hidden": list(args.layers),
                           "settings": run["settings"], **{key: run[key] for key in fields}}, indent=2))
     else:
         print(report.text_table(summary))
         if result.data.task == "regression":
-            print(_regression_line(result.variants[0].runs[0].model, result.data))
-    diverged = result.variants[0].runs[0].diverged  # recorded as a result by the runner; one line and status 1 here
-    if diverged is not None:
-        print(f"{PROGRAM} train: {diverged}", file=sys.stderr)
-        return 1
-    if model_path is not None:
-        from .persistence import save
-
-        model = result.variants[0].runs[0].model
-        model.preprocessing_ = result.data.preprocessing  # from here on it predicts on raw rows
-        save(model, model_path)
-        if not args.json:
-            print(f"model: {model_path}")
-    return 0
+            print(_regression_line(result.run.model, result.data))
 
 
 def _train_outputs(path: str | None) -> tuple[Path | None, Path | None]:
@@ -496,14 +529,14 @@ def _run_gradcheck(args: argparse.Namespace) -> int:
     data = _data_spec(args).load()
     loss = _loss_for(data)
     settings = {"init": args.init, "activation": args.activation, "keep_prob": args.dropout,
-                "batch_norm": args.batch_norm}
+                "batch_norm": args.batch_norm, "l1": args.l1}
     n_outputs = 1 if loss in ("binary_crossentropy", "mse") else data.n_classes
     model = build_model(args.layers, n_outputs, settings, loss, args.seed)
     with blas_threads(1):
-        model.fit(data.X_train, data.y_train, epochs=args.epochs, optimizer=Adam(0.01), l2=args.l2, l1=args.l1,
+        model.fit(data.X_train, data.y_train, epochs=args.epochs, optimizer=Adam(0.01), l2=args.l2,
                   batch_size=min(64, len(data.X_train)), record_every=max(args.epochs, 1))
     X, y = data.X_train[: args.examples], data.y_train[: args.examples]
-    checked = check_gradients(model, X, y, epsilon=args.epsilon, l2=args.l2, l1=args.l1)
+    checked = check_gradients(model, X, y, epsilon=args.epsilon, l2=args.l2)
     network = f"{data.n_features}-{'-'.join(map(str, args.layers))}-{n_outputs} {args.activation}"
     extras = [f"dropout keep_prob {args.dropout:g} (masks frozen)" if args.dropout else "",
               "batch norm" if args.batch_norm else "", f"l2 {args.l2:g}" if args.l2 else "",
@@ -645,9 +678,28 @@ def _run_convert(args: argparse.Namespace) -> int:
 
     given = {name: getattr(args, f"value_{name}") for name in args.value_names
              if getattr(args, f"value_{name}") is not None}
-    translation = convert(args.setting, given, to=args.to, source=args.source)
+    try:
+        translation = convert(args.setting, given, to=args.to, source=args.source)
+    except (ValueError, TypeError) as error:
+        kind = TypeError if isinstance(error, TypeError) else ValueError
+        raise kind(_in_option_terms(str(error), args.value_names)) from None
     print(json.dumps(asdict(translation), indent=2) if args.json else translation)
     return 0
+
+
+def _in_option_terms(message: str, names: Sequence[str]) -> str:
+    """A :func:`~dnnimprove.conventions.convert` message as the command's user reads it: the parameter that opens
+    it (``fan_in must be ...``) or that it asks for (``... needs 'batch_size'``) becomes its option (``--fan-in``)."""
+    import re
+
+    def option(name: str) -> str:
+        return "--" + name.replace("_", "-")
+
+    first = message.split(" ", 1)[0]
+    if first in names and message.startswith(f"{first} must "):
+        message = option(first) + message[len(first):]
+    return re.sub(r"needs '(\w+)'$", lambda found: f"needs {option(found.group(1))}" if found.group(1) in names
+                  else found.group(0), message)
 
 
 # -- compare ----------------------------------------------------------------------------------------------
@@ -910,10 +962,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     """
     from ._startup import release
 
-    release()  # from here on Ctrl-C is a KeyboardInterrupt, caught below (and by checkpointing fits)
     argv = sys.argv[1:] if argv is None else list(argv)
     command = next((word for word in argv if not word.startswith("-")), "")
     where = f"{PROGRAM} {command}".rstrip() if command in _COMMANDS else PROGRAM
+    release(where)  # from here on Ctrl-C is a KeyboardInterrupt, caught below (and by checkpointing fits)
     try:
         return _main(argv)
     except KeyboardInterrupt:

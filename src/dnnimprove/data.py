@@ -27,6 +27,7 @@ __all__ = [
     "DATASETS",
     "train_dev_test_split",
     "split_dev",
+    "split_dev_rows",
     "Standardizer",
 ]
 
@@ -185,15 +186,26 @@ def split_dev(X: Any, y: Any, fraction: float, seed: int = 0) -> tuple[np.ndarra
     fraction = check_number("fraction", fraction, low=0.0, high=1.0, low_open=True, high_open=True)
     if X.ndim < 1 or y.ndim < 1 or X.shape[0] != y.shape[0]:
         raise ValueError(f"X and y must have the same number of rows; got shapes {X.shape} and {y.shape}")
-    n_dev = int(round(fraction * X.shape[0]))
-    if n_dev < 1 or n_dev >= X.shape[0]:
+    train, dev = split_dev_rows(X.shape[0], fraction, seed)
+    return X[train], y[train], X[dev], y[dev]
+
+
+def split_dev_rows(n_samples: int, fraction: float, seed: int = 0, name: str = "fraction") -> tuple[np.ndarray, np.ndarray]:
+    """The row indices :func:`split_dev` uses: ``(train_rows, dev_rows)`` for ``n_samples`` rows.
+
+    ``default_rng(seed).permutation(n_samples)``: its first ``round(fraction * n_samples)`` entries are the dev
+    rows, the rest the training rows. ``name`` is the argument the caller's user gave the fraction as
+    (``validation_fraction`` for the estimators), for the error when a side would be empty.
+    """
+    fraction = check_number(name, fraction, low=0.0, high=1.0, low_open=True, high_open=True)
+    n_dev = int(round(fraction * n_samples))
+    if n_dev < 1 or n_dev >= n_samples:
         raise ValueError(
-            f"fraction={fraction} leaves {n_dev} of {X.shape[0]} examples for the dev set; "
+            f"{name}={fraction} leaves {n_dev} of {n_samples} examples for the dev set; "
             "it must leave at least one example on each side"
         )
-    order = np.random.default_rng(seed).permutation(X.shape[0])
-    dev, train = order[:n_dev], order[n_dev:]
-    return X[train], y[train], X[dev], y[dev]
+    order = np.random.default_rng(seed).permutation(n_samples)
+    return order[n_dev:], order[:n_dev]
 
 
 class Standardizer:

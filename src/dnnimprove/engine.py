@@ -22,6 +22,7 @@ import numpy as np
 
 from ._validation import check_choice
 from .batches import Batches, NonFinite
+from .optimizers import RuleProgram
 
 __all__ = ["ENGINES", "EngineChoice", "NumpyEngine", "NonFinite", "select_engine", "build_engine"]
 
@@ -76,6 +77,7 @@ class NumpyEngine:
         run.optimizer.check_state(run.model.params, run.model.grads, run.state)
         self.snapshot = Snapshot(run)
         self.t_start = run.state.t
+        self.rule_program = RuleProgram()  # the update's workspaces, for this fit's arrays
 
     def begin_epoch(self, epoch: int) -> None:
         """Keep the epoch's start (for :meth:`restore`) and draw its permutation (shuffled mini-batches only)."""
@@ -98,13 +100,13 @@ class NumpyEngine:
             Y.take(rows, 0, Y_batch, "clip")
         if self.augment is not None:
             X_batch = self.augment(X_batch, model.random)
-        cost = model.compute_gradients(X_batch, Y_batch, True, run.l2, need_cost, run.l1)
+        cost = model.compute_gradients(X_batch, Y_batch, True, run.l2, need_cost)
         if need_cost and not math.isfinite(cost):
             raise NonFinite(index, "cost")
         grads = model.grads
         if not math.isfinite(np.add.reduce(grads)) and not np.isfinite(grads).all():
             raise NonFinite(index, "gradient")
-        run.optimizer.update(model.params, grads, run.state, lr)
+        run.optimizer.update(model.params, grads, run.state, lr, self.rule_program)
         return cost
 
     def restore(self) -> None:

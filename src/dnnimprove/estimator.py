@@ -40,6 +40,7 @@ from sklearn.utils.validation import _check_sample_weight
 
 from ._validation import check_bool, check_choice, check_int, check_number, check_numeric_input, check_type
 from .callbacks import EarlyStopping, ProgressBar
+from .data import split_dev_rows
 from .factory import build_layers, build_optimizer, build_schedule
 from .layers import Layer
 from .losses import SampleWeighted
@@ -96,7 +97,10 @@ _PARAMETERS_DOC = """
         Hold out ``validation_fraction`` of the training data as a dev set, stop when its cost has not
         improved for ``patience`` epochs in a row, and keep the parameters of the best dev epoch.
     validation_fraction : float in (0, 1), default 0.1
-        The dev set for early stopping (the same rows at every fit; unused without early stopping).
+        The dev set for early stopping, unused without it: ``round(validation_fraction * m)`` examples (at
+        least one) drawn from the distinct examples in sorted order, so the same at every fit whatever the
+        order of the rows; with integer ``sample_weight`` a row of weight ``k`` is ``k`` examples (some of
+        its copies may go to each side), so a weighted fit holds out what the fit on repeated rows would.
     patience : int >= 0, default 10
     random_state : int, numpy.random.Generator or None, default None
         Drives initialization, shuffling and dropout masks; an int makes every ``fit`` identical
@@ -195,22 +199,21 @@ class _DNNBase(BaseEstimator):
     def _make_layers(self, n_outputs: int) -> list[Layer]:
         return build_layers(self.hidden_layer_sizes, n_outputs, self._settings())
 
-    def _dev_split(self, n_samples: int) -> tuple[np.ndarray, np.ndarray] | None:
-        """``(train_rows, dev_rows)`` for early stopping, the same rows at every fit; ``None`` without it."""
+    def _dev_split(self, X: np.ndarray, targets: np.ndarray, weights: np.ndarray | None) -> tuple[np.ndarray, np.ndarray] | None:
+        """``(train_weights, dev_weights)``, each ``(m,)``, for early stopping; ``None`` without it.
+
+        :func:`dnnimprove.data.split_dev_rows`'s positions taken over the rows in sorted order of their
+        content, in units of weight (:func:`_split_by_weight`): unweighted, each row lands whole on one side
+        (weights 0 / 1), the same rows at every fit whatever the order of the rows.
+        """
         if not check_bool("early_stopping", self.early_stopping):
             return None
+        n_samples = X.shape[0]
         if n_samples < 2:
             raise ValueError(f"early_stopping needs at least 2 samples (a dev set and a training set); got {n_samples} sample")
         fraction = check_number("validation_fraction", self.validation_fraction, low=0.0, high=1.0,
                                 low_open=True, high_open=True)
-        n_dev = int(round(fraction * n_samples))
-        if n_dev < 1 or n_dev >= n_samples:
-            raise ValueError(
-                f"validation_fraction={fraction} leaves {n_dev} of {n_samples} examples for the dev set; "
-                "it must leave at least one example on each side"
-            )
-        order = np.random.default_rng(_DEV_SPLIT_SEED).permutation(n_samples)
-        return order[n_dev:], order[:n_dev]
+        return _split_by_weight(X, targets, np.ones(n_samples) if weights is None else weights, fraction)
 
     def _user_callbacks(self) -> list[Callback]:
         if self.callbacks is None:
@@ -248,7 +251,12 @@ class _DNNBase(BaseEstimator):
         optimizer = self._make_optimizer()
         schedule = self._make_schedule(epochs)
         callbacks = self._user_callbacks()
-        split = None if incremental else self._dev_split(X.shape[0])
+        weights = None
+        if sample_weight is not None:
+            if self.engine == "compiled":
+                raise ValueError("engine='compiled' does not take sample_weight; use engine='numpy' for a weighted fit")
+            weights = _checked_sample_weight(sample_weight, X, X.dtype)
+        split = None if incremental else self._dev_split(X, targets, weights)
         continuing = self._continues(incremental)
         state = None
         if continuing:
@@ -262,24 +270,26 @@ class _DNNBase(BaseEstimator):
                                dtype=self.dtype)
             self._reset_learned()
         engine = self.engine
-        weighted_loss = None
-        Y = targets
-        if sample_weight is not None:
-            if engine == "compiled":
-                raise ValueError("engine='compiled' does not take sample_weight; use engine='numpy' for a weighted fit")
-            weights = _checked_sample_weight(sample_weight, X, model.dtype)
-            weighted_loss = SampleWeighted(loss)
-            Y = weighted_loss.targets(targets, weights * (weights.size / weights.sum()), n_outputs, model.dtype)
+        train_weights, dev_weights = (weights, None) if split is None else split
         validation = None
         score = None
+        if dev_weights is not None:
+            dev = dev_weights > 0
+            X_dev, targets_dev, dev_weights = X[dev], targets[dev], (None if weights is None else dev_weights[dev])
+        if train_weights is not None:
+            keep = train_weights > 0  # a zero weight is the example's absence
+            X, targets, train_weights = X[keep], targets[keep], train_weights[keep]
+        weighted_loss = None
+        Y = targets
+        if weights is not None:
+            weighted_loss = SampleWeighted(loss, scale=train_weights.size / train_weights.sum())
+            Y = weighted_loss.targets(targets, train_weights, n_outputs, model.dtype)
         if split is not None:
-            train, dev = split
-            validation = (X[dev], Y[dev])
-            dev_weights = None if weighted_loss is None else Y[dev, -1]
-            if dev_weights is not None and not dev_weights.sum() > 0:
-                dev_weights = None  # all dev weights zero: score the dev set unweighted rather than not at all
-            score = _DevScore(self, X[dev], targets[dev], dev_weights)
-            X, Y = X[train], Y[train]
+            validation = (X_dev, targets_dev)
+            if weighted_loss is not None:  # dev weights rescaled so that val_cost is sum(w l) / sum(w) over the dev set
+                dev_scale = dev_weights.size / dev_weights.sum() / weighted_loss.scale
+                validation = (X_dev, weighted_loss.targets(targets_dev, dev_weights * dev_scale, n_outputs, model.dtype))
+            score = _DevScore(self, X_dev, targets_dev, dev_weights)
             callbacks += [score, EarlyStopping(patience=check_int("patience", self.patience, low=0))]
         base_loss = model.loss
         if weighted_loss is not None:
@@ -363,6 +373,38 @@ _DEV_SPLIT_SEED = 0
 """Early stopping's dev set is drawn with its own generator seeded with this: the same rows at every fit."""
 
 
+_MAX_UNITS = 1 << 22
+"""Integer weights totaling more units than this are split by rows (the split draws a permutation of the units)."""
+
+
+def _split_by_weight(
+    X: np.ndarray, targets: np.ndarray, weights: np.ndarray, fraction: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """Early stopping's split as ``(train_weights, dev_weights)``: ``train + dev = weights`` row by row.
+
+    The rows are put in sorted order of their content (features, then target), each repeated as many
+    times as it has units, and :func:`dnnimprove.data.split_dev_rows` (seed ``_DEV_SPLIT_SEED``) sends
+    ``round(fraction * units)`` of these units (at least one) to the dev set. The units are the weights
+    when every weight is an integer (no weights: 1 a row) and they total at most ``_MAX_UNITS``, else the
+    positive-weight rows. Neither the order of the rows nor how copies are spread (a row of weight ``k`` or
+    ``k`` repeated rows) changes what is held out, so a weighted fit with early stopping sees the dev and
+    training sets of the fit on repeated rows.
+    """
+    integers = bool(np.array_equal(weights, np.round(weights))) and weights.sum() <= _MAX_UNITS
+    units = np.round(weights).astype(np.int64) if integers else (weights > 0).astype(np.int64)
+    total = int(units.sum())
+    if total < 2:
+        raise ValueError(f"early_stopping needs at least 2 examples of positive weight (a dev set and a training set); "
+                         f"got {total}")
+    keys = np.hstack([X.reshape(X.shape[0], -1), np.asarray(targets, dtype=np.float64).reshape(X.shape[0], -1)])
+    order = np.lexsort(keys.T[::-1])  # rows sorted by content, the first column first
+    unit_rows = np.repeat(order, units[order])
+    _, dev_units = split_dev_rows(total, max(fraction, 1.0 / total), _DEV_SPLIT_SEED, name="validation_fraction")
+    dev_count = np.bincount(unit_rows[dev_units], minlength=X.shape[0])
+    dev = dev_count.astype(weights.dtype) if integers else np.where(dev_count > 0, weights, 0).astype(weights.dtype)
+    return weights - dev, dev
+
+
 class _Continued:
     """``lr(epoch) = schedule(epoch + offset)``: a schedule going on after ``offset`` epochs of earlier fits."""
 
@@ -416,7 +458,10 @@ class DNNClassifier(ClassifierMixin, _DNNBase):
         """Train on ``X`` of shape ``(m, n_features)`` and labels ``y`` of shape ``(m,)``; returns ``self``.
 
         ``sample_weight`` (``(m,)``, >= 0) weights each example's loss (see
-        :class:`dnnimprove.losses.SampleWeighted`): an integer weight counts as that many copies.
+        :class:`dnnimprove.losses.SampleWeighted`), batch norm's batch statistics and the early-stopping
+        dev set and score: an integer weight counts as that many copies (a full-batch fit equals the fit
+        on repeated rows), a zero weight as the row's absence. Dropout is the exception: a weighted row
+        draws one mask for all its copies, equal to repeated rows only in expectation.
         With ``warm_start=True`` a fitted estimator continues (same classes required).
         """
         return self._fit(X, y, sample_weight, classes=None, incremental=False)

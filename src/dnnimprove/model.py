@@ -28,6 +28,10 @@ __all__ = ["ParamInfo", "Sequential"]
 
 DTYPES = {"float32": np.float32, "float64": np.float64}
 
+REUSE_FROM = 8192
+"""A training pass computes in place (the layers' and the loss's workspaces, ``Layer.reuse``) when the mini-batch's
+rows times the widest layer reach this: below it, NumPy's fresh small arrays cost less than the bookkeeping."""
+
 
 @dataclass(frozen=True)
 class ParamInfo:
@@ -154,6 +158,8 @@ class Sequential:
         if not self.table:
             raise ValueError("the model has no trainable tensors: add at least one Dense layer")
         self.n_outputs = width
+        self._widest = max(layer.input_dim or 0 for layer in self.layers)
+        self._widest = max(self._widest, width)
         self._check_memory(int(n_features), offset)
         self.params = np.zeros(offset, dtype=self.dtype)
         self.grads = np.zeros(offset, dtype=self.dtype)
@@ -209,17 +215,22 @@ class Sequential:
         return Y
 
     # -- computation ------------------------------------------------------------------------
-    def forward(self, X: np.ndarray, training: bool = False) -> np.ndarray:
+    def forward(self, X: np.ndarray, training: bool = False, sample_weight: np.ndarray | None = None) -> np.ndarray:
         """Logits of the last layer, shape ``(m, n_outputs)``. ``training`` switches dropout and batch norm.
 
         A training pass first calls the random source's ``start_forward()``
         (:class:`dnnimprove.CourseRandom` reseeds there, as the course's forward pass with dropout does).
+        ``sample_weight`` ``(m,)`` goes to the layers that take it (batch norm's weighted statistics);
+        :meth:`compute_gradients` passes the weights a weighted loss carries in ``Y``.
         """
         if training:
             self.random.start_forward()
         A = X
         for layer in self.layers:
-            A = layer.forward(A, training)
+            if sample_weight is not None and layer.takes_sample_weight:
+                A = layer.forward(A, training, sample_weight)
+            else:
+                A = layer.forward(A, training)
         return A
 
     def backward(self, dZ: np.ndarray) -> None:
@@ -231,7 +242,7 @@ class Sequential:
         self, X: np.ndarray, Y: np.ndarray, training: bool = True, l2: float = 0.0, l1: float = 0.0
     ) -> float:
         """Cost ``J`` (data cost + L2 and L1 penalties, global and per layer) for validated arrays, without gradients."""
-        Z = self.forward(X, training)
+        Z = self.forward(X, training, self.loss.sample_weights(Y))
         m = X.shape[0]
         penalty = l2_penalty(self.params, self.weight_mask, l2, m) + l1_penalty(self.params, self.weight_mask, l1, m)
         return self.loss.cost(Z, Y) + penalty + self.layer_penalty(m)
@@ -239,6 +250,8 @@ class Sequential:
     def layer_penalty(self, m: int) -> float:
         """The layers' own regularization terms (e.g. ``Dense(..., l2=...)``) for an ``m``-row batch."""
         return sum(layer.penalty(m) for layer in self.layers)
+
+    _widest = 0  # the widest layer input or output, set by build
 
     def compute_gradients(
         self, X: np.ndarray, Y: np.ndarray, training: bool = True, l2: float = 0.0, need_cost: bool = True,
@@ -250,9 +263,22 @@ class Sequential:
         :func:`dnnimprove.regularizers.l2_penalty` gives); NaN when ``need_cost=False`` (the step does
         not need it, so it is not computed).
         """
-        Z = self.forward(X, training)
-        dZ, cost = self.loss.gradient_and_cost(Z, Y, need_cost)
-        self.backward(dZ)
+        weights = self.loss.sample_weights(Y)
+        if X.shape[0] * self._widest < REUSE_FROM:
+            Z = self.forward(X, training, weights)
+            dZ, cost = self.loss.gradient_and_cost(Z, Y, need_cost)
+            self.backward(dZ)
+        else:
+            parts = (*self.layers, self.loss)
+            for part in parts:  # nobody else sees this pass's arrays: the layers and the loss may reuse their own
+                part.reuse = True
+            try:
+                Z = self.forward(X, training, weights)
+                dZ, cost = self.loss.gradient_and_cost(Z, Y, need_cost)
+                self.backward(dZ)
+            finally:
+                for part in parts:
+                    part.reuse = False
         if l2:
             add_l2_gradient(self.grads, self.params, self.weight_mask, l2, X.shape[0])
         if l1:
@@ -307,7 +333,6 @@ class Sequential:
         optimizer: Optimizer | tuple[Optimizer, OptimizerState] | None = None,
         schedule: Callable[[int], float] | None = None,
         l2: float = 0.0,
-        l1: float = 0.0,
         shuffle: bool = True,
         validation_data: tuple[Any, Any] | None = None,
         callbacks: Sequence[Callback] = (),
@@ -340,7 +365,7 @@ class Sequential:
                                    self.preprocessing_.encode_target(validation_data[1]))
 
         return fit(self, X, y, epochs=epochs, batch_size=batch_size, optimizer=optimizer, schedule=schedule, l2=l2,
-                   l1=l1, shuffle=shuffle, validation_data=validation_data, callbacks=callbacks, augment=augment,
+                   shuffle=shuffle, validation_data=validation_data, callbacks=callbacks, augment=augment,
                    record_every=record_every, engine=engine)
 
 

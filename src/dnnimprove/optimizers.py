@@ -48,7 +48,8 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from ._validation import check_bool, check_number
+from ._inplace import in_place
+from ._validation import Boolean, Constraint, Real, set_params_checked
 from .ewma import ewma, ewma_step
 
 __all__ = [
@@ -88,8 +89,10 @@ class OptimizerState:
     decay_mask: np.ndarray | None = None
 
 
-def _check_beta(name: str, value: Any) -> float:
-    return check_number(name, value, low=0.0, high=1.0, high_open=True)
+BETA = Real(low=0.0, high=1.0, high_open=True)
+"""An averaging weight (``beta``, ``beta1``, ``beta2``): in ``[0, 1)``."""
+POSITIVE = Real(low=0.0, low_open=True)
+"""A learning rate or an ``epsilon``: ``> 0``."""
 
 
 class Optimizer:
@@ -107,9 +110,13 @@ class Optimizer:
     name: ClassVar[str] = "optimizer"
     slots: ClassVar[tuple[str, ...]] = ()
     inputs: ClassVar[tuple[str, ...]] = ()
+    _parameter_constraints: ClassVar[dict[str, Constraint]] = {"lr": POSITIVE}
+    """Each constructor argument's legal values (:func:`dnnimprove._validation.validate_params`)."""
+    lr: float
+    _program: RuleProgram | None = None
 
     def __init__(self, lr: float) -> None:
-        self.lr = check_number("lr", lr, low=0.0, low_open=True)
+        set_params_checked(self, lr=lr)
 
     @property
     def uses_v(self) -> bool:
@@ -168,15 +175,20 @@ class Optimizer:
         self.check_state(params, grads, state)
         self.update(params, grads, state, self.lr if lr is None else lr)
 
-    def update(self, params: np.ndarray, grads: np.ndarray, state: OptimizerState, lr: float) -> None:
-        """``state.t += 1`` and one application of :meth:`rule` to the whole arrays (no state check)."""
+    def update(self, params: np.ndarray, grads: np.ndarray, state: OptimizerState, lr: float,
+               program: RuleProgram | None = None) -> None:
+        """``state.t += 1`` and one application of :meth:`rule` to the whole arrays (no state check), in place.
+
+        The rule runs as traced in-place ufunc calls (:mod:`dnnimprove._inplace`): the same operations as
+        ``rule`` on new arrays, so the same numbers, with its intermediates in workspaces that ``program``
+        keeps (a training engine passes its own; by default a one-entry cache of this optimizer's).
+        """
         state.t += 1
-        cast = params.dtype.type
-        constants = tuple(cast(value) for value in self.constants(state.t, lr, *self.hyperparameters()))
-        new = self.rule(params, grads, *self.arrays(state), *constants)
-        params[...] = new[0]
-        for key, value in zip(self.slots, new[1:]):
-            getattr(state, key)[...] = value
+        if program is None:
+            program = self._program
+            if program is None:
+                program = self._program = RuleProgram()
+        program.apply(self, params, grads, state, lr)
 
     def config(self) -> dict:
         return {"lr": self.lr}
@@ -184,6 +196,45 @@ class Optimizer:
     def __repr__(self) -> str:
         args = ", ".join(f"{key}={value!r}" for key, value in self.config().items())
         return f"{type(self).__name__}({args})"
+
+
+class RuleProgram:
+    """An optimizer's :meth:`~Optimizer.rule` run in place over one set of arrays (parameters, gradients, state).
+
+    Holds the traced program (:func:`dnnimprove._inplace.in_place`: the rule's own ufunc calls, in its order,
+    writing the new parameters and slots into their arrays and every intermediate into a workspace) and
+    the workspaces, allocated once: an Adam step over ``n`` parameters keeps two ``(n,)`` workspaces instead
+    of making ten new arrays. Traced again when the arrays, the optimizer's class or a number its rule tests
+    with ``if`` change. Not for two threads at once.
+    """
+
+    __slots__ = ("key", "arrays", "program", "numbers", "views")
+
+    def __init__(self) -> None:
+        self.key: tuple | None = None
+        self.arrays: tuple = ()
+        self.program: Any = None
+        self.numbers = np.empty(0)
+        self.views: tuple = ()
+
+    def apply(self, optimizer: Optimizer, params: np.ndarray, grads: np.ndarray, state: OptimizerState,
+              lr: float) -> None:
+        """One application of ``optimizer``'s rule for step ``state.t`` (already advanced) at rate ``lr``."""
+        constants = optimizer.constants(state.t, lr, *optimizer.hyperparameters())
+        arrays = (params, grads, *optimizer.arrays(state))
+        key = (type(optimizer), len(constants), *map(id, arrays))  # the arrays are held below: their ids stay theirs
+        if key == self.key:
+            # the constants cast to the parameters' dtype, passed as 0-d views of one array (a ufunc takes a
+            # 0-d array faster than a NumPy scalar, and rounds the same)
+            self.numbers[:] = constants
+            if self.program(*arrays, *self.views) is not None:
+                return
+        self.key, self.arrays = None, ()
+        self.numbers = numbers = np.array(constants, dtype=params.dtype)
+        self.views = tuple(numbers[index:index + 1].reshape(()) for index in range(numbers.size))
+        self.program = in_place(optimizer.rule, (*arrays, *self.views), (0, *range(2, 2 + len(optimizer.slots))))
+        self.program(*arrays, *self.views)
+        self.key, self.arrays = key, arrays
 
 
 def _adam(w, g, v, s, beta1, one_minus_beta1, beta2, one_minus_beta2, epsilon, correction1, correction2, lr):
@@ -222,11 +273,13 @@ class Momentum(Optimizer):
 
     name = "momentum"
     slots = ("v",)
+    _parameter_constraints = {**Optimizer._parameter_constraints, "beta": BETA, "nesterov": Boolean()}
+    beta: float
+    nesterov: bool
 
     def __init__(self, lr: float = 0.01, beta: float = 0.9, nesterov: bool = False) -> None:
         super().__init__(lr)
-        self.beta = _check_beta("beta", beta)
-        self.nesterov = check_bool("nesterov", nesterov)
+        set_params_checked(self, beta=beta, nesterov=nesterov)
 
     def hyperparameters(self) -> tuple[float, ...]:
         return (self.beta, float(self.nesterov))
@@ -254,11 +307,13 @@ class RMSProp(Optimizer):
 
     name = "rmsprop"
     slots = ("s",)
+    _parameter_constraints = {**Optimizer._parameter_constraints, "beta": BETA, "epsilon": POSITIVE}
+    beta: float
+    epsilon: float
 
     def __init__(self, lr: float = 0.001, beta: float = 0.999, epsilon: float = 1e-8) -> None:
         super().__init__(lr)
-        self.beta = _check_beta("beta", beta)
-        self.epsilon = check_number("epsilon", epsilon, low=0.0, low_open=True)
+        set_params_checked(self, beta=beta, epsilon=epsilon)
 
     def hyperparameters(self) -> tuple[float, ...]:
         return (self.beta, self.epsilon)
@@ -292,12 +347,14 @@ class Adam(Optimizer):
 
     name = "adam"
     slots = ("v", "s")
+    _parameter_constraints = {**Optimizer._parameter_constraints, "beta1": BETA, "beta2": BETA, "epsilon": POSITIVE}
+    beta1: float
+    beta2: float
+    epsilon: float
 
     def __init__(self, lr: float = 0.001, beta1: float = 0.9, beta2: float = 0.999, epsilon: float = 1e-8) -> None:
         super().__init__(lr)
-        self.beta1 = _check_beta("beta1", beta1)
-        self.beta2 = _check_beta("beta2", beta2)
-        self.epsilon = check_number("epsilon", epsilon, low=0.0, low_open=True)
+        set_params_checked(self, beta1=beta1, beta2=beta2, epsilon=epsilon)
 
     def hyperparameters(self) -> tuple[float, ...]:
         return (self.beta1, self.beta2, self.epsilon)
@@ -324,6 +381,8 @@ class AdamW(Adam):
 
     name = "adamw"
     inputs = ("decay_mask",)
+    _parameter_constraints = {**Adam._parameter_constraints, "weight_decay": Real(low=0.0)}
+    weight_decay: float
 
     def __init__(
         self,
@@ -334,7 +393,7 @@ class AdamW(Adam):
         weight_decay: float = 0.01,
     ) -> None:
         super().__init__(lr, beta1, beta2, epsilon)
-        self.weight_decay = check_number("weight_decay", weight_decay, low=0.0)
+        set_params_checked(self, weight_decay=weight_decay)
 
     def init(self, params: np.ndarray, weight_mask: np.ndarray | None = None) -> OptimizerState:
         """As :meth:`Optimizer.init`; ``decay_mask`` is ``weight_mask`` in the parameters' dtype, or all ones

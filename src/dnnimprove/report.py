@@ -1,7 +1,9 @@
 """Tables, figures and the HTML report of the studies (the only module that draws).
 
-``write_study(result, out)`` writes ``OUT/<study>/results.json`` and the study's figures (PNG, Agg,
-no pyplot state); ``write_index(out)`` writes ``OUT/index.html`` with one section per study found under
+``write_study(result, out)`` writes ``OUT/<name>/results.json`` and the result's figures (PNG, Agg,
+no pyplot state) for a study's :class:`~dnnimprove.studies.StudyResult` or one ``dnnimprove train`` run's
+:class:`~dnnimprove.studies.single.TrainResult` (both give ``name``, ``lesson``, ``figures``, ``title``, ``mode``,
+``data``, ``variants``, ``checks``, ``extras``, ``smoke_test`` and ``to_json()``); ``write_index(out)`` writes ``OUT/index.html`` with one section per study found under
 ``OUT`` (its table, figures and a two-line reading), built from the ``results.json`` files so that
 studies run one at a time end up in one report. ``text_table(result)`` is the terminal table.
 ``write_search(result, out)`` writes a hyperparameter search's ranked trials (CSV) and its scatter of dev
@@ -29,6 +31,10 @@ from matplotlib.figure import Figure
 from .optimizers import ewma
 from .search import SearchResult
 from .studies.runner import StudyResult, VariantResult, build_schedule
+from .studies.single import TrainResult
+
+Result = StudyResult | TrainResult
+"""What ``write_study``, ``reading``, ``draw_cost`` and ``draw_boundary`` take: a study's result or one run's."""
 
 __all__ = [
     "FIGURES", "write_study", "write_index", "text_table", "reading", "draw_figures", "draw_search", "write_search",
@@ -96,9 +102,9 @@ def study_table(summary: dict[str, Any]) -> tuple[list[str], list[list[str]]]:
     return table_rows(summary["runs"])
 
 
-def text_table(result: StudyResult | dict[str, Any]) -> str:
+def text_table(result: Result | dict[str, Any]) -> str:
     """The study's table as aligned text, its title above and the checks below."""
-    summary = result.to_json() if isinstance(result, StudyResult) else result
+    summary = result if isinstance(result, dict) else result.to_json()
     header, rows = study_table(summary)
     widths = [max(len(str(line[i])) for line in [header, *rows]) for i in range(len(header))]
     smoke = summary.get("smoke_test", False)
@@ -113,7 +119,7 @@ def text_table(result: StudyResult | dict[str, Any]) -> str:
 _CHECK_WORDS = {True: "ok ", False: "NO ", None: "-- not evaluated (smoke test):"}
 
 
-def reading(result: StudyResult) -> list[str]:
+def reading(result: Result) -> list[str]:
     """Two lines: what the study teaches, and what this run measured."""
     checks = result.checks
     held = sum(ok for _, ok in checks)
@@ -139,7 +145,7 @@ def reading(result: StudyResult) -> list[str]:
         measured = "Measured: " + "; ".join(
             f"{variant.name} {label} {_cell(*variant.metric(key))}" for variant in result.variants
         ) + "."
-    return [result.study.lesson, measured]
+    return [result.lesson, measured]
 
 
 # -- figures ----------------------------------------------------------------------------------------------
@@ -199,7 +205,7 @@ def _coincide_note(pairs: list[tuple[str, str]]) -> str:
             "that both stay visible.")
 
 
-def draw_cost(result: StudyResult) -> tuple[Figure, str]:
+def draw_cost(result: Result) -> tuple[Figure, str]:
     """Median cost over seeds (a diverging seed cannot dominate it), the seeds' range shaded, off-scale seeds marked."""
     figure = _new_figure()
     axes = figure.add_subplot()
@@ -236,7 +242,7 @@ def draw_cost(result: StudyResult) -> tuple[Figure, str]:
     axes.set_ylabel("training cost J (log scale)")
     seeds = len(result.variants[0].runs)
     spread = f"median over {seeds} seeds, range shaded" if seeds > 1 else "one run"
-    axes.set_title(f"{result.study.name}: training cost ({spread})")
+    axes.set_title(f"{result.name}: training cost ({spread})")
     axes.legend(fontsize="small")
     caption = "Training cost (the epoch's mean over its mini-batches) against epochs, one curve per variant"
     caption += ": the median over seeds, so that one diverging seed cannot dominate it, with the seeds' range shaded." \
@@ -267,7 +273,7 @@ def draw_iterations(result: StudyResult) -> tuple[Figure, str]:
         axes.set_ylabel("step cost J (log)")
         axes.legend(fontsize="small", loc="lower left")
     panels[-1].set_xlabel("epoch (steps scaled to epochs)")
-    figure.suptitle(f"{result.study.name}: cost of every mini-batch step (first seed)")
+    figure.suptitle(f"{result.name}: cost of every mini-batch step (first seed)")
     return figure, ("Cost of each step (faint), on a log scale so that nothing is cut off: smooth for batch descent, "
                     "noisy for mini-batches and very noisy for stochastic descent; the black line is its exponentially "
                     "weighted average over about the last 1/200 of the run.")
@@ -296,10 +302,10 @@ def draw_cost_time(result: StudyResult) -> tuple[Figure, str]:
     return figure, "The same runs against epochs (left) and against seconds of training (right)." + _coincide_note(pairs)
 
 
-def draw_boundary(result: StudyResult) -> tuple[Figure, str]:
+def draw_boundary(result: Result) -> tuple[Figure, str]:
     data = result.data
     if data.n_features != 2:
-        raise ValueError(f"decision boundaries need 2-D data; {result.study.name} has {data.n_features} features")
+        raise ValueError(f"decision boundaries need 2-D data; {result.name} has {data.n_features} features")
     variants = result.variants
     columns = min(len(variants), 4)
     rows = math.ceil(len(variants) / columns)
@@ -323,7 +329,7 @@ def draw_boundary(result: StudyResult) -> tuple[Figure, str]:
     for axes in grid.ravel()[len(variants):]:
         axes.set_axis_off()
     grid.ravel()[0].legend(fontsize="small", loc="lower left")
-    figure.suptitle(f"{result.study.name}: decision boundaries (first seed; shaded: predicted class)")
+    figure.suptitle(f"{result.name}: decision boundaries (first seed; shaded: predicted class)")
     return figure, "Decision boundary of each variant's first-seed model over the training set."
 
 
@@ -341,7 +347,7 @@ def draw_lr(result: StudyResult) -> tuple[Figure, str]:
     axes.set_yscale("log")
     axes.set_xlabel("epoch (log scale)")
     axes.set_ylabel("learning rate (log scale)")
-    axes.set_title(f"{result.study.name}: learning rate against epoch")
+    axes.set_title(f"{result.name}: learning rate against epoch")
     axes.legend(fontsize="small")
     return figure, "Learning rate of every epoch, from each variant's schedule (overlapping variants share a line)."
 
@@ -367,7 +373,7 @@ def draw_confusion(result: StudyResult) -> tuple[Figure, str]:
     axes.set_xlabel("predicted class")
     axes.set_ylabel("true class")
     accuracy = float(np.mean(predicted == y))
-    axes.set_title(f"{result.study.name}: {which} confusion matrix (accuracy {accuracy:.3f})")
+    axes.set_title(f"{result.name}: {which} confusion matrix (accuracy {accuracy:.3f})")
     figure.colorbar(image, ax=axes, label="examples")
     return figure, f"Confusion matrix on the {which} set (first seed); off-diagonal cells are mistakes."
 
@@ -396,7 +402,7 @@ def draw_tuning(result: StudyResult) -> tuple[Figure, str]:
         groups.append((f"{stage} ({len(chosen)} trials)", marker, [t["settings"]["lr"] for t in chosen],
                        [t["dev_accuracy"] for t in chosen]))
     searches = len({trial["seed"] for trial in trials})
-    title = f"{result.study.name}: dev accuracy against learning rate ({searches} seed{'s' * (searches > 1)})"
+    title = f"{result.name}: dev accuracy against learning rate ({searches} seed{'s' * (searches > 1)})"
     figure = _log_scatter(title, "learning rate (log scale)", "dev accuracy", groups)
     return figure, "Every trial's dev accuracy against its learning rate: random search on a log scale vs a grid."
 
@@ -549,7 +555,7 @@ def draw_gradcheck(result: StudyResult) -> tuple[Figure, str]:
     axes.set_xticks(positions + width * (len(checks) - 1) / 2, names, rotation=30)
     axes.set_xlabel("tensor")
     axes.set_ylabel("relative difference (log scale)")
-    axes.set_title(f"{result.study.name}: back-propagation vs two-sided differences")
+    axes.set_title(f"{result.name}: back-propagation vs two-sided differences")
     axes.legend(fontsize="small")
     return figure, "Relative difference per tensor: the deliberately wrong layer's tensors stand out."
 
@@ -574,7 +580,7 @@ def draw_augmentation_examples(result: StudyResult) -> tuple[Figure, str]:
         axes.set_title(f"example {index + 1}", fontsize="small")
     grid[-1, 0].set_xlabel("8x8 pixels", fontsize="small")
     figure.colorbar(picture, ax=grid, label="pixel value (0: background)", shrink=0.8)
-    figure.suptitle(f"{result.study.name}: training images as the network sees them (one draw)")
+    figure.suptitle(f"{result.name}: training images as the network sees them (one draw)")
     return figure, "The first training digits, unchanged (top) and after one random draw of each augmentation."
 
 
@@ -594,7 +600,7 @@ def draw_augmentation_gain(result: StudyResult) -> tuple[Figure, str]:
     axes.set_ylabel("test accuracy")
     gain = result.extras["gain"]
     seeds = len(result.variants[0].runs)
-    axes.set_title(f"{result.study.name}: test accuracy over {seeds} seeds (gain {gain['mean']:+.4f} ± {gain['std']:.4f})")
+    axes.set_title(f"{result.name}: test accuracy over {seeds} seeds (gain {gain['mean']:+.4f} ± {gain['std']:.4f})")
     axes.legend(fontsize="small")
     return figure, ("Test accuracy of each variant: mean ± spread over seeds (circle and bar), every seed (x); the "
                     "gain of rotations and zooms is measured seed by seed.")
@@ -628,7 +634,7 @@ def draw_landscape_paths(result: StudyResult) -> tuple[Figure, str]:
         axes.set_ylabel("y (theta[1])")
         axes.set_title(f"{surface.name}: J = {surface.formula}, lr {chosen[0]['lr']:g}", fontsize="medium")
         axes.legend(fontsize="x-small", loc="upper right")
-    figure.suptitle(f"{result.study.name}: optimizer trajectories on the contours of J (seed {first}, "
+    figure.suptitle(f"{result.name}: optimizer trajectories on the contours of J (seed {first}, "
                     f"{result.extras['iterations']} iterations)")
     return figure, ("Each optimizer's path over the cost contours (darker: higher cost), from the star: gradient "
                     "descent creeps off the saddle and across the plateau and zig-zags in the ravine.")
@@ -653,7 +659,7 @@ def draw_landscape_iterations(result: StudyResult) -> tuple[Figure, str]:
     axes.set_xlabel("surface")
     axes.set_ylabel("iterations to leave (log scale)")
     seeds = result.extras["seeds"]
-    axes.set_title(f"{result.study.name}: iterations to leave the saddle, the plateau, the ravine ({seeds} seeds)")
+    axes.set_title(f"{result.name}: iterations to leave the saddle, the plateau, the ravine ({seeds} seeds)")
     axes.legend(fontsize="small")
     return figure, ("Iterations each optimizer needs to leave each surface's slow region: mean ± spread over the "
                     "seeds' starting points (a run that never leaves counts as the budget plus one).")
@@ -678,7 +684,7 @@ def draw_ewma_curves(result: StudyResult) -> tuple[Figure, str]:
                   xytext=(6, 4), textcoords="offset points", fontsize="small")
     axes.set_xlabel("day")
     axes.set_ylabel("temperature (°C)")
-    axes.set_title(f"{result.study.name}: bias-corrected averages of a noisy year (seed {result.extras['_seed']})")
+    axes.set_title(f"{result.name}: bias-corrected averages of a noisy year (seed {result.extras['_seed']})")
     axes.legend(fontsize="small", loc="upper left")
     return figure, ("Daily temperatures and their exponentially weighted averages: β = 0.98 is smoothest and latest, "
                     "β = 0.5 follows the noise; the bars mark each average's ~1/(1-β)-day window.")
@@ -700,7 +706,7 @@ def draw_ewma_start(result: StudyResult) -> tuple[Figure, str]:
         axes.axvline(1 / (1 - beta), color=color, linewidth=0.8, linestyle=":")
     axes.set_xlabel("day (dotted: 1/(1-β))")
     axes.set_ylabel("temperature (°C)")
-    axes.set_title(f"{result.study.name}: the start-up bias and its correction (first {shown} days)")
+    axes.set_title(f"{result.name}: the start-up bias and its correction (first {shown} days)")
     axes.set_ylim(top=float(np.max(series[:shown])) + 6)
     axes.legend(fontsize="x-small", loc="upper left", ncol=2)
     return figure, ("Started at v_0 = 0 the averages begin near 0 and need about 1/(1-β) days to catch up; divided by "
@@ -720,7 +726,7 @@ def draw_ewma_weights(result: StudyResult) -> tuple[Figure, str]:
     axes.set_xlim(0, 3 / (1 - max(result.extras["betas"])))
     axes.set_xlabel("age of a value k (days ago, log scale; dotted: 1/(1-β))")
     axes.set_ylabel("weight β^k relative to today's")
-    axes.set_title(f"{result.study.name}: how fast old values are forgotten")
+    axes.set_title(f"{result.name}: how fast old values are forgotten")
     axes.legend(fontsize="small")
     return figure, "Weight of a value k days old relative to today's: it falls to about 1/e after 1/(1-β) days."
 
@@ -754,7 +760,7 @@ def draw_batch_norm_gap(result: StudyResult) -> tuple[Figure, str]:
         axes.set_xlabel("mini-batch size")
         axes.legend(fontsize="small")
     seeds = len(result.variants[0].runs)
-    figure.suptitle(f"{result.study.name}: {result.extras['steps']} steps per run, {seeds} seeds")
+    figure.suptitle(f"{result.name}: {result.extras['steps']} steps per run, {seeds} seeds")
     return figure, ("Left: train/test gap with and without batch norm at each mini-batch size. Right: the part of the "
                     "gap batch norm removes, seed by seed (x): smaller on the full batch, whose statistics carry no noise.")
 
@@ -784,7 +790,7 @@ def draw_sparsity(result: StudyResult) -> tuple[Figure, str]:
     fractions.set_xlabel("variant")
     fractions.set_ylabel(f"fraction of weights with |W| < {NEAR_ZERO:g}")
     fractions.set_title("near-zero weights, mean ± spread over seeds")
-    figure.suptitle(f"{result.study.name}: how sparse each regularizer leaves the network")
+    figure.suptitle(f"{result.name}: how sparse each regularizer leaves the network")
     return figure, ("L1's constant pull towards 0 leaves most weights near zero (a sparse network), around the size of "
                     "one step; L2's pull, proportional to the weight, shrinks most weights without zeroing them (its "
                     "spike at the left: weights that no longer get a gradient from the data, e.g. into dead units).")
@@ -811,10 +817,10 @@ FIGURES: dict[str, Callable[[StudyResult], tuple[Figure, str]]] = {
 }
 
 
-def draw_figures(result: StudyResult, folder: Path) -> list[dict[str, str]]:
+def draw_figures(result: Result, folder: Path) -> list[dict[str, str]]:
     """Draw the study's figures into ``folder``; returns ``[{"file": ..., "caption": ...}]``."""
     figures = []
-    for name in result.study.figures:
+    for name in result.figures:
         path = folder / f"{name}.png"
         figure, caption = FIGURES[name](result)
         if getattr(result, "smoke_test", False):
@@ -827,9 +833,9 @@ def draw_figures(result: StudyResult, folder: Path) -> list[dict[str, str]]:
 
 
 # -- files ------------------------------------------------------------------------------------------------
-def write_study(result: StudyResult, out: str | os.PathLike, figures: bool = True) -> Path:
+def write_study(result: Result, out: str | os.PathLike, figures: bool = True) -> Path:
     """Write ``OUT/<study>/results.json`` (and the figures); returns the path of results.json."""
-    folder = Path(out) / result.study.name
+    folder = Path(out) / result.name
     folder.mkdir(parents=True, exist_ok=True)
     summary = result.to_json()
     summary["reading"] = reading(result)
@@ -895,7 +901,7 @@ def dataset_text(dataset: dict[str, Any]) -> str:
     return f"{dataset.get('name', 'data')}: {details}" if details else str(dataset.get("name", "data"))
 
 
-def _environment(result: StudyResult) -> dict[str, Any]:
+def _environment(result: Result) -> dict[str, Any]:
     """Where and when the study ran: the machine, its BLAS library, the engine, the date."""
     import platform
     from datetime import datetime, timezone

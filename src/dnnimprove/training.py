@@ -16,12 +16,12 @@ from typing import TYPE_CHECKING, Any, Callable, Sequence
 import numpy as np
 
 from .callback_hooks import adapt_hooks
-from ._validation import check_bool, check_callable, check_features, check_int, check_type
+from ._validation import Boolean, Integer, IsCallable, IsInstance, Real, check_features, check_type, validate_params
 from .memory import check_fit_memory
 from .engine import NonFinite, build_engine, select_engine
 from .random import CourseRandom
 from .optimizers import Adam, Optimizer, OptimizerState
-from .regularizers import check_l1, check_lambd, l1_penalty, l2_penalty
+from .regularizers import l2_penalty
 from .schedules import checked_lr
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -179,7 +179,6 @@ class TrainingRun:
     recorded: bool = False
     batch_cost: float = math.nan
     settings: dict[str, Any] = field(default_factory=dict)
-    l1: float = 0.0
 
 
 class Callback:
@@ -213,6 +212,19 @@ class Callback:
     def on_interrupt(self, run: TrainingRun) -> None: ...
 
 
+FIT_CONSTRAINTS = {
+    "epochs": Integer(low=0),
+    "batch_size": Integer(low=1, none_ok=True),
+    "schedule": IsCallable("epoch -> lr (e.g. dn.InverseTimeDecay(lr0=0.1))", none_ok=True),
+    "l2": Real(low=0.0),
+    "shuffle": Boolean(),
+    "callbacks": IsInstance((list, tuple), "a list of Callback objects"),
+    "augment": IsCallable("(X_batch, source) -> X_batch", none_ok=True),
+    "record_every": Integer(low=1),
+}
+"""The legal values of :func:`fit`'s arguments (``optimizer``, the arrays and ``engine`` are checked where they are read)."""
+
+
 def fit(
     model: Sequential,
     X: Any,
@@ -223,7 +235,6 @@ def fit(
     optimizer: Optimizer | tuple[Optimizer, OptimizerState] | None = None,
     schedule: Callable[[int], float] | None = None,
     l2: float = 0.0,
-    l1: float = 0.0,
     shuffle: bool = True,
     validation_data: tuple[Any, Any] | None = None,
     callbacks: Sequence[Callback] = (),
@@ -255,9 +266,8 @@ def fit(
         optimizer's ``lr``. The learning rate used is recorded in ``History.lr``.
     l2 : float >= 0
         L2 strength (the course's ``lambd``): adds ``(lambd / (2 m)) * sum ||W||**2`` per mini-batch of m rows.
-    l1 : float >= 0
-        L1 strength: adds ``(l1 / (2 m)) * sum |W|`` (:mod:`dnnimprove.regularizers`); runs on NumPy
-        (``engine="auto"`` falls back to it, ``"compiled"`` refuses).
+        Per-layer regularization (L1, or a layer's own L2) is set on the layer, as Keras's
+        ``kernel_regularizer``: ``Dense(units, l1=...)`` (:mod:`dnnimprove.regularizers`).
     shuffle : bool
         Reshuffle the examples every epoch (mini-batch and stochastic only), drawing the permutation from
         the model's random source.
@@ -287,27 +297,20 @@ def fit(
         On Ctrl-C, after every callback's ``on_interrupt`` (a :class:`~dnnimprove.callbacks.Checkpoint`
         writes the last completed epoch there and raises :class:`TrainingInterrupted`).
     """
-    epochs = check_int("epochs", epochs, low=0)
-    record_every = check_int("record_every", record_every, low=1)
-    batch_size = None if batch_size is None else check_int("batch_size", batch_size, low=1)
-    shuffle = check_bool("shuffle", shuffle)
-    l2 = check_lambd(l2)
-    l1 = check_l1(l1)
-    callbacks = _check_callbacks(callbacks)
+    settings = validate_params(FIT_CONSTRAINTS, epochs=epochs, batch_size=batch_size, schedule=schedule, l2=l2,
+                               shuffle=shuffle, callbacks=callbacks, augment=augment, record_every=record_every)
+    epochs, l2, callbacks = settings.pop("epochs"), settings.pop("l2"), _check_callbacks(settings.pop("callbacks"))
+    batch_size, shuffle, record_every = settings["batch_size"], settings["shuffle"], settings["record_every"]
     optimizer, given_state = _optimizer_and_state(optimizer)
     X, Y, validation = _training_arrays(model, X, y, validation_data)
     check_fit_memory(model, X.shape[0], batch_size)  # before the optimizer's state and the activations exist
     state = optimizer.init(model.params, model.weight_mask) if given_state is None else given_state
-    settings = {"batch_size": batch_size, "shuffle": shuffle, "record_every": record_every,
-                "schedule": _checked_hook("schedule", schedule, "epoch -> lr (e.g. dn.InverseTimeDecay(lr0=0.1))"),
-                "augment": _checked_hook("augment", augment, "(X_batch, source) -> X_batch"),
-                "record_iterations": any(callback.needs_batch_cost for callback in callbacks),
-                "optimizer_state_given": given_state is not None,
-                "engine": engine, "l1": l1}
+    settings.update(record_iterations=any(callback.needs_batch_cost for callback in callbacks),
+                    optimizer_state_given=given_state is not None, engine=engine)
     choice, compiled = select_engine(engine, model, isinstance(model.random, CourseRandom),
                                      {**settings, "l2": l2, "optimizer": optimizer, "epochs": epochs, "n_rows": X.shape[0]})
     history = History(engine=choice.name, engine_reason=choice.reason)
-    run = TrainingRun(model, optimizer, state, history, X, Y, validation, l2, epochs, settings=settings, l1=l1)
+    run = TrainingRun(model, optimizer, state, history, X, Y, validation, l2, epochs, settings=settings)
     model.history_, model.optimizer_, model.optimizer_state_ = history, optimizer, state
     try:
         # Overflow is the divergence guard's to report (TrainingDiverged), not NumPy's to warn about.
@@ -324,15 +327,10 @@ def fit(
     return history
 
 
-def _check_callbacks(callbacks: Any) -> list[Callback]:
-    check_type("callbacks", callbacks, (list, tuple), "a list of Callback objects")
+def _check_callbacks(callbacks: list | tuple) -> list[Callback]:
     for index, callback in enumerate(callbacks):
         check_type(f"callbacks[{index}]", callback, Callback, "a Callback (subclass dn.callbacks.Callback)")
     return list(callbacks)
-
-
-def _checked_hook(name: str, hook: Any, signature: str) -> Any:
-    return None if hook is None else check_callable(name, hook, signature)
 
 
 def _optimizer_and_state(optimizer: Any) -> tuple[Optimizer, OptimizerState | None]:
@@ -461,8 +459,7 @@ def _loop(
 def _record(run: TrainingRun, epoch: int, lr: float, data_cost: float) -> None:
     model, history = run.model, run.history
     m = run.X.shape[0]
-    penalty = (l2_penalty(model.params, model.weight_mask, run.l2, m) + l1_penalty(model.params, model.weight_mask, run.l1, m)
-               + model.layer_penalty(m))
+    penalty = l2_penalty(model.params, model.weight_mask, run.l2, m) + model.layer_penalty(m)
     history.epoch.append(epoch)
     history.lr.append(lr)
     history.data_cost.append(data_cost)

@@ -55,8 +55,6 @@ def unsupported_reason(model: Any, settings: dict[str, Any]) -> str | None:
 
     if settings.get("augment") is not None:
         return "augment runs Python code on every mini-batch"
-    if settings.get("l1"):
-        return "L1 regularization (l1) has no compiled formula"
     optimizer = settings.get("optimizer")
     if optimizer is not None and type(optimizer).rule is Optimizer.rule:
         return f"the optimizer {type(optimizer).__name__} has no rule() formula"
@@ -75,7 +73,7 @@ def unsupported_reason(model: Any, settings: dict[str, Any]) -> str | None:
             if n_rows is not None and batch is not None and n_rows % batch == 1:
                 return f"layers[{index}] (BatchNorm) would see a last mini-batch of 1 row"
         elif isinstance(layer, Dense) and getattr(layer, "l1", 0.0):
-            return f"layers[{index}] (Dense) has its own L1 (l1), which has no compiled formula"
+            return f"layers[{index}] (Dense) has L1 (l1), which has no compiled formula"
         elif not isinstance(layer, (Dense, Dropout)):
             return f"layers[{index}] ({type(layer).__name__}) is not a Dense, Activation, Dropout or BatchNorm layer"
     return None

@@ -41,6 +41,7 @@ __all__ = [
     "build_schedule",
     "train_once",
     "fit_and_evaluate",
+    "evaluate_run",
     "run_comparison",
     "mean_and_spread",
 ]
@@ -198,7 +199,6 @@ def fit_and_evaluate(
                 optimizer=build_optimizer(settings),
                 schedule=build_schedule(settings, course_exact, epochs),
                 l2=settings["l2"],
-                l1=settings["l1"],
                 validation_data=validation,
                 callbacks=callbacks,
                 record_every=record_every,
@@ -206,6 +206,17 @@ def fit_and_evaluate(
             )
     except TrainingDiverged as error:  # a result too (e.g. a learning rate too high without batch norm)
         diverged = error
+    return evaluate_run(model, data, epochs, diverged, clock.seconds)
+
+
+def evaluate_run(
+    model: Sequential, data: Data, epochs: int, diverged: TrainingDiverged | None = None, clock: list[float] | None = None,
+) -> SeedRun:
+    """The :class:`SeedRun` of a ``model`` that ``fit`` trained for up to ``epochs`` epochs on ``data``.
+
+    Accuracy and cost on the training set, accuracy on the dev and test sets (None where there is none),
+    the epochs that ran (fewer when training stopped early or ``diverged``), and the History.
+    """
     history = model.history_
     train = model.evaluate(data.X_train, data.y_train)
     accuracy = lambda X, y: None if X is None else model.evaluate(X, y).get("accuracy")  # noqa: E731
@@ -225,7 +236,7 @@ def fit_and_evaluate(
         seconds=history.seconds,
         history=history,
         model=model,
-        clock=clock.seconds,
+        clock=list(clock or []),
         diverged=None if diverged is None else str(diverged),
         **({} if model.loss.is_classifier else regression_metrics(model, data)),
     )
@@ -330,6 +341,19 @@ class StudyResult:
     smoke_test: bool = False
     """A few epochs per run (``dnnimprove study --quick``): the checks are recorded as not evaluated."""
 
+    @property
+    def name(self) -> str:
+        """The study's name: its folder in the report."""
+        return self.study.name
+
+    @property
+    def lesson(self) -> str:
+        return self.study.lesson
+
+    @property
+    def figures(self) -> tuple[str, ...]:
+        return self.study.figures
+
     def to_json(self) -> dict[str, Any]:
         """The results.json dictionary; a smoke test's checks have ``"ok": None`` (not evaluated)."""
         checks = [{"text": text, "ok": ok} for text, ok in self.checks]
@@ -385,8 +409,8 @@ def run_comparison(
     """Run every variant of ``study`` over ``seeds`` (robust) or once on the course's stream (course-exact).
 
     ``epochs`` overrides the recipe's (``--quick`` passes the recipe's ``quick_epochs``); ``progress`` is
-    called with a label after every run; ``fit_options`` go to every ``model.fit`` (``dnnimprove train``
-    passes its checkpoint options; meant for a single run).
+    called with a label after every run; ``fit_options`` go to every ``model.fit`` (e.g. ``engine``;
+    ``callbacks`` run after the study's own).
     """
     check_choice("mode", mode, MODES)
     started = time.perf_counter()
