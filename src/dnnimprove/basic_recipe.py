@@ -98,7 +98,8 @@ class RecipeStep:
         return {
             "index": self.index, "remedy": self.remedy, "kind": self.kind, "config": _json_config(self.config),
             "train_error": self.train_error, "dev_error": self.dev_error,
-            "dev_cost": self.dev_cost if math.isfinite(self.dev_cost) else None, "kept": self.kept, "verdict": self.verdict, "reason": self.reason, "seconds": self.seconds, "candidates": self.candidates,
+            "dev_cost": self.dev_cost if math.isfinite(self.dev_cost) else None, "kept": self.kept,
+            "verdict": self.verdict, "reason": self.reason, "seconds": self.seconds, "candidates": self.candidates,
         }
 
 
