@@ -307,9 +307,12 @@ class _Walk:
         return time.perf_counter() + needed <= self.deadline
 
     def rate(self, config: dict) -> float:
-        """The slowest rate measured for configurations like ``config`` (any configuration's if none yet)."""
-        measured = self.rates.get(_speed_class(config)) or [rate for rates in self.rates.values() for rate in rates]
-        return max(measured)
+        """The median rate measured for configurations like ``config`` (the slowest class's if none yet; a
+        class's first run may include compiling its kernels)."""
+        measured = self.rates.get(_speed_class(config))
+        if not measured:
+            return max(float(np.median(rates)) for rates in self.rates.values())
+        return float(np.median(measured))
 
     @staticmethod
     def key(config: dict) -> str:
