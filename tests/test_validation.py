@@ -385,3 +385,13 @@ def test_validate_params_returns_the_checked_values_and_none_only_where_allowed(
         validation.validate_params(table, lr=None)
     with pytest.raises(KeyError):
         validation.validate_params(table, momentum=0.9)  # a name the table does not declare is never let through
+
+
+@pytest.mark.parametrize("name", sorted(dn.DNNClassifier._hyperparameter_constraints))
+def test_the_estimator_refuses_each_hyperparameters_invalid_value_at_fit_naming_it(name):
+    X, y = dn.datasets.moons(20, 0.2, seed=0)
+    invalid = dn.DNNClassifier._hyperparameter_constraints[name].invalid()
+    estimator = dn.DNNClassifier(**{"hidden_layer_sizes": (2,), "epochs": 1, "early_stopping": True, name: invalid})
+    with pytest.raises((ValueError, TypeError)) as caught:
+        estimator.fit(X, y)
+    assert str(caught.value).startswith(f"{name} must "), str(caught.value)
