@@ -319,11 +319,14 @@ from dnnimprove.factory import SETTING_CONSTRAINTS  # noqa: E402
 from dnnimprove.training import FIT_CONSTRAINTS  # noqa: E402
 
 TABLE_REQUIRED = {dn.Dense: {"units": 3}, dn.optimizers.GradientDescent: {"lr": 0.1}, dn.schedules.Shifted: {"schedule": dn.schedules.Constant(0.1)}}
+IMAGES = (dn.RandomShift, dn.RandomFlip, dn.RandomRotation, dn.RandomZoom)
 TABLED = [*dn.optimizers.OPTIMIZERS.values(), dn.Dense, dn.LeakyReLU, dn.ELU, dn.Dropout, dn.BatchNorm,
-          *dn.schedules.SCHEDULES.values(), dn.schedules.Shifted]
+          *dn.schedules.SCHEDULES.values(), dn.schedules.Shifted, *IMAGES, dn.GaussianNoise]
 
 
 def required_arguments(cls) -> dict:
+    if cls in IMAGES:
+        return {"image_shape": (8, 8)}
     return TABLE_REQUIRED.get(cls, {"lr0": 0.1} if issubclass(cls, dn.schedules.Schedule) else {})
 
 
