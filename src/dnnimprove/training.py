@@ -16,12 +16,12 @@ from typing import TYPE_CHECKING, Any, Callable, NamedTuple, Sequence
 import numpy as np
 
 from .callback_hooks import adapt_hooks
-from ._validation import check_bool, check_callable, check_features, check_int, check_type
+from ._validation import Boolean, Integer, IsCallable, IsInstance, Real, check_features, check_int, check_type, validate_params
 from .memory import check_fit_memory
 from .engine import NonFinite, build_engine, select_engine
 from .random import CourseRandom
 from .optimizers import Adam, Optimizer, OptimizerState
-from .regularizers import check_lambd, l2_penalty
+from .regularizers import l2_penalty
 from .schedules import checked_lr
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -233,6 +233,19 @@ class Callback:
     def on_interrupt(self, run: TrainingRun) -> None: ...
 
 
+FIT_CONSTRAINTS = {
+    "epochs": Integer(low=0),
+    "batch_size": Integer(low=1, none_ok=True),
+    "schedule": IsCallable("epoch -> lr (e.g. dn.InverseTimeDecay(lr0=0.1))", none_ok=True),
+    "l2": Real(low=0.0),
+    "shuffle": Boolean(),
+    "callbacks": IsInstance((list, tuple), "a list of Callback objects"),
+    "augment": IsCallable("(X_batch, source) -> X_batch", none_ok=True),
+    "record_every": Integer(low=1),
+}
+"""The legal values of :func:`fit`'s arguments (``optimizer``, the arrays and ``engine`` are checked where they are read)."""
+
+
 def fit(
     model: Sequential,
     X: Any,
@@ -310,12 +323,10 @@ def fit(
         On Ctrl-C, after every callback's ``on_interrupt`` (a :class:`~dnnimprove.callbacks.Checkpoint`
         writes the last completed epoch there and raises :class:`TrainingInterrupted`).
     """
-    epochs = check_int("epochs", epochs, low=0)
-    record_every = check_int("record_every", record_every, low=1)
-    batch_size = None if batch_size is None else check_int("batch_size", batch_size, low=1)
-    shuffle = check_bool("shuffle", shuffle)
-    l2 = check_lambd(l2)
-    callbacks = _check_callbacks(callbacks)
+    settings = validate_params(FIT_CONSTRAINTS, epochs=epochs, batch_size=batch_size, schedule=schedule, l2=l2,
+                               shuffle=shuffle, callbacks=callbacks, augment=augment, record_every=record_every)
+    epochs, l2, callbacks = settings.pop("epochs"), settings.pop("l2"), _check_callbacks(settings.pop("callbacks"))
+    batch_size, shuffle, record_every = settings["batch_size"], settings["shuffle"], settings["record_every"]
     optimizer, given_state, initial_epoch = _optimizer_and_state(optimizer, model)
     if initial_epoch and epochs <= initial_epoch:
         raise ValueError(f"epochs={epochs} is the epoch to stop before (as Keras's epochs with initial_epoch); continuing "
@@ -324,12 +335,8 @@ def fit(
     X, Y, validation = _training_arrays(model, X, y, validation_data)
     check_fit_memory(model, X.shape[0], batch_size)  # before the optimizer's state and the activations exist
     state = optimizer.init(model.params, model.weight_mask) if given_state is None else given_state
-    settings = {"batch_size": batch_size, "shuffle": shuffle, "record_every": record_every,
-                "schedule": _checked_hook("schedule", schedule, "epoch -> lr (e.g. dn.InverseTimeDecay(lr0=0.1))"),
-                "augment": _checked_hook("augment", augment, "(X_batch, source) -> X_batch"),
-                "record_iterations": any(callback.needs_batch_cost for callback in callbacks),
-                "optimizer_state_given": given_state is not None, "initial_epoch": initial_epoch,
-                "engine": engine}
+    settings.update(record_iterations=any(callback.needs_batch_cost for callback in callbacks),
+                    optimizer_state_given=given_state is not None, initial_epoch=initial_epoch, engine=engine)
     choice, compiled = select_engine(engine, model, isinstance(model.random, CourseRandom),
                                      {**settings, "l2": l2, "optimizer": optimizer, "epochs": epochs, "n_rows": X.shape[0]})
     history = History(engine=choice.name, engine_reason=choice.reason, next_epoch=initial_epoch)
@@ -351,15 +358,10 @@ def fit(
     return history
 
 
-def _check_callbacks(callbacks: Any) -> list[Callback]:
-    check_type("callbacks", callbacks, (list, tuple), "a list of Callback objects")
+def _check_callbacks(callbacks: list | tuple) -> list[Callback]:
     for index, callback in enumerate(callbacks):
         check_type(f"callbacks[{index}]", callback, Callback, "a Callback (subclass dn.callbacks.Callback)")
     return list(callbacks)
-
-
-def _checked_hook(name: str, hook: Any, signature: str) -> Any:
-    return None if hook is None else check_callable(name, hook, signature)
 
 
 def _optimizer_and_state(optimizer: Any, model: Sequential) -> tuple[Optimizer, OptimizerState | None, int]:
