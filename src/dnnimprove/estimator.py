@@ -50,7 +50,7 @@ from .optimizers import Optimizer
 from .random import RandomSource, as_random_source
 from .schedules import Schedule
 from .threads import blas_threads
-from .training import Callback, TrainingRun
+from .training import Callback, Resume, TrainingRun
 
 __all__ = ["DNNClassifier", "DNNRegressor"]
 
@@ -277,13 +277,11 @@ class _DNNBase(BaseEstimator):
             weights = _checked_sample_weight(sample_weight, X, X.dtype)
         split = None if incremental else self._dev_split(X, targets, weights)
         continuing = self._continues(incremental)
-        state = None
-        if continuing:
+        resume: Any = optimizer
+        if continuing:  # fit's Resume: the optimizer state (if the optimizer is the same kind) and the epoch count
             model = self.model_
-            if type(model.optimizer_) is type(optimizer):
-                state = model.optimizer_state_
-            if schedule is not None and self.n_iter_:
-                schedule = _Continued(schedule, self.n_iter_)
+            state = model.optimizer_state_ if type(model.optimizer_) is type(optimizer) else None
+            resume = Resume(optimizer, state, self.n_iter_)
         else:
             model = Sequential(self._make_layers(n_outputs), loss=loss, seed=_random_source(self.random_state),
                                dtype=self.dtype)
@@ -318,7 +316,7 @@ class _DNNBase(BaseEstimator):
         try:
             with blas_threads(1):  # small networks: a second BLAS thread costs more than it gives
                 history = model.fit(
-                    X, Y, epochs=epochs, batch_size=batch_size, optimizer=optimizer if state is None else (optimizer, state),
+                    X, Y, epochs=epochs + (self.n_iter_ if continuing else 0), batch_size=batch_size, optimizer=resume,
                     schedule=schedule, l2=l2, engine=engine, validation_data=validation, callbacks=callbacks,
                 )
         finally:
@@ -422,17 +420,6 @@ def _split_by_weight(
     dev_count = np.bincount(unit_rows[dev_units], minlength=X.shape[0])
     dev = dev_count.astype(weights.dtype) if integers else np.where(dev_count > 0, weights, 0).astype(weights.dtype)
     return weights - dev, dev
-
-
-class _Continued:
-    """``lr(epoch) = schedule(epoch + offset)``: a schedule going on after ``offset`` epochs of earlier fits."""
-
-    def __init__(self, schedule: Schedule, offset: int) -> None:
-        self.schedule, self.offset = schedule, offset
-        self.per_step = bool(getattr(schedule, "per_step", False))
-
-    def __call__(self, counter: int) -> float:
-        return self.schedule(counter + self.offset)
 
 
 class _DevScore(Callback):
