@@ -262,7 +262,8 @@ def test_warm_start_continues_weights_optimizer_state_and_counts_like_one_longer
     warm.fit(X, y)  # full batch: no shuffling, so three + three epochs are the six epochs exactly
     assert first_state_t == 3 and warm.model_.optimizer_state_.t == 6
     assert warm.n_iter_ == 6 and warm.t_ == 6 * 64 and warm.loss_curve_ == long.loss_curve_
-    assert warm.history_.lr == long.history_.lr[3:]  # the schedule goes on from epoch 3
+    assert warm.history_.lr == long.history_.lr[3:]  # the schedule goes on from epoch 3 ...
+    assert warm.history_.epoch == [3, 4, 5] and warm.history_.next_epoch == 6  # ... as fit's optimizer="continue" does
     np.testing.assert_array_equal(warm.predict_proba(X), long.predict_proba(X))
     cold = DNNClassifier(epochs=3, **settings).fit(X, y).fit(X, y)
     assert cold.n_iter_ == 3 and cold.model_.optimizer_state_.t == 3  # without warm_start every fit restarts

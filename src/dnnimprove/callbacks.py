@@ -178,7 +178,8 @@ class ProgressBar(Callback):
     def on_train_begin(self, run: TrainingRun) -> None:
         from tqdm.auto import tqdm
 
-        self.bar = tqdm(total=run.epochs, desc="training", unit="epoch", leave=self.leave, file=self.file)
+        self.bar = tqdm(total=run.epochs, initial=run.epoch, desc="training", unit="epoch", leave=self.leave,
+                        file=self.file)  # initial: a continued fit counts on from its first epoch
 
     def on_epoch_end(self, run: TrainingRun) -> None:
         if run.recorded:

@@ -24,10 +24,10 @@ import numpy as np
 from ._elementwise import where
 from ._inplace import Workspace
 from ._scalars import constant
-from ._validation import check_bool, check_choice, check_int, check_number
+from ._validation import Boolean, Constraint, Integer, Options, Real, set_params_checked, validate_params
 from .initializers import Initializer, get_initializer, initializer_config
 from .ewma import ewma_step
-from .regularizers import check_l1, check_lambd, l1_gradient, l2_gradient
+from .regularizers import l1_gradient, l2_gradient
 
 __all__ = [
     "ParamSpec",
@@ -72,6 +72,8 @@ class Layer:
     """
 
     kind: ClassVar[str] = "layer"
+    _parameter_constraints: ClassVar[dict[str, Constraint]] = {}
+    """Each constructor argument's legal values (:func:`dnnimprove._validation.validate_params`)."""
     takes_sample_weight: ClassVar[bool] = False
     """True: ``forward(X, training, sample_weight)`` also takes the batch's example weights ``(m,)`` or None."""
     reuse: bool = False
@@ -168,15 +170,18 @@ class Dense(Layer):
     """
 
     kind = "dense"
+    _parameter_constraints = {"units": Integer(low=1), "use_bias": Boolean(), "l2": Real(low=0.0), "l1": Real(low=0.0)}
+    units: int
+    use_bias: bool
+    l2: float
+    l1: float
 
     def __init__(self, units: int, init: str | Initializer = "he", use_bias: bool = True, l2: float = 0.0,
                  l1: float = 0.0) -> None:
         super().__init__()
-        self.units = check_int("units", units, low=1)
+        set_params_checked(self, units=units)
         self.init = get_initializer(init)
-        self.use_bias = check_bool("use_bias", use_bias)
-        self.l2 = check_lambd(l2)
-        self.l1 = check_l1(l1)
+        set_params_checked(self, use_bias=use_bias, l2=l2, l1=l1)
         self._X: np.ndarray | None = None
 
     def output_dim(self, input_dim: int) -> int:
@@ -329,10 +334,12 @@ class LeakyReLU(Activation):
     """``A = Z if Z > 0 else alpha * Z``; ``g'(Z) = 1 or alpha``."""
 
     kind = "leaky_relu"
+    _parameter_constraints = {"alpha": Real(low=0.0)}
+    alpha: float
 
     def __init__(self, alpha: float = 0.01) -> None:
         super().__init__()
-        self.alpha = check_number("alpha", alpha, low=0.0)
+        set_params_checked(self, alpha=alpha)
 
     def constants(self) -> tuple[float, ...]:
         return (0.0, self.alpha)
@@ -353,10 +360,12 @@ class ELU(Activation):
     """``A = Z if Z > 0 else alpha * (exp(Z) - 1)``; ``g'(Z) = 1 or A + alpha``."""
 
     kind = "elu"
+    _parameter_constraints = {"alpha": Real(low=0.0, low_open=True)}
+    alpha: float
 
     def __init__(self, alpha: float = 1.0) -> None:
         super().__init__()
-        self.alpha = check_number("alpha", alpha, low=0.0, low_open=True)
+        set_params_checked(self, alpha=alpha)
 
     def constants(self) -> tuple[float, ...]:
         return (0.0, self.alpha)
@@ -524,10 +533,12 @@ class Dropout(Layer):
     """
 
     kind = "dropout"
+    _parameter_constraints = {"keep_prob": Real(low=0.0, high=1.0, low_open=True)}
+    keep_prob: float
 
     def __init__(self, keep_prob: float = 0.5) -> None:
         super().__init__()
-        self.keep_prob = check_number("keep_prob", keep_prob, low=0.0, high=1.0, low_open=True)
+        set_params_checked(self, keep_prob=keep_prob)
         self._frozen = False
         self._buffer: np.ndarray | None = None  # boolean mask storage, grown to the largest batch seen
         self._mask: np.ndarray | None = None  # the mask of the last training forward pass (a view of _buffer)
@@ -649,12 +660,16 @@ class BatchNorm(Layer):
     kind = "batch_norm"
 
     RUNNING_VAR = ("unbiased", "biased")
+    _parameter_constraints = {"momentum": Real(low=0.0, high=1.0, high_open=True), "epsilon": Real(low=0.0, low_open=True),
+                              "running_var_estimate": Options(RUNNING_VAR)}
+    momentum: float
+    epsilon: float
 
     def __init__(self, momentum: float = 0.9, epsilon: float = 1e-5, running_var_estimate: str = "unbiased") -> None:
         super().__init__()
-        self.momentum = check_number("momentum", momentum, low=0.0, high=1.0, high_open=True)
-        self.epsilon = check_number("epsilon", epsilon, low=0.0, low_open=True)
-        self.unbiased = check_choice("running_var_estimate", running_var_estimate, self.RUNNING_VAR) == "unbiased"
+        set_params_checked(self, momentum=momentum, epsilon=epsilon)
+        estimate = validate_params(self._parameter_constraints, running_var_estimate=running_var_estimate)
+        self.unbiased = estimate["running_var_estimate"] == "unbiased"
         self.running_mean: np.ndarray | None = None
         self.running_var: np.ndarray | None = None
         self._buffers: dict[str, np.ndarray] = {}
