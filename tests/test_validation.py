@@ -321,7 +321,8 @@ from dnnimprove.training import FIT_CONSTRAINTS  # noqa: E402
 TABLE_REQUIRED = {dn.Dense: {"units": 3}, dn.optimizers.GradientDescent: {"lr": 0.1}, dn.schedules.Shifted: {"schedule": dn.schedules.Constant(0.1)}}
 IMAGES = (dn.RandomShift, dn.RandomFlip, dn.RandomRotation, dn.RandomZoom)
 TABLED = [*dn.optimizers.OPTIMIZERS.values(), dn.Dense, dn.LeakyReLU, dn.ELU, dn.Dropout, dn.BatchNorm,
-          *dn.schedules.SCHEDULES.values(), dn.schedules.Shifted, *IMAGES, dn.GaussianNoise]
+          *dn.schedules.SCHEDULES.values(), dn.schedules.Shifted, *IMAGES, dn.GaussianNoise,
+          dn.callbacks.EarlyStopping, dn.health.TrainingHealth]
 
 
 def required_arguments(cls) -> dict:
