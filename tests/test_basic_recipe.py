@@ -8,7 +8,11 @@ from sklearn.datasets import make_classification
 
 import dnnimprove as dn
 from dnnimprove import cli
-from dnnimprove.basic_recipe import BASELINE, RecipeStep, _Walk, recipe
+from dnnimprove.basic_recipe import BASELINE, RecipeStep, _Walk, _load, _train, dev_losses, improves, recipe
+from dnnimprove.recipe_remedies import TUNING_KNOBS
+
+PLAIN = {**BASELINE, "optimizer": "gd", "lr": 0.05, "init": "xavier"}
+"""A first network that leaves every bias remedy something to do."""
 
 
 class _Bar:
@@ -23,6 +27,10 @@ def walk_at(train_error: float, dev_error: float, bayes: float = 0.0, config: di
     walk = _Walk(data=None, seed=0, bayes=bayes, tolerance=0.01, deadline=None, max_steps=10, bar=_Bar())
     walk.steps.append(RecipeStep(0, "baseline", "baseline", dict(config or BASELINE), train_error, dev_error, kept=True))
     return walk
+
+
+def test_the_baseline_uses_the_courses_defaults_for_a_relu_network():
+    assert (BASELINE["activation"], BASELINE["init"], BASELINE["optimizer"], BASELINE["lr"]) == ("relu", "he", "adam", 0.001)
 
 
 def test_high_avoidable_bias_is_fixed_first_with_a_bigger_network():
@@ -42,7 +50,7 @@ def test_the_walk_stops_when_neither_gap_is_worth_closing():
 
 
 def test_bias_remedies_follow_the_courses_order_and_a_rejected_one_is_not_retried():
-    walk = walk_at(0.3, 0.3)
+    walk = walk_at(0.3, 0.3, config=PLAIN)
     order = []
     for _ in range(8):
         plan = walk.next_remedy()
@@ -63,12 +71,13 @@ def small():
     return X, np.where(y == 1, "yes", "no")
 
 
-def test_recipe_keeps_only_steps_that_improve_the_dev_error_and_its_model_predicts_labels(small, tmp_path):
+def test_recipe_keeps_a_step_only_when_the_dev_set_shows_an_improvement_and_its_model_predicts_labels(small, tmp_path):
     X, y = small
     result = recipe(X, y, seed=0, epochs=20, max_steps=4, out=tmp_path)
-    kept = [step.dev_error for step in result.steps if step.kept]
+    kept = [step for step in result.steps if step.kept]
     assert result.steps[0].remedy == "baseline" and result.steps[0].kept
-    assert all(later < earlier for earlier, later in zip(kept, kept[1:]))
+    for earlier, later in zip(kept, kept[1:]):  # better beyond noise, or stronger L2 the dev set cannot tell apart
+        assert improves(later.losses, earlier.losses) or later.config.get("l2", 0) > earlier.config.get("l2", 0)
     assert len(result.steps) <= 5 and result.stopped
     assert 0.6 < result.test_score <= 1 and set(result.model.predict(X)) <= {"yes", "no"}
     for name in ("recipe.html", "recipe.json", "recipe_cost.png", "recipe_errors.png", "model.npz"):
@@ -81,8 +90,34 @@ def test_recipe_keeps_only_steps_that_improve_the_dev_error_and_its_model_predic
 def test_a_rejected_step_leaves_the_best_configuration_unchanged(small):
     X, y = small
     result = recipe(X, y, seed=0, epochs=20, max_steps=4)
-    best = min((step for step in result.steps if step.kept), key=lambda step: step.dev_error)
-    assert result.config == best.config and all(step.dev_error >= best.dev_error for step in result.steps if not step.kept)
+    kept = [step for step in result.steps if step.kept]
+    assert result.config == kept[-1].config
+    for step in result.steps[1:]:
+        if not step.kept:
+            before = [earlier for earlier in result.steps[: step.index] if earlier.kept][-1]
+            assert not improves(step.losses, before.losses)
+
+
+def test_an_improvement_must_exceed_one_standard_error_of_the_paired_dev_differences():
+    current = np.zeros((100, 2))
+    one_fewer = current.copy()
+    one_fewer[0, 0] = -1.0  # one dev example fewer wrong: mean -0.01, standard error 0.01
+    assert not improves(one_fewer, current)
+    two_fewer = current.copy()
+    two_fewer[:2, 0] = -1.0  # mean -0.02, standard error 0.0142
+    assert improves(two_fewer, current)
+    same_errors_lower_cost = np.column_stack([np.zeros(100), np.full(100, -0.1) + 0.01 * np.sin(np.arange(100))])
+    assert improves(same_errors_lower_cost, current)
+    assert not improves(np.column_stack([np.eye(100)[0], np.full(100, -1.0)]), current)  # more errors: never
+
+
+def test_dev_losses_average_to_the_dev_error_and_cost(small):
+    X, y = small
+    data = _load(X, y, None, "auto", None, 0.2, 0.2, 0)
+    model = _train({**BASELINE, "epochs": 10}, data, seed=0).model
+    losses = dev_losses(model, data)
+    evaluated = model.evaluate(data.X_dev, data.y_dev)
+    assert losses.mean(axis=0) == pytest.approx([1 - evaluated["accuracy"], evaluated["cost"]], rel=1e-12)
 
 
 def test_the_budget_stops_the_walk(small):
@@ -105,7 +140,7 @@ def test_bad_arguments_are_value_errors_naming_them(small, kwargs, message):
 def test_regression_walks_on_the_standardized_mean_squared_error(tmp_path):
     rng = np.random.default_rng(0)
     X = rng.normal(size=(200, 3))
-    result = recipe(X, X @ [2.0, -1.0, 0.5] + 0.1 * rng.normal(size=200), task="regression", seed=0, epochs=20,
+    result = recipe(X, X @ [2.0, -1.0, 0.5] + 0.1 * rng.normal(size=200), task="regression", seed=0, epochs=100,
                     max_steps=2)
     assert result.score_name == "R2" and result.test_score > 0.8
 
@@ -137,6 +172,45 @@ def test_a_rejected_remedy_is_tried_once_more_after_another_change_was_kept():
     assert walk.next_remedy()[0] == "dropout" and walk.next_remedy()[2][0]["keep_prob"] == 0.8
 
 
+def test_a_budget_left_after_the_gaps_are_closed_tunes_one_knob_at_a_time(small):
+    X, y = small
+    result = recipe(X, y, seed=0, epochs=10, tolerance=1.0, max_minutes=0.05, n_seeds=2)
+    tuning = [step for step in result.steps if step.kind.startswith("tuning")]
+    assert result.stopped.startswith("neither gap is worth closing") and "; then " in result.stopped
+    assert tuning and tuning[0].remedy == TUNING_KNOBS[0][0]  # both gaps below the tolerance: bias knobs first
+    assert "budget left" in result.steps[tuning[0].index - 1].reason
+    for step in tuning:
+        before = [earlier for earlier in result.steps[: step.index] if earlier.kept][-1].config
+        changed = {key for key in set(before) | set(step.config) if before.get(key) != step.config.get(key)}
+        assert changed and changed <= {"lr", "optimizer", "hidden", "batch_size", "schedule", "decay_rate",
+                                       "batch_norm", "l2", "keep_prob", "epochs", "early_stopping"}
+        assert len(changed - {"optimizer", "decay_rate", "early_stopping"}) == 1, changed  # one knob
+
+
+def test_the_tuning_knobs_move_on_a_log_scale_coarse_to_fine():
+    knobs = {name: knob for name, _, knob in TUNING_KNOBS}
+    l2 = knobs["tune L2 (log scale)"]
+    assert [c["l2"] for c in l2(BASELINE, 3.0)] == [1e-4, 1e-3, 1e-2, 0.1, 1.0, 10.0, 100.0]
+    assert [c["l2"] for c in l2({**BASELINE, "l2": 1.0}, 3.0)] == [0.111, 9.0, 0.0]
+    lr = knobs["tune learning rate (log scale)"]
+    assert [c["lr"] for c in lr(BASELINE, 3.0)] == [0.000333, 0.003]
+    assert [c["lr"] for c in lr(BASELINE, 3.0 ** 0.5)] == [0.000577, 0.00173]
+
+
+def test_the_one_standard_error_rule_prefers_the_stronger_l2_the_dev_set_cannot_tell_apart():
+    walk = walk_at(0.05, 0.15, bayes=0.05)
+    rng = np.random.default_rng(0)
+    best = rng.random((200, 1))
+    walk.best_losses = np.column_stack([best, best])
+    close = best + 0.001 * rng.standard_normal((200, 1))  # indistinguishable
+    far = best + 0.2  # clearly worse
+    trained = [({**BASELINE, "l2": 1.0}, None, 0, 0, 0, np.column_stack([close, close])),
+               ({**BASELINE, "l2": 10.0}, None, 0, 0, 0, np.column_stack([close, close])),
+               ({**BASELINE, "l2": 100.0}, None, 0, 0, 0, np.column_stack([far, far]))]
+    assert walk.simpler(trained, BASELINE)[0]["l2"] == 10.0
+    assert walk.simpler(trained[2:], BASELINE) is None
+
+
 def test_architecture_search_is_the_last_variance_remedy():
     walk = walk_at(0.05, 0.15, bayes=0.05)
     for remedy in ("L2 regularization", "dropout", "early stopping", "augmentation"):
@@ -151,5 +225,6 @@ def test_refit_trains_the_chosen_configuration_on_train_and_dev_rows(small):
     kept = recipe(X, y, seed=0, epochs=20, max_steps=2, refit=False)
     refitted = recipe(X, y, seed=0, epochs=20, max_steps=2)
     assert kept.refit == "" and refitted.refit.startswith("trained again on train + dev (192 rows")
+    assert f"{refitted.config['epochs']} epochs" in refitted.refit or refitted.config.get("early_stopping")
     assert kept.config == refitted.config and kept.model is not refitted.model
     assert refitted.model.preprocessing_ is refitted.data.preprocessing

@@ -68,3 +68,36 @@ def test_compare_refuses_bad_grids_in_one_line(tmp_path, capsys, argv, message):
     assert status == 2
     error = capsys.readouterr().err
     assert message in error and error.count("\n") == 1
+
+
+def test_compare_on_a_regression_target_reports_r2_beside_the_mse_in_the_targets_units(tmp_path, capsys):
+    import numpy as np
+    from sklearn.metrics import mean_squared_error, r2_score
+
+    from dnnimprove.studies.table_data import TableSpec
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(160, 3))
+    y = 1000.0 + 40.0 * (X @ [3.0, -2.0, 1.0]) + 10.0 * rng.normal(size=160)  # far from standardized units
+    path = tmp_path / "values.csv"
+    path.write_text("a,b,c,y\n" + "".join(f"{p!r},{q!r},{r!r},{t!r}\n" for (p, q, r), t in zip(X.tolist(), y.tolist())))
+    argv = ["compare", "--data", str(path), "--target", "y", "--task", "regression", "--vary", "optimizer=gd,adam",
+            "--set", "lr=0.01", "--set", "batch_size=32", "--layers", "8", "--epochs", "40", "--seeds", "1",
+            "--dev-fraction", "0.2", "--test-fraction", "0.2", "--out", str(tmp_path / "out"), "--no-progress"]
+    assert cli.main(argv) == 0
+    header = capsys.readouterr().out.splitlines()[1].split()
+    assert header[:8] == ["variant", "train", "R2", "dev", "R2", "test", "R2", "test"] and "MSE" in header
+    assert cli.main([*argv, "--json"]) == 0
+    adam = {run["name"]: run for run in json.loads(capsys.readouterr().out)["runs"]}["adam"]
+
+    data = TableSpec(str(path), "y", task="regression", dev=0.2, test=0.2).load()
+    study = comparison_study(TableSpec(str(path), "y", task="regression", dev=0.2, test=0.2),
+                             {"optimizer": ["adam"]}, base={"lr": 0.01, "batch_size": 32}, hidden=(8,), epochs=40,
+                             loss="mse")
+    run = run_study(study, seeds=[0]).variants[0].runs[0]
+    truth = data.preprocessing.decode(data.y_test)
+    predicted = data.preprocessing.decode(run.model.loss.predict(run.model.forward(data.X_test)))
+    assert adam["test_r2"] == pytest.approx(r2_score(truth, predicted), rel=1e-12)
+    assert adam["test_mse"] == pytest.approx(mean_squared_error(truth, predicted), rel=1e-12)
+    assert adam["test_mse"] > 100 * run.model.evaluate(data.X_test, data.y_test)["cost"]  # not the standardized MSE
+    assert adam["train_r2"] > adam["test_r2"] - 0.2 and adam["train_accuracy"] is None

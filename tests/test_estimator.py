@@ -1,18 +1,20 @@
 """DNNClassifier / DNNRegressor: the scikit-learn contract, and a thin layer over Sequential.
 
-scikit-learn's own estimator checks run below with ``parametrize_with_checks``, on the defaults (no
-expected failure, ``sample_weight`` equivalence included) and with dropout, batch norm and early
-stopping switched on. There one check is an expected failure, by construction:
-``check_sample_weight_equivalence_on_dense_data`` asks that weight 2 equal a repeated row, but a
-repeated row draws its own dropout mask, moves batch statistics and may land in the dev set, which a
-weight cannot. pandas is in the ``test`` extra, so the pandas checks run. ``check_array_api_input``
-skips itself (needs ``SCIPY_ARRAY_API=1``); we do not support the array API (inputs become NumPy).
+scikit-learn's own estimator checks run below with ``parametrize_with_checks`` on the defaults, with
+batch norm and early stopping, and with dropout, batch norm and early stopping, declaring no expected
+failure except one: with dropout, ``check_sample_weight_equivalence_on_dense_data`` (weight ``k`` must
+give the predictions of ``k`` repeated rows) cannot hold, because each repeated row draws its own dropout
+mask and a weighted row one mask for all its copies; what does hold, the expected gradient over the masks,
+is tested statistically below. Batch norm (weighted batch statistics) and early stopping (a dev set drawn
+in units of weight) pass it. pandas is in the ``test`` extra, so the pandas checks run.
+``check_array_api_input`` skips itself (needs ``SCIPY_ARRAY_API=1``); we do not support the array API.
 """
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
+from scipy.stats import norm
 from sklearn.base import clone
 from sklearn.model_selection import GridSearchCV, RandomizedSearchCV, cross_val_score, train_test_split
 from sklearn.pipeline import make_pipeline
@@ -20,24 +22,28 @@ from sklearn.preprocessing import StandardScaler
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 import dnnimprove as dn
-from dnnimprove.estimator import DNNClassifier, DNNRegressor
+from dnnimprove.estimator import DNNClassifier, DNNRegressor, _split_by_weight
+from dnnimprove.losses import SampleWeighted
 
 
-EVERYTHING_ON = {"keep_prob": 0.9, "batch_norm": True, "early_stopping": True, "random_state": 0}
+BN_AND_EARLY_STOPPING = {"batch_norm": True, "early_stopping": True, "random_state": 0}
+EVERYTHING_ON = {"keep_prob": 0.9, **BN_AND_EARLY_STOPPING}
 
 
-WEIGHT_IS_NOT_REPETITION = {
-    "check_sample_weight_equivalence_on_dense_data": "a repeated row draws its own dropout mask, shifts batch-norm "
-    "statistics and may fall in the early-stopping dev set; a weight cannot"
+DROPOUT_MASKS = {
+    "check_sample_weight_equivalence_on_dense_data": "dropout: each repeated row draws its own mask, a row of "
+    "weight k one mask for its k copies, so the two fits follow different random trajectories (only the "
+    "expected gradient over the masks is equal: test_dropout_gradient_with_weights_equals_repeated_rows_in_expectation)"
 }
 
 
 def _expected_failures(estimator):
-    return WEIGHT_IS_NOT_REPETITION if estimator.early_stopping else {}
+    return DROPOUT_MASKS if estimator.keep_prob < 1 else {}
 
 
 @parametrize_with_checks(
-    [DNNClassifier(random_state=0), DNNRegressor(random_state=0), DNNClassifier(**EVERYTHING_ON), DNNRegressor(**EVERYTHING_ON)],
+    [DNNClassifier(random_state=0), DNNRegressor(random_state=0), DNNClassifier(**BN_AND_EARLY_STOPPING),
+     DNNRegressor(**BN_AND_EARLY_STOPPING), DNNClassifier(**EVERYTHING_ON), DNNRegressor(**EVERYTHING_ON)],
     expected_failed_checks=_expected_failures,
 )
 def test_scikit_learn_estimator_checks(estimator, check):
@@ -91,7 +97,9 @@ def test_early_stopping_holds_out_a_dev_set_and_keeps_the_best_epoch():
     assert history.stopped_epoch is not None and clf.n_iter_ == history.stopped_epoch + 1 < 400
     assert len(history.val_cost) == clf.n_iter_ and history.best_epoch == int(np.argmin(history.val_cost))
     model = dn.Sequential([dn.Dense(128), dn.ReLU(), dn.Dense(128), dn.ReLU(), dn.Dense(1)], seed=0)
-    X_train, y_train, X_dev, y_dev = dn.data.split_dev(X, y, 0.25)
+    _, dev_weights = _split_by_weight(X, y, np.ones(60), 0.25)  # 15 rows, the same at every fit
+    dev = dev_weights > 0
+    X_train, y_train, X_dev, y_dev = X[~dev], y[~dev], X[dev], y[dev]
     with dn.blas_threads(1):  # as the estimator trains: another thread count may sum in another order
         model.fit(X_train, y_train, epochs=400, optimizer=dn.Adam(lr=0.01), validation_data=(X_dev, y_dev),
                   callbacks=[dn.EarlyStopping(patience=5)])
@@ -238,7 +246,9 @@ def test_regressor_validation_scores_are_r2_on_the_dev_set():
     y = X[:, 0] ** 2
     reg = DNNRegressor(hidden_layer_sizes=(8,), epochs=3, early_stopping=True, validation_fraction=0.25,
                        random_state=0).fit(X, y)
-    dev = np.random.default_rng(0).permutation(40)[:10]
+    _, dev_weights = _split_by_weight(X, y, np.ones(40), 0.25)
+    dev = dev_weights > 0
+    assert dev.sum() == 10
     assert reg.validation_scores_[-1] == pytest.approx(reg.score(X[dev], y[dev]), rel=1e-12)
 
 
@@ -252,7 +262,8 @@ def test_warm_start_continues_weights_optimizer_state_and_counts_like_one_longer
     warm.fit(X, y)  # full batch: no shuffling, so three + three epochs are the six epochs exactly
     assert first_state_t == 3 and warm.model_.optimizer_state_.t == 6
     assert warm.n_iter_ == 6 and warm.t_ == 6 * 64 and warm.loss_curve_ == long.loss_curve_
-    assert warm.history_.lr == long.history_.lr[3:]  # the schedule goes on from epoch 3
+    assert warm.history_.lr == long.history_.lr[3:]  # the schedule goes on from epoch 3 ...
+    assert warm.history_.epoch == [3, 4, 5] and warm.history_.next_epoch == 6  # ... as fit's optimizer="continue" does
     np.testing.assert_array_equal(warm.predict_proba(X), long.predict_proba(X))
     cold = DNNClassifier(epochs=3, **settings).fit(X, y).fit(X, y)
     assert cold.n_iter_ == 3 and cold.model_.optimizer_state_.t == 3  # without warm_start every fit restarts
@@ -340,6 +351,98 @@ def test_compiled_engine_refuses_sample_weight():
     X, y = dn.datasets.moons(n_samples=10, seed=0)
     with pytest.raises(ValueError, match="engine='compiled' does not take sample_weight"):
         DNNClassifier(epochs=1, engine="compiled").fit(X, y, sample_weight=np.ones(10))
+
+
+def _weighted_and_repeated_problem(n_samples=15, seed=42):
+    """scikit-learn's equivalence check's data: random rows, 3 classes, integer weights 0..4."""
+    rng = np.random.RandomState(seed)
+    X = rng.rand(n_samples, 6)
+    y = rng.randint(0, 3, n_samples)
+    weights = rng.randint(0, 5, n_samples)
+    return X, y, weights, X.repeat(weights, axis=0), y.repeat(weights)
+
+
+def test_early_stopping_with_weights_sees_the_dev_and_training_sets_of_repeated_rows():
+    X, y, weights, X_rep, y_rep = _weighted_and_repeated_problem()
+    order = np.random.default_rng(0).permutation(X.shape[0])  # the row order must not matter either
+    settings = dict(hidden_layer_sizes=(5,), epochs=15, lr=0.01, patience=3, **BN_AND_EARLY_STOPPING)
+    repeated = DNNClassifier(**settings).fit(X_rep, y_rep)
+    weighted = DNNClassifier(**settings).fit(X[order], y[order], sample_weight=weights[order])
+    np.testing.assert_allclose(weighted.history_.val_cost, repeated.history_.val_cost, rtol=1e-9)
+    np.testing.assert_allclose(weighted.validation_scores_, repeated.validation_scores_, rtol=1e-12)
+    np.testing.assert_allclose(weighted.loss_curve_, repeated.loss_curve_, rtol=1e-9)
+    np.testing.assert_allclose(weighted.predict_proba(X), repeated.predict_proba(X), rtol=1e-9)
+
+
+def test_the_dev_set_is_drawn_in_units_of_weight_whatever_the_row_order():
+    X, y, weights, X_rep, y_rep = _weighted_and_repeated_problem(n_samples=40, seed=1)
+    train, dev = _split_by_weight(X, y, weights.astype(float), 0.25)
+    np.testing.assert_array_equal(train + dev, weights)
+    assert dev.sum() == round(0.25 * weights.sum()) and (dev >= 0).all() and (train >= 0).all()
+    order = np.random.default_rng(3).permutation(40)
+    train_shuffled, dev_shuffled = _split_by_weight(X[order], y[order], weights[order].astype(float), 0.25)
+    np.testing.assert_array_equal(dev_shuffled, dev[order])
+    _, dev_rep = _split_by_weight(X_rep, y_rep, np.ones(y_rep.size), 0.25)
+    rows = np.repeat(np.arange(40), weights)  # the original row of every repeated row
+    np.testing.assert_array_equal(np.bincount(rows, weights=dev_rep, minlength=40), dev)
+    real = np.linspace(0.5, 2.0, 40)  # not integers: whole rows (of positive weight) go to the dev set
+    _, dev_real = _split_by_weight(X, y, real, 0.25)
+    assert np.count_nonzero(dev_real) == 10 and np.all((dev_real == 0) | (dev_real == real))
+
+
+def _gradient_samples(model, X, Y, n_masks):
+    grads = np.empty((n_masks, model.params.size))
+    for k in range(n_masks):
+        model.compute_gradients(X, Y)
+        grads[k] = model.grads
+    return grads
+
+
+def _dropout_model(loss, seed, batch_norm=dn.BatchNorm):
+    return dn.Sequential([dn.Dense(8, use_bias=False), batch_norm(), dn.ReLU(), dn.Dropout(0.6), dn.Dense(3)],
+                         loss=loss, seed=seed)
+
+
+class _UnweightedBatchNorm(dn.BatchNorm):
+    """Batch statistics that ignore the weights: what the dropout test must be able to catch."""
+
+    kind = "unweighted_batch_norm"
+    takes_sample_weight = False
+
+
+@pytest.mark.parametrize("batch_norm", [dn.BatchNorm, _UnweightedBatchNorm], ids=["weighted", "wrong"])
+def test_dropout_gradient_with_weights_equals_repeated_rows_in_expectation(batch_norm):
+    """Statistical: the mean gradient over many dropout masks agrees, coordinate by coordinate.
+
+    With ``n`` gradients on each side the difference of the means, divided by its standard error
+    ``sqrt(s_w**2 / n + s_r**2 / n)``, is approximately standard normal where the expectations are equal;
+    the bound is the normal quantile for a family-wise error of 1e-4 over all coordinates (Bonferroni).
+    The same test on a batch norm that ignores the weights must fail, and the gradients of one mask must
+    differ (else the test would compare constants).
+    """
+    X, y, weights, X_rep, y_rep = _weighted_and_repeated_problem()
+    n_masks = 3000
+    repeated = _dropout_model("categorical_crossentropy", seed=1, batch_norm=batch_norm).build(X.shape[1])
+    weighted = _dropout_model(SampleWeighted("categorical_crossentropy", scale=X.shape[0] / weights.sum()), seed=2,
+                              batch_norm=batch_norm).build(X.shape[1])
+    theta = np.random.default_rng(0).normal(0.0, 0.5, repeated.params.size)
+    repeated.params[:] = theta
+    weighted.params[:] = theta
+    Y_rep = repeated.encode_targets(y_rep, X_rep.shape[0])
+    Y_w = weighted.loss.targets(y, weights.astype(float), 3, np.float64)
+    g_rep = _gradient_samples(repeated, X_rep, Y_rep, n_masks)
+    g_w = _gradient_samples(weighted, X, Y_w, n_masks)
+    standard_error = np.sqrt(g_rep.var(axis=0, ddof=1) / n_masks + g_w.var(axis=0, ddof=1) / n_masks)
+    varies = standard_error > 0  # the others (units that ReLU never lets through) are the same on both sides
+    np.testing.assert_allclose(g_w[0, ~varies], g_rep[0, ~varies], atol=1e-12)
+    assert varies.sum() > repeated.params.size // 2  # dropout really changes the gradient from mask to mask
+    z = np.abs(g_w.mean(axis=0) - g_rep.mean(axis=0))[varies] / standard_error[varies]
+    bound = norm.ppf(1 - 1e-4 / (2 * varies.sum()))
+    if batch_norm is dn.BatchNorm:
+        assert z.max() < bound, f"largest standardized difference {z.max():.2f} >= {bound:.2f}"
+        assert np.abs(g_w - g_rep).max() > 1e-3  # one mask each: not equal, which is why scikit-learn's check fails
+    else:
+        assert z.max() > 2 * bound, f"a wrong batch norm went unnoticed: {z.max():.2f}"
 
 
 def test_callbacks_parameter_reaches_every_fit():

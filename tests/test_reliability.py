@@ -18,6 +18,7 @@ import io
 import json
 import lzma
 import os
+import re
 import struct
 import time
 import tracemalloc
@@ -280,6 +281,58 @@ def test_loading_a_special_path_is_one_clear_error_never_a_hang(tmp_path):
             dn.load(path)
 
 
+def special_table_paths(folder):
+    """Special paths named like data files: a FIFO, links to /dev/zero and /dev/urandom, a folder, a link
+    loop and a dangling link, for every extension :func:`dnnimprove.tables.read_table` reads."""
+    from dnnimprove.tables import EXTENSIONS
+
+    paths = []
+    for extension in sorted(EXTENSIONS):
+        os.mkfifo(folder / f"fifo{extension}")
+        for device in ("/dev/zero", "/dev/urandom"):
+            if os.path.exists(device):
+                (folder / f"{os.path.basename(device)}{extension}").symlink_to(device)
+        (folder / f"folder{extension}").mkdir()
+        (folder / f"loop{extension}").symlink_to(folder / f"loop_back{extension}")
+        (folder / f"loop_back{extension}").symlink_to(folder / f"loop{extension}")
+        (folder / f"dangling{extension}").symlink_to(folder / f"nothing{extension}")
+        paths += [folder / name for name in ("fifo", "zero", "urandom", "folder", "loop", "dangling")
+                  if os.path.lexists(folder / f"{name}{extension}") for name in [f"{name}{extension}"]]
+    return paths
+
+
+def test_reading_a_special_path_as_a_data_table_or_an_estimator_is_one_clear_error_never_a_hang(tmp_path):
+    """In a child process with a time limit: a reader that opened a FIFO would wait in C code for ever."""
+    import subprocess
+    import sys
+
+    paths = [str(path) for path in special_paths(tmp_path).values()]
+    tables = tmp_path / "tables"
+    tables.mkdir()
+    table_paths = [str(path) for path in special_table_paths(tables)]
+    assert len(table_paths) >= 40
+    script = f"""if True:
+        import json
+        from dnnimprove.estimator_io import load_estimator
+        from dnnimprove.tables import read_table
+        for read, paths in ((load_estimator, {paths!r}), (read_table, {table_paths!r})):
+            for path in paths:
+                try:
+                    read(path)
+                    print(json.dumps([path, "read", ""]))
+                except Exception as error:
+                    print(json.dumps([path, type(error).__name__, str(error)]), flush=True)
+    """
+    done = subprocess.run([sys.executable, "-c", script], cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-800:]
+    outcomes = [json.loads(line) for line in done.stdout.splitlines()]
+    assert [path for path, _, _ in outcomes] == paths + table_paths
+    for path, kind, message in outcomes:
+        expected = "ModelFileError" if path in paths else "TableError"
+        assert kind == expected and re.search(r"not a regular file|symbolic link (loop|to nothing)", message), (path, kind, message)
+        assert repr(path) in message and "\n" not in message
+
+
 def test_saving_never_replaces_a_special_file_and_never_clobbers_another_file(legit, tmp_path):
     model = dn.load(legit[0])
     paths = special_paths(tmp_path)
@@ -503,6 +556,43 @@ def test_ctrl_c_at_any_moment_of_start_up_is_one_line_and_status_130(tmp_path):
         assert process.returncode in (130, -signal.SIGINT) and "Traceback" not in err and len(lines) == 1, (
             delay, process.returncode, err[-800:])
         assert lines[0] in ("dnnimprove: interrupted", "dnnimprove train: interrupted"), lines
+
+
+CTRL_C_CASES = {  # (setup before the Ctrl-C, the code that receives it) in a process that is the command
+    "inside an import": ("import sys; sys.path.insert(0, folder)",
+                         "import interrupted_module"),  # its first line raises SIGINT, its second must not run
+    "inside __del__ (Python swallows it)": (
+        "class Finalized:\n    def __del__(self):\n        signal.raise_signal(signal.SIGINT)",
+        "Finalized()"),
+    "while the interpreter shuts down": ("import atexit; atexit.register(signal.raise_signal, signal.SIGINT)",
+                                         "main(['study', '--list']) and None; sys.exit(0)"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(CTRL_C_CASES))
+def test_ctrl_c_the_command_cannot_recover_from_ends_it_at_once_with_one_line(case, tmp_path):
+    """Ctrl-C inside an import (an extension module left half built can abort the interpreter's exit),
+    inside a ``__del__`` (where Python would only print "Exception ignored" and carry on) or during
+    shutdown (inside ``atexit``, after ``main`` returned): one line, status 130, nothing after it runs."""
+    import subprocess
+    import sys
+    import textwrap
+
+    (tmp_path / "interrupted_module.py").write_text("import signal\nsignal.raise_signal(signal.SIGINT)\nprint('the import went on')\n")
+    setup, trigger = CTRL_C_CASES[case]
+    script = textwrap.dedent(f"""
+        import signal, sys
+        sys.argv[0] = "dnnimprove"      # this process is the command: dnnimprove installs its handlers
+        folder = {str(tmp_path)!r}
+        from dnnimprove import _startup
+        from dnnimprove.cli import main
+        assert signal.getsignal(signal.SIGINT) is _startup._interrupted
+        _startup.release("dnnimprove train")   # what main() does first
+        """) + setup + "\n" + trigger + "\nprint('carried on', flush=True)\n"
+    done = subprocess.run([sys.executable, "-c", script], cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 130, (case, done.returncode, done.stderr[-800:])
+    assert done.stderr.splitlines() == ["dnnimprove train: interrupted"], (case, done.stderr[-800:])
+    assert "carried on" not in done.stdout and "went on" not in done.stdout
 
 
 def test_the_docs_page_states_the_sizes_of_these_attack_sets(legit, crafted, tmp_path):

@@ -311,3 +311,91 @@ def test_a_huge_float_label_is_shown_as_given_not_as_its_int64_cast():
     model = dn.Sequential([dn.Dense(3)], loss="categorical_crossentropy", seed=0)
     with pytest.raises(ValueError, match=r"labels in 0\.\.2 .*; got \[1e\+30\]"):
         model.fit(np.zeros((2, 2)), np.array([1e30, 1.0]), epochs=1)
+
+
+# -- the declarative constraints tables -------------------------------------------------------------------
+from dnnimprove import _validation as validation  # noqa: E402
+from dnnimprove.factory import SETTING_CONSTRAINTS  # noqa: E402
+from dnnimprove.training import FIT_CONSTRAINTS  # noqa: E402
+
+TABLE_REQUIRED = {dn.Dense: {"units": 3}, dn.optimizers.GradientDescent: {"lr": 0.1}, dn.schedules.Shifted: {"schedule": dn.schedules.Constant(0.1)}}
+IMAGES = (dn.RandomShift, dn.RandomFlip, dn.RandomRotation, dn.RandomZoom)
+TABLED = [*dn.optimizers.OPTIMIZERS.values(), dn.Dense, dn.LeakyReLU, dn.ELU, dn.Dropout, dn.BatchNorm,
+          *dn.schedules.SCHEDULES.values(), dn.schedules.Shifted, *IMAGES, dn.GaussianNoise,
+          dn.callbacks.EarlyStopping, dn.health.TrainingHealth]
+
+
+def required_arguments(cls) -> dict:
+    if cls in IMAGES:
+        return {"image_shape": (8, 8)}
+    return TABLE_REQUIRED.get(cls, {"lr0": 0.1} if issubclass(cls, dn.schedules.Schedule) else {})
+
+
+@pytest.mark.parametrize("cls", TABLED, ids=lambda cls: cls.__name__)
+def test_every_table_names_constructor_arguments_and_each_constraint_refuses_its_invalid_value(cls):
+    import inspect
+
+    table = cls._parameter_constraints
+    assert table and set(table) <= set(inspect.signature(cls).parameters), (cls, sorted(table))
+    cls(**required_arguments(cls))  # the defaults pass
+    for name, constraint in table.items():
+        bad = constraint.invalid()
+        with pytest.raises((ValueError, TypeError)) as caught:
+            cls(**{**required_arguments(cls), name: bad})
+        assert str(caught.value).startswith(f"{name} must ") or f"unknown {name} " in str(caught.value), str(caught.value)
+
+
+@pytest.mark.parametrize("name", sorted(FIT_CONSTRAINTS))
+def test_fit_refuses_each_arguments_invalid_value_naming_it(name):
+    model = dn.Sequential([dn.Dense(1)], seed=0)
+    with pytest.raises((ValueError, TypeError)) as caught:
+        model.fit(np.zeros((4, 2)), [0, 1, 0, 1], **{"epochs": 1, name: FIT_CONSTRAINTS[name].invalid()})
+    assert str(caught.value).startswith(f"{name} must "), str(caught.value)
+
+
+@pytest.mark.parametrize("name", sorted(SETTING_CONSTRAINTS))
+def test_the_factory_refuses_each_settings_invalid_value_naming_it(name):
+    settings = {"optimizer": "adam", "lr": 0.01, name: SETTING_CONSTRAINTS[name].invalid()}
+    with pytest.raises((ValueError, TypeError)) as caught:
+        dn.factory.build_layers([2], 1, settings)
+        dn.factory.build_optimizer(settings)
+    assert str(caught.value).startswith(f"{name} must ") or f"unknown {name} " in str(caught.value), str(caught.value)
+
+
+@pytest.mark.parametrize("constraint, value, check", [
+    (validation.Real(low=0.0, high=1.0, high_open=True), 1.5,
+     lambda v: validation.check_number("x", v, low=0.0, high=1.0, high_open=True)),
+    (validation.Real(low=0.0, low_open=True), "0.1", lambda v: validation.check_number("x", v, low=0.0, low_open=True)),
+    (validation.Integer(low=1), 0, lambda v: validation.check_int("x", v, low=1)),
+    (validation.Integer(low=1), True, lambda v: validation.check_int("x", v, low=1)),
+    (validation.Options(("a", "b")), "c", lambda v: validation.check_choice("x", v, ("a", "b"))),
+    (validation.Boolean(), "yes", lambda v: validation.check_bool("x", v)),
+    (validation.IsCallable("epoch -> lr"), 3, lambda v: validation.check_callable("x", v, "epoch -> lr")),
+    (validation.IsInstance(list, "a list"), (1,), lambda v: validation.check_type("x", v, list, "a list")),
+])
+def test_a_constraint_gives_the_same_error_as_the_check_it_declares(constraint, value, check):
+    with pytest.raises((ValueError, TypeError)) as declared:
+        validation.validate_params({"x": constraint}, x=value)
+    with pytest.raises(type(declared.value)) as called:
+        check(value)
+    assert str(declared.value) == str(called.value)
+
+
+def test_validate_params_returns_the_checked_values_and_none_only_where_allowed():
+    table = {"lr": validation.Real(low=0.0, low_open=True), "batch_size": validation.Integer(low=1, none_ok=True)}
+    assert validation.validate_params(table, lr=1, batch_size=None) == {"lr": 1.0, "batch_size": None}
+    assert type(validation.validate_params(table, lr=1)["lr"]) is float
+    with pytest.raises(TypeError, match=r"^lr must be a real number; got None of type NoneType$"):
+        validation.validate_params(table, lr=None)
+    with pytest.raises(KeyError):
+        validation.validate_params(table, momentum=0.9)  # a name the table does not declare is never let through
+
+
+@pytest.mark.parametrize("name", sorted(dn.DNNClassifier._hyperparameter_constraints))
+def test_the_estimator_refuses_each_hyperparameters_invalid_value_at_fit_naming_it(name):
+    X, y = dn.datasets.moons(20, 0.2, seed=0)
+    invalid = dn.DNNClassifier._hyperparameter_constraints[name].invalid()
+    estimator = dn.DNNClassifier(**{"hidden_layer_sizes": (2,), "epochs": 1, "early_stopping": True, name: invalid})
+    with pytest.raises((ValueError, TypeError)) as caught:
+        estimator.fit(X, y)
+    assert str(caught.value).startswith(f"{name} must "), str(caught.value)

@@ -22,12 +22,12 @@ The rest lives in named submodules, loaded when first used (as scikit-learn's an
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
-
 from ._startup import guard as _guard_startup
 
-_guard_startup()  # the command only: Ctrl-C during the imports below is one line, not a traceback
+_guard_startup()  # first: in the command, Ctrl-C during the imports below is one line, not a traceback
+
+import importlib
+from typing import Any
 
 from . import callbacks, data
 from . import data as datasets

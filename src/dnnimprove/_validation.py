@@ -7,13 +7,23 @@ the CLI) validates through these helpers, so every message has the same shape::
 
 Checks raise :class:`ValueError` (or :class:`TypeError` for a wrong kind of object); they never use
 ``assert``, which vanishes under ``python -O``.
+
+Constructors and ``fit`` declare their arguments' constraints in one table, as scikit-learn's
+``_parameter_constraints``: a class attribute (or module constant) mapping each argument's name to a
+:class:`Real`, :class:`Integer`, :class:`Options`, :class:`Boolean`, :class:`IsCallable` or
+:class:`IsInstance`; :func:`validate_params` checks values against it through the ``check_*`` functions
+below, so a table gives the same messages as the calls it replaces::
+
+    _parameter_constraints = {"lr": Real(low=0.0, low_open=True), "beta": Real(low=0.0, high=1.0, high_open=True)}
+    validate_params(_parameter_constraints, lr=0.01, beta=1.5)   # ValueError: beta must be in [0, 1); got 1.5
 """
 
 from __future__ import annotations
 
 import math
 import numbers
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, Collection, Mapping
 
 import numpy as np
 
@@ -30,6 +40,15 @@ __all__ = [
     "describe_value",
     "all_finite",
     "NotFittedError",
+    "Constraint",
+    "Real",
+    "Integer",
+    "Options",
+    "Boolean",
+    "IsCallable",
+    "IsInstance",
+    "validate_params",
+    "set_params_checked",
 ]
 
 
@@ -242,3 +261,128 @@ def check_type(name: str, value: Any, kind: type | tuple[type, ...], expected: s
     if not isinstance(value, kind):
         raise TypeError(f"{name} must be {expected}; got {value!r:.80} of type {type(value).__name__}")
     return value
+
+
+# -- declarative constraints ---------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Constraint:
+    """What one argument may be; ``none_ok=True`` also accepts ``None`` (returned as it is).
+
+    ``check(name, value)`` returns the value as the code uses it (a float, an int, a bool) or raises the one-format
+    error naming ``name`` and ``value``; ``invalid()`` gives a value it refuses (for the contract tests).
+    """
+
+    def check(self, name: str, value: Any) -> Any:
+        if value is None and getattr(self, "none_ok", False):
+            return None
+        return self._check(name, value)
+
+    def _check(self, name: str, value: Any) -> Any:  # pragma: no cover - every constraint defines it
+        raise NotImplementedError
+
+    def invalid(self) -> Any:  # pragma: no cover - every constraint defines it
+        raise NotImplementedError
+
+
+@dataclass(frozen=True)
+class Real(Constraint):
+    """A finite real number in an interval (:func:`check_number`): ``Real(low=0.0, low_open=True)`` is ``> 0``."""
+
+    low: float | None = None
+    high: float | None = None
+    low_open: bool = False
+    high_open: bool = False
+    none_ok: bool = False
+
+    def _check(self, name: str, value: Any) -> float:
+        return check_number(name, value, low=self.low, high=self.high, low_open=self.low_open, high_open=self.high_open)
+
+    def invalid(self) -> Any:
+        if self.low is not None:
+            return self.low if self.low_open else self.low - 1.0
+        return self.high if self.high_open else (math.nan if self.high is None else self.high + 1.0)
+
+
+@dataclass(frozen=True)
+class Integer(Constraint):
+    """An integer, not a bool, in ``[low, high]`` (:func:`check_int`)."""
+
+    low: int | None = None
+    high: int | None = None
+    none_ok: bool = False
+
+    def _check(self, name: str, value: Any) -> int:
+        return check_int(name, value, low=self.low, high=self.high)
+
+    def invalid(self) -> Any:
+        return self.low - 1 if self.low is not None else (0.5 if self.high is None else self.high + 1)
+
+
+@dataclass(frozen=True)
+class Options(Constraint):
+    """One of a fixed set of values (:func:`check_choice`), listed in the error."""
+
+    options: Collection[Any] = ()
+    none_ok: bool = False
+
+    def _check(self, name: str, value: Any) -> Any:
+        return check_choice(name, value, self.options)
+
+    def invalid(self) -> Any:
+        return "not-an-option"
+
+
+@dataclass(frozen=True)
+class Boolean(Constraint):
+    """``True`` or ``False`` (NumPy's bool too), never a truthy number or string (:func:`check_bool`)."""
+
+    none_ok: bool = False
+
+    def _check(self, name: str, value: Any) -> bool:
+        return check_bool(name, value)
+
+    def invalid(self) -> Any:
+        return 1
+
+
+@dataclass(frozen=True)
+class IsCallable(Constraint):
+    """A callable; ``signature`` (e.g. ``"epoch -> lr"``) goes into the message (:func:`check_callable`)."""
+
+    signature: str = ""
+    none_ok: bool = False
+
+    def _check(self, name: str, value: Any) -> Any:
+        return check_callable(name, value, self.signature)
+
+    def invalid(self) -> Any:
+        return 3
+
+
+@dataclass(frozen=True)
+class IsInstance(Constraint):
+    """An instance of ``kind``, described to the user as ``expected`` (:func:`check_type`)."""
+
+    kind: type | tuple[type, ...] = object
+    expected: str = ""
+    none_ok: bool = False
+
+    def _check(self, name: str, value: Any) -> Any:
+        return check_type(name, value, self.kind, self.expected)
+
+    def invalid(self) -> Any:
+        return object()
+
+
+def validate_params(constraints: Mapping[str, Constraint], **values: Any) -> dict[str, Any]:
+    """Check each keyword value against ``constraints[name]``; the checked values, in the order given.
+
+    A name missing from the table is a programming error (``KeyError``), never a silently unchecked value.
+    """
+    return {name: constraints[name].check(name, value) for name, value in values.items()}
+
+
+def set_params_checked(owner: Any, **values: Any) -> None:
+    """Check the values against ``type(owner)._parameter_constraints`` and store each as ``owner.<name>``."""
+    for name, value in validate_params(type(owner)._parameter_constraints, **values).items():
+        setattr(owner, name, value)

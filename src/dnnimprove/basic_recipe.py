@@ -1,6 +1,7 @@
 """The course's basic recipe, automated: measure the two gaps, fix high bias first, then high variance.
 
-:func:`recipe` splits the data into train/dev/test, trains a small baseline and measures
+:func:`recipe` splits the data into train/dev/test, trains a small baseline (the course's defaults for a
+ReLU network: He initialization, Adam, mini-batches of 64) and measures
 
 - **avoidable bias** = training error - the baseline (Bayes) error, given as ``human_error`` or
   estimated as half the cross-validated error of a 1-nearest-neighbour rule on the training rows
@@ -8,20 +9,36 @@
   lower estimate);
 - **variance** = dev error - training error.
 
-While a gap exceeds ``tolerance`` it tries the next remedy in the course's order, one knob at a time:
+While a gap exceeds ``tolerance`` it tries the next remedy in the course's order, one knob at a time
+(:mod:`dnnimprove.recipe_remedies`):
 
 - for bias (first, as long as it is the larger worry): a wider network, a deeper one, training longer,
   Adam (learning rate searched on a log scale), He initialization, batch normalization;
 - for variance: L2 regularization (``lambd`` searched on a log scale), inverted dropout, early stopping
   on the dev set, and input augmentation (Gaussian noise on standardized numeric inputs) where every
-  input is numeric;
+  input is numeric, then another architecture.
 
-and keeps a change only when the dev error improves. It stops when neither gap is worth closing, when
-the remedies run out, or at the budget (``max_steps`` remedies, ``max_minutes``). With ``refit`` (the
-default) the chosen configuration is then trained once more on the training and dev rows together (more
-data, the course's first cure for variance; a configuration with early stopping runs for the epochs its
-dev run reached, less the patience, without a dev set). The test set is used once, by the final model. Errors: ``1 - accuracy`` for classification; for regression the mean squared
-error of the standardized target (about ``1 - R^2``).
+With a time budget (``max_minutes``), once neither gap is worth closing or those remedies are used up, the
+rest of the budget tunes the same remedies as knobs, one at a time, coarse to fine, the knobs for the larger
+gap first: learning rate and L2 on a log scale, width, depth, Adam, mini-batch size, learning-rate decay,
+batch norm, dropout's ``keep_prob``, training longer with early stopping. It ends when a round at the finest
+step keeps nothing, or at the budget.
+
+**Keeping a change.** Every configuration is trained with ``n_seeds`` seeds; its per-example dev losses
+(0/1 error and cross-entropy, or squared error) are averaged over them. A step's best candidate (lowest
+mean dev error, then dev cost) is kept only when it beats the current one by more than one standard error
+of the paired per-example differences (:func:`improves`): a smaller difference is noise a dev set of that
+size cannot resolve. One exception, the one-standard-error rule for L2: a stronger ``lambd`` whose dev
+error is within one standard error of the best configuration trained so far is kept (when the dev set
+cannot tell them apart, the more regularized network is preferred).
+
+It stops when the gaps are closed (without a budget), when the remedies run out, or at the budget
+(``max_steps`` remedies, ``max_minutes``). With ``refit`` (the default) the chosen configuration is then
+trained once more on the training and dev rows together (more data, the course's first cure for variance;
+a configuration with early stopping runs for the epochs early stopping chose on the dev set). The test
+set is used once, by the final model. Errors: ``1 - accuracy`` for classification; for regression the
+mean squared error of the standardized target (about ``1 - R^2``), which the model file undoes for its
+predictions.
 """
 
 from __future__ import annotations
@@ -36,91 +53,23 @@ from typing import Any, Callable
 import numpy as np
 
 from ._validation import check_bool, check_int, check_number
+from .recipe_remedies import BIAS_REMEDIES, TUNING_KNOBS, VARIANCE_REMEDIES
 from .studies.recipe import Data
 from .studies.runner import SeedRun, train_once
 
-__all__ = ["RecipeStep", "RecipeResult", "recipe", "BIAS_REMEDIES", "VARIANCE_REMEDIES", "BASELINE"]
+__all__ = ["RecipeStep", "RecipeResult", "recipe", "BIAS_REMEDIES", "VARIANCE_REMEDIES", "TUNING_KNOBS", "BASELINE"]
 
 BASELINE: dict[str, Any] = {
-    "hidden": (16,), "epochs": 100, "batch_size": 64, "optimizer": "gd", "lr": 0.05, "init": "xavier",
+    "hidden": (16,), "epochs": 100, "batch_size": 64, "optimizer": "adam", "lr": 0.001, "init": "he",
     "activation": "relu",
 }
-"""The first network: small, plain mini-batch gradient descent, Xavier initialization."""
+"""The first network: small, with the course's defaults for a ReLU network (He initialization, Adam with its
+usual learning rate 0.001, mini-batches of 64)."""
 
-_MAX_WIDTH = 512
 _MAX_TRIES = 2
 """A remedy is tried at most this often; a second time only after some other change was kept."""
-
-
-def _wider(config: dict) -> list[dict]:
-    hidden = tuple(min(_MAX_WIDTH, 2 * units) for units in config["hidden"])
-    return [] if hidden == config["hidden"] else [{**config, "hidden": hidden}]
-
-
-def _deeper(config: dict) -> list[dict]:
-    return [] if len(config["hidden"]) >= 4 else [{**config, "hidden": config["hidden"] + config["hidden"][-1:]}]
-
-
-def _longer(config: dict) -> list[dict]:
-    return [{**config, "epochs": 2 * config["epochs"]}]
-
-
-def _adam(config: dict) -> list[dict]:
-    if config["optimizer"] == "adam":
-        return []
-    return [{**config, "optimizer": "adam", "lr": lr} for lr in (0.001, 0.003, 0.01)]
-
-
-def _he(config: dict) -> list[dict]:
-    return [] if config["init"] == "he" else [{**config, "init": "he"}]
-
-
-def _batch_norm(config: dict) -> list[dict]:
-    return [] if config.get("batch_norm") else [{**config, "batch_norm": True}]
-
-
-def _l2(config: dict) -> list[dict]:
-    lambd = config.get("l2")
-    values = (0.01, 0.1, 1.0, 10.0) if not lambd else (lambd / 10, lambd / 3, lambd * 3, lambd * 10)
-    return [{**config, "l2": value} for value in values]
-
-
-def _dropout(config: dict) -> list[dict]:
-    keep = config.get("keep_prob")
-    values = (0.9, 0.7) if not keep else tuple(v for v in (round(keep - 0.1, 2), round(keep + 0.05, 2)) if 0.3 <= v < 1)
-    return [{**config, "keep_prob": value} for value in values]
-
-
-def _architecture(config: dict) -> list[dict]:
-    candidates = _wider(config)
-    much_wider = tuple(min(_MAX_WIDTH, 4 * units) for units in config["hidden"])
-    if much_wider != config["hidden"] and all(much_wider != c["hidden"] for c in candidates):
-        candidates.append({**config, "hidden": much_wider})
-    return candidates + _deeper(config)
-
-
-def _early_stopping(config: dict) -> list[dict]:
-    if config.get("early_stopping"):
-        return []
-    return [{**config, "early_stopping": 10, "epochs": 2 * config["epochs"]}]
-
-
-def _augment(config: dict) -> list[dict]:
-    return [] if config.get("noise") else [{**config, "noise": noise} for noise in (0.05, 0.2)]
-
-
-BIAS_REMEDIES: list[tuple[str, Callable[[dict], list[dict]]]] = [
-    ("wider network", _wider), ("deeper network", _deeper), ("train longer", _longer),
-    ("Adam", _adam), ("He initialization", _he), ("batch norm", _batch_norm),
-]
-"""The course's remedies for high avoidable bias, in order; each gives the candidate configurations."""
-
-VARIANCE_REMEDIES: list[tuple[str, Callable[[dict], list[dict]]]] = [
-    ("L2 regularization", _l2), ("dropout", _dropout), ("early stopping", _early_stopping),
-    ("augmentation", _augment), ("architecture search", _architecture),
-]
-"""The course's remedies for high variance, in order: more data (augmentation where it applies) being out of
-reach, regularization, then another architecture (wider, much wider, deeper, keeping the regularization)."""
+_FINEST = 1.1
+"""The tuning phase stops when its factor would fall below this (a round at factor ``f`` kept nothing)."""
 
 
 @dataclass
@@ -134,18 +83,22 @@ class RecipeStep:
     train_error: float
     dev_error: float
     kept: bool
+    dev_cost: float = math.nan
+    """The dev set's cost (log-loss, or the MSE): the tie-breaker between equal dev errors."""
     verdict: str = ""
     reason: str = ""
     seconds: float = 0.0
     candidates: list[dict[str, Any]] = field(default_factory=list)
     cost: list[float] = field(default_factory=list)
     cost_epochs: list[int] = field(default_factory=list)
+    losses: np.ndarray | None = field(default=None, repr=False)
+    """Per dev example ``(error, cost)``, averaged over the seeds (see :func:`dev_losses`)."""
 
     def to_json(self) -> dict[str, Any]:
         return {
             "index": self.index, "remedy": self.remedy, "kind": self.kind, "config": _json_config(self.config),
-            "train_error": self.train_error, "dev_error": self.dev_error, "kept": self.kept,
-            "verdict": self.verdict, "reason": self.reason, "seconds": self.seconds, "candidates": self.candidates,
+            "train_error": self.train_error, "dev_error": self.dev_error,
+            "dev_cost": self.dev_cost if math.isfinite(self.dev_cost) else None, "kept": self.kept, "verdict": self.verdict, "reason": self.reason, "seconds": self.seconds, "candidates": self.candidates,
         }
 
 
@@ -209,9 +162,9 @@ def _json_config(config: dict) -> dict:
 
 def _describe(config: dict) -> str:
     parts = [f"hidden {','.join(map(str, config['hidden']))}", f"{config['optimizer']} lr {config['lr']:g}",
-             f"{config['epochs']} epochs", f"{config['init']} init"]
+             f"{config['epochs']} epochs", f"{config['init']} init", f"batch {config['batch_size']}"]
     for key, text in (("batch_norm", "batch norm"), ("l2", "l2 {}"), ("keep_prob", "keep_prob {}"),
-                      ("early_stopping", "early stopping {}"), ("noise", "input noise {}")):
+                      ("early_stopping", "early stopping {}"), ("noise", "input noise {}"), ("schedule", "{} decay")):
         if config.get(key):
             parts.append(text.format(config[key]))
     return ", ".join(parts)
@@ -234,11 +187,59 @@ def _train(config: dict, data: Data, seed: int) -> SeedRun:
                       record_every=max(1, config["epochs"] // 100), fit_options=options)
 
 
-def _errors(run: SeedRun, data: Data) -> tuple[float, float]:
+def _errors(run: SeedRun, data: Data) -> tuple[float, float, float]:
+    """``(train error, dev error, dev cost)``; a diverged run's are all infinite."""
+    if run.diverged is not None:
+        return math.inf, math.inf, math.inf
+    dev = run.model.evaluate(data.X_dev, data.y_dev)
     if data.task == "regression":
-        dev = run.model.evaluate(data.X_dev, data.y_dev)["cost"]
-        return float(run.model.evaluate(data.X_train, data.y_train)["cost"]), float(dev)
-    return 1.0 - run.train_accuracy, 1.0 - run.dev_accuracy
+        return float(run.model.evaluate(data.X_train, data.y_train)["cost"]), float(dev["cost"]), float(dev["cost"])
+    return 1.0 - run.train_accuracy, 1.0 - run.dev_accuracy, float(dev["cost"])
+
+
+def dev_losses(model: Any, data: Data) -> np.ndarray:
+    """Per dev example ``(error, cost)``, shape ``(m_dev, 2)``: 0/1 error and cross-entropy for a classifier, the
+    squared error (twice) for regression. Their means are the dev error and (without L2) the dev cost."""
+    logits = np.asarray(model.decision_function(data.X_dev), dtype=np.float64)
+    y = np.asarray(data.y_dev)
+    if data.task == "regression":
+        squared = (logits[:, 0] - y) ** 2
+        return np.column_stack([squared, squared])
+    if logits.shape[1] == 1:  # sigmoid: -log p(y) = log(1 + e^z) - y z
+        z = logits[:, 0]
+        return np.column_stack([((z > 0) != (y == 1)).astype(float), np.logaddexp(0.0, z) - y * z])
+    shifted = logits - logits.max(axis=1, keepdims=True)
+    log_p = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+    rows = np.arange(len(y))
+    return np.column_stack([(logits.argmax(axis=1) != y).astype(float), -log_p[rows, y]])
+
+
+def improves(new: np.ndarray, current: np.ndarray) -> bool:
+    """Whether per-example dev losses ``new`` beat ``current`` by more than the dev set can tell from noise.
+
+    ``new`` and ``current`` have shape ``(m_dev, 2)`` (error, cost) or ``(m_dev, 1)`` (error alone).
+    With ``d = new - current`` per example (paired: the same dev rows) and its standard error
+    ``se = std(d) / sqrt(m_dev)``, a change improves when the error falls by more than one standard error, or
+    when the error does not rise and the cost falls by more than one standard error. (One example changed
+    is exactly one standard error, whatever ``m_dev``: one example is never evidence.) A dev set must be big
+    enough to detect the difference between two ideas; a smaller difference is not evidence.
+    """
+    difference = new - current
+    mean = difference.mean(axis=0)
+    if not np.all(np.isfinite(mean)):
+        return bool(np.isfinite(new).all())
+    se = difference.std(axis=0, ddof=1) / math.sqrt(len(difference)) if len(difference) > 1 else 0.0 * mean
+    beyond = -mean > se * (1 + 1e-9)  # one example changed is exactly one standard error: not beyond it
+    if len(mean) == 1:
+        return bool(beyond[0])
+    return bool(beyond[0] or (mean[0] <= 0 and beyond[1]))
+
+
+def _size(config: dict, data: Data) -> float:
+    """How much work training ``config`` is: epochs x rows x weights (the time per unit is measured)."""
+    widths = [data.n_features, *config["hidden"], max(1, data.n_classes) if data.task != "regression" else 1]
+    weights = sum((fan_in + 1) * fan_out for fan_in, fan_out in zip(widths, widths[1:]))
+    return float(config["epochs"]) * len(data.X_train) * weights
 
 
 def estimate_bayes_error(data: Data) -> float:
@@ -256,59 +257,145 @@ def estimate_bayes_error(data: Data) -> float:
 
 
 class _Walk:
-    """The state of one recipe: the best configuration so far, its errors, the remedies left."""
+    """The state of one recipe: the best configuration so far, its errors, the remedies left.
+
+    Phase one walks :data:`BIAS_REMEDIES` and :data:`VARIANCE_REMEDIES` while a gap is worth closing.
+    Phase two (only with a time budget, while it lasts) tunes :data:`TUNING_KNOBS` one at a time, coarse to
+    fine, the knobs for the larger gap first. A configuration already trained is not trained again, and a
+    candidate whose predicted time (from the time per unit of :func:`_size` measured so far) would overrun the
+    budget, keeping time for the final refit, is not started.
+    """
 
     def __init__(self, data: Data, seed: int, bayes: float, tolerance: float, deadline: float | None,
-                 max_steps: int, bar: Any) -> None:
+                 max_steps: int | None, bar: Any, n_seeds: int = 1) -> None:
         self.data, self.seed, self.bayes, self.tolerance = data, seed, bayes, tolerance
-        self.deadline, self.max_steps, self.bar = deadline, max_steps, bar
+        self.deadline, self.max_steps, self.bar, self.n_seeds = deadline, max_steps, bar, n_seeds
         self.steps: list[RecipeStep] = []
         self.tried: dict[str, int] = {}
         self.best_run: SeedRun | None = None
+        self.seen: dict[str, tuple[float, float, float]] = {}
+        self.best_key: tuple[float, float] = (math.inf, math.inf)
+        self.best_losses: np.ndarray | None = None
+        """The per-example dev losses of the best configuration trained so far (by mean dev error, then cost)."""
+        self.rates: list[float] = []
+        """Seconds per unit of :func:`_size` (with the epochs each run really ran), as measured."""
+        self.factor = 3.0
+        """The tuning phase's step on a log scale (see :mod:`dnnimprove.recipe_remedies`)."""
+        self.round: list[str] = []
+        """The tuning knobs left in the current round."""
+        self.rounds = 0
+        self.kept_in_round = False
+        self.skipped_in_round = False
+        """Whether a candidate of this round was left out because it would overrun the budget."""
+        self.ran_in_round = False
 
     def out_of_time(self) -> bool:
         return self.deadline is not None and time.perf_counter() >= self.deadline
 
-    def run_step(self, remedy: str, kind: str, candidates: list[dict]) -> RecipeStep:
-        """Train every candidate (or as many as the time allows); the best by dev error is the step's."""
+    def fits(self, config: dict) -> bool:
+        """Whether training ``config`` (and then refitting the best on train + dev) is predicted to end in time."""
+        if self.deadline is None:
+            return True
+        if not self.rates:
+            return not self.out_of_time()
+        rate = float(np.median(self.rates))
+        best = self.current.config if self.current is not None else config
+        refit = rate * _size(best, self.data) * (1 + len(self.data.X_dev) / len(self.data.X_train))
+        return time.perf_counter() + rate * self.n_seeds * _size(config, self.data) + refit <= self.deadline
+
+    @staticmethod
+    def key(config: dict) -> str:
+        return repr(sorted(_json_config(config).items()))
+
+    def new(self, candidates: list[dict]) -> list[dict]:
+        """The candidates not trained before (each once)."""
+        fresh, keys = [], set()
+        for config in candidates:
+            key = self.key(config)
+            if key not in self.seen and key not in keys:
+                fresh.append(config)
+                keys.add(key)
+        return fresh
+
+    def train(self, config: dict) -> tuple[SeedRun, float, float, float, np.ndarray]:
+        """Train ``config`` on ``n_seeds`` seeds: the first seed's run, the mean errors and per-example dev losses."""
+        runs, errors, losses = [], [], []
+        for offset in range(self.n_seeds):
+            started = time.perf_counter()
+            run = _train(config, self.data, self.seed + offset)
+            self.rates.append((time.perf_counter() - started) / _size({**config, "epochs": max(1, run.epochs)},
+                                                                        self.data))
+            runs.append(run)
+            errors.append(_errors(run, self.data))
+            losses.append(dev_losses(run.model, self.data) if run.diverged is None else None)
+            if run.diverged is not None:
+                break
+        train_error, dev_error, dev_cost = (float(np.mean(values)) for values in zip(*errors))
+        self.seen[self.key(config)] = (train_error, dev_error, dev_cost)
+        mean_losses = np.full((len(self.data.y_dev), 2), math.inf) if losses[-1] is None else np.mean(losses, axis=0)
+        return runs[0], train_error, dev_error, dev_cost, mean_losses
+
+    def run_step(self, remedy: str, kind: str, candidates: list[dict]) -> RecipeStep | None:
+        """Train every candidate (those that fit the budget); the best by dev error, then dev cost, is the step's."""
         started = time.perf_counter()
         best = None
         tried = []
-        for config in candidates:
-            if best is not None and self.out_of_time():
-                break
-            run = _train(config, self.data, self.seed)
-            train_error, dev_error = _errors(run, self.data)
-            if run.diverged is not None:
-                train_error = dev_error = math.inf
+        trained = []
+        for config in self.new(candidates):
+            if not self.fits(config):
+                self.skipped_in_round = True
+                continue
+            run, train_error, dev_error, dev_cost, losses = self.train(config)
             tried.append({"config": _json_config(config), "train_error": train_error, "dev_error": dev_error,
-                          "diverged": run.diverged})
-            if best is None or dev_error < best[2]:
-                best = (config, run, dev_error, train_error)
-        config, run, dev_error, train_error = best
-        step = RecipeStep(len(self.steps), remedy, kind, config, train_error, dev_error, kept=False,
-                          seconds=time.perf_counter() - started, candidates=tried if len(tried) > 1 else [],
-                          cost=[float(c) for c in run.history.cost], cost_epochs=list(run.history.epoch))
+                          "dev_cost": dev_cost if math.isfinite(dev_cost) else None, "diverged": run.diverged})
+            trained.append((config, run, dev_error, dev_cost, train_error, losses))
+            if self.best_losses is None or (dev_error, dev_cost) < self.best_key:
+                self.best_key, self.best_losses = (dev_error, dev_cost), losses
+        if not trained:
+            return None
         current = self.current
-        if current is None or dev_error < current.dev_error:
-            step.kept = True
+        best = min(trained, key=lambda entry: (entry[2], entry[3]))
+        kept = current is None or (current.losses is None and (best[2], best[3]) < (current.dev_error,
+                                                                                    _finite(current.dev_cost))) \
+            or (current.losses is not None and improves(best[5], current.losses))
+        if not kept and current is not None and current.losses is not None:
+            simpler = self.simpler(trained, current.config)
+            if simpler is not None:
+                best, kept = simpler, True
+        config, run, dev_error, dev_cost, train_error, losses = best
+        step = RecipeStep(len(self.steps), remedy, kind, config, train_error, dev_error, kept=kept, dev_cost=dev_cost,
+                          seconds=time.perf_counter() - started, candidates=tried if len(tried) > 1 else [],
+                          cost=[float(c) for c in run.history.cost], cost_epochs=list(run.history.epoch), losses=losses)
+        if kept:
             self.best_run = run
         self.steps.append(step)
         self.bar.update(1)
         self.bar.set_postfix_str(f"{remedy}: dev err {dev_error:.4f}{' (kept)' if step.kept else ''}")
         return step
 
+    def simpler(self, trained: list[tuple], config: dict) -> tuple | None:
+        """The candidate with the strongest L2 above ``config``'s whose dev error is within one standard error of
+        the best configuration trained so far (the one-standard-error rule: when the dev set cannot tell two
+        models apart, take the more regularized one), or ``None``."""
+        within = [entry for entry in trained if _regularization(entry[0]) > _regularization(config)
+                  and not improves(self.best_losses[:, :1], entry[5][:, :1])]
+        return max(within, key=lambda entry: _regularization(entry[0]), default=None)
+
     @property
     def current(self) -> RecipeStep | None:
         kept = [step for step in self.steps if step.kept]
         return kept[-1] if kept else None
 
-    def next_remedy(self) -> tuple[str, str, list[dict], str, str] | None | str:
-        """``(remedy, kind, candidates, verdict, reason)``, or a string saying why the walk stops."""
+    def gaps(self) -> tuple[float, float, str]:
         step = self.current
         bias = step.train_error - self.bayes
         variance = step.dev_error - step.train_error
-        verdict = f"avoidable bias {bias:.4f}, variance {variance:.4f}"
+        return bias, variance, f"avoidable bias {bias:.4f}, variance {variance:.4f}"
+
+    def next_remedy(self) -> tuple[str, str, list[dict], str, str] | None | str:
+        """``(remedy, kind, candidates, verdict, reason)``, or a string saying why the walk stops."""
+        step = self.current
+        bias, variance, verdict = self.gaps()
         order = []
         if bias > self.tolerance:
             order.append(("bias", BIAS_REMEDIES, f"avoidable bias {bias:.4f} > {self.tolerance:g}"))
@@ -331,6 +418,41 @@ class _Walk:
                 self.tried[remedy] = _MAX_TRIES  # does not apply to this configuration
         return f"the remedies for the gaps left are used up ({verdict})"
 
+    def next_knob(self) -> tuple[str, str, list[dict], str, str] | str:
+        """The tuning phase's next ``(knob, kind, candidates, verdict, reason)``, or why it ends."""
+        bias, variance, verdict = self.gaps()
+        while True:
+            if not self.round:
+                if self.rounds and self.skipped_in_round and not self.ran_in_round:
+                    return "the time left fits no candidate that was not tried"
+                if self.rounds and not self.kept_in_round:
+                    self.factor = math.sqrt(self.factor)
+                if self.factor < _FINEST:
+                    return f"tuning converged: no knob improves the dev error at factor {self.factor ** 2:.3g}"
+                first = "variance" if variance > bias else "bias"
+                self.round = [name for name, kind, _ in sorted(TUNING_KNOBS, key=lambda knob: knob[1] != first)]
+                self.rounds, self.kept_in_round = self.rounds + 1, False
+                self.skipped_in_round = self.ran_in_round = False
+            name = self.round.pop(0)
+            kind, knob = next((kind, knob) for knob_name, kind, knob in TUNING_KNOBS if knob_name == name)
+            candidates = self.new(knob(self.current.config, self.factor))
+            if candidates:
+                larger = "variance" if variance > bias else "avoidable bias"
+                return (name, kind, candidates, verdict,
+                        f"budget left, {larger} the larger gap: {name} (factor {self.factor:.3g})")
+
+
+def _regularization(config: dict) -> float:
+    """How strongly ``config`` regularizes by L2 (the one-standard-error rule's order): its ``lambd``.
+
+    Only L2 is ordered so: its strength is searched on a log scale over a wide range, where the dev set
+    often cannot tell neighbouring values apart; dropout and input noise also add noise to every run."""
+    return float(config.get("l2") or 0.0)
+
+
+def _finite(value: float) -> float:
+    return value if math.isfinite(value) else math.inf
+
 
 def recipe(
     data: Any,
@@ -345,8 +467,9 @@ def recipe(
     test: float = 0.2,
     seed: int = 0,
     epochs: int = 100,
-    max_steps: int = 20,
+    max_steps: int | None = None,
     max_minutes: float | None = None,
+    n_seeds: int | None = None,
     refit: bool = True,
     progress: bool = False,
     out: str | os.PathLike | None = None,
@@ -373,10 +496,16 @@ def recipe(
         Seed of the split and of every training run.
     epochs : int >= 1
         The baseline's epochs.
-    max_steps : int >= 1
-        At most this many remedies are tried after the baseline.
+    max_steps : int >= 1 or None
+        At most this many remedies are tried after the baseline (``None``: 20 without ``max_minutes``, no
+        limit with it).
     max_minutes : float > 0 or None
-        Stop trying remedies once this wall time is spent (a started candidate finishes).
+        The time budget: once neither gap is worth closing (or the remedies are used up), the rest of it
+        tunes the remedies as knobs, coarse to fine; no candidate predicted to overrun it (with the refit)
+        is started, and none at all once it is spent. ``None``: the walk ends when the gaps are closed.
+    n_seeds : int >= 1 or None
+        Train every configuration with this many seeds (``seed``, ``seed + 1``, ...) and decide on the mean
+        errors: less noisy decisions for more time. ``None``: 3 with ``max_minutes``, else 1.
     refit : bool
         Train the chosen configuration again on the train and dev rows for the final model.
     progress : bool
@@ -395,7 +524,11 @@ def recipe(
         check_number("human_error", human_error, low=0.0, high=1.0, high_open=True)
     tolerance = check_number("tolerance", tolerance, low=0.0)
     epochs = check_int("epochs", epochs, low=1)
-    max_steps = check_int("max_steps", max_steps, low=1)
+    if max_steps is not None:
+        max_steps = check_int("max_steps", max_steps, low=1)
+    elif max_minutes is None:
+        max_steps = 20
+    n_seeds = check_int("n_seeds", n_seeds, low=1) if n_seeds is not None else 1 if max_minutes is None else 3
     if max_minutes is not None:
         check_number("max_minutes", max_minutes, low=0.0, low_open=True)
     if human_error is None:
@@ -405,27 +538,10 @@ def recipe(
     from tqdm.auto import tqdm
 
     deadline = None if max_minutes is None else started + 60.0 * max_minutes
-    with tqdm(total=max_steps + 1, unit="step", desc="recipe", disable=not progress) as bar:
-        walk = _Walk(data_, seed, bayes, tolerance, deadline, max_steps, bar)
-        baseline = walk.run_step("baseline", "baseline", [{**BASELINE, "epochs": epochs}])
-        stopped = ""
-        while not stopped:
-            plan = walk.next_remedy()
-            if isinstance(plan, str):
-                stopped = plan
-            elif len(walk.steps) > max_steps:
-                stopped = f"max_steps={max_steps} reached"
-            elif walk.out_of_time():
-                stopped = f"max_minutes={max_minutes:g} reached"
-            if stopped:
-                walk.steps[-1].verdict = walk.steps[-1].verdict or _verdict(walk)
-                walk.steps[-1].reason = "stop: " + stopped
-                break
-            remedy, kind, candidates, verdict, reason = plan
-            walk.steps[-1].verdict, walk.steps[-1].reason = verdict, reason
-            walk.tried[remedy] = walk.tried.get(remedy, 0) + 1
-            walk.run_step(remedy, kind, candidates)
-    del baseline
+    with tqdm(total=max_steps and max_steps + 1, unit="step", desc="recipe", disable=not progress) as bar:
+        walk = _Walk(data_, seed, bayes, tolerance, deadline, max_steps, bar, n_seeds)
+        walk.run_step("baseline", "baseline", [{**BASELINE, "epochs": epochs}])
+        stopped = _walk(walk, max_steps, max_minutes)
     best = walk.current
     model = walk.best_run.model
     refit_note = ""
@@ -454,11 +570,49 @@ def recipe(
     return result
 
 
+def _walk(walk: _Walk, max_steps: int | None, max_minutes: float | None) -> str:
+    """Phase one (the gaps), then, with a time budget, phase two (tuning); returns why the walk stopped."""
+    tuning, closed = False, ""
+    while True:
+        plan: Any = ""
+        if max_steps is not None and len(walk.steps) > max_steps:
+            stopped = f"max_steps={max_steps} reached"
+        elif walk.out_of_time():
+            stopped = f"max_minutes={max_minutes:g} reached"
+        else:
+            plan = walk.next_knob() if tuning else walk.next_remedy()
+            if isinstance(plan, str) and not tuning and walk.deadline is not None:
+                tuning, closed = True, plan  # budget left: tune the remedies as knobs
+                continue
+            stopped = plan if isinstance(plan, str) else ""
+        if stopped:
+            stopped = f"{closed}; then {stopped}" if closed else stopped
+            last = walk.steps[-1]
+            last.verdict = last.verdict or _verdict(walk)
+            last.reason = "stop: " + stopped
+            return stopped
+        remedy, kind, candidates, verdict, reason = plan
+        last = walk.steps[-1]
+        before = last.verdict, last.reason
+        if tuning and not any(step.kind.startswith("tuning") for step in walk.steps):
+            reason = f"{closed}; {reason}"
+        last.verdict, last.reason = verdict, reason
+        if not tuning:
+            walk.tried[remedy] = walk.tried.get(remedy, 0) + 1
+        step = walk.run_step(remedy, f"tuning ({kind})" if tuning else kind, candidates)
+        if step is None:  # every candidate was trained before or would overrun the budget
+            last.verdict, last.reason = before
+        elif tuning:
+            walk.ran_in_round = True
+            walk.kept_in_round = walk.kept_in_round or step.kept
+
+
 def _refit(config: dict, run: SeedRun, data: Data, seed: int) -> tuple[Any, str]:
     """Train ``config`` on the train and dev rows together; returns the model and a note saying how."""
     config = dict(config)
-    if config.get("early_stopping"):
-        config["epochs"] = max(1, run.epochs - int(config["early_stopping"]))
+    if config.get("early_stopping"):  # the epochs early stopping chose on the dev set
+        best_epoch = run.history.best_epoch
+        config["epochs"] = run.epochs if best_epoch is None else best_epoch + 1
         config["early_stopping"] = None
     merged = Data(np.concatenate([data.X_train, data.X_dev]), np.concatenate([data.y_train, data.y_dev]),
                   preprocessing=data.preprocessing)

@@ -808,7 +808,9 @@ def _add_recipe(subparsers: Any) -> None:
         description="Split train/dev/test, train a small baseline, measure avoidable bias (against --human-error "
         "or an estimate) and variance, then try the course's remedies in order (bias: wider, deeper, longer, "
         "Adam, He init, batch norm; variance: L2, dropout, early stopping, input noise), keeping a change only "
-        "when the dev error improves. Writes OUT/recipe.html, recipe.json, the figures and OUT/model.npz.",
+        "when the dev error improves by more than its noise. With --max-minutes the time left after that tunes "
+        "the remedies as knobs, coarse to fine. Writes OUT/recipe.html, recipe.json, the figures and "
+        "OUT/model.npz.",
     )
     _add_data_options(parser)
     parser.set_defaults(test_fraction=0.2)
@@ -818,8 +820,13 @@ def _add_recipe(subparsers: Any) -> None:
     parser.add_argument("--tolerance", type=nonnegative_float, default=0.01,
                         help="a gap at most this large is not worth closing (default: 0.01)")
     parser.add_argument("--epochs", type=positive_int, default=100, help="the baseline's epochs (default: 100)")
-    parser.add_argument("--max-steps", type=positive_int, default=20, help="remedies tried at most (default: 20)")
-    parser.add_argument("--max-minutes", type=positive_float, help="stop trying remedies after this wall time")
+    parser.add_argument("--max-steps", type=positive_int,
+                        help="remedies tried at most (default: 20 without --max-minutes, no limit with it)")
+    parser.add_argument("--max-minutes", type=positive_float,
+                        help="the time budget: tune the remedies while it lasts, start nothing that would overrun it")
+    parser.add_argument("--seeds", type=positive_int,
+                        help="train every configuration with this many seeds and decide on the mean (default: 3 "
+                        "with --max-minutes, else 1)")
     parser.add_argument("--no-refit", action="store_true",
                         help="keep the best step's model (trained on the train rows) instead of training it again "
                         "on train + dev")
@@ -838,7 +845,7 @@ def _run_recipe(args: argparse.Namespace) -> int:
     spec = _data_spec(args, dev=args.dev_fraction)
     out = prepare_out(args.out)
     result = recipe(spec, human_error=args.human_error, tolerance=args.tolerance, seed=args.seed,
-                    epochs=args.epochs, max_steps=args.max_steps, max_minutes=args.max_minutes,
+                    epochs=args.epochs, max_steps=args.max_steps, max_minutes=args.max_minutes, n_seeds=args.seeds,
                     refit=not args.no_refit, progress=not args.no_progress, out=out)
     if args.json:
         print((out / "recipe.json").read_text())
@@ -955,10 +962,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     """
     from ._startup import release
 
-    release()  # from here on Ctrl-C is a KeyboardInterrupt, caught below (and by checkpointing fits)
     argv = sys.argv[1:] if argv is None else list(argv)
     command = next((word for word in argv if not word.startswith("-")), "")
     where = f"{PROGRAM} {command}".rstrip() if command in _COMMANDS else PROGRAM
+    release(where)  # from here on Ctrl-C is a KeyboardInterrupt, caught below (and by checkpointing fits)
     try:
         return _main(argv)
     except KeyboardInterrupt:

@@ -28,7 +28,7 @@ ours continues it (as a second ``fit`` in Keras does).
 from __future__ import annotations
 
 import math
-from typing import Any, Sequence
+from typing import Any, ClassVar, Sequence
 
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
@@ -38,7 +38,8 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from sklearn.utils.validation import _check_sample_weight
 
-from ._validation import check_bool, check_choice, check_int, check_number, check_numeric_input, check_type
+from ._validation import (Boolean, Constraint, Integer, IsInstance, Real, check_numeric_input, check_type,
+                          validate_params)
 from .callbacks import EarlyStopping, ProgressBar
 from .data import split_dev_rows
 from .factory import build_layers, build_optimizer, build_schedule
@@ -49,7 +50,7 @@ from .optimizers import Optimizer
 from .random import RandomSource, as_random_source
 from .schedules import Schedule
 from .threads import blas_threads
-from .training import Callback, TrainingRun
+from .training import Callback, Resume, TrainingRun
 
 __all__ = ["DNNClassifier", "DNNRegressor"]
 
@@ -97,7 +98,10 @@ _PARAMETERS_DOC = """
         Hold out ``validation_fraction`` of the training data as a dev set, stop when its cost has not
         improved for ``patience`` epochs in a row, and keep the parameters of the best dev epoch.
     validation_fraction : float in (0, 1), default 0.1
-        The dev set for early stopping (the same rows at every fit; unused without early stopping).
+        The dev set for early stopping, unused without it: ``round(validation_fraction * m)`` examples (at
+        least one) drawn from the distinct examples in sorted order, so the same at every fit whatever the
+        order of the rows; with integer ``sample_weight`` a row of weight ``k`` is ``k`` examples (some of
+        its copies may go to each side), so a weighted fit holds out what the fit on repeated rows would.
     patience : int >= 0, default 10
     random_state : int, numpy.random.Generator or None, default None
         Drives initialization, shuffling and dropout masks; an int makes every ``fit`` identical
@@ -121,6 +125,28 @@ _PARAMETERS_DOC = """
 
 class _DNNBase(BaseEstimator):
     """Hyperparameters and the fit shared by :class:`DNNClassifier` and :class:`DNNRegressor`."""
+
+    _hyperparameter_constraints: ClassVar[dict[str, Constraint]] = {
+        "epochs": Integer(low=1),
+        "batch_size": Integer(low=1, none_ok=True),
+        "l2": Real(low=0.0),
+        "early_stopping": Boolean(),
+        "validation_fraction": Real(low=0.0, high=1.0, low_open=True, high_open=True),
+        "patience": Integer(low=0),
+        "verbose": Integer(low=0),
+        "warm_start": Boolean(),
+        "callbacks": IsInstance((list, tuple), "a list of dnnimprove.Callback objects or None", none_ok=True),
+    }
+    """The legal values of the hyperparameters checked at ``fit`` (``__init__`` stores them as given, as
+    scikit-learn requires; :mod:`dnnimprove.factory` checks the network's, optimizer's and schedule's). Not
+    named ``_parameter_constraints``: scikit-learn's tools read that name in their own constraint format."""
+
+    def _checked(self, name: str) -> Any:
+        """Hyperparameter ``name`` checked against :attr:`_hyperparameter_constraints` (a bool ``verbose`` is 0/1)."""
+        value = getattr(self, name)
+        if name == "verbose" and isinstance(value, bool):
+            value = int(value)
+        return validate_params(self._hyperparameter_constraints, **{name: value})[name]
 
     def __init__(
         self,
@@ -196,26 +222,31 @@ class _DNNBase(BaseEstimator):
     def _make_layers(self, n_outputs: int) -> list[Layer]:
         return build_layers(self.hidden_layer_sizes, n_outputs, self._settings())
 
-    def _dev_split(self, n_samples: int) -> tuple[np.ndarray, np.ndarray] | None:
-        """``(train_rows, dev_rows)`` for early stopping: :func:`dnnimprove.data.split_dev`'s rows, the same at every fit;
-        ``None`` without it."""
-        if not check_bool("early_stopping", self.early_stopping):
+    def _dev_split(self, X: np.ndarray, targets: np.ndarray, weights: np.ndarray | None) -> tuple[np.ndarray, np.ndarray] | None:
+        """``(train_weights, dev_weights)``, each ``(m,)``, for early stopping; ``None`` without it.
+
+        :func:`dnnimprove.data.split_dev_rows`'s positions taken over the rows in sorted order of their
+        content, in units of weight (:func:`_split_by_weight`): unweighted, each row lands whole on one side
+        (weights 0 / 1), the same rows at every fit whatever the order of the rows.
+        """
+        if not self._checked("early_stopping"):
             return None
+        n_samples = X.shape[0]
         if n_samples < 2:
             raise ValueError(f"early_stopping needs at least 2 samples (a dev set and a training set); got {n_samples} sample")
-        return split_dev_rows(n_samples, self.validation_fraction, _DEV_SPLIT_SEED, name="validation_fraction")
+        fraction = self._checked("validation_fraction")
+        return _split_by_weight(X, targets, np.ones(n_samples) if weights is None else weights, fraction)
 
     def _user_callbacks(self) -> list[Callback]:
-        if self.callbacks is None:
+        if self._checked("callbacks") is None:
             return []
-        check_type("callbacks", self.callbacks, (list, tuple), "a list of dnnimprove.Callback objects or None")
         for index, callback in enumerate(self.callbacks):
             check_type(f"callbacks[{index}]", callback, Callback, "a dnnimprove.Callback")
         return list(self.callbacks)
 
     def _continues(self, incremental: bool) -> bool:
         """Whether this fit goes on from the fitted network (``partial_fit``, or ``warm_start`` after a fit)."""
-        warm = check_bool("warm_start", self.warm_start)
+        warm = self._checked("warm_start")
         return (incremental or warm) and hasattr(self, "model_")
 
     def _reset_learned(self) -> None:
@@ -234,46 +265,49 @@ class _DNNBase(BaseEstimator):
         ``targets`` are the encoded labels ``(m,)`` or the regression targets ``(m, k)``. ``partial_fit``
         (``incremental``) runs one epoch and no early stopping, as scikit-learn's does.
         """
-        epochs = 1 if incremental else check_int("epochs", self.epochs, low=1)
-        batch_size = None if self.batch_size is None else check_int("batch_size", self.batch_size, low=1)
-        l2 = check_number("l2", self.l2, low=0.0)
-        verbose = check_int("verbose", int(self.verbose) if isinstance(self.verbose, bool) else self.verbose, low=0)
+        epochs = 1 if incremental else self._checked("epochs")
+        batch_size, l2, verbose = self._checked("batch_size"), self._checked("l2"), self._checked("verbose")
         optimizer = self._make_optimizer()
         schedule = self._make_schedule(epochs)
         callbacks = self._user_callbacks()
-        split = None if incremental else self._dev_split(X.shape[0])
+        weights = None
+        if sample_weight is not None:
+            if self.engine == "compiled":
+                raise ValueError("engine='compiled' does not take sample_weight; use engine='numpy' for a weighted fit")
+            weights = _checked_sample_weight(sample_weight, X, X.dtype)
+        split = None if incremental else self._dev_split(X, targets, weights)
         continuing = self._continues(incremental)
-        state = None
-        if continuing:
+        resume: Any = optimizer
+        if continuing:  # fit's Resume: the optimizer state (if the optimizer is the same kind) and the epoch count
             model = self.model_
-            if type(model.optimizer_) is type(optimizer):
-                state = model.optimizer_state_
-            if schedule is not None and self.n_iter_:
-                schedule = _Continued(schedule, self.n_iter_)
+            state = model.optimizer_state_ if type(model.optimizer_) is type(optimizer) else None
+            resume = Resume(optimizer, state, self.n_iter_)
         else:
             model = Sequential(self._make_layers(n_outputs), loss=loss, seed=_random_source(self.random_state),
                                dtype=self.dtype)
             self._reset_learned()
         engine = self.engine
-        weighted_loss = None
-        Y = targets
-        if sample_weight is not None:
-            if engine == "compiled":
-                raise ValueError("engine='compiled' does not take sample_weight; use engine='numpy' for a weighted fit")
-            weights = _checked_sample_weight(sample_weight, X, model.dtype)
-            weighted_loss = SampleWeighted(loss)
-            Y = weighted_loss.targets(targets, weights * (weights.size / weights.sum()), n_outputs, model.dtype)
+        train_weights, dev_weights = (weights, None) if split is None else split
         validation = None
         score = None
+        if dev_weights is not None:
+            dev = dev_weights > 0
+            X_dev, targets_dev, dev_weights = X[dev], targets[dev], (None if weights is None else dev_weights[dev])
+        if train_weights is not None:
+            keep = train_weights > 0  # a zero weight is the example's absence
+            X, targets, train_weights = X[keep], targets[keep], train_weights[keep]
+        weighted_loss = None
+        Y = targets
+        if weights is not None:
+            weighted_loss = SampleWeighted(loss, scale=train_weights.size / train_weights.sum())
+            Y = weighted_loss.targets(targets, train_weights, n_outputs, model.dtype)
         if split is not None:
-            train, dev = split
-            validation = (X[dev], Y[dev])
-            dev_weights = None if weighted_loss is None else Y[dev, -1]
-            if dev_weights is not None and not dev_weights.sum() > 0:
-                dev_weights = None  # all dev weights zero: score the dev set unweighted rather than not at all
-            score = _DevScore(self, X[dev], targets[dev], dev_weights)
-            X, Y = X[train], Y[train]
-            callbacks += [score, EarlyStopping(patience=check_int("patience", self.patience, low=0))]
+            validation = (X_dev, targets_dev)
+            if weighted_loss is not None:  # dev weights rescaled so that val_cost is sum(w l) / sum(w) over the dev set
+                dev_scale = dev_weights.size / dev_weights.sum() / weighted_loss.scale
+                validation = (X_dev, weighted_loss.targets(targets_dev, dev_weights * dev_scale, n_outputs, model.dtype))
+            score = _DevScore(self, X_dev, targets_dev, dev_weights)
+            callbacks += [score, EarlyStopping(patience=self._checked("patience"))]
         base_loss = model.loss
         if weighted_loss is not None:
             model.loss = weighted_loss  # for this fit only: predictions and saving use the plain loss
@@ -282,7 +316,7 @@ class _DNNBase(BaseEstimator):
         try:
             with blas_threads(1):  # small networks: a second BLAS thread costs more than it gives
                 history = model.fit(
-                    X, Y, epochs=epochs, batch_size=batch_size, optimizer=optimizer if state is None else (optimizer, state),
+                    X, Y, epochs=epochs + (self.n_iter_ if continuing else 0), batch_size=batch_size, optimizer=resume,
                     schedule=schedule, l2=l2, engine=engine, validation_data=validation, callbacks=callbacks,
                 )
         finally:
@@ -356,15 +390,36 @@ _DEV_SPLIT_SEED = 0
 """Early stopping's dev set is drawn with its own generator seeded with this: the same rows at every fit."""
 
 
-class _Continued:
-    """``lr(epoch) = schedule(epoch + offset)``: a schedule going on after ``offset`` epochs of earlier fits."""
+_MAX_UNITS = 1 << 22
+"""Integer weights totaling more units than this are split by rows (the split draws a permutation of the units)."""
 
-    def __init__(self, schedule: Schedule, offset: int) -> None:
-        self.schedule, self.offset = schedule, offset
-        self.per_step = bool(getattr(schedule, "per_step", False))
 
-    def __call__(self, counter: int) -> float:
-        return self.schedule(counter + self.offset)
+def _split_by_weight(
+    X: np.ndarray, targets: np.ndarray, weights: np.ndarray, fraction: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """Early stopping's split as ``(train_weights, dev_weights)``: ``train + dev = weights`` row by row.
+
+    The rows are put in sorted order of their content (features, then target), each repeated as many
+    times as it has units, and :func:`dnnimprove.data.split_dev_rows` (seed ``_DEV_SPLIT_SEED``) sends
+    ``round(fraction * units)`` of these units (at least one) to the dev set. The units are the weights
+    when every weight is an integer (no weights: 1 a row) and they total at most ``_MAX_UNITS``, else the
+    positive-weight rows. Neither the order of the rows nor how copies are spread (a row of weight ``k`` or
+    ``k`` repeated rows) changes what is held out, so a weighted fit with early stopping sees the dev and
+    training sets of the fit on repeated rows.
+    """
+    integers = bool(np.array_equal(weights, np.round(weights))) and weights.sum() <= _MAX_UNITS
+    units = np.round(weights).astype(np.int64) if integers else (weights > 0).astype(np.int64)
+    total = int(units.sum())
+    if total < 2:
+        raise ValueError(f"early_stopping needs at least 2 examples of positive weight (a dev set and a training set); "
+                         f"got {total}")
+    keys = np.hstack([X.reshape(X.shape[0], -1), np.asarray(targets, dtype=np.float64).reshape(X.shape[0], -1)])
+    order = np.lexsort(keys.T[::-1])  # rows sorted by content, the first column first
+    unit_rows = np.repeat(order, units[order])
+    _, dev_units = split_dev_rows(total, max(fraction, 1.0 / total), _DEV_SPLIT_SEED, name="validation_fraction")
+    dev_count = np.bincount(unit_rows[dev_units], minlength=X.shape[0])
+    dev = dev_count.astype(weights.dtype) if integers else np.where(dev_count > 0, weights, 0).astype(weights.dtype)
+    return weights - dev, dev
 
 
 class _DevScore(Callback):
@@ -409,7 +464,10 @@ class DNNClassifier(ClassifierMixin, _DNNBase):
         """Train on ``X`` of shape ``(m, n_features)`` and labels ``y`` of shape ``(m,)``; returns ``self``.
 
         ``sample_weight`` (``(m,)``, >= 0) weights each example's loss (see
-        :class:`dnnimprove.losses.SampleWeighted`): an integer weight counts as that many copies.
+        :class:`dnnimprove.losses.SampleWeighted`), batch norm's batch statistics and the early-stopping
+        dev set and score: an integer weight counts as that many copies (a full-batch fit equals the fit
+        on repeated rows), a zero weight as the row's absence. Dropout is the exception: a weighted row
+        draws one mask for all its copies, equal to repeated rows only in expectation.
         With ``warm_start=True`` a fitted estimator continues (same classes required).
         """
         return self._fit(X, y, sample_weight, classes=None, incremental=False)

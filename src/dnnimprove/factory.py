@@ -18,10 +18,10 @@ from __future__ import annotations
 import numbers
 from typing import Any, Iterable, Mapping, Sequence
 
-from ._validation import check_bool, check_choice, check_int, check_number
+from ._validation import Boolean, Options, Real, check_choice, check_int, validate_params
 from .initializers import get_initializer
 from .layers import ACTIVATIONS, Layer, dense_stack
-from .optimizers import OPTIMIZERS, Optimizer
+from .optimizers import BETA, OPTIMIZERS, POSITIVE, Optimizer
 from .schedules import SCHEDULES, Schedule, Shifted
 
 __all__ = ["OPTIMIZER_SETTINGS", "SCHEDULE_SETTINGS", "UNSET", "build_layers", "build_optimizer", "build_schedule"]
@@ -51,12 +51,18 @@ UNSET: dict[str, tuple[Any, ...]] = {
 }
 """Values that count as "not given" for a schedule that does not take the setting."""
 
-_RANGES: dict[str, dict[str, Any]] = {
-    "beta": {"low": 0.0, "high": 1.0, "high_open": True},
-    "beta1": {"low": 0.0, "high": 1.0, "high_open": True},
-    "beta2": {"low": 0.0, "high": 1.0, "high_open": True},
-    "epsilon": {"low": 0.0, "low_open": True},
+SETTING_CONSTRAINTS = {
+    "activation": Options(ACTIVATIONS),
+    "keep_prob": Real(low=0.0, high=1.0, low_open=True, none_ok=True),
+    "batch_norm": Boolean(),
+    "optimizer": Options(OPTIMIZERS),
+    "lr": POSITIVE,
+    "beta": BETA,
+    "beta1": BETA,
+    "beta2": BETA,
+    "epsilon": POSITIVE,
 }
+"""The legal values of the settings checked here (the blocks' own constructors check the rest)."""
 
 
 def check_hidden(hidden: Any) -> tuple[int, ...]:
@@ -75,15 +81,11 @@ def build_layers(hidden: Iterable[int], n_outputs: int, settings: Mapping[str, A
     ``keep_prob`` (``None`` or 1.0: no dropout) and ``l1`` (default 0: every ``Dense`` layer's L1 strength) of
     ``settings``.
     """
-    activation = check_choice("activation", settings.get("activation", "relu"), ACTIVATIONS)
     init = settings.get("init", "he")
     get_initializer(init)
-    keep_prob = settings.get("keep_prob")
-    if keep_prob is not None:
-        keep_prob = check_number("keep_prob", keep_prob, low=0.0, high=1.0, low_open=True)
-    batch_norm = check_bool("batch_norm", settings.get("batch_norm", False))
-    l1 = settings.get("l1") or 0.0
-    return dense_stack(check_hidden(hidden), n_outputs, activation, init, batch_norm, keep_prob, l1)
+    checked = validate_params(SETTING_CONSTRAINTS, activation=settings.get("activation", "relu"),
+                              keep_prob=settings.get("keep_prob"), batch_norm=settings.get("batch_norm", False))
+    return dense_stack(check_hidden(hidden), n_outputs, init=init, l1=settings.get("l1") or 0.0, **checked)
 
 
 def _required(settings: Mapping[str, Any], key: str) -> Any:
@@ -107,15 +109,12 @@ def build_optimizer(settings: Mapping[str, Any]) -> Optimizer:
     is ignored, as scikit-learn's ``MLPClassifier`` ignores ``beta_1`` unless ``solver="adam"`` (a search
     space may draw ``beta`` for every optimizer it tries).
     """
-    name = check_choice("optimizer", _required(settings, "optimizer"), OPTIMIZERS)
-    arguments: dict[str, Any] = {"lr": check_number("lr", _required(settings, "lr"), low=0.0, low_open=True)}
-    for key, limits in _RANGES.items():
-        value = settings.get(key)
-        if value is not None:
-            check_number(key, value, **limits)
-            if key in OPTIMIZER_SETTINGS[name]:
-                arguments[key] = value
-    return OPTIMIZERS[name](**arguments)
+    checked = validate_params(SETTING_CONSTRAINTS, optimizer=_required(settings, "optimizer"), lr=_required(settings, "lr"))
+    given = {key: settings[key] for key in ("beta", "beta1", "beta2", "epsilon") if settings.get(key) is not None}
+    validate_params(SETTING_CONSTRAINTS, **given)
+    name = checked["optimizer"]
+    taken = {key: value for key, value in given.items() if key in OPTIMIZER_SETTINGS[name]}
+    return OPTIMIZERS[name](lr=checked["lr"], **taken)
 
 
 def build_schedule(settings: Mapping[str, Any], epochs: int | None = None, course_exact: bool = False) -> Schedule | None:

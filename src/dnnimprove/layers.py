@@ -24,10 +24,10 @@ import numpy as np
 from ._elementwise import where
 from ._inplace import Workspace
 from ._scalars import constant
-from ._validation import check_bool, check_choice, check_int, check_number
+from ._validation import Boolean, Constraint, Integer, Options, Real, set_params_checked, validate_params
 from .initializers import Initializer, get_initializer, initializer_config
 from .ewma import ewma_step
-from .regularizers import check_l1, check_lambd, l1_gradient, l2_gradient
+from .regularizers import l1_gradient, l2_gradient
 
 __all__ = [
     "ParamSpec",
@@ -72,6 +72,10 @@ class Layer:
     """
 
     kind: ClassVar[str] = "layer"
+    _parameter_constraints: ClassVar[dict[str, Constraint]] = {}
+    """Each constructor argument's legal values (:func:`dnnimprove._validation.validate_params`)."""
+    takes_sample_weight: ClassVar[bool] = False
+    """True: ``forward(X, training, sample_weight)`` also takes the batch's example weights ``(m,)`` or None."""
     reuse: bool = False
     """While True (the model sets it for one :meth:`Sequential.compute_gradients`, whose intermediate arrays
     nobody else sees), ``forward(X, training=True)`` and ``backward`` may return arrays that the layer
@@ -166,15 +170,18 @@ class Dense(Layer):
     """
 
     kind = "dense"
+    _parameter_constraints = {"units": Integer(low=1), "use_bias": Boolean(), "l2": Real(low=0.0), "l1": Real(low=0.0)}
+    units: int
+    use_bias: bool
+    l2: float
+    l1: float
 
     def __init__(self, units: int, init: str | Initializer = "he", use_bias: bool = True, l2: float = 0.0,
                  l1: float = 0.0) -> None:
         super().__init__()
-        self.units = check_int("units", units, low=1)
+        set_params_checked(self, units=units)
         self.init = get_initializer(init)
-        self.use_bias = check_bool("use_bias", use_bias)
-        self.l2 = check_lambd(l2)
-        self.l1 = check_l1(l1)
+        set_params_checked(self, use_bias=use_bias, l2=l2, l1=l1)
         self._X: np.ndarray | None = None
 
     def output_dim(self, input_dim: int) -> int:
@@ -327,10 +334,12 @@ class LeakyReLU(Activation):
     """``A = Z if Z > 0 else alpha * Z``; ``g'(Z) = 1 or alpha``."""
 
     kind = "leaky_relu"
+    _parameter_constraints = {"alpha": Real(low=0.0)}
+    alpha: float
 
     def __init__(self, alpha: float = 0.01) -> None:
         super().__init__()
-        self.alpha = check_number("alpha", alpha, low=0.0)
+        set_params_checked(self, alpha=alpha)
 
     def constants(self) -> tuple[float, ...]:
         return (0.0, self.alpha)
@@ -351,10 +360,12 @@ class ELU(Activation):
     """``A = Z if Z > 0 else alpha * (exp(Z) - 1)``; ``g'(Z) = 1 or A + alpha``."""
 
     kind = "elu"
+    _parameter_constraints = {"alpha": Real(low=0.0, low_open=True)}
+    alpha: float
 
     def __init__(self, alpha: float = 1.0) -> None:
         super().__init__()
-        self.alpha = check_number("alpha", alpha, low=0.0, low_open=True)
+        set_params_checked(self, alpha=alpha)
 
     def constants(self) -> tuple[float, ...]:
         return (0.0, self.alpha)
@@ -522,10 +533,12 @@ class Dropout(Layer):
     """
 
     kind = "dropout"
+    _parameter_constraints = {"keep_prob": Real(low=0.0, high=1.0, low_open=True)}
+    keep_prob: float
 
     def __init__(self, keep_prob: float = 0.5) -> None:
         super().__init__()
-        self.keep_prob = check_number("keep_prob", keep_prob, low=0.0, high=1.0, low_open=True)
+        set_params_checked(self, keep_prob=keep_prob)
         self._frozen = False
         self._buffer: np.ndarray | None = None  # boolean mask storage, grown to the largest batch seen
         self._mask: np.ndarray | None = None  # the mask of the last training forward pass (a view of _buffer)
@@ -611,6 +624,19 @@ class BatchNorm(Layer):
         dbeta  = sum_i dA_i                                                    (n,)
         dZ     = (1 / (m sqrt(var + eps))) * (m dZ_norm - sum_i dZ_norm_i - Z_norm * sum_i dZ_norm_i * Z_norm_i)
 
+    With sample weights ``w`` (``forward(Z, True, sample_weight=w)``, a weighted loss's last target column)
+    the statistics are those of the weight distribution ``p_i = w_i / sum_j w_j``: ``mu = sum_i p_i Z_i``,
+    ``var = sum_i p_i (Z_i - mu)**2``, and ``1/m`` becomes ``p_i`` in the backward::
+
+        dZ_i   = (1 / sqrt(var + eps)) * (dZ_norm_i - p_i sum_j dZ_norm_j - p_i Z_norm_i sum_j dZ_norm_j * Z_norm_j)
+
+    so an integer weight acts exactly as that many copies of the row. The running variance's unbiased
+    factor is then numpy's ``cov``'s: ``S / (S - 1)`` with ``S = sum_i w_i`` when every weight is an integer
+    (frequency weights: the factor of the repeated rows), ``S**2 / (S**2 - sum_i w_i**2)`` otherwise
+    (reliability weights); a batch holding at most one example's worth of weight (factor undefined) leaves
+    the running variance as it was. A batch whose weights are all 0 is normalized with its unweighted
+    statistics (its gradient is 0 anyway) and leaves both running statistics as they were.
+
     Parameters
     ----------
     momentum : float in [0, 1)
@@ -634,15 +660,20 @@ class BatchNorm(Layer):
     kind = "batch_norm"
 
     RUNNING_VAR = ("unbiased", "biased")
+    _parameter_constraints = {"momentum": Real(low=0.0, high=1.0, high_open=True), "epsilon": Real(low=0.0, low_open=True),
+                              "running_var_estimate": Options(RUNNING_VAR)}
+    momentum: float
+    epsilon: float
 
     def __init__(self, momentum: float = 0.9, epsilon: float = 1e-5, running_var_estimate: str = "unbiased") -> None:
         super().__init__()
-        self.momentum = check_number("momentum", momentum, low=0.0, high=1.0, high_open=True)
-        self.epsilon = check_number("epsilon", epsilon, low=0.0, low_open=True)
-        self.unbiased = check_choice("running_var_estimate", running_var_estimate, self.RUNNING_VAR) == "unbiased"
+        set_params_checked(self, momentum=momentum, epsilon=epsilon)
+        estimate = validate_params(self._parameter_constraints, running_var_estimate=running_var_estimate)
+        self.unbiased = estimate["running_var_estimate"] == "unbiased"
         self.running_mean: np.ndarray | None = None
         self.running_var: np.ndarray | None = None
         self._buffers: dict[str, np.ndarray] = {}
+        self._minus_p: np.ndarray | None = None  # -p_i as (m, 1) after a weighted training forward, else None
 
     def param_specs(self) -> list[ParamSpec]:
         return [ParamSpec("gamma", (self.input_dim,), "scale"), ParamSpec("beta", (self.input_dim,), "shift")]
@@ -675,7 +706,9 @@ class BatchNorm(Layer):
             buffer = self._buffers[key] = np.empty(shape, dtype=dtype)
         return buffer[: shape[0]]
 
-    def forward(self, X: np.ndarray, training: bool) -> np.ndarray:
+    takes_sample_weight = True  # weighted batch statistics (class docstring)
+
+    def forward(self, X: np.ndarray, training: bool, sample_weight: np.ndarray | None = None) -> np.ndarray:
         if not training:
             return (X - self.running_mean) / np.sqrt(self.running_var + self.epsilon) * self.gamma + self.beta
         m = X.shape[0]
@@ -684,6 +717,11 @@ class BatchNorm(Layer):
                 f"{self.name}: batch normalization in training mode needs a mini-batch of at least 2 rows; got {m} "
                 "(use batch_size >= 2, and avoid a last mini-batch of one row)"
             )
+        self._minus_p = None
+        if sample_weight is not None:
+            total = float(np.add.reduce(sample_weight))
+            if total > 0:
+                return self._weighted_forward(X, sample_weight, total)
         mu = np.add.reduce(X, 0, None, self._mu)
         mu /= m
         centered = np.subtract(X, mu, out=self._buffer("Z_norm", X.shape, X.dtype))
@@ -693,10 +731,34 @@ class BatchNorm(Layer):
         inv_std[...] = self.inverse_std(var, constant(self.epsilon, X.dtype), constant(1, X.dtype))
         Z_norm = self.normalize(X, mu, inv_std)
         self._Z_norm = Z_norm
+        if sample_weight is not None:  # all weights 0: the batch holds no example, the running statistics stay
+            return self.scale_shift(Z_norm, self.gamma, self.beta)
         self.running_mean[...] = ewma_step(self.running_mean, mu, self.momentum, 1 - self.momentum)
         if self.unbiased:
             var *= m / (m - 1)  # the unbiased estimate, for the running average only
         self.running_var[...] = ewma_step(self.running_var, var, self.momentum, 1 - self.momentum)
+        return self.scale_shift(Z_norm, self.gamma, self.beta)
+
+    def _weighted_forward(self, X: np.ndarray, sample_weight: np.ndarray, total: float) -> np.ndarray:
+        """Training forward with the statistics of ``p = w / sum(w)`` (see the class docstring)."""
+        p = (sample_weight / X.dtype.type(total)).astype(X.dtype, copy=False)
+        mu = np.matmul(p, X, out=self._mu)
+        centered = np.subtract(X, mu, out=self._buffer("Z_norm", X.shape, X.dtype))
+        var = np.einsum("i,ij,ij->j", p, centered, centered, out=self._var)
+        inv_std = self._inv_std
+        inv_std[...] = self.inverse_std(var, constant(self.epsilon, X.dtype), constant(1, X.dtype))
+        Z_norm = self.normalize(X, mu, inv_std)
+        self._Z_norm = Z_norm
+        self._minus_p = -p.reshape(-1, 1)
+        self.running_mean[...] = ewma_step(self.running_mean, mu, self.momentum, 1 - self.momentum)
+        factor = 1.0
+        if self.unbiased:
+            integers = bool(np.array_equal(sample_weight, np.round(sample_weight)))
+            squares = float(np.dot(sample_weight, sample_weight))
+            denominator = total - 1.0 if integers else total * total - squares
+            factor = (total if integers else total * total) / denominator if denominator > 0 else math.nan
+        if not math.isnan(factor):  # at most one example's worth of weight: no unbiased estimate
+            self.running_var[...] = ewma_step(self.running_var, var * X.dtype.type(factor), self.momentum, 1 - self.momentum)
         return self.scale_shift(Z_norm, self.gamma, self.beta)
 
     @staticmethod
@@ -717,7 +779,8 @@ class BatchNorm(Layer):
     @staticmethod
     def input_gradient(dA, Z_norm, dgamma, dbeta, gamma, inv_std, minus_inv_m):
         """``dZ = (dA - (Z_norm * dgamma + dbeta) / m) * (gamma * inv_std)``, computed as
-        ``((Z_norm * dgamma + dbeta) * (-1 / m) + dA) * (gamma * inv_std)``."""
+        ``((Z_norm * dgamma + dbeta) * (-1 / m) + dA) * (gamma * inv_std)``; with sample weights
+        ``minus_inv_m`` is the column ``-p_i`` of shape ``(m, 1)``."""
         return ((Z_norm * dgamma + dbeta) * minus_inv_m + dA) * (gamma * inv_std)
 
     def backward(self, dA: np.ndarray) -> np.ndarray:
@@ -728,7 +791,8 @@ class BatchNorm(Layer):
         if not self.needs_input_grad:
             return dA
         # sum_i dZ_norm_i = gamma * dbeta and sum_i dZ_norm_i * Z_norm_i = gamma * dgamma
-        return self.input_gradient(dA, Z_norm, self.dgamma, self.dbeta, self.gamma, inv_std, constant(-1.0 / m, dA.dtype))
+        minus_p = constant(-1.0 / m, dA.dtype) if self._minus_p is None else self._minus_p  # -1/m or -p_i (m, 1)
+        return self.input_gradient(dA, Z_norm, self.dgamma, self.dbeta, self.gamma, inv_std, minus_p)
 
     def config(self) -> dict:
         config = {"momentum": self.momentum, "epsilon": self.epsilon}

@@ -27,7 +27,7 @@ import numpy as np
 
 from ._inplace import Workspace
 from ._scalars import constant
-from ._validation import check_choice, check_finite_array
+from ._validation import check_choice, check_finite_array, check_number
 
 __all__ = ["Loss", "ElementwiseLoss", "BinaryCrossEntropy", "CategoricalCrossEntropy", "MeanSquaredError", "SampleWeighted",
            "LOSSES", "get_loss"]
@@ -69,6 +69,10 @@ class Loss:
     def sample_costs(self, Z: np.ndarray, Y: np.ndarray) -> np.ndarray:
         """Each example's loss ``l_i``, shape ``(m,)``: ``cost(Z, Y)`` is their mean (up to rounding)."""
         raise NotImplementedError
+
+    def sample_weights(self, Y: np.ndarray) -> np.ndarray | None:
+        """The examples' weights carried in the target matrix, ``(m,)``; ``None``: every example weighs the same."""
+        return None
 
     def gradient_and_cost(self, Z: np.ndarray, Y: np.ndarray, need_cost: bool) -> tuple[np.ndarray, float]:
         """``(gradient(Z, Y), cost(Z, Y))``, the cost NaN when ``need_cost`` is false."""
@@ -297,25 +301,28 @@ class MeanSquaredError(ElementwiseLoss):
 
 
 class SampleWeighted(Loss):
-    """Another loss with one weight per example: ``J = (1/m) sum_i w_i l_i`` and ``dJ/dZ_i = w_i dJ/dZ_i``.
+    """Another loss with one weight per example: ``J = (c/m) sum_i w_i l_i`` and ``dJ/dZ_i = c w_i dl_i/dZ_i / m``.
 
-    ``l_i`` is the wrapped loss's :meth:`~Loss.sample_costs`; with all weights 1 this is the wrapped
-    loss. The weights travel as one extra last column of the target matrix, ``Y_w = [Y | w]`` of shape
-    ``(m, n_outputs + 1)`` (:meth:`targets` builds it), so mini-batch shuffling moves each weight with its
-    example. Weights scaled to mean 1 over the training set (as the estimators do) make a full batch's
-    cost ``sum_i w_i l_i / sum_i w_i``: an integer weight counts as that many copies of the example, and
-    a zero weight as its absence. The division is by the batch's ``m`` (Keras's ``sum_over_batch_size``),
-    never by a batch's weight sum, so a mini-batch of zero weights gives a zero gradient.
+    ``l_i`` is the wrapped loss's :meth:`~Loss.sample_costs` and ``c`` the constant ``scale``; with all
+    weights 1 and ``scale=1`` this is the wrapped loss. The weights travel as one extra last column of the
+    target matrix, ``Y_w = [Y | w]`` of shape ``(m, n_outputs + 1)`` (:meth:`targets` builds it), so
+    mini-batch shuffling moves each weight with its example, and they stay as given (frequencies: batch
+    normalization reads them through :meth:`sample_weights`). ``scale = m_train / sum(w)`` (as the
+    estimators set it) makes a full batch's cost ``sum_i w_i l_i / sum_i w_i``: an integer weight counts as
+    that many copies of the example, and a zero weight as its absence. The division is by the batch's ``m``
+    (Keras's ``sum_over_batch_size``), never by a batch's weight sum, so a mini-batch of zero weights gives
+    a zero gradient.
     """
 
     is_classifier = True
 
-    def __init__(self, loss: str | Loss) -> None:
+    def __init__(self, loss: str | Loss, scale: float = 1.0) -> None:
         self.base = get_loss(loss)
         if isinstance(self.base, SampleWeighted):
             raise TypeError("loss is already SampleWeighted")
         self.name = f"sample_weighted_{self.base.name}"  # type: ignore[misc]
         self.is_classifier = self.base.is_classifier  # type: ignore[misc]
+        self.scale = check_number("scale", scale, low=0.0, low_open=True)
 
     def targets(self, y: Any, sample_weight: Any, n_outputs: int, dtype: Any) -> np.ndarray:
         """``[Y | w]``: the wrapped loss's target matrix for ``y`` with the weights ``(m,)`` as last column."""
@@ -337,15 +344,18 @@ class SampleWeighted(Loss):
     def output(self, Z: np.ndarray) -> np.ndarray:
         return self.base.output(Z)
 
+    def sample_weights(self, Y: np.ndarray) -> np.ndarray:
+        return Y[:, -1]
+
     def sample_costs(self, Z: np.ndarray, Y: np.ndarray) -> np.ndarray:
-        return Y[:, -1] * self.base.sample_costs(Z, Y[:, :-1])
+        return (self.scale * Y[:, -1]) * self.base.sample_costs(Z, Y[:, :-1])
 
     def cost(self, Z: np.ndarray, Y: np.ndarray) -> float:
         return float(self.sample_costs(Z, Y).sum() / Z.shape[0])
 
     def gradient(self, Z: np.ndarray, Y: np.ndarray) -> np.ndarray:
         dZ = self.base.gradient(Z, Y[:, :-1])
-        np.multiply(dZ, Y[:, -1:], dZ)
+        np.multiply(dZ, self.scale * Y[:, -1:], dZ)
         return dZ
 
     def predict(self, Z: np.ndarray) -> np.ndarray:
@@ -355,7 +365,7 @@ class SampleWeighted(Loss):
         return self.base.accuracy(Z, Y[:, :-1])
 
     def __repr__(self) -> str:
-        return f"SampleWeighted({self.base.name!r})"
+        return f"SampleWeighted({self.base.name!r}, scale={self.scale:g})"
 
 
 LOSSES: dict[str, type[Loss]] = {

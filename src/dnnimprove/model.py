@@ -22,7 +22,7 @@ from .regularizers import add_l1_gradient, add_l2_gradient, l1_penalty, l2_penal
 if TYPE_CHECKING:  # pragma: no cover
     from .preprocessing import Preprocessing
     from .optimizers import Optimizer, OptimizerState
-    from .training import Callback, History
+    from .training import Callback, History, Resume
 
 __all__ = ["ParamInfo", "Sequential"]
 
@@ -100,8 +100,8 @@ class Sequential:
     optimizer_ : Optimizer or None
         The optimizer of the last ``fit``.
     optimizer_state_ : OptimizerState or None
-        Its state at the end of that fit; ``fit(..., optimizer=(model.optimizer_, model.optimizer_state_))``
-        continues from it.
+        Its state at the end of that fit; ``fit(..., optimizer="continue")`` continues from it and from the
+        epoch count (``history_.next_epoch``), as a second Keras ``fit`` with ``initial_epoch``.
     """
 
     def __init__(
@@ -215,17 +215,22 @@ class Sequential:
         return Y
 
     # -- computation ------------------------------------------------------------------------
-    def forward(self, X: np.ndarray, training: bool = False) -> np.ndarray:
+    def forward(self, X: np.ndarray, training: bool = False, sample_weight: np.ndarray | None = None) -> np.ndarray:
         """Logits of the last layer, shape ``(m, n_outputs)``. ``training`` switches dropout and batch norm.
 
         A training pass first calls the random source's ``start_forward()``
         (:class:`dnnimprove.CourseRandom` reseeds there, as the course's forward pass with dropout does).
+        ``sample_weight`` ``(m,)`` goes to the layers that take it (batch norm's weighted statistics);
+        :meth:`compute_gradients` passes the weights a weighted loss carries in ``Y``.
         """
         if training:
             self.random.start_forward()
         A = X
         for layer in self.layers:
-            A = layer.forward(A, training)
+            if sample_weight is not None and layer.takes_sample_weight:
+                A = layer.forward(A, training, sample_weight)
+            else:
+                A = layer.forward(A, training)
         return A
 
     def backward(self, dZ: np.ndarray) -> None:
@@ -237,7 +242,7 @@ class Sequential:
         self, X: np.ndarray, Y: np.ndarray, training: bool = True, l2: float = 0.0, l1: float = 0.0
     ) -> float:
         """Cost ``J`` (data cost + L2 and L1 penalties, global and per layer) for validated arrays, without gradients."""
-        Z = self.forward(X, training)
+        Z = self.forward(X, training, self.loss.sample_weights(Y))
         m = X.shape[0]
         penalty = l2_penalty(self.params, self.weight_mask, l2, m) + l1_penalty(self.params, self.weight_mask, l1, m)
         return self.loss.cost(Z, Y) + penalty + self.layer_penalty(m)
@@ -258,8 +263,9 @@ class Sequential:
         :func:`dnnimprove.regularizers.l2_penalty` gives); NaN when ``need_cost=False`` (the step does
         not need it, so it is not computed).
         """
+        weights = self.loss.sample_weights(Y)
         if X.shape[0] * self._widest < REUSE_FROM:
-            Z = self.forward(X, training)
+            Z = self.forward(X, training, weights)
             dZ, cost = self.loss.gradient_and_cost(Z, Y, need_cost)
             self.backward(dZ)
         else:
@@ -267,7 +273,7 @@ class Sequential:
             for part in parts:  # nobody else sees this pass's arrays: the layers and the loss may reuse their own
                 part.reuse = True
             try:
-                Z = self.forward(X, training)
+                Z = self.forward(X, training, weights)
                 dZ, cost = self.loss.gradient_and_cost(Z, Y, need_cost)
                 self.backward(dZ)
             finally:
@@ -324,7 +330,7 @@ class Sequential:
         *,
         epochs: int = 100,
         batch_size: int | None = None,
-        optimizer: Optimizer | tuple[Optimizer, OptimizerState] | None = None,
+        optimizer: Optimizer | tuple[Optimizer, OptimizerState] | Resume | str | None = None,
         schedule: Callable[[int], float] | None = None,
         l2: float = 0.0,
         shuffle: bool = True,

@@ -49,7 +49,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from ._inplace import in_place
-from ._validation import check_bool, check_number
+from ._validation import Boolean, Constraint, Real, set_params_checked
 from .ewma import ewma, ewma_step
 
 __all__ = [
@@ -89,8 +89,10 @@ class OptimizerState:
     decay_mask: np.ndarray | None = None
 
 
-def _check_beta(name: str, value: Any) -> float:
-    return check_number(name, value, low=0.0, high=1.0, high_open=True)
+BETA = Real(low=0.0, high=1.0, high_open=True)
+"""An averaging weight (``beta``, ``beta1``, ``beta2``): in ``[0, 1)``."""
+POSITIVE = Real(low=0.0, low_open=True)
+"""A learning rate or an ``epsilon``: ``> 0``."""
 
 
 class Optimizer:
@@ -108,10 +110,13 @@ class Optimizer:
     name: ClassVar[str] = "optimizer"
     slots: ClassVar[tuple[str, ...]] = ()
     inputs: ClassVar[tuple[str, ...]] = ()
+    _parameter_constraints: ClassVar[dict[str, Constraint]] = {"lr": POSITIVE}
+    """Each constructor argument's legal values (:func:`dnnimprove._validation.validate_params`)."""
+    lr: float
     _program: RuleProgram | None = None
 
     def __init__(self, lr: float) -> None:
-        self.lr = check_number("lr", lr, low=0.0, low_open=True)
+        set_params_checked(self, lr=lr)
 
     @property
     def uses_v(self) -> bool:
@@ -268,11 +273,13 @@ class Momentum(Optimizer):
 
     name = "momentum"
     slots = ("v",)
+    _parameter_constraints = {**Optimizer._parameter_constraints, "beta": BETA, "nesterov": Boolean()}
+    beta: float
+    nesterov: bool
 
     def __init__(self, lr: float = 0.01, beta: float = 0.9, nesterov: bool = False) -> None:
         super().__init__(lr)
-        self.beta = _check_beta("beta", beta)
-        self.nesterov = check_bool("nesterov", nesterov)
+        set_params_checked(self, beta=beta, nesterov=nesterov)
 
     def hyperparameters(self) -> tuple[float, ...]:
         return (self.beta, float(self.nesterov))
@@ -300,11 +307,13 @@ class RMSProp(Optimizer):
 
     name = "rmsprop"
     slots = ("s",)
+    _parameter_constraints = {**Optimizer._parameter_constraints, "beta": BETA, "epsilon": POSITIVE}
+    beta: float
+    epsilon: float
 
     def __init__(self, lr: float = 0.001, beta: float = 0.999, epsilon: float = 1e-8) -> None:
         super().__init__(lr)
-        self.beta = _check_beta("beta", beta)
-        self.epsilon = check_number("epsilon", epsilon, low=0.0, low_open=True)
+        set_params_checked(self, beta=beta, epsilon=epsilon)
 
     def hyperparameters(self) -> tuple[float, ...]:
         return (self.beta, self.epsilon)
@@ -338,12 +347,14 @@ class Adam(Optimizer):
 
     name = "adam"
     slots = ("v", "s")
+    _parameter_constraints = {**Optimizer._parameter_constraints, "beta1": BETA, "beta2": BETA, "epsilon": POSITIVE}
+    beta1: float
+    beta2: float
+    epsilon: float
 
     def __init__(self, lr: float = 0.001, beta1: float = 0.9, beta2: float = 0.999, epsilon: float = 1e-8) -> None:
         super().__init__(lr)
-        self.beta1 = _check_beta("beta1", beta1)
-        self.beta2 = _check_beta("beta2", beta2)
-        self.epsilon = check_number("epsilon", epsilon, low=0.0, low_open=True)
+        set_params_checked(self, beta1=beta1, beta2=beta2, epsilon=epsilon)
 
     def hyperparameters(self) -> tuple[float, ...]:
         return (self.beta1, self.beta2, self.epsilon)
@@ -370,6 +381,8 @@ class AdamW(Adam):
 
     name = "adamw"
     inputs = ("decay_mask",)
+    _parameter_constraints = {**Adam._parameter_constraints, "weight_decay": Real(low=0.0)}
+    weight_decay: float
 
     def __init__(
         self,
@@ -380,7 +393,7 @@ class AdamW(Adam):
         weight_decay: float = 0.01,
     ) -> None:
         super().__init__(lr, beta1, beta2, epsilon)
-        self.weight_decay = check_number("weight_decay", weight_decay, low=0.0)
+        set_params_checked(self, weight_decay=weight_decay)
 
     def init(self, params: np.ndarray, weight_mask: np.ndarray | None = None) -> OptimizerState:
         """As :meth:`Optimizer.init`; ``decay_mask`` is ``weight_mask`` in the parameters' dtype, or all ones

@@ -60,9 +60,14 @@ def _cell(mean: float | None, spread: float | None, digits: int = 4) -> str:
 def table_rows(runs: list[dict[str, Any]]) -> tuple[list[str], list[list[str]]]:
     """Header and rows of a study table from results.json rows."""
     published = any("published" in run for run in runs)
+    regression = any(run.get("train_r2") is not None for run in runs)
     header = ["variant", "train acc", "test acc", "final cost", "epochs", "s/run"]
-    if any(run.get("dev_accuracy") is not None for run in runs):
-        header.insert(2, "dev acc")
+    keys = ["train_accuracy", "test_accuracy"]
+    if regression:  # R^2 where a classifier has its accuracy, and the test MSE in the target's units
+        header, keys = ["variant", "train R2", "test R2", "test MSE", "final cost", "epochs", "s/run"], ["train_r2", "test_r2", "test_mse"]
+    if any(run.get("dev_r2" if regression else "dev_accuracy") is not None for run in runs):
+        header.insert(2, "dev R2" if regression else "dev acc")
+        keys.insert(1, "dev_r2" if regression else "dev_accuracy")
     if published:
         header.append("published")
     if any(run.get("diverged") for run in runs):
@@ -71,11 +76,8 @@ def table_rows(runs: list[dict[str, Any]]) -> tuple[list[str], list[list[str]]]:
     for run in runs:
         several = len(run["seeds"]) > 1
         cell = lambda key: _cell(run.get(key), run.get(f"{key}_std") if several else None)  # noqa: E731
-        row = [run["name"], cell("train_accuracy")]
-        if "dev acc" in header:
-            row.append(cell("dev_accuracy"))
+        row = [run["name"], *(cell(key) for key in keys)]
         row += [
-            cell("test_accuracy"),
             cell("final_cost"),
             f"{run['epochs']:g}",
             f"{run['seconds']:.2f}",
@@ -135,8 +137,13 @@ def reading(result: Result) -> list[str]:
         failing = [text for text, ok in checks if not ok]
         measured += "." if not failing else "; not: " + "; ".join(failing) + "."
     else:
+        regression = any(run.train_r2 is not None for variant in result.variants for run in variant.runs)
+        key, label = "train_accuracy", "train"
+        if regression:  # the R2 of the last split there is
+            split = next(name for name in ("test", "dev", "train") if result.variants[0].metric(f"{name}_r2")[0] is not None)
+            key, label = f"{split}_r2", f"{split} R2"
         measured = "Measured: " + "; ".join(
-            f"{variant.name} train {_cell(*variant.metric('train_accuracy'))}" for variant in result.variants
+            f"{variant.name} {label} {_cell(*variant.metric(key))}" for variant in result.variants
         ) + "."
     return [result.lesson, measured]
 

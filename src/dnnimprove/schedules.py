@@ -38,7 +38,7 @@ import math
 from dataclasses import asdict, dataclass
 from typing import Any, Callable, ClassVar
 
-from ._validation import check_choice, check_int, check_number
+from ._validation import Constraint, Integer, IsCallable, Real, check_choice, check_number, validate_params
 
 __all__ = [
     "Schedule",
@@ -58,10 +58,17 @@ __all__ = [
 
 
 class Schedule:
-    """Base class: a frozen dataclass with ``__call__(counter) -> lr``."""
+    """Base class: a frozen dataclass with ``__call__(counter) -> lr``.
+
+    Its fields are checked at construction against the class's ``_parameter_constraints`` table.
+    """
 
     name: ClassVar[str] = "schedule"
     per_step: bool = False
+    _parameter_constraints: ClassVar[dict[str, Constraint]] = {}
+
+    def __post_init__(self) -> None:
+        validate_params(self._parameter_constraints, **{name: getattr(self, name) for name in self._parameter_constraints})
 
     def __call__(self, counter: int) -> float:
         raise NotImplementedError
@@ -70,12 +77,12 @@ class Schedule:
         return {"name": self.name, **asdict(self)}
 
 
-def _lr0(value: Any) -> float:
-    return check_number("lr0", value, low=0.0, low_open=True)
-
-
-def _rate(value: Any) -> float:
-    return check_number("decay_rate", value, low=0.0)
+LR0 = Real(low=0.0, low_open=True)
+"""The initial learning rate: ``> 0``."""
+RATE = Real(low=0.0)
+"""An inverse-time decay rate: ``>= 0``."""
+FACTOR = Real(low=0.0, high=1.0, low_open=True)
+"""A multiplicative decay factor: in ``(0, 1]``."""
 
 
 @dataclass(frozen=True)
@@ -85,9 +92,7 @@ class Constant(Schedule):
     lr0: float
     per_step: bool = False
     name: ClassVar[str] = "constant"
-
-    def __post_init__(self) -> None:
-        _lr0(self.lr0)
+    _parameter_constraints: ClassVar[dict[str, Constraint]] = {"lr0": LR0}
 
     def __call__(self, counter: int) -> float:
         return self.lr0
@@ -101,10 +106,7 @@ class InverseTimeDecay(Schedule):
     decay_rate: float = 1.0
     per_step: bool = False
     name: ClassVar[str] = "inverse_time"
-
-    def __post_init__(self) -> None:
-        _lr0(self.lr0)
-        _rate(self.decay_rate)
+    _parameter_constraints: ClassVar[dict[str, Constraint]] = {"lr0": LR0, "decay_rate": RATE}
 
     def __call__(self, counter: int) -> float:
         return self.lr0 / (1 + self.decay_rate * counter)
@@ -124,10 +126,7 @@ class InverseSqrtDecay(Schedule):
     k: float = 1.0
     per_step: bool = False
     name: ClassVar[str] = "inverse_sqrt"
-
-    def __post_init__(self) -> None:
-        _lr0(self.lr0)
-        check_number("k", self.k, low=0.0, low_open=True)
+    _parameter_constraints: ClassVar[dict[str, Constraint]] = {"lr0": LR0, "k": Real(low=0.0, low_open=True)}
 
     def __call__(self, counter: int) -> float:
         return self.k * self.lr0 / math.sqrt(counter + 1)
@@ -146,11 +145,8 @@ class FixedIntervalDecay(Schedule):
     time_interval: int = 1000
     per_step: bool = False
     name: ClassVar[str] = "fixed_interval"
-
-    def __post_init__(self) -> None:
-        _lr0(self.lr0)
-        _rate(self.decay_rate)
-        check_int("time_interval", self.time_interval, low=1)
+    _parameter_constraints: ClassVar[dict[str, Constraint]] = {"lr0": LR0, "decay_rate": RATE,
+                                                               "time_interval": Integer(low=1)}
 
     def __call__(self, counter: int) -> float:
         return self.lr0 / (1 + self.decay_rate * math.floor(counter / self.time_interval))
@@ -164,10 +160,7 @@ class ExponentialDecay(Schedule):
     decay_rate: float = 0.95
     per_step: bool = False
     name: ClassVar[str] = "exponential"
-
-    def __post_init__(self) -> None:
-        _lr0(self.lr0)
-        check_number("decay_rate", self.decay_rate, low=0.0, high=1.0, low_open=True)
+    _parameter_constraints: ClassVar[dict[str, Constraint]] = {"lr0": LR0, "decay_rate": FACTOR}
 
     def __call__(self, counter: int) -> float:
         return self.lr0 * self.decay_rate**counter
@@ -186,11 +179,7 @@ class StepDecay(Schedule):
     every: int = 100
     per_step: bool = False
     name: ClassVar[str] = "step"
-
-    def __post_init__(self) -> None:
-        _lr0(self.lr0)
-        check_number("drop", self.drop, low=0.0, high=1.0, low_open=True)
-        check_int("every", self.every, low=1)
+    _parameter_constraints: ClassVar[dict[str, Constraint]] = {"lr0": LR0, "drop": FACTOR, "every": Integer(low=1)}
 
     def __call__(self, counter: int) -> float:
         return self.lr0 * self.drop ** math.floor(counter / self.every)
@@ -205,11 +194,11 @@ class CosineDecay(Schedule):
     lr_min: float = 0.0
     per_step: bool = False
     name: ClassVar[str] = "cosine"
+    _parameter_constraints: ClassVar[dict[str, Constraint]] = {"lr0": LR0, "total": Integer(low=1), "lr_min": Real(low=0.0)}
 
     def __post_init__(self) -> None:
-        _lr0(self.lr0)
-        check_int("total", self.total, low=1)
-        check_number("lr_min", self.lr_min, low=0.0, high=self.lr0)
+        super().__post_init__()
+        check_number("lr_min", self.lr_min, low=0.0, high=self.lr0)  # its upper bound is another field
 
     def __call__(self, counter: int) -> float:
         progress = min(counter, self.total) / self.total
@@ -228,11 +217,7 @@ class Shifted(Schedule):
     schedule: Callable[[int], float]
     by: int = 1
     name: ClassVar[str] = "shifted"
-
-    def __post_init__(self) -> None:
-        if not callable(self.schedule):
-            raise TypeError(f"schedule must be a callable epoch -> lr; got {self.schedule!r}")
-        check_int("by", self.by, low=0)
+    _parameter_constraints: ClassVar[dict[str, Constraint]] = {"schedule": IsCallable("epoch -> lr"), "by": Integer(low=0)}
 
     @property
     def per_step(self) -> bool:  # type: ignore[override]

@@ -23,6 +23,7 @@ column. pandas and pyarrow are imported only when a file or a frame needs them.
 from __future__ import annotations
 
 import csv
+import io
 import math
 import os
 from typing import Any
@@ -153,17 +154,22 @@ def read_table(path: str | os.PathLike) -> Table:
         (a ``ValueError``) naming the file: it does not exist, is a folder, has an unknown extension,
         or is not a readable table (binary bytes in a CSV, no header, no rows, a damaged Parquet file).
     """
+    from .safefiles import UnsafePathError, open_regular
+
     path = os.fspath(path)
-    if not os.path.exists(path):
-        raise TableError(f"data file {path!r} does not exist")
-    if os.path.isdir(path):
-        raise TableError(f"data file {path!r} is a folder, not a file")
-    extension = os.path.splitext(path)[1].lower()
-    reader = EXTENSIONS.get(extension)
-    if reader is None:
-        raise TableError(f"data file {path!r}: unknown extension {extension or '(none)'!r}; "
-                         f"expected one of {', '.join(sorted(EXTENSIONS))}")
-    table = {"csv": _read_csv, "parquet": _read_arrow, "feather": _read_arrow, "npz": _read_npz}[reader](path)
+    try:  # a regular file only: a folder, FIFO, device (a link to /dev/zero), socket or link loop is refused
+        opened = open_regular(path)
+    except FileNotFoundError:
+        raise TableError(f"data file {path!r} does not exist") from None
+    except UnsafePathError as error:
+        raise TableError(f"data file {error}") from None
+    with opened as stream:
+        extension = os.path.splitext(path)[1].lower()
+        reader = EXTENSIONS.get(extension)
+        if reader is None:
+            raise TableError(f"data file {path!r}: unknown extension {extension or '(none)'!r}; "
+                             f"expected one of {', '.join(sorted(EXTENSIONS))}")
+        table = {"csv": _read_csv, "parquet": _read_arrow, "feather": _read_arrow, "npz": _read_npz}[reader](path, stream)
     if not table:
         raise TableError(f"data file {path!r} has no columns")
     if not len(next(iter(table.values()))):
@@ -171,9 +177,9 @@ def read_table(path: str | os.PathLike) -> Table:
     return table
 
 
-def _read_csv(path: str) -> Table:
-    with open(path, "rb") as stream:
-        head = stream.read(_SNIFF_BYTES)
+def _read_csv(path: str, stream: Any) -> Table:
+    head = stream.read(_SNIFF_BYTES)
+    stream.seek(0)
     if b"\x00" in head:
         raise TableError(f"data file {path!r} is not a text table (it holds binary bytes)")
     if not head.strip():
@@ -185,10 +191,10 @@ def _read_csv(path: str) -> Table:
         pd = None
     try:
         if pd is not None:
-            frame = pd.read_csv(path, sep=separator, skipinitialspace=True)
+            frame = pd.read_csv(stream, sep=separator, skipinitialspace=True)
             table = as_table(frame, name=f"data file {path!r}")
         else:
-            table = _read_csv_plain(path, separator)
+            table = _read_csv_plain(path, separator, stream)
     except TableError:
         raise
     except (ValueError, UnicodeDecodeError, csv.Error) as error:  # pandas' ParserError/EmptyDataError are ValueErrors
@@ -200,9 +206,9 @@ def _read_csv(path: str) -> Table:
     return table
 
 
-def _read_csv_plain(path: str, separator: str) -> Table:
-    with open(path, newline="", encoding="utf-8") as stream:
-        rows = [row for row in csv.reader(stream, delimiter=separator, skipinitialspace=True) if row]
+def _read_csv_plain(path: str, separator: str, stream: Any) -> Table:
+    text = io.TextIOWrapper(stream, encoding="utf-8", newline="")
+    rows = [row for row in csv.reader(text, delimiter=separator, skipinitialspace=True) if row]
     if not rows:
         raise TableError(f"data file {path!r} is empty")
     header, body = [cell.strip() for cell in rows[0]], rows[1:]
@@ -215,7 +221,7 @@ def _read_csv_plain(path: str, separator: str) -> Table:
     return {name: _text_column(name, [row[index] for row in body]) for index, name in enumerate(header)}
 
 
-def _read_arrow(path: str) -> Table:
+def _read_arrow(path: str, stream: Any) -> Table:
     try:
         import pyarrow  # noqa: F401
     except ImportError:
@@ -226,9 +232,9 @@ def _read_arrow(path: str) -> Table:
 
     try:
         if path.lower().endswith((".parquet", ".pq")):
-            arrow = parquet.read_table(path)
+            arrow = parquet.read_table(stream)
         else:
-            arrow = feather.read_table(path)
+            arrow = feather.read_table(stream)
     except (OSError, ValueError, pyarrow.ArrowException) as error:
         raise TableError(f"data file {path!r} is not a readable table: {str(error).splitlines()[0]}") from None
     columns = {}
@@ -240,9 +246,9 @@ def _read_arrow(path: str) -> Table:
     return {name: _column(name, values) for name, values in columns.items()}
 
 
-def _read_npz(path: str) -> Table:
+def _read_npz(path: str, stream: Any) -> Table:
     try:
-        with np.load(path, allow_pickle=False) as archive:
+        with np.load(stream, allow_pickle=False) as archive:
             missing = [key for key in ("X", "y") if key not in archive.files]
             if missing:
                 raise TableError(f"data file {path!r} must hold arrays 'X' and 'y'; missing {', '.join(missing)}")

@@ -11,23 +11,23 @@ from __future__ import annotations
 import math
 import time
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Callable, Sequence
+from typing import TYPE_CHECKING, Any, Callable, NamedTuple, Sequence
 
 import numpy as np
 
 from .callback_hooks import adapt_hooks
-from ._validation import check_bool, check_callable, check_features, check_int, check_type
+from ._validation import Boolean, Integer, IsCallable, IsInstance, Real, check_features, check_int, check_type, validate_params
 from .memory import check_fit_memory
 from .engine import NonFinite, build_engine, select_engine
 from .random import CourseRandom
 from .optimizers import Adam, Optimizer, OptimizerState
-from .regularizers import check_lambd, l2_penalty
+from .regularizers import l2_penalty
 from .schedules import checked_lr
 
 if TYPE_CHECKING:  # pragma: no cover
     from .model import Sequential
 
-__all__ = ["History", "Callback", "TrainingRun", "TrainingDiverged", "TrainingInterrupted", "fit"]
+__all__ = ["History", "Callback", "Resume", "TrainingRun", "TrainingDiverged", "TrainingInterrupted", "fit"]
 
 
 class TrainingDiverged(FloatingPointError):
@@ -99,6 +99,9 @@ class History:
     engine: str = "numpy"
     """The engine that ran the epochs ("numpy" or "compiled"); ``engine_reason`` says why it was chosen."""
     engine_reason: str = ""
+    next_epoch: int = 0
+    """The number of the epoch after the last one completed (epochs count from the fit's initial epoch):
+    where ``fit(..., optimizer="continue")`` goes on, Keras's ``initial_epoch``."""
 
     def as_dict(self) -> dict:
         return {key: (list(value) if isinstance(value, list) else value) for key, value in self.__dict__.items()}
@@ -152,13 +155,31 @@ class History:
         return pandas.DataFrame(data, index=pandas.Index(self.epoch, name="epoch"))
 
 
+class Resume(NamedTuple):
+    """``fit(..., optimizer=Resume(optimizer, state, initial_epoch))``: go on from a fitted optimizer state.
+
+    Keras's ``fit(initial_epoch=...)`` with the optimizer kept: the optimizer continues from ``state``
+    (e.g. Adam's moments and step count ``t``), and the epochs are numbered from ``initial_epoch`` for the
+    schedule, ``History.epoch``, ``History.lr`` and the callbacks' ``epoch``; ``epochs`` is then the epoch to
+    stop before, as in Keras (``epochs=20`` after 10 runs 10 more). ``fit(..., optimizer="continue")`` is
+    ``Resume(model.optimizer_, model.optimizer_state_, model.history_.next_epoch)``; a plain pair
+    ``(optimizer, state)`` is ``Resume(optimizer, state, 0)``; ``state=None`` starts the optimizer afresh
+    and keeps only the epoch count (the estimators' ``warm_start`` after a change of optimizer).
+    """
+
+    optimizer: Optimizer
+    state: OptimizerState | None
+    initial_epoch: int = 0
+
+
 @dataclass
 class TrainingRun:
     """What callbacks see: the model, the optimizer and its state, the history and the loop's position.
 
     ``settings`` holds the rest of ``fit``'s arguments that shape the run (``batch_size``, ``shuffle``,
     ``record_every``, ``schedule``, ``augment``, ``engine``; ``record_iterations``: whether a callback
-    asked for every mini-batch's cost; ``optimizer_state_given``: whether fit continued a given state).
+    asked for every mini-batch's cost; ``optimizer_state_given``: whether fit continued a given state;
+    ``initial_epoch``: the first epoch's number, > 0 when continuing, see :class:`Resume`).
     ``batch_cost`` is the last mini-batch's data cost, computed only when a callback has
     ``needs_batch_cost`` (or the epoch is recorded). A callback stops training by setting ``run.stop = True``.
     """
@@ -215,6 +236,19 @@ class Callback:
     def on_interrupt(self, run: TrainingRun) -> None: ...
 
 
+FIT_CONSTRAINTS = {
+    "epochs": Integer(low=0),
+    "batch_size": Integer(low=1, none_ok=True),
+    "schedule": IsCallable("epoch -> lr (e.g. dn.InverseTimeDecay(lr0=0.1))", none_ok=True),
+    "l2": Real(low=0.0),
+    "shuffle": Boolean(),
+    "callbacks": IsInstance((list, tuple), "a list of Callback objects"),
+    "augment": IsCallable("(X_batch, source) -> X_batch", none_ok=True),
+    "record_every": Integer(low=1),
+}
+"""The legal values of :func:`fit`'s arguments (``optimizer``, the arrays and ``engine`` are checked where they are read)."""
+
+
 def fit(
     model: Sequential,
     X: Any,
@@ -222,7 +256,7 @@ def fit(
     *,
     epochs: int = 100,
     batch_size: int | None = None,
-    optimizer: Optimizer | tuple[Optimizer, OptimizerState] | None = None,
+    optimizer: Optimizer | tuple[Optimizer, OptimizerState] | Resume | str | None = None,
     schedule: Callable[[int], float] | None = None,
     l2: float = 0.0,
     shuffle: bool = True,
@@ -248,9 +282,14 @@ def fit(
     batch_size : int >= 1 or None
         ``None`` (or >= m): batch gradient descent; ``1``: stochastic; else mini-batches of this many
         rows (the course's ``mini_batch_size``), the last one smaller.
-    optimizer : Optimizer, or (Optimizer, OptimizerState)
-        Default ``Adam(lr=0.001)`` with a fresh state (``optimizer.init``). A pair continues from that
-        state, e.g. ``(model.optimizer_, model.optimizer_state_)`` of a previous fit.
+    optimizer : Optimizer, (Optimizer, OptimizerState), Resume or "continue"
+        Default ``Adam(lr=0.001)`` with a fresh state (``optimizer.init``): a second ``fit`` restarts the
+        optimizer (the weights are kept). ``"continue"`` goes on from this model's previous fit, as Keras's
+        ``fit(initial_epoch=...)`` after a first ``fit``: the same optimizer *and its state* (Adam's moments
+        and step count), the epochs numbered on from ``model.history_.next_epoch`` (schedules, ``History``
+        and callbacks go on from there), ``epochs`` being the epoch to stop before (``epochs=20`` after 10
+        runs 10 more). :class:`Resume` ``(optimizer, state, initial_epoch)`` says all three explicitly; a
+        pair ``(optimizer, state)`` continues the state with the epochs numbered from 0.
     schedule : callable ``epoch -> lr``
         Applied at the start of every epoch (every step if it has ``per_step = True``); default: the
         optimizer's ``lr``. The learning rate used is recorded in ``History.lr``.
@@ -287,26 +326,25 @@ def fit(
         On Ctrl-C, after every callback's ``on_interrupt`` (a :class:`~dnnimprove.callbacks.Checkpoint`
         writes the last completed epoch there and raises :class:`TrainingInterrupted`).
     """
-    epochs = check_int("epochs", epochs, low=0)
-    record_every = check_int("record_every", record_every, low=1)
-    batch_size = None if batch_size is None else check_int("batch_size", batch_size, low=1)
-    shuffle = check_bool("shuffle", shuffle)
-    l2 = check_lambd(l2)
-    callbacks = _check_callbacks(callbacks)
-    optimizer, given_state = _optimizer_and_state(optimizer)
+    settings = validate_params(FIT_CONSTRAINTS, epochs=epochs, batch_size=batch_size, schedule=schedule, l2=l2,
+                               shuffle=shuffle, callbacks=callbacks, augment=augment, record_every=record_every)
+    epochs, l2, callbacks = settings.pop("epochs"), settings.pop("l2"), _check_callbacks(settings.pop("callbacks"))
+    batch_size, shuffle, record_every = settings["batch_size"], settings["shuffle"], settings["record_every"]
+    optimizer, given_state, initial_epoch = _optimizer_and_state(optimizer, model)
+    if initial_epoch and epochs <= initial_epoch:
+        raise ValueError(f"epochs={epochs} is the epoch to stop before (as Keras's epochs with initial_epoch); continuing "
+                         f"from epoch {initial_epoch} it must be greater (epochs={initial_epoch + max(epochs, 1)} runs "
+                         f"{max(epochs, 1)} more)")
     X, Y, validation = _training_arrays(model, X, y, validation_data)
     check_fit_memory(model, X.shape[0], batch_size)  # before the optimizer's state and the activations exist
     state = optimizer.init(model.params, model.weight_mask) if given_state is None else given_state
-    settings = {"batch_size": batch_size, "shuffle": shuffle, "record_every": record_every,
-                "schedule": _checked_hook("schedule", schedule, "epoch -> lr (e.g. dn.InverseTimeDecay(lr0=0.1))"),
-                "augment": _checked_hook("augment", augment, "(X_batch, source) -> X_batch"),
-                "record_iterations": any(callback.needs_batch_cost for callback in callbacks),
-                "optimizer_state_given": given_state is not None,
-                "engine": engine}
+    settings.update(record_iterations=any(callback.needs_batch_cost for callback in callbacks),
+                    optimizer_state_given=given_state is not None, initial_epoch=initial_epoch, engine=engine)
     choice, compiled = select_engine(engine, model, isinstance(model.random, CourseRandom),
                                      {**settings, "l2": l2, "optimizer": optimizer, "epochs": epochs, "n_rows": X.shape[0]})
-    history = History(engine=choice.name, engine_reason=choice.reason)
-    run = TrainingRun(model, optimizer, state, history, X, Y, validation, l2, epochs, settings=settings)
+    history = History(engine=choice.name, engine_reason=choice.reason, next_epoch=initial_epoch)
+    run = TrainingRun(model, optimizer, state, history, X, Y, validation, l2, epochs, epoch=initial_epoch,
+                      settings=settings)
     model.history_, model.optimizer_, model.optimizer_state_ = history, optimizer, state
     try:
         # Overflow is the divergence guard's to report (TrainingDiverged), not NumPy's to warn about.
@@ -323,28 +361,34 @@ def fit(
     return history
 
 
-def _check_callbacks(callbacks: Any) -> list[Callback]:
-    check_type("callbacks", callbacks, (list, tuple), "a list of Callback objects")
+def _check_callbacks(callbacks: list | tuple) -> list[Callback]:
     for index, callback in enumerate(callbacks):
         check_type(f"callbacks[{index}]", callback, Callback, "a Callback (subclass dn.callbacks.Callback)")
     return list(callbacks)
 
 
-def _checked_hook(name: str, hook: Any, signature: str) -> Any:
-    return None if hook is None else check_callable(name, hook, signature)
-
-
-def _optimizer_and_state(optimizer: Any) -> tuple[Optimizer, OptimizerState | None]:
-    """``optimizer`` as (Optimizer, given state or None); the default is ``Adam(lr=0.001)``."""
+def _optimizer_and_state(optimizer: Any, model: Sequential) -> tuple[Optimizer, OptimizerState | None, int]:
+    """``optimizer`` as (Optimizer, given state or None, initial epoch); the default is ``Adam(lr=0.001)``."""
     state = None
-    if isinstance(optimizer, tuple) and len(optimizer) == 2:
-        optimizer, state = optimizer
-        check_type("optimizer[1]", state, OptimizerState, "an OptimizerState from optimizer.init(params)")
+    initial_epoch = 0
+    if isinstance(optimizer, str):
+        if optimizer != "continue":
+            raise ValueError(f"optimizer must be an Optimizer, a pair (optimizer, state), a Resume or 'continue'; "
+                             f"got {optimizer!r:.80}")
+        if model.optimizer_state_ is None:
+            raise ValueError("optimizer='continue' needs a model fitted before (it continues model.optimizer_, "
+                             "model.optimizer_state_ and the epoch count); this model was never fitted")
+        optimizer = Resume(model.optimizer_, model.optimizer_state_, model.history_.next_epoch)
+    if isinstance(optimizer, tuple) and len(optimizer) in (2, 3):
+        optimizer, state, *rest = optimizer
+        if state is not None or not rest:  # a Resume may give no state: a fresh one, the epoch count kept
+            check_type("optimizer[1]", state, OptimizerState, "an OptimizerState from optimizer.init(params)")
+        initial_epoch = check_int("initial_epoch", rest[0], low=0) if rest else 0
     optimizer = Adam() if optimizer is None else optimizer
     if not isinstance(optimizer, Optimizer):
-        raise TypeError(f"optimizer must be an Optimizer (e.g. dn.Adam(lr=0.001)) or a pair (optimizer, state); "
-                        f"got {optimizer!r:.80}")
-    return optimizer, state
+        raise TypeError(f"optimizer must be an Optimizer (e.g. dn.Adam(lr=0.001)), a pair (optimizer, state), a Resume "
+                        f"or 'continue'; got {optimizer!r:.80}")
+    return optimizer, state, initial_epoch
 
 
 def _training_arrays(
@@ -456,6 +500,7 @@ def _loop(
         run.recorded = record
         if record:
             _record(run, last, lr, total / m)
+        history.next_epoch = last + 1  # completed: callbacks (a Checkpoint) see it
         for callback in callbacks:
             callback.on_epoch_end(run)
         epoch = last + 1

@@ -95,6 +95,40 @@ class SeedRun:
     dev_accuracy: float | None = None
     diverged: str | None = None
     """Why training stopped early on a non-finite value (the accuracies are then the last finite parameters')."""
+    train_r2: float | None = None
+    """Regression only: the coefficient of determination on each split, and the test mean squared error in the
+    target's own units (``None`` for a classifier or a missing split)."""
+    dev_r2: float | None = None
+    test_r2: float | None = None
+    test_mse: float | None = None
+
+
+REGRESSION_METRICS = ("train_r2", "dev_r2", "test_r2", "test_mse")
+"""The run summary keys a regression adds (a classifier's are ``None``)."""
+
+
+def regression_metrics(model: Sequential, data: Data) -> dict[str, float | None]:
+    """``{"train_r2", "dev_r2", "test_r2", "test_mse"}`` of a regression model, in the target's own units.
+
+    ``R^2 = 1 - sum (y - y_hat)^2 / sum (y - mean(y))^2`` on each split (unchanged by the target's
+    standardization, an affine map); the test MSE is ``mean (y - y_hat)^2`` after undoing it.
+    """
+    from sklearn.metrics import mean_squared_error, r2_score
+
+    decode = data.preprocessing.decode if data.preprocessing is not None else (lambda values: values)
+    metrics: dict[str, float | None] = dict.fromkeys(REGRESSION_METRICS)
+    for name, X, y in (("train", data.X_train, data.y_train), ("dev", data.X_dev, data.y_dev),
+                       ("test", data.X_test, data.y_test)):
+        if X is None or len(X) < 2:
+            continue
+        truth = np.asarray(decode(np.asarray(y, dtype=np.float64)), dtype=np.float64)
+        predicted = np.asarray(decode(model.loss.predict(model.forward(X))), dtype=np.float64).reshape(truth.shape)
+        if not np.all(np.isfinite(predicted)):
+            continue
+        metrics[f"{name}_r2"] = float(r2_score(truth, predicted))
+        if name == "test":
+            metrics["test_mse"] = float(mean_squared_error(truth, predicted))
+    return metrics
 
 
 def train_once(
@@ -204,6 +238,7 @@ def evaluate_run(
         model=model,
         clock=list(clock or []),
         diverged=None if diverged is None else str(diverged),
+        **({} if model.loss.is_classifier else regression_metrics(model, data)),
     )
 
 
@@ -248,7 +283,9 @@ class VariantResult:
     def summary(self) -> dict[str, Any]:
         """The results.json row: means over seeds with their spread (``*_std``) beside them."""
         row: dict[str, Any] = {"name": self.name, "settings": self.settings, "seeds": [run.seed for run in self.runs]}
-        for key in ("train_accuracy", "dev_accuracy", "test_accuracy", "final_cost"):
+        regression = any(run.train_r2 is not None for run in self.runs)
+        for key in ("train_accuracy", "dev_accuracy", "test_accuracy", "final_cost",
+                    *(REGRESSION_METRICS if regression else ())):
             mean, spread = self.metric(key)
             row[key] = mean
             row[f"{key}_std"] = spread
@@ -261,6 +298,7 @@ class VariantResult:
                 "dev_accuracy": run.dev_accuracy,
                 "test_accuracy": run.test_accuracy,
                 "final_cost": run.final_cost,
+                **({key: getattr(run, key) for key in REGRESSION_METRICS} if regression else {}),
                 "epochs": run.epochs,
                 "seconds": run.seconds,
                 "diverged": run.diverged,
