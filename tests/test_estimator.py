@@ -374,6 +374,18 @@ def test_early_stopping_with_weights_sees_the_dev_and_training_sets_of_repeated_
     np.testing.assert_allclose(weighted.predict_proba(X), repeated.predict_proba(X), rtol=1e-9)
 
 
+@pytest.mark.parametrize("estimator", [DNNClassifier, DNNRegressor])
+def test_weights_equal_repeated_rows_with_l2_and_batch_norm_in_a_full_batch(estimator):
+    X, y, weights, X_rep, y_rep = _weighted_and_repeated_problem()
+    settings = dict(hidden_layer_sizes=(5,), batch_size=None, epochs=25, lr=0.01, l2=0.5, batch_norm=True, random_state=0)
+    repeated = estimator(**settings).fit(X_rep, y_rep)
+    weighted = estimator(**settings).fit(X, y, sample_weight=weights)
+    np.testing.assert_allclose(weighted.loss_curve_, repeated.loss_curve_, rtol=1e-10)
+    np.testing.assert_allclose(weighted.model_.params, repeated.model_.params, rtol=1e-9, atol=1e-12)
+    halved = estimator(**settings).fit(X, y, sample_weight=weights / 2)  # the L2 term counts weight, not rows
+    assert not np.allclose(halved.model_.params, weighted.model_.params)
+
+
 def test_the_dev_set_is_drawn_in_units_of_weight_whatever_the_row_order():
     X, y, weights, X_rep, y_rep = _weighted_and_repeated_problem(n_samples=40, seed=1)
     train, dev = _split_by_weight(X, y, weights.astype(float), 0.25)

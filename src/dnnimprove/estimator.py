@@ -83,7 +83,9 @@ _PARAMETERS_DOC = """
         unless given.
     l2 : float >= 0, default 0.0
         L2 strength ``lambd``: ``(lambd / (2 m)) * sum ||W||^2`` per mini-batch of ``m`` examples
-        (scikit-learn's ``alpha``, PyTorch's ``weight_decay = lambd / m``).
+        (scikit-learn's ``alpha``, PyTorch's ``weight_decay = lambd / m``). With ``sample_weight`` the
+        examples are counted by weight, as the data term counts them (``m = sum(w)`` for a full batch, as
+        scikit-learn's MLP divides by the weights' sum), so weight ``k`` still equals ``k`` repeated rows.
     keep_prob : float in (0, 1], default 1.0
         Inverted dropout after every hidden activation (``1.0``: none). PyTorch's/Keras's rate is
         ``1 - keep_prob``.
@@ -300,6 +302,7 @@ class _DNNBase(BaseEstimator):
         Y = targets
         if weights is not None:
             weighted_loss = SampleWeighted(loss, scale=train_weights.size / train_weights.sum())
+            l2 *= weighted_loss.scale  # the penalty's m counts weight, as the data term's does: lambd / (2 sum(w))
             Y = weighted_loss.targets(targets, train_weights, n_outputs, model.dtype)
         if split is not None:
             validation = (X_dev, targets_dev)
