@@ -156,6 +156,7 @@ class IterationCost(Callback):
     """
 
     needs_batch_cost = True
+    batch_cost_only = True  # reads run.batch_cost only: fit may run the epoch in one call, then call this per batch
 
     def on_batch_end(self, run: TrainingRun) -> None:
         run.history.iteration_cost.append(run.batch_cost)

@@ -213,6 +213,9 @@ class Callback:
     """
 
     needs_batch_cost: bool = False
+    batch_cost_only: bool = False
+    """True declares that ``on_batch_end`` reads only ``run.batch`` and ``run.batch_cost`` (not the parameters):
+    ``fit`` may then run an epoch's mini-batches in one call of the engine and call it for each afterwards."""
     recorded_epochs_only: bool = False
     """True declares that ``on_epoch_end`` acts only at recorded epochs (when ``run.recorded``): ``fit`` may then
     run the epochs between two records in one call of the engine."""
@@ -435,10 +438,13 @@ def _loop(
     m = run.X.shape[0]
     per_step = bool(getattr(schedule, "per_step", False))
     batch_hooks = [callback for callback in callbacks if _overrides(callback, "on_batch_end")]
-    stepwise = per_step or record_iterations or bool(batch_hooks)
+    # hooks that read only run.batch and run.batch_cost run after their epoch's mini-batches, in order
+    after_epoch = bool(batch_hooks) and not per_step and all(
+        getattr(callback, "batch_cost_only", False) for callback in batch_hooks)
+    stepwise = per_step or ((record_iterations or bool(batch_hooks)) and not after_epoch)
     epoch_hooks = [callback for callback in callbacks
                    if _overrides(callback, "on_epoch_end") and not getattr(callback, "recorded_epochs_only", False)]
-    chunked = engine.chunks and not stepwise and not epoch_hooks
+    chunked = engine.chunks and not stepwise and not epoch_hooks and not after_epoch
     first_step = state.t + 1
     started = time.perf_counter() - history.seconds
     epoch = run.epoch  # > 0 when resuming (callbacks' on_train_begin ran in fit)
@@ -467,6 +473,13 @@ def _loop(
                             total += cost * engine.batch_rows(index)
                             run.batch_cost = cost
                         run.batch = index
+                        for callback in batch_hooks:
+                            callback.on_batch_end(run)
+                elif after_epoch:
+                    costs = np.full(engine.n_batches, np.nan)
+                    total = engine.epoch(lr, need_cost, costs)
+                    for index in range(engine.n_batches):
+                        run.batch, run.batch_cost = index, float(costs[index])
                         for callback in batch_hooks:
                             callback.on_batch_end(run)
                 else:
