@@ -331,21 +331,30 @@ def study_all(args) -> None:
     import subprocess
     import tempfile
 
+    import resource
+
     times: dict[str, list[float]] = {"compiled (auto)": [], "numpy (DNNIMPROVE_DISABLE_NUMBA=1)": []}
+    cpu: dict[str, list[float]] = {label: [] for label in times}
     for repeat in range(args.study_repeats):
         for label in times:
             env = {**os.environ, "DNNIMPROVE_DISABLE_NUMBA": "1" if label.startswith("numpy") else "0",
                    "OPENBLAS_NUM_THREADS": str(args.threads)}
             with tempfile.TemporaryDirectory() as out:
+                before = resource.getrusage(resource.RUSAGE_CHILDREN)
                 started = time.perf_counter()
                 subprocess.run([sys.executable, "-m", "dnnimprove", "study", "all", "--out", out, "--no-progress", "--json"],
                                env=env, check=True, stdout=subprocess.DEVNULL)
                 times[label].append(time.perf_counter() - started)
+                after = resource.getrusage(resource.RUSAGE_CHILDREN)
+                cpu[label].append(after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime)
     print(f"load average after:  {' '.join(f'{x:.2f}' for x in os.getloadavg())}\n")
-    compiled, numpy_ = (statistics.median(values) for values in times.values())
     for label, values in times.items():
-        print(f"dnnimprove study all, {label}: {statistics.median(values):.1f} s (runs: {', '.join(f'{v:.1f}' for v in values)})")
-    print(f"with numba {numpy_ / compiled:.2f}x faster than without (median of {args.study_repeats}, alternating)")
+        print(f"dnnimprove study all, {label}: {statistics.median(values):.1f} s wall (runs: "
+              f"{', '.join(f'{v:.1f}' for v in values)}), {statistics.median(cpu[label]):.1f} s CPU (user + system)")
+    compiled, numpy_ = (statistics.median(values) for values in times.values())
+    compiled_cpu, numpy_cpu = (statistics.median(values) for values in cpu.values())
+    print(f"with numba {numpy_ / compiled:.2f}x faster than without in wall time, {numpy_cpu / compiled_cpu:.2f}x in CPU "
+          f"time (median of {args.study_repeats}, alternating)")
 
 
 def family(case: Case) -> str:

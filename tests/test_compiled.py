@@ -70,6 +70,16 @@ def test_every_activation_and_a_layer_l2_train_to_the_numpy_parameters():
     assert_same_up_to_rounding(both(make, epochs=30, batch_size=32, optimizer=dn.Adam(0.01)))
 
 
+def test_a_layer_l1_trains_to_the_numpy_parameters_with_l2_beside_it():
+    make = lambda: dn.Sequential([dn.Dense(6, l1=0.3), dn.Tanh(), dn.Dense(3, l1=0.1, l2=0.2), dn.ReLU(),  # noqa: E731
+                                  dn.Dense(1)], seed=4)
+    results = both(make, epochs=40, batch_size=64, optimizer=dn.Adam(0.01), l2=0.1)
+    assert_same_up_to_rounding(results)
+    plain = both(lambda: dn.Sequential([dn.Dense(6), dn.Tanh(), dn.Dense(3, l2=0.2), dn.ReLU(), dn.Dense(1)], seed=4),
+                 epochs=40, batch_size=64, optimizer=dn.Adam(0.01), l2=0.1)
+    assert not np.allclose(plain["compiled"][0].params, results["compiled"][0].params)  # the L1 terms counted
+
+
 @pytest.mark.parametrize("loss", ["categorical_crossentropy", "mse"])
 def test_the_softmax_and_mse_losses_train_to_the_numpy_parameters(loss):
     y = np.stack([Y, 1 - Y], axis=1).astype(float) if loss == "mse" else Y

@@ -13,8 +13,9 @@ import pytest
 
 import dnnimprove as dn
 from dnnimprove import cli
+from dnnimprove.callbacks import IterationCost
 from dnnimprove.compiled import _support
-from dnnimprove.engine import AUTO_MIN_STEPS
+from dnnimprove.engine import AUTO_CACHED_MIN_STEPS, AUTO_MIN_STEPS
 
 needs_numba = pytest.mark.skipif(_support.unavailable_reason() is not None, reason="numba is off or not installed")
 
@@ -36,6 +37,51 @@ def test_auto_runs_numpy_for_a_short_run_and_says_why(moons):
     history = tiny_model().fit(X, y, epochs=3, batch_size=64)
     assert history.engine == "numpy"
     assert ("a short run (15 steps" in history.engine_reason) or ("numba" in history.engine_reason)
+
+
+@needs_numba
+def test_auto_compiles_a_short_run_of_a_network_compiled_before(moons):
+    X, y = moons
+    tiny_model().fit(X, y, epochs=1, batch_size=64, engine="compiled")  # compiled (or loaded from disk) now
+    history = tiny_model().fit(X, y, epochs=AUTO_CACHED_MIN_STEPS // 5, batch_size=64)
+    assert (history.engine, history.engine_reason) == ("compiled", "numba is installed and the network is supported")
+    history = tiny_model().fit(X, y, epochs=AUTO_CACHED_MIN_STEPS // 5 - 1, batch_size=64)  # shorter still: NumPy
+    assert history.engine == "numpy" and history.engine_reason.startswith("a short run (95 steps")
+
+
+@needs_numba
+def test_auto_compiles_a_network_once_this_process_ran_enough_short_runs_of_it(moons, tmp_path, monkeypatch):
+    from dnnimprove.compiled import engine as compiled_engine
+
+    monkeypatch.setenv("DNNIMPROVE_CACHE_DIR", str(tmp_path))  # an empty disk cache
+    model = dn.Sequential([dn.Dense(7), dn.Tanh(), dn.Dense(3), dn.Tanh(), dn.Dense(1)], seed=0)
+    model.build(2)
+    optimizer = dn.RMSProp(0.01, beta=0.95)
+    steps = AUTO_MIN_STEPS // 2
+    assert not compiled_engine.ready_for(model, optimizer, steps, AUTO_MIN_STEPS)  # 1000 steps run on NumPy
+    assert compiled_engine.ready_for(model, optimizer, steps, AUTO_MIN_STEPS)  # 2000 of this network: compile
+
+
+@needs_numba
+def test_iteration_costs_come_from_one_call_per_epoch_equal_to_one_call_per_step(moons):
+    X, y = moons
+
+    class EveryBatch(dn.Callback):  # reads the model between mini-batches: one engine call per step
+        needs_batch_cost = True
+
+        def __init__(self):
+            self.costs = []
+
+        def on_batch_end(self, run):
+            self.costs.append(run.batch_cost)
+
+    stepwise = EveryBatch()
+    tiny_model().fit(X, y, epochs=4, batch_size=64, engine="compiled", callbacks=[stepwise])
+    history = tiny_model().fit(X, y, epochs=4, batch_size=64, engine="compiled", callbacks=[IterationCost()])
+    assert len(history.iteration_cost) == 20
+    np.testing.assert_allclose(history.iteration_cost, stepwise.costs, rtol=1e-13)
+    numpy_history = tiny_model().fit(X, y, epochs=4, batch_size=64, engine="numpy", callbacks=[IterationCost()])
+    np.testing.assert_allclose(numpy_history.iteration_cost, stepwise.costs, rtol=1e-12)
 
 
 def test_auto_runs_numpy_in_course_exact_mode(moons):
@@ -264,7 +310,7 @@ def test_fit_matches_the_plain_per_tensor_computation_bit_for_bit(name, moons):
     W = [model.tensor(f"dense_{i}.W").copy() for i in (1, 2, 3)]
     b = [model.tensor(f"dense_{i}.b").copy() for i in (1, 2, 3)]
     model.set_random(np.random.default_rng(11))  # shuffling from here on
-    model.fit(X, Y.ravel(), epochs=EPOCHS, batch_size=64, optimizer=make_optimizer())
+    model.fit(X, Y.ravel(), epochs=EPOCHS, batch_size=64, optimizer=make_optimizer(), engine="numpy")
     W_ref, b_ref = reference_training(W, b, X, Y, 64, EPOCHS, np.random.default_rng(11), update)
     for i in (1, 2, 3):
         assert np.array_equal(model.tensor(f"dense_{i}.W"), W_ref[i - 1]), f"dense_{i}.W"
@@ -282,7 +328,7 @@ def test_float32_fit_matches_the_plain_float32_computation_bit_for_bit(name, moo
     W = [model.tensor(f"dense_{i}.W").copy() for i in (1, 2, 3)]
     b = [model.tensor(f"dense_{i}.b").copy() for i in (1, 2, 3)]
     model.set_random(np.random.default_rng(11))  # shuffling from here on
-    model.fit(X, Y.ravel(), epochs=EPOCHS, batch_size=64, optimizer=make_optimizer())
+    model.fit(X, Y.ravel(), epochs=EPOCHS, batch_size=64, optimizer=make_optimizer(), engine="numpy")
     W_ref, b_ref = reference_training(W, b, X, Y, 64, EPOCHS, np.random.default_rng(11), update)
     assert W_ref[0].dtype == np.float32
     for i in (1, 2, 3):

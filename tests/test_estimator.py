@@ -262,7 +262,8 @@ def test_warm_start_continues_weights_optimizer_state_and_counts_like_one_longer
     warm.fit(X, y)  # full batch: no shuffling, so three + three epochs are the six epochs exactly
     assert first_state_t == 3 and warm.model_.optimizer_state_.t == 6
     assert warm.n_iter_ == 6 and warm.t_ == 6 * 64 and warm.loss_curve_ == long.loss_curve_
-    assert warm.history_.lr == long.history_.lr[3:]  # the schedule goes on from epoch 3
+    assert warm.history_.lr == long.history_.lr[3:]  # the schedule goes on from epoch 3 ...
+    assert warm.history_.epoch == [3, 4, 5] and warm.history_.next_epoch == 6  # ... as fit's optimizer="continue" does
     np.testing.assert_array_equal(warm.predict_proba(X), long.predict_proba(X))
     cold = DNNClassifier(epochs=3, **settings).fit(X, y).fit(X, y)
     assert cold.n_iter_ == 3 and cold.model_.optimizer_state_.t == 3  # without warm_start every fit restarts
@@ -373,6 +374,18 @@ def test_early_stopping_with_weights_sees_the_dev_and_training_sets_of_repeated_
     np.testing.assert_allclose(weighted.predict_proba(X), repeated.predict_proba(X), rtol=1e-9)
 
 
+@pytest.mark.parametrize("estimator", [DNNClassifier, DNNRegressor])
+def test_weights_equal_repeated_rows_with_l2_and_batch_norm_in_a_full_batch(estimator):
+    X, y, weights, X_rep, y_rep = _weighted_and_repeated_problem()
+    settings = dict(hidden_layer_sizes=(5,), batch_size=None, epochs=25, lr=0.01, l2=0.5, batch_norm=True, random_state=0)
+    repeated = estimator(**settings).fit(X_rep, y_rep)
+    weighted = estimator(**settings).fit(X, y, sample_weight=weights)
+    np.testing.assert_allclose(weighted.loss_curve_, repeated.loss_curve_, rtol=1e-10)
+    np.testing.assert_allclose(weighted.model_.params, repeated.model_.params, rtol=1e-9, atol=1e-12)
+    halved = estimator(**settings).fit(X, y, sample_weight=weights / 2)  # the L2 term counts weight, not rows
+    assert not np.allclose(halved.model_.params, weighted.model_.params)
+
+
 def test_the_dev_set_is_drawn_in_units_of_weight_whatever_the_row_order():
     X, y, weights, X_rep, y_rep = _weighted_and_repeated_problem(n_samples=40, seed=1)
     train, dev = _split_by_weight(X, y, weights.astype(float), 0.25)
@@ -387,6 +400,34 @@ def test_the_dev_set_is_drawn_in_units_of_weight_whatever_the_row_order():
     real = np.linspace(0.5, 2.0, 40)  # not integers: whole rows (of positive weight) go to the dev set
     _, dev_real = _split_by_weight(X, y, real, 0.25)
     assert np.count_nonzero(dev_real) == 10 and np.all((dev_real == 0) | (dev_real == real))
+
+
+def test_the_content_order_puts_equal_rows_together_whatever_the_row_order():
+    from dnnimprove.estimator import _content_order
+
+    rng = np.random.default_rng(2)
+    X = rng.integers(0, 3, (30, 2)).astype(float)  # many repeated rows
+    X[X == 0] = -0.0 * rng.integers(0, 2, (X == 0).sum())  # -0.0 and 0.0 are the same value
+    y = rng.integers(0, 2, 30)
+    order = _content_order(X, y)
+    shuffled = rng.permutation(30)
+    again = _content_order(X[shuffled], y[shuffled])
+    np.testing.assert_array_equal(X[order] == 0, X[shuffled][again] == 0)
+    np.testing.assert_array_equal(np.c_[X[order], y[order]], np.c_[X[shuffled][again], y[shuffled][again]])
+    keys = [tuple(row) for row in np.c_[X[order], y[order]]]
+    assert len({key for index, key in enumerate(keys) if index == 0 or keys[index - 1] != key}) == len(set(keys))
+
+
+def test_rows_whose_hashes_collide_are_ordered_by_content(monkeypatch):
+    import dnnimprove.estimator as estimator_module
+
+    monkeypatch.setattr(estimator_module, "_row_hashes", lambda keys: np.zeros(keys.shape[0], dtype=np.uint64))
+    rng = np.random.default_rng(4)
+    X, y = rng.normal(size=(12, 3)), rng.integers(0, 2, 12)
+    shuffled = rng.permutation(12)
+    first = X[estimator_module._content_order(X, y)]
+    np.testing.assert_array_equal(first, X[shuffled][estimator_module._content_order(X[shuffled], y[shuffled])])
+    np.testing.assert_array_equal(first, X[np.lexsort(np.c_[X, y].T[::-1])])
 
 
 def _gradient_samples(model, X, Y, n_masks):

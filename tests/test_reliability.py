@@ -31,7 +31,7 @@ import pytest
 
 import dnnimprove as dn
 from dnnimprove.callbacks import Checkpoint
-from dnnimprove.persistence import ModelFileError, write_archive
+from dnnimprove.persistence import MAX_HEADER_BYTES, ModelFileError, header_budget, write_archive
 from dnnimprove.safefiles import UnsafePathError
 
 
@@ -130,6 +130,16 @@ def bombs(folder, header: dict, arrays: dict) -> dict[str, str]:
     for label, text in (("stored JSON lists", b"[" + b"[]," * 150_000 + b"[]]"), ("stored JSON strings", b"[" + b'"ab",' * 100_000 + b'"ab"]'),
                         ("stored JSON numbers", b"[" + b"1e1," * 100_000 + b"1]")):
         craft(label, lambda p, t=text: write_members(p, {**members, "header.npy": npy(np.frombuffer(t, dtype=np.uint8))}))
+    # numbers as long as the file's parameters allow a header to be (1 MiB + their bytes, over 3): read, then refused
+    at_limit = header_budget(arrays["params"].nbytes) // 3 - 200
+    craft("stored JSON numbers at the size limit", lambda p: write_members(
+        p, {**members, "header.npy": npy(np.frombuffer(b"[" + b"1e1," * (at_limit // 4) + b"1]", dtype=np.uint8))}))
+    # a valid header padded with one long string: the file really holds it, parsing it would cost little
+    # more than its size, but its size alone is beyond what the file's parameters allow (1 MiB + their bytes)
+    for label, size in (("stored 2 MB header", 2 << 20), ("stored 16 MB header", MAX_HEADER_BYTES - 4096)):
+        padded = json.dumps({**header, "padding": ""}).encode()
+        padded = padded[:-2] + b"a" * (size - len(padded)) + b'"}'
+        craft(label, lambda p, t=padded: write_members(p, {**members, "header.npy": npy(np.frombuffer(t, dtype=np.uint8))}))
     # .npy headers declaring sizes the member does not hold
     for label, shape in (("negative npy shape", (-2,)), ("huge npy shape", (1 << 40,)), ("npy shape product overflow", (1 << 62, 1 << 62))):
         craft(label, lambda p, s=shape: write_members(p, {**members, "params.npy": npy_header_only(s) + b"\0" * 64}))
@@ -161,7 +171,8 @@ def bombs(folder, header: dict, arrays: dict) -> dict[str, str]:
     return made
 
 
-STORED_PAYLOADS = ("stored JSON lists", "stored JSON strings", "stored JSON numbers")  # payloads the file holds
+STORED_PAYLOADS = ("stored JSON lists", "stored JSON strings", "stored JSON numbers", "stored JSON numbers at the size limit",
+                   "stored 2 MB header", "stored 16 MB header")  # payloads the file really holds
 
 
 @pytest.fixture(scope="module")
@@ -171,17 +182,112 @@ def crafted(legit, tmp_path_factory):
 
 
 def test_crafted_bombs_are_refused_within_twice_the_legitimate_parameter_size(legit, crafted):
+    """Compressed bombs, lying sizes and JSON payloads the file really holds: each refused, its peak traced
+    memory at most twice the legitimate file's parameter bytes (about 270 KB here)."""
     path, header, arrays, param_bytes = legit
     assert dn.load(path).params.nbytes == param_bytes  # the legitimate file loads
-    peaks, sizes = {}, {}
-    for name, bomb in crafted.items():
-        peaks[name], sizes[name] = peak_of_refused_load(bomb), os.path.getsize(bomb)
+    peaks = {name: peak_of_refused_load(bomb) for name, bomb in crafted.items()}
     print(f"\nbomb peaks in bytes (legitimate parameters: {param_bytes} bytes):", peaks)
-    amplified = {name: peak for name, peak in peaks.items() if name not in STORED_PAYLOADS}
-    worst = max(amplified, key=amplified.get)
-    assert amplified[worst] <= 2 * param_bytes, f"{worst}: peak {amplified[worst]} bytes > 2 x {param_bytes}"
-    for name in STORED_PAYLOADS:  # a payload really in the file: parsing it is bounded by its size (<= 8x + 1 MiB)
-        assert peaks[name] <= 10 * sizes[name], f"{name}: peak {peaks[name]} bytes > 10 x the {sizes[name]}-byte file"
+    worst = max(peaks, key=peaks.get)
+    assert peaks[worst] <= 2 * param_bytes, f"{worst}: peak {peaks[worst]} bytes > 2 x {param_bytes}"
+    assert set(STORED_PAYLOADS) <= set(peaks)
+
+
+def small_model_file(folder, padding: bytes = b"", key: str = "padding"):
+    """A 2-input, 1-unit model file (3 float64 parameters, 24 bytes) whose header gains ``key: padding``
+    (raw JSON text) when given."""
+    model = dn.Sequential([dn.Dense(1)], loss="binary_crossentropy", seed=0).build(2)
+    path = folder / f"small{len(padding)}.npz"
+    dn.save(model, path)
+    if padding:
+        with np.load(path, allow_pickle=False) as archive:
+            arrays = {name: archive[name] for name in archive.files}
+        text = arrays.pop("header").tobytes()
+        text = text[:-1] + b', "' + key.encode() + b'": ' + padding + b"}"
+        write_members(path, {"header.npy": npy(np.frombuffer(text, dtype=np.uint8)),
+                             **{f"{name}.npy": npy(value) for name, value in arrays.items()}})
+    return path, model.params.nbytes
+
+
+def traced_peak(call) -> int:
+    tracemalloc.start()
+    try:
+        call()
+        return tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+
+
+def test_a_header_is_bounded_by_1_mib_plus_the_parameter_bytes_whatever_the_file_holds(tmp_path):
+    """A tiny model (24 parameter bytes) with a JSON payload the file really holds: refused unread beyond
+    a third of the budget (1 MiB + 24 bytes), refused unparsed when its objects would exceed it, loaded
+    when it fits; the peak stays within the budget plus the model's own buffers."""
+    budget = header_budget(24)
+    refused = {  # name -> padding
+        "a 2 MB string (refused unread)": b'"' + b"a" * (2 << 20) + b'"',
+        "numbers up to the size limit (refused unparsed)": b"[" + b"1e1," * (budget // 3 // 4 - 200) + b"1]",
+        "nested lists (refused unparsed)": b"[" * 6000 + b"]" * 6000,  # 200 bytes a list: over the budget
+    }
+    peaks = {}
+    for name, padding in refused.items():
+        path, param_bytes = small_model_file(tmp_path, padding)
+        assert param_bytes == 24
+        with pytest.raises(ModelFileError, match="header"):
+            dn.load(path)
+        peaks[name] = traced_peak(lambda: pytest.raises(ModelFileError, dn.load, path))
+    # a string padding that fits (its text, its bytes and the parsed string: 3 x its size): loaded
+    path, _ = small_model_file(tmp_path, b'"' + b"a" * (budget // 3 - 16384) + b'"')
+    peaks["a string within the budget (loaded)"] = traced_peak(lambda: dn.load(path))
+    print(f"\nsmall-model header peaks in bytes (budget {budget}):", peaks)
+    for name, peak in peaks.items():
+        assert peak <= budget, f"{name}: peak {peak} bytes > the header budget {budget}"
+    assert peaks["numbers up to the size limit (refused unparsed)"] > budget // 4  # the payload was read: not a vacuous bound
+
+
+def test_writing_refuses_a_header_its_reader_would_refuse(tmp_path):
+    model = dn.Sequential([dn.Dense(1)], loss="binary_crossentropy", seed=0).build(2)
+    from dnnimprove.persistence import model_arrays, model_header
+
+    header = {**model_header(model), "padding": [1.0] * 100_000}  # ~3.2 MB of float objects for 24 parameter bytes
+    with pytest.raises(ValueError, match=r"would take about \d+ bytes of memory to read, more than the 1048600"):
+        write_archive(tmp_path / "m.npz", header, model_arrays(model))
+    assert not (tmp_path / "m.npz").exists()
+
+
+def test_peak_resident_memory_of_each_refused_bomb_stays_within_twice_the_parameter_size(legit, crafted, tmp_path):
+    """The same bombs in a child process: before each load its peak resident set (VmHWM) is reset to the
+    current one (``/proc/self/clear_refs``), after it the growth is read back."""
+    import subprocess
+    import sys
+
+    if not os.access(f"/proc/{os.getpid()}/clear_refs", os.W_OK):
+        pytest.skip("needs Linux's /proc/self/clear_refs to reset the peak resident set")
+    path, _, _, param_bytes = legit
+    names = sorted(crafted)
+    script = f"""if True:
+        import json, dnnimprove as dn
+        def status(key):
+            with open("/proc/self/status") as lines:
+                return next(int(line.split()[1]) * 1024 for line in lines if line.startswith(key))
+        def growth(path):
+            with open("/proc/self/clear_refs", "w") as clear:
+                clear.write("5")  # the peak resident set becomes the current one
+            before = status("VmRSS:")
+            try:
+                dn.load(path)
+            except dn.ModelFileError:
+                pass
+            return status("VmHWM:") - before
+        growth({str(path)!r})  # warm up: the first load imports what every load uses
+        print(json.dumps({{"legitimate": growth({str(path)!r}), **{{name: growth(path) for name, path in {dict((name, str(crafted[name])) for name in names)!r}.items()}}}}))
+    """
+    done = subprocess.run([sys.executable, "-c", script], cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-800:]
+    growth = json.loads(done.stdout)
+    print(f"\nresident-set growth in bytes (legitimate parameters: {param_bytes} bytes):", growth)
+    assert set(growth) == {"legitimate", *names}
+    worst = max(names, key=growth.get)
+    assert growth[worst] <= 2 * param_bytes, f"{worst}: the peak resident set grew by {growth[worst]} bytes > 2 x {param_bytes}"
 
 
 def test_a_compressed_member_is_named_before_any_decompression(crafted):
@@ -370,7 +476,9 @@ HUGE = ["9" * 25, "9" * 5000, "-" + "9" * 30, "2147483648", "4294967296", "18446
 ODD = ["nan", "inf", "-inf", "0", "-1", "-0", "1e-400", "0x10", "1_0", "", " ", "٣", "½", "é", "💥", "\u202e5", "a\x00b",
        "5,", ",", "5,,2", "-5,2", "0,0", "true", "full", "--", "-", "None", "[]", "{}", "'", "%s", "\\"]
 PATHS = ["a_fifo", "link_to_fifo", "link_to_zero", "link_to_urandom", "link_to_null", "loop_a", "dangling", "a_directory", "/dev/null",
-         "/dev/zero", "/dev/urandom", "not_there/x.npz", "ok.npz", "config.txt", "a_directory/", "ünïcødé.npz"]
+         "/dev/zero", "/dev/urandom", "not_there/x.npz", "ok.npz", "config.txt", "a_directory/", "ünïcødé.npz",
+         "fifo.csv", "zero.parquet", "loop.npz", "folder.feather"]
+SPECIAL_DATA_FILES = ["fifo.csv", "zero.parquet", "loop.npz", "folder.feather"]  # special paths named like data files
 BASES = {  # valid, fast starting points; each vector changes one to three of their values
     "train": ["train", "--dataset", "moons", "--n-samples", "40", "--epochs", "1", "--layers", "3"],
     "gradcheck": ["gradcheck", "--n-samples", "40", "--epochs", "1", "--layers", "3", "--examples", "3"],
@@ -421,6 +529,10 @@ def fuzz_vectors(seed: int, n: int) -> list[list[str]]:
 
 def make_scratch(folder):
     special_paths(folder)  # a_directory, a_fifo, link_to_zero/urandom/null, loop_a/loop_b, dangling, link_to_fifo
+    os.mkfifo(folder / "fifo.csv")
+    (folder / "zero.parquet").symlink_to("/dev/zero")
+    (folder / "loop.npz").symlink_to(folder / "loop.npz")
+    (folder / "folder.feather").mkdir()
     (folder / "config.txt").write_text("keep me")
 
 
@@ -456,6 +568,33 @@ def test_the_command_replaces_a_foreign_checkpoint_path_only_with_overwrite(tmp_
     assert (tmp_path / "notes.txt").read_text() == "keep me"
     assert main(argv + ["--overwrite"]) == 0
     assert dn.load(tmp_path / "notes.txt").built
+
+
+def test_the_command_given_a_special_data_file_says_so_in_one_line_and_never_waits(tmp_path):
+    """``train --data`` with a FIFO, a link to /dev/zero, a link loop or a folder named like a data file:
+    status 2 and one line naming the path, in a child process with a time limit (a FIFO would block)."""
+    import subprocess
+    import sys
+
+    make_scratch(tmp_path)
+    names = SPECIAL_DATA_FILES
+    script = f"""if True:
+        import contextlib, io, json
+        from dnnimprove.cli import main
+        for name in {names!r}:
+            err = io.StringIO()
+            with contextlib.redirect_stderr(err):
+                status = main(["train", "--data", name, "--target", "y", "--epochs", "1"])
+            print(json.dumps([name, status, err.getvalue()]), flush=True)
+    """
+    done = subprocess.run([sys.executable, "-c", script], cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-800:]
+    outcomes = [json.loads(line) for line in done.stdout.splitlines()]
+    assert [name for name, _, _ in outcomes] == names
+    for name, status, err in outcomes:
+        lines = err.splitlines()
+        assert status == 2 and len(lines) == 1 and name in lines[0], (name, status, err)
+        assert re.search(r"not a regular file|symbolic link loop", lines[0]), lines[0]
 
 
 def test_a_seeded_cli_fuzz_gives_no_traceback_and_one_line_per_error(tmp_path, monkeypatch, capsys):
@@ -601,12 +740,18 @@ def test_the_docs_page_states_the_sizes_of_these_attack_sets(legit, crafted, tmp
     from pathlib import Path
 
     page = Path(__file__).resolve().parents[1] / "docs" / "reliability.md"
+    (tmp_path / "estimators").mkdir()
+    (tmp_path / "tables").mkdir()
     rows = {name: int(count) for name, count in re.findall(r"^\| ([^|]+?) \| (\d+) \|", page.read_text(encoding="utf-8"), re.M)}
     expected = {
         "crafted model files (bombs)": len(crafted),
         "special paths read": len(special_paths(tmp_path)),
+        "special paths read as data tables or saved estimators": len(special_paths(tmp_path / "estimators"))
+        + len(special_table_paths(tmp_path / "tables")),
         "numbers beyond range (Python API)": len(number_settings()) * len(HUGE_NUMBERS),
         "Ctrl-C during start-up or training": len(CTRL_C_DELAYS),
+        "Ctrl-C inside an import, a finalizer or the shutdown": len(CTRL_C_CASES),
+        "special data files given to the command": len(SPECIAL_DATA_FILES),
         "CLI argument vectors": len(fuzz_vectors(2026, 1200)),
     }
     assert {name: rows.get(name) for name in expected} == expected

@@ -216,3 +216,69 @@ def test_mid_epoch_divergence_restores_the_epochs_start_and_keeps_earlier_epochs
         model.fit(3 * X, 1e100 * Y, epochs=60, batch_size=16, optimizer=dn.GradientDescent(30.0), callbacks=[snapshot])
     assert caught.value.epoch > 0 and model.history_.epoch == list(range(caught.value.epoch))
     assert np.array_equal(model.params, snapshot.params)  # the end of the last completed epoch
+
+
+# -- continuing a fit: Keras's initial_epoch through optimizer="continue" / Resume ------------------------------
+
+def continued_model() -> dn.Sequential:
+    return dn.Sequential([dn.Dense(5), dn.ReLU(), dn.Dense(1)], seed=4)
+
+
+def test_continue_is_one_longer_fit_with_the_epochs_numbered_on_as_keras_initial_epoch():
+    schedule = dn.InverseTimeDecay(lr0=0.05, decay_rate=0.5)
+    seen = []
+
+    class KerasStyle(dn.Callback):
+        def on_epoch_end(self, epoch, logs=None):
+            seen.append((epoch, logs["lr"]))
+
+    long = continued_model()
+    long.fit(X, Y, epochs=7, batch_size=16, optimizer=dn.Adam(0.05), schedule=schedule)
+    model = continued_model()
+    model.fit(X, Y, epochs=4, batch_size=16, optimizer=dn.Adam(0.05), schedule=schedule)
+    assert model.history_.next_epoch == 4 and model.optimizer_state_.t == 16
+    history = model.fit(X, Y, epochs=7, batch_size=16, optimizer="continue", schedule=schedule, callbacks=[KerasStyle()])
+    np.testing.assert_array_equal(model.params, long.params)  # Adam's moments and t, the schedule and shuffles went on
+    assert history.epoch == [4, 5, 6] and history.lr == long.history_.lr[4:] and history.cost == long.history_.cost[4:]
+    assert seen == [(epoch, long.history_.lr[epoch]) for epoch in (4, 5, 6)]
+    assert model.optimizer_state_.t == long.optimizer_state_.t == 28 and history.next_epoch == 7
+
+
+def test_a_plain_second_fit_restarts_the_optimizer_and_a_pair_continues_only_its_state():
+    model = continued_model()
+    model.fit(X, Y, epochs=3, optimizer=dn.Adam(0.01))
+    first = model.optimizer_state_
+    model.fit(X, Y, epochs=2, optimizer=dn.Adam(0.01))
+    assert model.optimizer_state_ is not first and model.optimizer_state_.t == 2 and model.history_.epoch == [0, 1]
+    model.fit(X, Y, epochs=2, optimizer=(model.optimizer_, model.optimizer_state_))
+    assert model.optimizer_state_.t == 4 and model.history_.epoch == [0, 1]
+
+
+def test_resume_names_the_initial_epoch_and_may_start_a_fresh_state():
+    calls = []
+
+    def schedule(epoch):
+        calls.append(epoch)
+        return 0.01
+
+    model = continued_model()
+    model.fit(X, Y, epochs=12, optimizer=dn.training.Resume(dn.Momentum(0.01), None, initial_epoch=10), schedule=schedule)
+    assert calls == [10, 11] and model.history_.epoch == [10, 11] and model.optimizer_state_.t == 2
+
+
+@pytest.mark.parametrize(
+    ("first", "optimizer", "epochs", "error", "message"),
+    [
+        (False, "continue", 5, ValueError, r"optimizer='continue' needs a model fitted before .* never fitted"),
+        (True, "continue", 3, ValueError, r"epochs=3 is the epoch to stop before .* continuing from epoch 3 it must be "
+                                          r"greater \(epochs=6 runs 3 more\)"),
+        (True, "adam", 5, ValueError, r"optimizer must be an Optimizer, a pair \(optimizer, state\), a Resume or "
+                                      r"'continue'; got 'adam'"),
+    ],
+)
+def test_bad_continuations_are_one_clear_error(first, optimizer, epochs, error, message):
+    model = continued_model()
+    if first:
+        model.fit(X, Y, epochs=3)
+    with pytest.raises(error, match=message):
+        model.fit(X, Y, epochs=epochs, optimizer=optimizer)

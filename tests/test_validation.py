@@ -319,11 +319,15 @@ from dnnimprove.factory import SETTING_CONSTRAINTS  # noqa: E402
 from dnnimprove.training import FIT_CONSTRAINTS  # noqa: E402
 
 TABLE_REQUIRED = {dn.Dense: {"units": 3}, dn.optimizers.GradientDescent: {"lr": 0.1}, dn.schedules.Shifted: {"schedule": dn.schedules.Constant(0.1)}}
+IMAGES = (dn.RandomShift, dn.RandomFlip, dn.RandomRotation, dn.RandomZoom)
 TABLED = [*dn.optimizers.OPTIMIZERS.values(), dn.Dense, dn.LeakyReLU, dn.ELU, dn.Dropout, dn.BatchNorm,
-          *dn.schedules.SCHEDULES.values(), dn.schedules.Shifted]
+          *dn.schedules.SCHEDULES.values(), dn.schedules.Shifted, *IMAGES, dn.GaussianNoise,
+          dn.callbacks.EarlyStopping, dn.health.TrainingHealth]
 
 
 def required_arguments(cls) -> dict:
+    if cls in IMAGES:
+        return {"image_shape": (8, 8)}
     return TABLE_REQUIRED.get(cls, {"lr0": 0.1} if issubclass(cls, dn.schedules.Schedule) else {})
 
 
@@ -346,6 +350,15 @@ def test_fit_refuses_each_arguments_invalid_value_naming_it(name):
     model = dn.Sequential([dn.Dense(1)], seed=0)
     with pytest.raises((ValueError, TypeError)) as caught:
         model.fit(np.zeros((4, 2)), [0, 1, 0, 1], **{"epochs": 1, name: FIT_CONSTRAINTS[name].invalid()})
+    assert str(caught.value).startswith(f"{name} must "), str(caught.value)
+
+
+@pytest.mark.parametrize("name", sorted(dn.gradcheck.CHECK_GRADIENTS_CONSTRAINTS))
+def test_check_gradients_refuses_each_settings_invalid_value_naming_it(name):
+    model = dn.Sequential([dn.Dense(1)], seed=0)
+    arguments = {"model": model, name: dn.gradcheck.CHECK_GRADIENTS_CONSTRAINTS[name].invalid()}
+    with pytest.raises((ValueError, TypeError)) as caught:
+        dn.check_gradients(X=np.zeros((4, 2)), y=[0, 1, 0, 1], **arguments)
     assert str(caught.value).startswith(f"{name} must "), str(caught.value)
 
 
@@ -385,3 +398,13 @@ def test_validate_params_returns_the_checked_values_and_none_only_where_allowed(
         validation.validate_params(table, lr=None)
     with pytest.raises(KeyError):
         validation.validate_params(table, momentum=0.9)  # a name the table does not declare is never let through
+
+
+@pytest.mark.parametrize("name", sorted(dn.DNNClassifier._hyperparameter_constraints))
+def test_the_estimator_refuses_each_hyperparameters_invalid_value_at_fit_naming_it(name):
+    X, y = dn.datasets.moons(20, 0.2, seed=0)
+    invalid = dn.DNNClassifier._hyperparameter_constraints[name].invalid()
+    estimator = dn.DNNClassifier(**{"hidden_layer_sizes": (2,), "epochs": 1, "early_stopping": True, name: invalid})
+    with pytest.raises((ValueError, TypeError)) as caught:
+        estimator.fit(X, y)
+    assert str(caught.value).startswith(f"{name} must "), str(caught.value)

@@ -16,11 +16,11 @@ bilinearly through :func:`warp`; pixels that come from outside the image take ``
 
 from __future__ import annotations
 
-from typing import Any, Callable, Sequence
+from typing import Any, Callable, ClassVar, Sequence
 
 import numpy as np
 
-from ._validation import check_int, check_number
+from ._validation import Boolean, Constraint, Real, check_int, set_params_checked
 
 __all__ = [
     "DIGITS_SHAPE", "RandomShift", "RandomFlip", "RandomRotation", "RandomZoom", "RandomCrop", "GaussianNoise",
@@ -128,10 +128,14 @@ class RandomShift:
     padded copy of the batch.
     """
 
+    _parameter_constraints: ClassVar[dict[str, Constraint]] = {"fill": Real()}
+    """The legal values of the arguments whose range does not depend on ``image_shape``."""
+    fill: float
+
     def __init__(self, image_shape: Sequence[int], max_shift: int = 1, fill: float = 0.0) -> None:
         self.image_shape = _image_shape(image_shape)
         self.max_shift = check_int("max_shift", max_shift, low=0, high=min(self.image_shape[:2]) - 1)
-        self.fill = check_number("fill", fill)
+        set_params_checked(self, fill=fill)
         self.n_features = int(np.prod(self.image_shape))
 
     def draw_shifts(self, m: int, source: Any, dtype: Any) -> np.ndarray:
@@ -178,14 +182,16 @@ class RandomFlip:
         Probability of each allowed flip.
     """
 
+    _parameter_constraints: ClassVar[dict[str, Constraint]] = {"horizontal": Boolean(), "vertical": Boolean(),
+                                                               "p": Real(low=0.0, high=1.0)}
+    horizontal: bool
+    vertical: bool
+    p: float
+
     def __init__(self, image_shape: Sequence[int], horizontal: bool = True, vertical: bool = False,
                  p: float = 0.5) -> None:
         self.image_shape = _image_shape(image_shape)
-        if not isinstance(horizontal, bool) or not isinstance(vertical, bool):
-            raise TypeError(f"horizontal and vertical must be bools; got {horizontal!r}, {vertical!r}")
-        self.horizontal = horizontal
-        self.vertical = vertical
-        self.p = check_number("p", p, low=0.0, high=1.0)
+        set_params_checked(self, horizontal=horizontal, vertical=vertical, p=p)
 
     def __call__(self, X: np.ndarray, source: Any) -> np.ndarray:
         images = _images(self, X)
@@ -219,10 +225,13 @@ class RandomRotation:
     fill : float
     """
 
+    _parameter_constraints: ClassVar[dict[str, Constraint]] = {"max_degrees": Real(low=0.0, high=180.0), "fill": Real()}
+    max_degrees: float
+    fill: float
+
     def __init__(self, image_shape: Sequence[int], max_degrees: float = 10.0, fill: float = 0.0) -> None:
         self.image_shape = _image_shape(image_shape)
-        self.max_degrees = check_number("max_degrees", max_degrees, low=0.0, high=180.0)
-        self.fill = check_number("fill", fill)
+        set_params_checked(self, max_degrees=max_degrees, fill=fill)
 
     def __call__(self, X: np.ndarray, source: Any) -> np.ndarray:
         images = _images(self, X)
@@ -253,10 +262,14 @@ class RandomZoom:
     fill : float
     """
 
+    _parameter_constraints: ClassVar[dict[str, Constraint]] = {"max_zoom": Real(low=0.0, high=1.0, high_open=True),
+                                                               "fill": Real()}
+    max_zoom: float
+    fill: float
+
     def __init__(self, image_shape: Sequence[int], max_zoom: float = 0.1, fill: float = 0.0) -> None:
         self.image_shape = _image_shape(image_shape)
-        self.max_zoom = check_number("max_zoom", max_zoom, low=0.0, high=1.0, high_open=True)
-        self.fill = check_number("fill", fill)
+        set_params_checked(self, max_zoom=max_zoom, fill=fill)
 
     def __call__(self, X: np.ndarray, source: Any) -> np.ndarray:
         images = _images(self, X)
@@ -324,8 +337,11 @@ class GaussianNoise:
         Standard deviation of the noise, in the units of ``X`` (e.g. 0.1 for standardized features).
     """
 
+    _parameter_constraints: ClassVar[dict[str, Constraint]] = {"std": Real(low=0.0)}
+    std: float
+
     def __init__(self, std: float = 0.1) -> None:
-        self.std = check_number("std", std, low=0.0)
+        set_params_checked(self, std=std)
 
     def __call__(self, X: np.ndarray, source: Any) -> np.ndarray:
         noise = source.normal(X.shape, X.dtype)

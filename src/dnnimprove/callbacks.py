@@ -18,9 +18,9 @@ import math
 
 import numpy as np
 
-from typing import Any
+from typing import Any, ClassVar
 
-from ._validation import check_bool, check_choice, check_int, check_number
+from ._validation import Boolean, Constraint, Integer, Options, Real, check_bool, set_params_checked
 from .checkpoint import Checkpoint
 from .training import Callback, TrainingRun
 
@@ -73,14 +73,19 @@ class EarlyStopping(Callback):
     """
 
     recorded_epochs_only = True  # on_epoch_end acts at recorded epochs only
+    _parameter_constraints: ClassVar[dict[str, Constraint]] = {
+        "patience": Integer(low=0), "min_delta": Real(low=0.0), "monitor": Options(MONITORS), "restore_best": Boolean(),
+    }
+    """Each constructor argument's legal values (:func:`dnnimprove._validation.validate_params`)."""
+    patience: int
+    min_delta: float
+    monitor: str
+    restore_best: bool
 
     def __init__(
         self, patience: int = 10, min_delta: float = 0.0, monitor: str = "val_cost", restore_best: bool = True
     ) -> None:
-        self.patience = check_int("patience", patience, low=0)
-        self.min_delta = check_number("min_delta", min_delta, low=0.0)
-        self.monitor = check_choice("monitor", monitor, MONITORS)
-        self.restore_best = bool(restore_best)
+        set_params_checked(self, patience=patience, min_delta=min_delta, monitor=monitor, restore_best=restore_best)
         self.mode = MONITORS[monitor]
         self._reset()
 
@@ -151,6 +156,7 @@ class IterationCost(Callback):
     """
 
     needs_batch_cost = True
+    batch_cost_only = True  # reads run.batch_cost only: fit may run the epoch in one call, then call this per batch
 
     def on_batch_end(self, run: TrainingRun) -> None:
         run.history.iteration_cost.append(run.batch_cost)
@@ -178,7 +184,8 @@ class ProgressBar(Callback):
     def on_train_begin(self, run: TrainingRun) -> None:
         from tqdm.auto import tqdm
 
-        self.bar = tqdm(total=run.epochs, desc="training", unit="epoch", leave=self.leave, file=self.file)
+        self.bar = tqdm(total=run.epochs, initial=run.epoch, desc="training", unit="epoch", leave=self.leave,
+                        file=self.file)  # initial: a continued fit counts on from its first epoch
 
     def on_epoch_end(self, run: TrainingRun) -> None:
         if run.recorded:

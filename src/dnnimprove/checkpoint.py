@@ -14,7 +14,8 @@ optimizer state              ``optimizer.v``, ``optimizer.s``, ``optimizer.decay
 schedule position            the epoch (schedules are functions of the epoch, or of ``t``)
 random state                 ``model.random.get_state()`` (the Generator's bit-generator state, or
                              NumPy's legacy state for ``CourseRandom``)
-epoch and history            epochs completed; the ``History`` recorded so far
+epoch and history            epochs completed; the ``History`` recorded so far: its lists as arrays
+                             ``history.<name>`` (their lengths in the header), the rest in the header
 settings and data            batch size, L2, shuffling, recording, schedule settings, and a CRC-32
                              of the training (and dev) arrays, checked on resume
 ===========================  ========================================================================
@@ -64,6 +65,11 @@ class Boundary:
     optimizer: dict[str, np.ndarray | None]
     random: dict
     history: dict[str, Any]
+
+
+def _history_dtype(key: str) -> type:
+    """The array type of history list ``key`` in a checkpoint: the epoch numbers are integers."""
+    return np.int64 if key == "epoch" else np.float64
 
 
 def _history_values(history: History) -> dict[str, Any]:
@@ -254,10 +260,14 @@ class Checkpoint(Callback):
     # -- writing -----------------------------------------------------------------------------
     def write(self, boundary: Boundary) -> str:
         run = self.run
-        history = {
-            key: (getattr(run.history, key)[:value] if key in _HISTORY_LISTS else value)
-            for key, value in boundary.history.items()
-        }
+        history, history_arrays = {}, {}
+        for key, value in boundary.history.items():
+            if key in _HISTORY_LISTS:  # an array each (the header holds its length): a long run's header stays small
+                values = getattr(run.history, key)[:value]
+                history[key] = len(values)
+                history_arrays[f"history.{key}"] = np.asarray(values, dtype=_history_dtype(key))
+            else:
+                history[key] = value
         header = model_header(run.model, kind="checkpoint")
         header["checkpoint"] = {
             "epoch": boundary.epoch,
@@ -271,6 +281,7 @@ class Checkpoint(Callback):
         arrays = {"params": boundary.params}
         arrays.update({f"state.{key}": value for key, value in boundary.state_arrays.items()})
         arrays.update({f"optimizer.{key}": value for key, value in boundary.optimizer.items() if value is not None})
+        arrays.update(history_arrays)
         return write_archive(self.path, header, arrays, overwrite=self.overwrite)
 
     # -- reading -----------------------------------------------------------------------------
@@ -323,9 +334,14 @@ class Checkpoint(Callback):
         if set(saved) != set(values):
             raise archive.error(f"checkpoint.history must have the fields {sorted(values)}; got {sorted(saved)!r:.200}")
         for key in _HISTORY_LISTS:
-            items = expect.kind(f"checkpoint.history.{key}", saved[key], list)
-            if not all(isinstance(item, (int, float)) and not isinstance(item, bool) for item in items):
-                raise archive.error(f"checkpoint.history.{key} must hold numbers")
+            if isinstance(saved[key], list):  # a checkpoint written when the lists were in the header
+                items = saved[key]
+                if not all(isinstance(item, (int, float)) and not isinstance(item, bool) for item in items):
+                    raise archive.error(f"checkpoint.history.{key} must hold numbers")
+                continue
+            length = expect.integer(f"checkpoint.history.{key}", saved[key])
+            values = archive.array(f"history.{key}", (length,), _history_dtype(key), finite=False)
+            saved[key] = values.tolist()
         for key in ("steps",):
             expect.integer(f"checkpoint.history.{key}", saved[key])
         if not isinstance(saved["seconds"], (int, float)) or isinstance(saved["seconds"], bool):

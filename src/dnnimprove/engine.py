@@ -126,19 +126,27 @@ class NumpyEngine:
         start, stop = self.batches.items[index][:2]
         return stop - start
 
-    def epoch(self, lr: float, need_cost: bool) -> float:
-        """Every mini-batch of the epoch; returns the sum of ``cost * rows`` (0.0 when costs are not needed)."""
+    def epoch(self, lr: float, need_cost: bool, costs: np.ndarray | None = None) -> float:
+        """Every mini-batch of the epoch; returns the sum of ``cost * rows`` (0.0 when costs are not needed).
+        ``costs`` (one per mini-batch; with ``need_cost``) receives each mini-batch's data cost."""
         total = 0.0
         for index in range(self.n_batches):
             cost = self.step(index, lr, need_cost)
             if need_cost:
                 total += cost * self.batch_rows(index)
+                if costs is not None:
+                    costs[index] = cost
         return total
 
 
 AUTO_MIN_STEPS = 2000
-"""``engine="auto"`` compiles a network only for runs of at least this many mini-batch steps: a first
-compilation takes seconds (later processes load it from disk in milliseconds), a short run less."""
+"""``engine="auto"`` compiles a network not compiled yet only for runs of at least this many mini-batch steps
+(counting this process's earlier short runs of the same network): a first compilation takes seconds, a short
+run less. A network already compiled (in this process, or in numba's disk cache: it loads in milliseconds)
+runs compiled from ``AUTO_CACHED_MIN_STEPS`` steps."""
+
+AUTO_CACHED_MIN_STEPS = 100
+"""Below this many steps even a compiled network runs on NumPy (loading and calling the kernel cost more)."""
 
 
 def _steps(settings: dict[str, Any]) -> int:
@@ -167,7 +175,9 @@ def select_engine(engine: str, model: Any, course_exact: bool, settings: dict[st
 
     reason = compiled.unsupported_reason(model, settings)
     steps = _steps(settings)
-    if reason is None and engine == "auto" and steps < AUTO_MIN_STEPS:
+    if reason is None and engine == "auto" and steps < AUTO_MIN_STEPS and (
+            steps < AUTO_CACHED_MIN_STEPS or compiled.unavailable_reason(imported_only=True) is not None
+            or not compiled.ready_for(model, settings.get("optimizer"), steps, AUTO_MIN_STEPS)):
         reason = f"a short run ({steps} steps < {AUTO_MIN_STEPS}): compiling the network would cost more than it saves"
     if reason is None:
         reason = compiled.unavailable_reason()

@@ -28,7 +28,7 @@ ours continues it (as a second ``fit`` in Keras does).
 from __future__ import annotations
 
 import math
-from typing import Any, Sequence
+from typing import Any, ClassVar, Sequence
 
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
@@ -38,7 +38,8 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from sklearn.utils.validation import _check_sample_weight
 
-from ._validation import check_bool, check_choice, check_int, check_number, check_numeric_input, check_type
+from ._validation import (Boolean, Constraint, Integer, IsInstance, Real, check_numeric_input, check_type,
+                          validate_params)
 from .callbacks import EarlyStopping, ProgressBar
 from .data import split_dev_rows
 from .factory import build_layers, build_optimizer, build_schedule
@@ -49,7 +50,7 @@ from .optimizers import Optimizer
 from .random import RandomSource, as_random_source
 from .schedules import Schedule
 from .threads import blas_threads
-from .training import Callback, TrainingRun
+from .training import Callback, Resume, TrainingRun
 
 __all__ = ["DNNClassifier", "DNNRegressor"]
 
@@ -82,7 +83,9 @@ _PARAMETERS_DOC = """
         unless given.
     l2 : float >= 0, default 0.0
         L2 strength ``lambd``: ``(lambd / (2 m)) * sum ||W||^2`` per mini-batch of ``m`` examples
-        (scikit-learn's ``alpha``, PyTorch's ``weight_decay = lambd / m``).
+        (scikit-learn's ``alpha``, PyTorch's ``weight_decay = lambd / m``). With ``sample_weight`` the
+        examples are counted by weight, as the data term counts them (``m = sum(w)`` for a full batch, as
+        scikit-learn's MLP divides by the weights' sum), so weight ``k`` still equals ``k`` repeated rows.
     keep_prob : float in (0, 1], default 1.0
         Inverted dropout after every hidden activation (``1.0``: none). PyTorch's/Keras's rate is
         ``1 - keep_prob``.
@@ -98,8 +101,8 @@ _PARAMETERS_DOC = """
         improved for ``patience`` epochs in a row, and keep the parameters of the best dev epoch.
     validation_fraction : float in (0, 1), default 0.1
         The dev set for early stopping, unused without it: ``round(validation_fraction * m)`` examples (at
-        least one) drawn from the distinct examples in sorted order, so the same at every fit whatever the
-        order of the rows; with integer ``sample_weight`` a row of weight ``k`` is ``k`` examples (some of
+        least one) drawn from the examples in an order fixed by their content, so the same at every fit
+        whatever the order of the rows; with integer ``sample_weight`` a row of weight ``k`` is ``k`` examples (some of
         its copies may go to each side), so a weighted fit holds out what the fit on repeated rows would.
     patience : int >= 0, default 10
     random_state : int, numpy.random.Generator or None, default None
@@ -124,6 +127,28 @@ _PARAMETERS_DOC = """
 
 class _DNNBase(BaseEstimator):
     """Hyperparameters and the fit shared by :class:`DNNClassifier` and :class:`DNNRegressor`."""
+
+    _hyperparameter_constraints: ClassVar[dict[str, Constraint]] = {
+        "epochs": Integer(low=1),
+        "batch_size": Integer(low=1, none_ok=True),
+        "l2": Real(low=0.0),
+        "early_stopping": Boolean(),
+        "validation_fraction": Real(low=0.0, high=1.0, low_open=True, high_open=True),
+        "patience": Integer(low=0),
+        "verbose": Integer(low=0),
+        "warm_start": Boolean(),
+        "callbacks": IsInstance((list, tuple), "a list of dnnimprove.Callback objects or None", none_ok=True),
+    }
+    """The legal values of the hyperparameters checked at ``fit`` (``__init__`` stores them as given, as
+    scikit-learn requires; :mod:`dnnimprove.factory` checks the network's, optimizer's and schedule's). Not
+    named ``_parameter_constraints``: scikit-learn's tools read that name in their own constraint format."""
+
+    def _checked(self, name: str) -> Any:
+        """Hyperparameter ``name`` checked against :attr:`_hyperparameter_constraints` (a bool ``verbose`` is 0/1)."""
+        value = getattr(self, name)
+        if name == "verbose" and isinstance(value, bool):
+            value = int(value)
+        return validate_params(self._hyperparameter_constraints, **{name: value})[name]
 
     def __init__(
         self,
@@ -202,30 +227,28 @@ class _DNNBase(BaseEstimator):
     def _dev_split(self, X: np.ndarray, targets: np.ndarray, weights: np.ndarray | None) -> tuple[np.ndarray, np.ndarray] | None:
         """``(train_weights, dev_weights)``, each ``(m,)``, for early stopping; ``None`` without it.
 
-        :func:`dnnimprove.data.split_dev_rows`'s positions taken over the rows in sorted order of their
+        :func:`dnnimprove.data.split_dev_rows`'s positions taken over the rows in an order fixed by their
         content, in units of weight (:func:`_split_by_weight`): unweighted, each row lands whole on one side
         (weights 0 / 1), the same rows at every fit whatever the order of the rows.
         """
-        if not check_bool("early_stopping", self.early_stopping):
+        if not self._checked("early_stopping"):
             return None
         n_samples = X.shape[0]
         if n_samples < 2:
             raise ValueError(f"early_stopping needs at least 2 samples (a dev set and a training set); got {n_samples} sample")
-        fraction = check_number("validation_fraction", self.validation_fraction, low=0.0, high=1.0,
-                                low_open=True, high_open=True)
+        fraction = self._checked("validation_fraction")
         return _split_by_weight(X, targets, np.ones(n_samples) if weights is None else weights, fraction)
 
     def _user_callbacks(self) -> list[Callback]:
-        if self.callbacks is None:
+        if self._checked("callbacks") is None:
             return []
-        check_type("callbacks", self.callbacks, (list, tuple), "a list of dnnimprove.Callback objects or None")
         for index, callback in enumerate(self.callbacks):
             check_type(f"callbacks[{index}]", callback, Callback, "a dnnimprove.Callback")
         return list(self.callbacks)
 
     def _continues(self, incremental: bool) -> bool:
         """Whether this fit goes on from the fitted network (``partial_fit``, or ``warm_start`` after a fit)."""
-        warm = check_bool("warm_start", self.warm_start)
+        warm = self._checked("warm_start")
         return (incremental or warm) and hasattr(self, "model_")
 
     def _reset_learned(self) -> None:
@@ -244,10 +267,8 @@ class _DNNBase(BaseEstimator):
         ``targets`` are the encoded labels ``(m,)`` or the regression targets ``(m, k)``. ``partial_fit``
         (``incremental``) runs one epoch and no early stopping, as scikit-learn's does.
         """
-        epochs = 1 if incremental else check_int("epochs", self.epochs, low=1)
-        batch_size = None if self.batch_size is None else check_int("batch_size", self.batch_size, low=1)
-        l2 = check_number("l2", self.l2, low=0.0)
-        verbose = check_int("verbose", int(self.verbose) if isinstance(self.verbose, bool) else self.verbose, low=0)
+        epochs = 1 if incremental else self._checked("epochs")
+        batch_size, l2, verbose = self._checked("batch_size"), self._checked("l2"), self._checked("verbose")
         optimizer = self._make_optimizer()
         schedule = self._make_schedule(epochs)
         callbacks = self._user_callbacks()
@@ -258,13 +279,11 @@ class _DNNBase(BaseEstimator):
             weights = _checked_sample_weight(sample_weight, X, X.dtype)
         split = None if incremental else self._dev_split(X, targets, weights)
         continuing = self._continues(incremental)
-        state = None
-        if continuing:
+        resume: Any = optimizer
+        if continuing:  # fit's Resume: the optimizer state (if the optimizer is the same kind) and the epoch count
             model = self.model_
-            if type(model.optimizer_) is type(optimizer):
-                state = model.optimizer_state_
-            if schedule is not None and self.n_iter_:
-                schedule = _Continued(schedule, self.n_iter_)
+            state = model.optimizer_state_ if type(model.optimizer_) is type(optimizer) else None
+            resume = Resume(optimizer, state, self.n_iter_)
         else:
             model = Sequential(self._make_layers(n_outputs), loss=loss, seed=_random_source(self.random_state),
                                dtype=self.dtype)
@@ -283,6 +302,7 @@ class _DNNBase(BaseEstimator):
         Y = targets
         if weights is not None:
             weighted_loss = SampleWeighted(loss, scale=train_weights.size / train_weights.sum())
+            l2 *= weighted_loss.scale  # the penalty's m counts weight, as the data term's does: lambd / (2 sum(w))
             Y = weighted_loss.targets(targets, train_weights, n_outputs, model.dtype)
         if split is not None:
             validation = (X_dev, targets_dev)
@@ -290,7 +310,7 @@ class _DNNBase(BaseEstimator):
                 dev_scale = dev_weights.size / dev_weights.sum() / weighted_loss.scale
                 validation = (X_dev, weighted_loss.targets(targets_dev, dev_weights * dev_scale, n_outputs, model.dtype))
             score = _DevScore(self, X_dev, targets_dev, dev_weights)
-            callbacks += [score, EarlyStopping(patience=check_int("patience", self.patience, low=0))]
+            callbacks += [score, EarlyStopping(patience=self._checked("patience"))]
         base_loss = model.loss
         if weighted_loss is not None:
             model.loss = weighted_loss  # for this fit only: predictions and saving use the plain loss
@@ -299,7 +319,7 @@ class _DNNBase(BaseEstimator):
         try:
             with blas_threads(1):  # small networks: a second BLAS thread costs more than it gives
                 history = model.fit(
-                    X, Y, epochs=epochs, batch_size=batch_size, optimizer=optimizer if state is None else (optimizer, state),
+                    X, Y, epochs=epochs + (self.n_iter_ if continuing else 0), batch_size=batch_size, optimizer=resume,
                     schedule=schedule, l2=l2, engine=engine, validation_data=validation, callbacks=callbacks,
                 )
         finally:
@@ -377,12 +397,45 @@ _MAX_UNITS = 1 << 22
 """Integer weights totaling more units than this are split by rows (the split draws a permutation of the units)."""
 
 
+def _content_order(X: np.ndarray, targets: np.ndarray) -> np.ndarray:
+    """Row indices in an order fixed by each row's content (features and target): equal rows side by side.
+
+    The rows are sorted by a hash of their float64 bit patterns (``-0.0`` read as ``0.0``): the high and low
+    32 bits of every entry times odd constants drawn from ``default_rng(_DEV_SPLIT_SEED)``, summed modulo
+    ``2**64`` (one integer product per entry, where a lexicographic sort costs a sort per column). Rows that
+    share a hash but differ (a collision) are then put in lexicographic order, so the order of the contents
+    never depends on the order of the rows; equal rows keep their row order.
+    """
+    keys = np.hstack([X.reshape(X.shape[0], -1), np.asarray(targets, dtype=np.float64).reshape(X.shape[0], -1)])
+    keys = keys.astype(np.float64, copy=False)
+    keys += 0.0  # -0.0 becomes 0.0 (keys is a fresh array)
+    hashed = _row_hashes(keys)
+    order = np.argsort(hashed, kind="stable")
+    ordered = hashed[order]
+    boundaries = np.flatnonzero(ordered[1:] != ordered[:-1]) + 1
+    for run in np.split(order, boundaries):
+        if run.size > 1 and not (keys[run] == keys[run[0]]).all():  # a collision: sort that run by content
+            run[...] = run[np.lexsort(keys[run].T[::-1])]
+    return order
+
+
+def _row_hashes(keys: np.ndarray) -> np.ndarray:
+    """``(m,)`` uint64: per row, ``sum_j high32(bits_j) * a_j + low32(bits_j) * b_j  (mod 2**64)``."""
+    bits = keys.view(np.uint64)
+    high, low = np.random.default_rng(_DEV_SPLIT_SEED).integers(1, 2**63, size=(2, keys.shape[1]), dtype=np.uint64) | 1
+    hashed = np.empty(keys.shape[0], dtype=np.uint64)
+    for start in range(0, keys.shape[0], 4096):  # in slices: the shifted copies stay small
+        part = bits[start:start + 4096]
+        hashed[start:start + 4096] = (part >> np.uint64(32)) @ high + (part & np.uint64(0xFFFFFFFF)) @ low
+    return hashed
+
+
 def _split_by_weight(
     X: np.ndarray, targets: np.ndarray, weights: np.ndarray, fraction: float
 ) -> tuple[np.ndarray, np.ndarray]:
     """Early stopping's split as ``(train_weights, dev_weights)``: ``train + dev = weights`` row by row.
 
-    The rows are put in sorted order of their content (features, then target), each repeated as many
+    The rows are put in an order fixed by their content (:func:`_content_order`), each repeated as many
     times as it has units, and :func:`dnnimprove.data.split_dev_rows` (seed ``_DEV_SPLIT_SEED``) sends
     ``round(fraction * units)`` of these units (at least one) to the dev set. The units are the weights
     when every weight is an integer (no weights: 1 a row) and they total at most ``_MAX_UNITS``, else the
@@ -396,24 +449,12 @@ def _split_by_weight(
     if total < 2:
         raise ValueError(f"early_stopping needs at least 2 examples of positive weight (a dev set and a training set); "
                          f"got {total}")
-    keys = np.hstack([X.reshape(X.shape[0], -1), np.asarray(targets, dtype=np.float64).reshape(X.shape[0], -1)])
-    order = np.lexsort(keys.T[::-1])  # rows sorted by content, the first column first
+    order = _content_order(X, targets)
     unit_rows = np.repeat(order, units[order])
     _, dev_units = split_dev_rows(total, max(fraction, 1.0 / total), _DEV_SPLIT_SEED, name="validation_fraction")
     dev_count = np.bincount(unit_rows[dev_units], minlength=X.shape[0])
     dev = dev_count.astype(weights.dtype) if integers else np.where(dev_count > 0, weights, 0).astype(weights.dtype)
     return weights - dev, dev
-
-
-class _Continued:
-    """``lr(epoch) = schedule(epoch + offset)``: a schedule going on after ``offset`` epochs of earlier fits."""
-
-    def __init__(self, schedule: Schedule, offset: int) -> None:
-        self.schedule, self.offset = schedule, offset
-        self.per_step = bool(getattr(schedule, "per_step", False))
-
-    def __call__(self, counter: int) -> float:
-        return self.schedule(counter + self.offset)
 
 
 class _DevScore(Callback):

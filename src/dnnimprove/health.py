@@ -32,10 +32,11 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from typing import ClassVar
 
 import numpy as np
 
-from ._validation import check_int, check_number
+from ._validation import Constraint, Integer, Real, set_params_checked
 from .layers import ReLU
 from .training import Callback, TrainingRun
 
@@ -94,6 +95,22 @@ class TrainingHealth(Callback):
         One per (kind, layer), at the first epoch it appeared.
     """
 
+    _parameter_constraints: ClassVar[dict[str, Constraint]] = {
+        "every": Integer(low=1),
+        "probe_size": Integer(low=1),
+        "vanishing_ratio": Real(low=0.0, high=1.0, low_open=True, high_open=True),
+        "exploding_ratio": Real(low=1.0, low_open=True),
+        "growth": Real(low=1.0, low_open=True),
+        "dead_fraction": Real(low=0.0, high=1.0, low_open=True),
+    }
+    """Each constructor argument's legal values (:func:`dnnimprove._validation.validate_params`)."""
+    every: int
+    probe_size: int
+    vanishing_ratio: float
+    exploding_ratio: float
+    growth: float
+    dead_fraction: float
+
     def __init__(
         self,
         every: int = 1,
@@ -103,12 +120,8 @@ class TrainingHealth(Callback):
         growth: float = 1e3,
         dead_fraction: float = 0.5,
     ) -> None:
-        self.every = check_int("every", every, low=1)
-        self.probe_size = check_int("probe_size", probe_size, low=1)
-        self.vanishing_ratio = check_number("vanishing_ratio", vanishing_ratio, low=0.0, high=1.0, low_open=True, high_open=True)
-        self.exploding_ratio = check_number("exploding_ratio", exploding_ratio, low=1.0, low_open=True)
-        self.growth = check_number("growth", growth, low=1.0, low_open=True)
-        self.dead_fraction = check_number("dead_fraction", dead_fraction, low=0.0, high=1.0, low_open=True)
+        set_params_checked(self, every=every, probe_size=probe_size, vanishing_ratio=vanishing_ratio,
+                           exploding_ratio=exploding_ratio, growth=growth, dead_fraction=dead_fraction)
         self.records: list[HealthRecord] = []
         self.flags: list[HealthFlag] = []
 

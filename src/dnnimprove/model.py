@@ -22,7 +22,7 @@ from .regularizers import add_l1_gradient, add_l2_gradient, l1_penalty, l2_penal
 if TYPE_CHECKING:  # pragma: no cover
     from .preprocessing import Preprocessing
     from .optimizers import Optimizer, OptimizerState
-    from .training import Callback, History
+    from .training import Callback, History, Resume
 
 __all__ = ["ParamInfo", "Sequential"]
 
@@ -100,8 +100,8 @@ class Sequential:
     optimizer_ : Optimizer or None
         The optimizer of the last ``fit``.
     optimizer_state_ : OptimizerState or None
-        Its state at the end of that fit; ``fit(..., optimizer=(model.optimizer_, model.optimizer_state_))``
-        continues from it.
+        Its state at the end of that fit; ``fit(..., optimizer="continue")`` continues from it and from the
+        epoch count (``history_.next_epoch``), as a second Keras ``fit`` with ``initial_epoch``.
     """
 
     def __init__(
@@ -330,7 +330,7 @@ class Sequential:
         *,
         epochs: int = 100,
         batch_size: int | None = None,
-        optimizer: Optimizer | tuple[Optimizer, OptimizerState] | None = None,
+        optimizer: Optimizer | tuple[Optimizer, OptimizerState] | Resume | str | None = None,
         schedule: Callable[[int], float] | None = None,
         l2: float = 0.0,
         shuffle: bool = True,

@@ -31,8 +31,11 @@ missing file raises :class:`FileNotFoundError` as ``open`` does.
 Reading is bounded by what the format allows, checked before anything is allocated: only a regular
 file is opened (a directory, device, FIFO, socket or link loop is refused at once); every member must
 be stored uncompressed (as :func:`numpy.savez` writes it: a compressed member, a zip or bzip2 bomb, is
-refused before any decompression) and lie inside the file; the zip's central directory, the JSON
-header (:data:`MAX_HEADER_BYTES`) and the memory its parsing may take (:func:`_parse_json`) are bounded; every ``.npy``
+refused before any decompression) and lie inside the file; the zip's central directory is bounded;
+the JSON header is read only once the ``params`` member's ``.npy`` header has told how many parameter
+bytes the file holds, and the memory reading it takes (its bytes, their text and the parsed objects,
+estimated before parsing by :func:`header_cost`) must fit in :func:`header_budget`: 1 MiB plus
+those parameter bytes; every ``.npy``
 shape must be non-negative and need no more bytes than its member holds; the parameter count is
 checked against the architecture before the model is built, and the parameters are read straight
 into the built model's buffer. Loaded parameters and statistics must be finite, batch-norm running
@@ -82,7 +85,9 @@ __all__ = [
 FORMAT = "dnnimprove"
 FORMAT_VERSION = 1
 MAX_HEADER_BYTES = 16 * 2**20
-"""A JSON header larger than this is refused (a few kilobytes for a model; a checkpoint adds its history)."""
+"""A JSON header larger than this is refused whatever the file (a model's takes a few kilobytes)."""
+HEADER_MEMORY_BASE = 2**20
+"""The memory reading any file's JSON header may take (see :func:`header_budget`)."""
 MAX_DIRECTORY_BYTES = 2**20
 """A zip central directory larger than this is refused (about 100 bytes per array; a model has a handful)."""
 MAX_MEMBERS = 10_000
@@ -201,6 +206,34 @@ def header_kind(path: str | os.PathLike) -> str | None:
         return None
 
 
+def header_budget(param_bytes: int) -> int:
+    """The memory, in bytes, that reading the JSON header of a file holding ``param_bytes`` bytes of
+    parameters may take: ``HEADER_MEMORY_BASE + param_bytes``.
+
+    A legitimate header is small beside the parameters (a few hundred bytes per layer, a few hundred
+    per input feature for a preprocessing, and every input feature has at least one weight per unit of
+    the first layer); the budget keeps a crafted header (megabytes of JSON lists, strings or numbers
+    that the file really holds) from costing more than the fixed 1 MiB plus the parameter bytes the
+    file legitimately holds. The cost is estimated by :func:`header_cost` before parsing;
+    :func:`write_archive` refuses to write a header its reader would refuse.
+    """
+    return HEADER_MEMORY_BASE + int(param_bytes)
+
+
+def header_cost(raw: bytes) -> int:
+    """The memory reading the UTF-8 JSON text ``raw`` takes, estimated from its bytes without parsing.
+
+    The raw bytes, their decoded text and the parsed strings' characters (at most ``3 * len(raw)``)
+    plus the parsed objects: Python spends about 200 bytes on a container, 32 on a number (a float
+    object and its pointer) and 64 on a short string, whatever the text, so ``[[[[`` or ``"ab","ab"``
+    cost 20-70 times their size: ``200 * containers + 32 * separators + 64 * strings``.
+    """
+    containers = raw.count(b"[") + raw.count(b"{")
+    separators = raw.count(b",") + raw.count(b":")
+    strings = raw.count(b'"') // 2
+    return 3 * len(raw) + 200 * containers + 32 * separators + 64 * strings
+
+
 def write_archive(
     path: str | os.PathLike, header: dict, arrays: dict[str, np.ndarray], overwrite: bool = False
 ) -> str:
@@ -210,9 +243,16 @@ def write_archive(
     when ``overwrite`` is true; see :mod:`dnnimprove.safefiles` for the rest of the rules.
     """
     kind = header.get("kind", "model")
-    encoded = np.frombuffer(json.dumps(header).encode("utf-8"), dtype=np.uint8)
+    text = json.dumps(header).encode("utf-8")
+    encoded = np.frombuffer(text, dtype=np.uint8)
     if encoded.size > MAX_HEADER_BYTES:
         raise ValueError(f"the {kind} header is {encoded.size} bytes, more than the {MAX_HEADER_BYTES} a file may hold")
+    budget = header_budget(np.asarray(arrays["params"]).nbytes)
+    if header_cost(text) > budget:
+        raise ValueError(
+            f"the {kind} header ({encoded.size} bytes of JSON) would take about {header_cost(text)} bytes of memory to "
+            f"read, more than the {budget} a file of {np.asarray(arrays['params']).nbytes} parameter bytes may use"
+        )
     return write_atomically(
         path,
         lambda stream: np.savez(stream, allow_pickle=False, header=encoded, **arrays),
@@ -278,8 +318,10 @@ class Archive:
     def has(self, key: str) -> bool:
         return f"{key}.npy" in self.zipped.NameToInfo
 
-    def _open(self, key: str, shape: tuple[int, ...] | None, dtype: np.dtype, max_bytes: int | None) -> tuple:
-        """Open member ``key`` and check its ``.npy`` header; returns ``(stream, shape, fortran, size)``."""
+    def _open(self, key: str, shape: tuple[int, ...] | None, dtype: np.dtype | None, max_bytes: int | None) -> tuple:
+        """Open member ``key`` and check its ``.npy`` header; returns ``(stream, shape, fortran, size)``.
+
+        ``dtype=None``: any model dtype (float32 or float64), whichever the member declares."""
         if not self.has(key):
             raise self.error(f"array {key!r} is missing")
         info = self.zipped.getinfo(f"{key}.npy")
@@ -292,8 +334,11 @@ class Archive:
                 found_shape, fortran, found_dtype = np.lib.format.read_array_header_2_0(stream)
             else:
                 raise self.error(f"array {key!r} has an unsupported .npy version {version}")
+            if dtype is None and found_dtype in DTYPES.values():
+                dtype = found_dtype
             if found_dtype != dtype:
-                raise self.error(f"array {key!r} has dtype {found_dtype}; expected {dtype}")
+                expected = dtype if dtype is not None else " or ".join(sorted(DTYPES))
+                raise self.error(f"array {key!r} has dtype {found_dtype}; expected {expected}")
             if not all(isinstance(n, int) and n >= 0 for n in found_shape):
                 raise self.error(f"array {key!r} has the invalid shape {found_shape!r:.80}")
             if shape is None:
@@ -310,6 +355,14 @@ class Archive:
             raise
         return stream, tuple(shape), fortran, size
 
+    def param_bytes(self) -> int:
+        """The bytes of parameters the file holds: member ``params``, a 1-D float32 or float64 array whose
+        ``.npy`` header is checked (without reading its data) against the bytes the member really stores."""
+        info = self.zipped.NameToInfo.get("params.npy")
+        stream, shape, _, size = self._open("params", None, None, info.file_size if info is not None else 0)
+        stream.close()
+        return size
+
     def check(self, key: str, shape: tuple[int, ...], dtype: Any) -> None:
         """Check member ``key``'s ``.npy`` header (dtype, shape, size) without reading its data."""
         stream, _, _, _ = self._open(key, shape, np.dtype(dtype), None)
@@ -324,37 +377,33 @@ class Archive:
         out: np.ndarray | None = None,
         nonnegative: bool = False,
         as_bytes: bool = False,
+        finite: bool = True,
     ) -> Any:
         """Member ``key``, checked to have ``dtype`` and ``shape`` (``None``: any 1-D length up to ``max_bytes``).
 
         With ``out`` (a C-contiguous array of that shape and dtype) the data is read straight into it.
-        Floating-point data must be finite (and ``>= 0`` with ``nonnegative``). ``as_bytes``: the raw
-        bytes instead of an array (no copy).
+        Floating-point data must be finite unless ``finite=False`` (and ``>= 0`` with ``nonnegative``).
+        ``as_bytes``: the raw bytes (a ``bytearray``) instead of an array.
         """
         dtype = np.dtype(dtype)
         stream, shape, fortran, size = self._open(key, shape, dtype, max_bytes)
-        with stream:
-            if out is None or (fortran and len(shape) > 1):
-                data = stream.read(size)
-                if len(data) == size and as_bytes:
-                    result = data
-                elif len(data) == size:
-                    result = np.frombuffer(data, dtype=dtype).reshape(shape, order="F" if fortran else "C").copy()
-                else:
-                    result = None
+        with stream:  # read in 16 KiB pieces straight into the result: no second copy of the data
+            if as_bytes:
+                result = bytearray(size)
+                target = memoryview(result)
             else:
-                result = out
-                target = memoryview(out.reshape(-1).view(np.uint8))
-                done = 0
-                while done < size:
-                    chunk = stream.read(min(size - done, 1 << 20))
-                    if not chunk:
-                        break
-                    target[done : done + len(chunk)] = chunk
-                    done += len(chunk)
-                if done != size:
-                    result = None
-            if result is None:
+                order = "F" if fortran and len(shape) > 1 else "C"
+                result = out if out is not None and order == "C" else np.empty(shape, dtype=dtype, order=order)
+                flat = result.T if order == "F" else result  # C-contiguous either way, in the file's byte order
+                target = memoryview(flat.reshape(-1).view(np.uint8))
+            done = 0
+            while done < size:
+                chunk = stream.read(min(size - done, 1 << 14))
+                if not chunk:
+                    break
+                target[done : done + len(chunk)] = chunk
+                done += len(chunk)
+            if done != size:
                 raise self.error(f"array {key!r} holds fewer bytes than its shape {shape} needs (truncated?)")
             if stream.read(1):  # the member must end here; reaching its end also checks the CRC
                 raise self.error(f"array {key!r} holds more bytes than its shape {shape} needs")
@@ -363,7 +412,7 @@ class Archive:
         if out is not None and result is not out:
             np.copyto(out, result)
             result = out
-        if dtype.kind == "f" and result.size and not all_finite(result.reshape(-1)):
+        if finite and dtype.kind == "f" and result.size and not all_finite(result.reshape(-1)):
             bad = int(np.flatnonzero(~np.isfinite(result.reshape(-1)))[0])
             raise self.error(f"array {key!r} holds the non-finite value {result.reshape(-1)[bad]} at flat index {bad}")
         if nonnegative and result.size and result.min() < 0:
@@ -390,7 +439,9 @@ def read_archive(path: str | os.PathLike, use: Callable[[Archive, dict], Any]) -
             with zipfile.ZipFile(stream) as zipped:
                 archive = Archive(path, zipped, file_size)
                 archive.check_members()
-                header = _read_header(archive)
+                if not archive.has("header"):
+                    raise archive.error("array 'header' is missing")
+                header = _read_header(archive, header_budget(archive.param_bytes()))
                 return use(archive, header)
         except ModelFileError:
             raise
@@ -411,23 +462,13 @@ def _check_directory(path: str, stream: Any) -> None:
         )
 
 
-def _parse_json(archive: Archive, raw: bytes) -> Any:
-    """``json.loads`` once the text is known not to expand far in memory.
-
-    Python spends about 200 bytes on a container, 32 on a number (a float object and its pointer) and
-    64 on a short string, whatever the text: ``[[[[`` or ``"ab","ab"`` cost 20-70 times their size.
-    Text whose estimate ``200 * containers + 32 * separators + 64 * strings`` exceeds
-    ``8 * len(text) + 1 MiB`` is refused before parsing (a checkpoint's long history of costs stays
-    well under: about 2 bytes of memory per byte of text).
-    """
-    containers = raw.count(b"[") + raw.count(b"{")
-    separators = raw.count(b",") + raw.count(b":")
-    strings = raw.count(b'"') // 2
-    estimate = 200 * containers + 32 * separators + 64 * strings
-    if estimate > 8 * len(raw) + 2**20:
+def _parse_json(archive: Archive, raw: bytes, budget: int) -> Any:
+    """``json.loads`` once the text is known to take at most ``budget`` bytes (:func:`header_cost`)."""
+    cost = header_cost(raw)
+    if cost > budget:
         raise archive.error(
-            f"the header's JSON holds {containers} containers, {separators} separators and {strings} strings in "
-            f"{len(raw)} bytes; refusing to parse it (about {estimate} bytes of objects)"
+            f"its {len(raw)}-byte JSON header would take about {cost} bytes of memory to read, more than the "
+            f"{budget} a file of its parameter size may use; refusing to parse it"
         )
     try:
         return json.loads(raw.decode("utf-8"))
@@ -435,9 +476,16 @@ def _parse_json(archive: Archive, raw: bytes) -> Any:
         raise archive.error(f"the header is not valid JSON ({error})") from None
 
 
-def _read_header(archive: Archive) -> dict:
-    raw = archive.array("header", None, np.uint8, max_bytes=MAX_HEADER_BYTES, as_bytes=True)
-    header = _parse_json(archive, raw)
+def _read_header(archive: Archive, budget: int) -> dict:
+    """The checked JSON header; its bytes and the memory its parsing takes must fit in ``budget``."""
+    info = archive.zipped.NameToInfo.get("header.npy")
+    if info is not None and 3 * info.file_size > budget:  # its bytes and their text alone would exceed the budget
+        raise archive.error(
+            f"its JSON header takes {info.file_size} bytes; a file of its parameter size may hold at most "
+            f"{budget // 3} (refused before reading it)"
+        )
+    raw = archive.array("header", None, np.uint8, max_bytes=min(MAX_HEADER_BYTES, budget // 3), as_bytes=True)
+    header = _parse_json(archive, raw, budget)
     expect = _Expect(archive)
     expect.kind("header", header, dict)
     if header.get("format") != FORMAT:

@@ -11,12 +11,12 @@ from __future__ import annotations
 import math
 import time
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Callable, Sequence
+from typing import TYPE_CHECKING, Any, Callable, NamedTuple, Sequence
 
 import numpy as np
 
 from .callback_hooks import adapt_hooks
-from ._validation import Boolean, Integer, IsCallable, IsInstance, Real, check_features, check_type, validate_params
+from ._validation import Boolean, Integer, IsCallable, IsInstance, Real, check_features, check_int, check_type, validate_params
 from .memory import check_fit_memory
 from .engine import NonFinite, build_engine, select_engine
 from .random import CourseRandom
@@ -27,7 +27,7 @@ from .schedules import checked_lr
 if TYPE_CHECKING:  # pragma: no cover
     from .model import Sequential
 
-__all__ = ["History", "Callback", "TrainingRun", "TrainingDiverged", "TrainingInterrupted", "fit"]
+__all__ = ["History", "Callback", "Resume", "TrainingRun", "TrainingDiverged", "TrainingInterrupted", "fit"]
 
 
 class TrainingDiverged(FloatingPointError):
@@ -99,6 +99,9 @@ class History:
     engine: str = "numpy"
     """The engine that ran the epochs ("numpy" or "compiled"); ``engine_reason`` says why it was chosen."""
     engine_reason: str = ""
+    next_epoch: int = 0
+    """The number of the epoch after the last one completed (epochs count from the fit's initial epoch):
+    where ``fit(..., optimizer="continue")`` goes on, Keras's ``initial_epoch``."""
 
     def as_dict(self) -> dict:
         return {key: (list(value) if isinstance(value, list) else value) for key, value in self.__dict__.items()}
@@ -152,13 +155,31 @@ class History:
         return pandas.DataFrame(data, index=pandas.Index(self.epoch, name="epoch"))
 
 
+class Resume(NamedTuple):
+    """``fit(..., optimizer=Resume(optimizer, state, initial_epoch))``: go on from a fitted optimizer state.
+
+    Keras's ``fit(initial_epoch=...)`` with the optimizer kept: the optimizer continues from ``state``
+    (e.g. Adam's moments and step count ``t``), and the epochs are numbered from ``initial_epoch`` for the
+    schedule, ``History.epoch``, ``History.lr`` and the callbacks' ``epoch``; ``epochs`` is then the epoch to
+    stop before, as in Keras (``epochs=20`` after 10 runs 10 more). ``fit(..., optimizer="continue")`` is
+    ``Resume(model.optimizer_, model.optimizer_state_, model.history_.next_epoch)``; a plain pair
+    ``(optimizer, state)`` is ``Resume(optimizer, state, 0)``; ``state=None`` starts the optimizer afresh
+    and keeps only the epoch count (the estimators' ``warm_start`` after a change of optimizer).
+    """
+
+    optimizer: Optimizer
+    state: OptimizerState | None
+    initial_epoch: int = 0
+
+
 @dataclass
 class TrainingRun:
     """What callbacks see: the model, the optimizer and its state, the history and the loop's position.
 
     ``settings`` holds the rest of ``fit``'s arguments that shape the run (``batch_size``, ``shuffle``,
     ``record_every``, ``schedule``, ``augment``, ``engine``; ``record_iterations``: whether a callback
-    asked for every mini-batch's cost; ``optimizer_state_given``: whether fit continued a given state).
+    asked for every mini-batch's cost; ``optimizer_state_given``: whether fit continued a given state;
+    ``initial_epoch``: the first epoch's number, > 0 when continuing, see :class:`Resume`).
     ``batch_cost`` is the last mini-batch's data cost, computed only when a callback has
     ``needs_batch_cost`` (or the epoch is recorded). A callback stops training by setting ``run.stop = True``.
     """
@@ -192,6 +213,9 @@ class Callback:
     """
 
     needs_batch_cost: bool = False
+    batch_cost_only: bool = False
+    """True declares that ``on_batch_end`` reads only ``run.batch`` and ``run.batch_cost`` (not the parameters):
+    ``fit`` may then run an epoch's mini-batches in one call of the engine and call it for each afterwards."""
     recorded_epochs_only: bool = False
     """True declares that ``on_epoch_end`` acts only at recorded epochs (when ``run.recorded``): ``fit`` may then
     run the epochs between two records in one call of the engine."""
@@ -232,7 +256,7 @@ def fit(
     *,
     epochs: int = 100,
     batch_size: int | None = None,
-    optimizer: Optimizer | tuple[Optimizer, OptimizerState] | None = None,
+    optimizer: Optimizer | tuple[Optimizer, OptimizerState] | Resume | str | None = None,
     schedule: Callable[[int], float] | None = None,
     l2: float = 0.0,
     shuffle: bool = True,
@@ -258,9 +282,14 @@ def fit(
     batch_size : int >= 1 or None
         ``None`` (or >= m): batch gradient descent; ``1``: stochastic; else mini-batches of this many
         rows (the course's ``mini_batch_size``), the last one smaller.
-    optimizer : Optimizer, or (Optimizer, OptimizerState)
-        Default ``Adam(lr=0.001)`` with a fresh state (``optimizer.init``). A pair continues from that
-        state, e.g. ``(model.optimizer_, model.optimizer_state_)`` of a previous fit.
+    optimizer : Optimizer, (Optimizer, OptimizerState), Resume or "continue"
+        Default ``Adam(lr=0.001)`` with a fresh state (``optimizer.init``): a second ``fit`` restarts the
+        optimizer (the weights are kept). ``"continue"`` goes on from this model's previous fit, as Keras's
+        ``fit(initial_epoch=...)`` after a first ``fit``: the same optimizer *and its state* (Adam's moments
+        and step count), the epochs numbered on from ``model.history_.next_epoch`` (schedules, ``History``
+        and callbacks go on from there), ``epochs`` being the epoch to stop before (``epochs=20`` after 10
+        runs 10 more). :class:`Resume` ``(optimizer, state, initial_epoch)`` says all three explicitly; a
+        pair ``(optimizer, state)`` continues the state with the epochs numbered from 0.
     schedule : callable ``epoch -> lr``
         Applied at the start of every epoch (every step if it has ``per_step = True``); default: the
         optimizer's ``lr``. The learning rate used is recorded in ``History.lr``.
@@ -301,16 +330,21 @@ def fit(
                                shuffle=shuffle, callbacks=callbacks, augment=augment, record_every=record_every)
     epochs, l2, callbacks = settings.pop("epochs"), settings.pop("l2"), _check_callbacks(settings.pop("callbacks"))
     batch_size, shuffle, record_every = settings["batch_size"], settings["shuffle"], settings["record_every"]
-    optimizer, given_state = _optimizer_and_state(optimizer)
+    optimizer, given_state, initial_epoch = _optimizer_and_state(optimizer, model)
+    if initial_epoch and epochs <= initial_epoch:
+        raise ValueError(f"epochs={epochs} is the epoch to stop before (as Keras's epochs with initial_epoch); continuing "
+                         f"from epoch {initial_epoch} it must be greater (epochs={initial_epoch + max(epochs, 1)} runs "
+                         f"{max(epochs, 1)} more)")
     X, Y, validation = _training_arrays(model, X, y, validation_data)
     check_fit_memory(model, X.shape[0], batch_size)  # before the optimizer's state and the activations exist
     state = optimizer.init(model.params, model.weight_mask) if given_state is None else given_state
     settings.update(record_iterations=any(callback.needs_batch_cost for callback in callbacks),
-                    optimizer_state_given=given_state is not None, engine=engine)
+                    optimizer_state_given=given_state is not None, initial_epoch=initial_epoch, engine=engine)
     choice, compiled = select_engine(engine, model, isinstance(model.random, CourseRandom),
                                      {**settings, "l2": l2, "optimizer": optimizer, "epochs": epochs, "n_rows": X.shape[0]})
-    history = History(engine=choice.name, engine_reason=choice.reason)
-    run = TrainingRun(model, optimizer, state, history, X, Y, validation, l2, epochs, settings=settings)
+    history = History(engine=choice.name, engine_reason=choice.reason, next_epoch=initial_epoch)
+    run = TrainingRun(model, optimizer, state, history, X, Y, validation, l2, epochs, epoch=initial_epoch,
+                      settings=settings)
     model.history_, model.optimizer_, model.optimizer_state_ = history, optimizer, state
     try:
         # Overflow is the divergence guard's to report (TrainingDiverged), not NumPy's to warn about.
@@ -333,17 +367,28 @@ def _check_callbacks(callbacks: list | tuple) -> list[Callback]:
     return list(callbacks)
 
 
-def _optimizer_and_state(optimizer: Any) -> tuple[Optimizer, OptimizerState | None]:
-    """``optimizer`` as (Optimizer, given state or None); the default is ``Adam(lr=0.001)``."""
+def _optimizer_and_state(optimizer: Any, model: Sequential) -> tuple[Optimizer, OptimizerState | None, int]:
+    """``optimizer`` as (Optimizer, given state or None, initial epoch); the default is ``Adam(lr=0.001)``."""
     state = None
-    if isinstance(optimizer, tuple) and len(optimizer) == 2:
-        optimizer, state = optimizer
-        check_type("optimizer[1]", state, OptimizerState, "an OptimizerState from optimizer.init(params)")
+    initial_epoch = 0
+    if isinstance(optimizer, str):
+        if optimizer != "continue":
+            raise ValueError(f"optimizer must be an Optimizer, a pair (optimizer, state), a Resume or 'continue'; "
+                             f"got {optimizer!r:.80}")
+        if model.optimizer_state_ is None:
+            raise ValueError("optimizer='continue' needs a model fitted before (it continues model.optimizer_, "
+                             "model.optimizer_state_ and the epoch count); this model was never fitted")
+        optimizer = Resume(model.optimizer_, model.optimizer_state_, model.history_.next_epoch)
+    if isinstance(optimizer, tuple) and len(optimizer) in (2, 3):
+        optimizer, state, *rest = optimizer
+        if state is not None or not rest:  # a Resume may give no state: a fresh one, the epoch count kept
+            check_type("optimizer[1]", state, OptimizerState, "an OptimizerState from optimizer.init(params)")
+        initial_epoch = check_int("initial_epoch", rest[0], low=0) if rest else 0
     optimizer = Adam() if optimizer is None else optimizer
     if not isinstance(optimizer, Optimizer):
-        raise TypeError(f"optimizer must be an Optimizer (e.g. dn.Adam(lr=0.001)) or a pair (optimizer, state); "
-                        f"got {optimizer!r:.80}")
-    return optimizer, state
+        raise TypeError(f"optimizer must be an Optimizer (e.g. dn.Adam(lr=0.001)), a pair (optimizer, state), a Resume "
+                        f"or 'continue'; got {optimizer!r:.80}")
+    return optimizer, state, initial_epoch
 
 
 def _training_arrays(
@@ -393,10 +438,13 @@ def _loop(
     m = run.X.shape[0]
     per_step = bool(getattr(schedule, "per_step", False))
     batch_hooks = [callback for callback in callbacks if _overrides(callback, "on_batch_end")]
-    stepwise = per_step or record_iterations or bool(batch_hooks)
+    # hooks that read only run.batch and run.batch_cost run after their epoch's mini-batches, in order
+    after_epoch = bool(batch_hooks) and not per_step and all(
+        getattr(callback, "batch_cost_only", False) for callback in batch_hooks)
+    stepwise = per_step or ((record_iterations or bool(batch_hooks)) and not after_epoch)
     epoch_hooks = [callback for callback in callbacks
                    if _overrides(callback, "on_epoch_end") and not getattr(callback, "recorded_epochs_only", False)]
-    chunked = engine.chunks and not stepwise and not epoch_hooks
+    chunked = engine.chunks and not stepwise and not epoch_hooks and not after_epoch
     first_step = state.t + 1
     started = time.perf_counter() - history.seconds
     epoch = run.epoch  # > 0 when resuming (callbacks' on_train_begin ran in fit)
@@ -427,6 +475,13 @@ def _loop(
                         run.batch = index
                         for callback in batch_hooks:
                             callback.on_batch_end(run)
+                elif after_epoch:
+                    costs = np.full(engine.n_batches, np.nan)
+                    total = engine.epoch(lr, need_cost, costs)
+                    for index in range(engine.n_batches):
+                        run.batch, run.batch_cost = index, float(costs[index])
+                        for callback in batch_hooks:
+                            callback.on_batch_end(run)
                 else:
                     total = engine.epoch(lr, need_cost)
                 engine.check_parameters()
@@ -445,6 +500,7 @@ def _loop(
         run.recorded = record
         if record:
             _record(run, last, lr, total / m)
+        history.next_epoch = last + 1  # completed: callbacks (a Checkpoint) see it
         for callback in callbacks:
             callback.on_epoch_end(run)
         epoch = last + 1

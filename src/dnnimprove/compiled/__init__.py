@@ -15,11 +15,11 @@ from __future__ import annotations
 
 from ._support import unavailable_reason, unsupported_reason
 
-__all__ = ["unavailable_reason", "unsupported_reason", "CompiledEngine", "CompileFailed"]
+__all__ = ["unavailable_reason", "unsupported_reason", "CompiledEngine", "CompileFailed", "ready_for"]
 
 
 def __getattr__(name: str):
-    if name in ("CompiledEngine", "CompileFailed"):  # imports numba: only when a fit runs on this engine
+    if name in ("CompiledEngine", "CompileFailed", "ready_for"):  # imports numba: only when a fit runs on this engine
         from . import engine
 
         return getattr(engine, name)

@@ -1,7 +1,7 @@
 """The source text of a network's compiled training kernel, generated from its plan.
 
 The kernel runs mini-batches ``first .. last - 1`` of an epoch: for each, the gather of the shuffled rows,
-every layer's forward, the loss's gradient (and cost), every layer's backward, the L2 terms and the optimizer
+every layer's forward, the loss's gradient (and cost), every layer's backward, the L2 and L1 terms and the optimizer
 update. Activations are held as *features x batch* (the course's column layout): the loops with the batch
 innermost vectorize. Every formula is a call to the block's own function (a global of the generated module,
 ``F*`` names); what the text spells out is only the plumbing: loops, matrix products (loops in index order for
@@ -98,7 +98,7 @@ def generate(plan: Plan) -> str:
     keeps = ["keep_params", *[f"keep_{name}" for name in slots + stats if not name.startswith("unit")]]
     kept = ["params", *[name for name in slots + stats if not name.startswith("unit")]]
     args = ["X", "Y", "orders", "first", "last", "B", "params", "grads", "work", "lc", "hyper", "uniforms",
-            *slots, *inputs, *stats, *keeps, "lrs", "t", "lambd", "need_cost", "gen", "shuffle"]
+            *slots, *inputs, *stats, *keeps, "lrs", "t", "lambd", "need_cost", "gen", "shuffle", "batch_costs"]
     out = ["import math", "import numpy as np"]
     if plan.draws:
         out += ["from numba.np.random.generator_core import next_double, next_float",
@@ -301,11 +301,12 @@ def generate(plan: Plan) -> str:
                     put(f"        w = W{index}[k, j]")
                     put("        for i in range(mb):")
                     put(f"            {d_in}[k, i] += w * {d_out}[j, i]")
-            # the layer's own L2, then the global one (the NumPy engine's order)
-            put(f"if k{index}_0 != zero:")
-            put(f"    for k in range({layer.n_in}):")
-            put(f"        for j in range({layer.n_out}):")
-            put(f"            dW{index}[k, j] += L2(W{index}[k, j], k{index}_0, FM)")
+            # the layer's own L2 and L1, then the global L2 (the NumPy engine's order)
+            for c, formula in ((0, "L2"), (1, "L1")):
+                put(f"if k{index}_{c} != zero:")
+                put(f"    for k in range({layer.n_in}):")
+                put(f"        for j in range({layer.n_out}):")
+                put(f"            dW{index}[k, j] += {formula}(W{index}[k, j], k{index}_{c}, FM)")
         elif first_layer:
             if layer.kind == "batch_norm":
                 b = bn_of[index]
@@ -368,6 +369,8 @@ def generate(plan: Plan) -> str:
     put("    return total, t, epoch, batch, 2, t_start")
     put("if epoch_cost:")
     put("    total += cost * mb")
+    put("    if batch_costs.size:")
+    put("        batch_costs[batch] = cost")
     body.extend("        " + line for line in loop)
     body.append("    for p in range(params.size):  # an update that overflowed with a finite gradient")
     body.append("        if params[p] - params[p] != zero:")

@@ -31,8 +31,18 @@ def numba_module() -> Any:
     return _NUMBA[0]
 
 
-def unavailable_reason() -> str | None:
-    """Why the compiled engine cannot run on this installation (one line), or None if it can."""
+def unavailable_reason(imported_only: bool = False) -> str | None:
+    """Why the compiled engine cannot run on this installation (one line), or None if it can.
+
+    ``imported_only``: answer without importing numba when it has not been imported yet (disabled, or not
+    installed; None otherwise), for a question that may not need it.
+    """
+    if imported_only and not _NUMBA:
+        if os.environ.get("DNNIMPROVE_DISABLE_NUMBA", "").strip() not in ("", "0"):
+            return "numba is disabled (DNNIMPROVE_DISABLE_NUMBA is set)"
+        import importlib.util
+
+        return None if importlib.util.find_spec("numba") is not None else f"numba is not installed ({INSTALL_HINT})"
     numba_module()
     return _NUMBA[1]
 
@@ -72,8 +82,6 @@ def unsupported_reason(model: Any, settings: dict[str, Any]) -> str | None:
             n_rows = settings.get("n_rows")
             if n_rows is not None and batch is not None and n_rows % batch == 1:
                 return f"layers[{index}] (BatchNorm) would see a last mini-batch of 1 row"
-        elif isinstance(layer, Dense) and getattr(layer, "l1", 0.0):
-            return f"layers[{index}] (Dense) has L1 (l1), which has no compiled formula"
         elif not isinstance(layer, (Dense, Dropout)):
             return f"layers[{index}] ({type(layer).__name__}) is not a Dense, Activation, Dropout or BatchNorm layer"
     return None

@@ -32,7 +32,7 @@ from ..batches import Batches, NonFinite
 from ..ewma import ewma_step
 from ..layers import Activation, BatchNorm, Dense, Dropout
 from ..losses import CategoricalCrossEntropy
-from ..regularizers import l2_gradient
+from ..regularizers import l1_gradient, l2_gradient
 from ._formulas import jitable
 from ._generate import BLAS_FROM, LayerPlan, Plan, generate, row_width
 from ._support import mark_broken, numba_module
@@ -65,7 +65,7 @@ def _kernel_draws(model: Any) -> bool:
 def _plan(model: Any, optimizer: Any) -> tuple[Plan, dict[str, Callable[..., Any]], list[float]]:
     """The kernel's plan, the formula functions it calls (its globals) and the layers' constants ``lc``."""
     tensors = {(info.layer, info.key): info for info in model.table}
-    functions: dict[str, Callable[..., Any]] = {"EWMA": ewma_step, "L2": l2_gradient}
+    functions: dict[str, Callable[..., Any]] = {"EWMA": ewma_step, "L2": l2_gradient, "L1": l1_gradient}
     constants: list[float] = []
     layers: list[LayerPlan] = []
     width = model.n_features_in_
@@ -76,8 +76,8 @@ def _plan(model: Any, optimizer: Any) -> tuple[Plan, dict[str, Callable[..., Any
         if isinstance(layer, Dense):
             weight, bias = tensors[(index, "W")], tensors.get((index, "b"))
             plan = LayerPlan("dense", width, layer.units, weight.start, -1 if bias is None else bias.start,
-                             len(constants), 1, blas=width * layer.units >= BLAS_FROM)
-            values = [layer.l2]
+                             len(constants), 2, blas=width * layer.units >= BLAS_FROM)
+            values = [layer.l2, layer.l1]
         elif isinstance(layer, Activation):
             values = [float(value) for value in layer.constants()]
             plan = LayerPlan("activation", width, width, const_at=len(constants), n_constants=len(values))
@@ -128,9 +128,11 @@ def _cache_dir() -> Path | None:
 
 def _fingerprint(source: str, functions: dict[str, Callable[..., Any]]) -> str | None:
     """A hash of the kernel text and of every formula's source (None when a source cannot be read: no disk cache)."""
-    numba = numba_module()
+    memo_key = (source, *((name, id(function)) for name, function in sorted(functions.items())))
+    if memo_key in _FINGERPRINTS:
+        return _FINGERPRINTS[memo_key]
     digest = hashlib.sha256(source.encode())
-    digest.update(f"{numba.__version__} {np.__version__} {sys.version}".encode())
+    digest.update(f"{_numba_version()} {np.__version__} {sys.version}".encode())
     for name in sorted(functions):
         function = getattr(functions[name], "__func__", functions[name])
         try:
@@ -145,7 +147,45 @@ def _fingerprint(source: str, functions: dict[str, Callable[..., Any]]) -> str |
                     digest.update(inspect.getsource(value).encode())
                 except (OSError, TypeError):
                     return None
-    return digest.hexdigest()[:24]
+    _FINGERPRINTS[memo_key] = key = digest.hexdigest()[:24]
+    return key
+
+
+_FINGERPRINTS: dict[tuple, str] = {}  # per source text and formula objects: reading the sources takes milliseconds
+
+
+def _numba_version() -> str:
+    """numba's version, from its installed metadata (without importing it)."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("numba")
+    except PackageNotFoundError:  # pragma: no cover - imported from a source tree
+        return numba_module().__version__
+
+
+_STEPS_SEEN: dict[str, int] = {}  # kernel key -> steps of short runs this process has run with it on NumPy
+
+
+def ready_for(model: Any, optimizer: Any, steps: int, min_steps: int) -> bool:
+    """Whether ``engine="auto"`` compiles a short run (fewer than ``min_steps`` steps) of this network: its kernel
+    is in this process's memo or in numba's disk cache (it loads in milliseconds), or this process has now run
+    ``min_steps`` steps of this very network (then one compilation pays off, in this process and the next).
+    Imports no numba; False when the network cannot be planned (``unsupported_reason`` says why)."""
+    try:
+        plan, functions, _ = _plan(model, optimizer)
+        key = _fingerprint(generate(plan), functions)
+    except Exception:  # pragma: no cover - a network the engine refuses anyway
+        return False
+    if key is None:
+        return False
+    if key in _KERNELS:
+        return True
+    folder = _cache_dir()
+    if folder is not None and any((folder / "__pycache__").glob(f"kernel_{key}.run-*.nbi")):
+        return True
+    _STEPS_SEEN[key] = seen = _STEPS_SEEN.get(key, 0) + steps
+    return seen >= min_steps
 
 
 def _kernel(plan: Plan, functions: dict[str, Callable[..., Any]]) -> Callable[..., Any]:
@@ -214,6 +254,7 @@ class CompiledEngine:
         self.hyper = np.array(optimizer.hyperparameters(), dtype=np.float64)
         self.orders = np.arange(m, dtype=np.int64).reshape(1, m)  # the kernel writes in-kernel permutations here
         self.no_draws = np.zeros(0, dtype=dtype)
+        self.no_costs = np.zeros(0, dtype=np.float64)
         self.generator = model.random.generator if self.plan.draws else None
         self.shuffle = self.batches.shuffled
         self.kept = self._kept()
@@ -258,13 +299,13 @@ class CompiledEngine:
         return tuple(arrays)
 
     def _call(self, first: int, last: int, lrs: np.ndarray, need_cost: bool, uniforms: np.ndarray,
-              warm_up: bool = False, first_epoch: int = 0) -> float:
+              warm_up: bool = False, first_epoch: int = 0, costs: np.ndarray | None = None) -> float:
         run = self.run
         model = run.model
         total, t, bad_epoch, bad_batch, what, t_start = self.kernel(
             self.X, self.Y, self.orders, first, last, self.B, model.params, model.grads, self.work, self.lc,
             self.hyper, uniforms, *self._arrays(), *self.keeps, lrs, run.state.t, float(run.l2), bool(need_cost),
-            self.generator, self.shuffle and not warm_up,
+            self.generator, self.shuffle and not warm_up, self.no_costs if costs is None else costs,
         )
         if warm_up:
             return 0.0
@@ -311,10 +352,11 @@ class CompiledEngine:
                            self._uniforms(index, index + 1), first_epoch=self.epoch_index)
         return total / self.batch_rows(index) if need_cost else float("nan")
 
-    def epoch(self, lr: float, need_cost: bool) -> float:
-        """Every mini-batch in one call; returns the sum of ``cost * rows``."""
+    def epoch(self, lr: float, need_cost: bool, costs: np.ndarray | None = None) -> float:
+        """Every mini-batch in one call; returns the sum of ``cost * rows``. ``costs`` (float64, one per mini-batch;
+        with ``need_cost``) receives each mini-batch's data cost."""
         return self._call(0, self.n_batches, np.array([lr], dtype=np.float64), need_cost,
-                          self._uniforms(0, self.n_batches), first_epoch=self.epoch_index)
+                          self._uniforms(0, self.n_batches), first_epoch=self.epoch_index, costs=costs)
 
     def epochs(self, first_epoch: int, lrs: np.ndarray, need_cost: bool) -> float:
         """Epochs ``first_epoch ..`` (one per learning rate in ``lrs``) in one call; returns the last epoch's sum
