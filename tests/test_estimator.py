@@ -402,6 +402,34 @@ def test_the_dev_set_is_drawn_in_units_of_weight_whatever_the_row_order():
     assert np.count_nonzero(dev_real) == 10 and np.all((dev_real == 0) | (dev_real == real))
 
 
+def test_the_content_order_puts_equal_rows_together_whatever_the_row_order():
+    from dnnimprove.estimator import _content_order
+
+    rng = np.random.default_rng(2)
+    X = rng.integers(0, 3, (30, 2)).astype(float)  # many repeated rows
+    X[X == 0] = -0.0 * rng.integers(0, 2, (X == 0).sum())  # -0.0 and 0.0 are the same value
+    y = rng.integers(0, 2, 30)
+    order = _content_order(X, y)
+    shuffled = rng.permutation(30)
+    again = _content_order(X[shuffled], y[shuffled])
+    np.testing.assert_array_equal(X[order] == 0, X[shuffled][again] == 0)
+    np.testing.assert_array_equal(np.c_[X[order], y[order]], np.c_[X[shuffled][again], y[shuffled][again]])
+    keys = [tuple(row) for row in np.c_[X[order], y[order]]]
+    assert len({key for index, key in enumerate(keys) if index == 0 or keys[index - 1] != key}) == len(set(keys))
+
+
+def test_rows_whose_hashes_collide_are_ordered_by_content(monkeypatch):
+    import dnnimprove.estimator as estimator_module
+
+    monkeypatch.setattr(estimator_module, "_row_hashes", lambda keys: np.zeros(keys.shape[0], dtype=np.uint64))
+    rng = np.random.default_rng(4)
+    X, y = rng.normal(size=(12, 3)), rng.integers(0, 2, 12)
+    shuffled = rng.permutation(12)
+    first = X[estimator_module._content_order(X, y)]
+    np.testing.assert_array_equal(first, X[shuffled][estimator_module._content_order(X[shuffled], y[shuffled])])
+    np.testing.assert_array_equal(first, X[np.lexsort(np.c_[X, y].T[::-1])])
+
+
 def _gradient_samples(model, X, Y, n_masks):
     grads = np.empty((n_masks, model.params.size))
     for k in range(n_masks):

@@ -353,6 +353,15 @@ def test_fit_refuses_each_arguments_invalid_value_naming_it(name):
     assert str(caught.value).startswith(f"{name} must "), str(caught.value)
 
 
+@pytest.mark.parametrize("name", sorted(dn.gradcheck.CHECK_GRADIENTS_CONSTRAINTS))
+def test_check_gradients_refuses_each_settings_invalid_value_naming_it(name):
+    model = dn.Sequential([dn.Dense(1)], seed=0)
+    arguments = {"model": model, name: dn.gradcheck.CHECK_GRADIENTS_CONSTRAINTS[name].invalid()}
+    with pytest.raises((ValueError, TypeError)) as caught:
+        dn.check_gradients(X=np.zeros((4, 2)), y=[0, 1, 0, 1], **arguments)
+    assert str(caught.value).startswith(f"{name} must "), str(caught.value)
+
+
 @pytest.mark.parametrize("name", sorted(SETTING_CONSTRAINTS))
 def test_the_factory_refuses_each_settings_invalid_value_naming_it(name):
     settings = {"optimizer": "adam", "lr": 0.01, name: SETTING_CONSTRAINTS[name].invalid()}

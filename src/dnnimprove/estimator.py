@@ -101,8 +101,8 @@ _PARAMETERS_DOC = """
         improved for ``patience`` epochs in a row, and keep the parameters of the best dev epoch.
     validation_fraction : float in (0, 1), default 0.1
         The dev set for early stopping, unused without it: ``round(validation_fraction * m)`` examples (at
-        least one) drawn from the distinct examples in sorted order, so the same at every fit whatever the
-        order of the rows; with integer ``sample_weight`` a row of weight ``k`` is ``k`` examples (some of
+        least one) drawn from the examples in an order fixed by their content, so the same at every fit
+        whatever the order of the rows; with integer ``sample_weight`` a row of weight ``k`` is ``k`` examples (some of
         its copies may go to each side), so a weighted fit holds out what the fit on repeated rows would.
     patience : int >= 0, default 10
     random_state : int, numpy.random.Generator or None, default None
@@ -227,7 +227,7 @@ class _DNNBase(BaseEstimator):
     def _dev_split(self, X: np.ndarray, targets: np.ndarray, weights: np.ndarray | None) -> tuple[np.ndarray, np.ndarray] | None:
         """``(train_weights, dev_weights)``, each ``(m,)``, for early stopping; ``None`` without it.
 
-        :func:`dnnimprove.data.split_dev_rows`'s positions taken over the rows in sorted order of their
+        :func:`dnnimprove.data.split_dev_rows`'s positions taken over the rows in an order fixed by their
         content, in units of weight (:func:`_split_by_weight`): unweighted, each row lands whole on one side
         (weights 0 / 1), the same rows at every fit whatever the order of the rows.
         """
@@ -397,12 +397,45 @@ _MAX_UNITS = 1 << 22
 """Integer weights totaling more units than this are split by rows (the split draws a permutation of the units)."""
 
 
+def _content_order(X: np.ndarray, targets: np.ndarray) -> np.ndarray:
+    """Row indices in an order fixed by each row's content (features and target): equal rows side by side.
+
+    The rows are sorted by a hash of their float64 bit patterns (``-0.0`` read as ``0.0``): the high and low
+    32 bits of every entry times odd constants drawn from ``default_rng(_DEV_SPLIT_SEED)``, summed modulo
+    ``2**64`` (one integer product per entry, where a lexicographic sort costs a sort per column). Rows that
+    share a hash but differ (a collision) are then put in lexicographic order, so the order of the contents
+    never depends on the order of the rows; equal rows keep their row order.
+    """
+    keys = np.hstack([X.reshape(X.shape[0], -1), np.asarray(targets, dtype=np.float64).reshape(X.shape[0], -1)])
+    keys = keys.astype(np.float64, copy=False)
+    keys += 0.0  # -0.0 becomes 0.0 (keys is a fresh array)
+    hashed = _row_hashes(keys)
+    order = np.argsort(hashed, kind="stable")
+    ordered = hashed[order]
+    boundaries = np.flatnonzero(ordered[1:] != ordered[:-1]) + 1
+    for run in np.split(order, boundaries):
+        if run.size > 1 and not (keys[run] == keys[run[0]]).all():  # a collision: sort that run by content
+            run[...] = run[np.lexsort(keys[run].T[::-1])]
+    return order
+
+
+def _row_hashes(keys: np.ndarray) -> np.ndarray:
+    """``(m,)`` uint64: per row, ``sum_j high32(bits_j) * a_j + low32(bits_j) * b_j  (mod 2**64)``."""
+    bits = keys.view(np.uint64)
+    high, low = np.random.default_rng(_DEV_SPLIT_SEED).integers(1, 2**63, size=(2, keys.shape[1]), dtype=np.uint64) | 1
+    hashed = np.empty(keys.shape[0], dtype=np.uint64)
+    for start in range(0, keys.shape[0], 4096):  # in slices: the shifted copies stay small
+        part = bits[start:start + 4096]
+        hashed[start:start + 4096] = (part >> np.uint64(32)) @ high + (part & np.uint64(0xFFFFFFFF)) @ low
+    return hashed
+
+
 def _split_by_weight(
     X: np.ndarray, targets: np.ndarray, weights: np.ndarray, fraction: float
 ) -> tuple[np.ndarray, np.ndarray]:
     """Early stopping's split as ``(train_weights, dev_weights)``: ``train + dev = weights`` row by row.
 
-    The rows are put in sorted order of their content (features, then target), each repeated as many
+    The rows are put in an order fixed by their content (:func:`_content_order`), each repeated as many
     times as it has units, and :func:`dnnimprove.data.split_dev_rows` (seed ``_DEV_SPLIT_SEED``) sends
     ``round(fraction * units)`` of these units (at least one) to the dev set. The units are the weights
     when every weight is an integer (no weights: 1 a row) and they total at most ``_MAX_UNITS``, else the
@@ -416,8 +449,7 @@ def _split_by_weight(
     if total < 2:
         raise ValueError(f"early_stopping needs at least 2 examples of positive weight (a dev set and a training set); "
                          f"got {total}")
-    keys = np.hstack([X.reshape(X.shape[0], -1), np.asarray(targets, dtype=np.float64).reshape(X.shape[0], -1)])
-    order = np.lexsort(keys.T[::-1])  # rows sorted by content, the first column first
+    order = _content_order(X, targets)
     unit_rows = np.repeat(order, units[order])
     _, dev_units = split_dev_rows(total, max(fraction, 1.0 / total), _DEV_SPLIT_SEED, name="validation_fraction")
     dev_count = np.bincount(unit_rows[dev_units], minlength=X.shape[0])

@@ -23,9 +23,8 @@ from typing import Any, Callable
 
 import numpy as np
 
-from ._validation import check_bool, check_features, check_number, check_type
+from ._validation import Boolean, IsInstance, Real, check_features, check_number, validate_params
 from .model import Sequential
-from .regularizers import check_l1, check_lambd
 
 __all__ = ["GradientCheckReport", "check_gradients", "check_derivative", "verdict", "CORRECT", "SUSPICIOUS", "WRONG"]
 
@@ -119,6 +118,16 @@ class GradientCheckReport:
         return "\n".join(lines)
 
 
+CHECK_GRADIENTS_CONSTRAINTS = {
+    "model": IsInstance(Sequential, "a Sequential"),
+    "epsilon": Real(low=0.0, low_open=True),
+    "l2": Real(low=0.0),
+    "training": Boolean(),
+    "l1": Real(low=0.0),
+}
+"""The legal values of :func:`check_gradients`' settings (the arrays are checked as ``fit`` checks them)."""
+
+
 def check_gradients(
     model: Sequential,
     X: Any,
@@ -147,11 +156,8 @@ def check_gradients(
     training : bool
         Check the training-mode computation (dropout on with frozen masks, batch statistics).
     """
-    check_type("model", model, Sequential, "a Sequential")
-    epsilon = check_number("epsilon", epsilon, low=0.0, low_open=True)
-    l2 = check_lambd(l2)
-    l1 = check_l1(l1)
-    training = check_bool("training", training)
+    checked = validate_params(CHECK_GRADIENTS_CONSTRAINTS, model=model, epsilon=epsilon, l2=l2, training=training, l1=l1)
+    epsilon, l2, training, l1 = checked["epsilon"], checked["l2"], checked["training"], checked["l1"]
     X = check_features(X, model.dtype)
     if not model.built:
         model.build(X.shape[1])

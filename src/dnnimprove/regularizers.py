@@ -23,15 +23,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._validation import check_number
-
-__all__ = ["l2_penalty", "l2_gradient", "add_l2_gradient", "check_lambd", "check_l1", "l1_penalty", "l1_gradient",
-           "add_l1_gradient"]
-
-
-def check_lambd(lambd: float) -> float:
-    """Validate an L2 strength (``lambd >= 0``)."""
-    return check_number("l2", lambd, low=0.0)
+__all__ = ["l2_penalty", "l2_gradient", "add_l2_gradient", "l1_penalty", "l1_gradient", "add_l1_gradient"]
 
 
 def l2_penalty(params: np.ndarray, weight_mask: np.ndarray, lambd: float, m: int) -> float:
@@ -53,11 +45,6 @@ def add_l2_gradient(grads: np.ndarray, params: np.ndarray, weight_mask: np.ndarr
     if not lambd:
         return
     grads += l2_gradient(params * weight_mask, lambd, m)
-
-
-def check_l1(lambd: float) -> float:
-    """Validate an L1 strength (``l1 >= 0``)."""
-    return check_number("l1", lambd, low=0.0)
 
 
 def l1_penalty(params: np.ndarray, weight_mask: np.ndarray, lambd: float, m: int) -> float:
