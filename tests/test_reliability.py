@@ -476,7 +476,9 @@ HUGE = ["9" * 25, "9" * 5000, "-" + "9" * 30, "2147483648", "4294967296", "18446
 ODD = ["nan", "inf", "-inf", "0", "-1", "-0", "1e-400", "0x10", "1_0", "", " ", "٣", "½", "é", "💥", "\u202e5", "a\x00b",
        "5,", ",", "5,,2", "-5,2", "0,0", "true", "full", "--", "-", "None", "[]", "{}", "'", "%s", "\\"]
 PATHS = ["a_fifo", "link_to_fifo", "link_to_zero", "link_to_urandom", "link_to_null", "loop_a", "dangling", "a_directory", "/dev/null",
-         "/dev/zero", "/dev/urandom", "not_there/x.npz", "ok.npz", "config.txt", "a_directory/", "ünïcødé.npz"]
+         "/dev/zero", "/dev/urandom", "not_there/x.npz", "ok.npz", "config.txt", "a_directory/", "ünïcødé.npz",
+         "fifo.csv", "zero.parquet", "loop.npz", "folder.feather"]
+SPECIAL_DATA_FILES = ["fifo.csv", "zero.parquet", "loop.npz", "folder.feather"]  # special paths named like data files
 BASES = {  # valid, fast starting points; each vector changes one to three of their values
     "train": ["train", "--dataset", "moons", "--n-samples", "40", "--epochs", "1", "--layers", "3"],
     "gradcheck": ["gradcheck", "--n-samples", "40", "--epochs", "1", "--layers", "3", "--examples", "3"],
@@ -527,6 +529,10 @@ def fuzz_vectors(seed: int, n: int) -> list[list[str]]:
 
 def make_scratch(folder):
     special_paths(folder)  # a_directory, a_fifo, link_to_zero/urandom/null, loop_a/loop_b, dangling, link_to_fifo
+    os.mkfifo(folder / "fifo.csv")
+    (folder / "zero.parquet").symlink_to("/dev/zero")
+    (folder / "loop.npz").symlink_to(folder / "loop.npz")
+    (folder / "folder.feather").mkdir()
     (folder / "config.txt").write_text("keep me")
 
 
@@ -562,6 +568,33 @@ def test_the_command_replaces_a_foreign_checkpoint_path_only_with_overwrite(tmp_
     assert (tmp_path / "notes.txt").read_text() == "keep me"
     assert main(argv + ["--overwrite"]) == 0
     assert dn.load(tmp_path / "notes.txt").built
+
+
+def test_the_command_given_a_special_data_file_says_so_in_one_line_and_never_waits(tmp_path):
+    """``train --data`` with a FIFO, a link to /dev/zero, a link loop or a folder named like a data file:
+    status 2 and one line naming the path, in a child process with a time limit (a FIFO would block)."""
+    import subprocess
+    import sys
+
+    make_scratch(tmp_path)
+    names = SPECIAL_DATA_FILES
+    script = f"""if True:
+        import contextlib, io, json
+        from dnnimprove.cli import main
+        for name in {names!r}:
+            err = io.StringIO()
+            with contextlib.redirect_stderr(err):
+                status = main(["train", "--data", name, "--target", "y", "--epochs", "1"])
+            print(json.dumps([name, status, err.getvalue()]), flush=True)
+    """
+    done = subprocess.run([sys.executable, "-c", script], cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-800:]
+    outcomes = [json.loads(line) for line in done.stdout.splitlines()]
+    assert [name for name, _, _ in outcomes] == names
+    for name, status, err in outcomes:
+        lines = err.splitlines()
+        assert status == 2 and len(lines) == 1 and name in lines[0], (name, status, err)
+        assert re.search(r"not a regular file|symbolic link loop", lines[0]), lines[0]
 
 
 def test_a_seeded_cli_fuzz_gives_no_traceback_and_one_line_per_error(tmp_path, monkeypatch, capsys):
@@ -717,6 +750,8 @@ def test_the_docs_page_states_the_sizes_of_these_attack_sets(legit, crafted, tmp
         + len(special_table_paths(tmp_path / "tables")),
         "numbers beyond range (Python API)": len(number_settings()) * len(HUGE_NUMBERS),
         "Ctrl-C during start-up or training": len(CTRL_C_DELAYS),
+        "Ctrl-C inside an import, a finalizer or the shutdown": len(CTRL_C_CASES),
+        "special data files given to the command": len(SPECIAL_DATA_FILES),
         "CLI argument vectors": len(fuzz_vectors(2026, 1200)),
     }
     assert {name: rows.get(name) for name in expected} == expected
