@@ -10,7 +10,8 @@ from sklearn.datasets import make_classification
 
 import dnnimprove as dn
 from dnnimprove import cli
-from dnnimprove.basic_recipe import BASELINE, RecipeStep, _Walk, _load, _train, dev_losses, improves, recipe
+from dnnimprove.basic_recipe import (BASELINE, RecipeStep, _Walk, _load, _train, baseline_config, dev_losses, improves,
+                                     recipe)
 from dnnimprove.recipe_remedies import TUNING_KNOBS
 
 PLAIN = {**BASELINE, "optimizer": "gd", "lr": 0.05, "init": "xavier"}
@@ -33,6 +34,14 @@ def walk_at(train_error: float, dev_error: float, bayes: float = 0.0, config: di
 
 def test_the_baseline_uses_the_courses_defaults_for_a_relu_network():
     assert (BASELINE["activation"], BASELINE["init"], BASELINE["optimizer"], BASELINE["lr"]) == ("relu", "he", "adam", 0.001)
+
+
+def test_the_baseline_is_as_wide_as_its_input_and_at_least_sixteen_units(small):
+    X, y = small
+    narrow = _load(X, y, None, "auto", None, 0.2, 0.2, 0)
+    wide = _load(np.hstack([X] * 5), y, None, "auto", None, 0.2, 0.2, 0)
+    assert baseline_config(narrow, 30)["hidden"] == (16,) and baseline_config(wide, 30)["hidden"] == (30,)
+    assert baseline_config(wide, 30)["epochs"] == 30
 
 
 def test_high_avoidable_bias_is_fixed_first_with_a_bigger_network():

@@ -63,8 +63,14 @@ BASELINE: dict[str, Any] = {
     "hidden": (16,), "epochs": 100, "batch_size": 64, "optimizer": "adam", "lr": 0.001, "init": "he",
     "activation": "relu",
 }
-"""The first network: small, with the course's defaults for a ReLU network (He initialization, Adam with its
+"""The first network: one hidden layer (16 units, or as many as the inputs when there are more; see
+:func:`baseline_config`), with the course's defaults for a ReLU network (He initialization, Adam with its
 usual learning rate 0.001, mini-batches of 64)."""
+
+def baseline_config(data: Data, epochs: int) -> dict[str, Any]:
+    """:data:`BASELINE` with ``epochs``, its hidden layer as wide as the input (at least its 16 units)."""
+    return {**BASELINE, "epochs": epochs, "hidden": (max(BASELINE["hidden"][0], data.n_features),)}
+
 
 _MAX_TRIES = 2
 """A remedy is tried at most this often; a second time only after some other change was kept."""
@@ -576,7 +582,7 @@ def recipe(
     deadline = None if max_minutes is None else started + 60.0 * max_minutes
     with tqdm(total=max_steps and max_steps + 1, unit="step", desc="recipe", disable=not progress) as bar:
         walk = _Walk(data_, seed, bayes, tolerance, deadline, max_steps, bar, n_seeds)
-        walk.run_step("baseline", "baseline", [{**BASELINE, "epochs": epochs}])
+        walk.run_step("baseline", "baseline", [baseline_config(data_, epochs)])
         stopped = _walk(walk, max_steps, max_minutes)
     best = walk.current
     model = walk.best_run.model

@@ -71,7 +71,7 @@ def _batch_norm(config: dict) -> list[dict]:
 def _l2(config: dict) -> list[dict]:
     lambd = config.get("l2")
     values = (0.01, 0.1, 1.0, 10.0) if not lambd else (lambd / 10, lambd / 3, lambd * 3, lambd * 10)
-    return [{**config, "l2": value} for value in values]
+    return [{**config, "l2": _round(value)} for value in values]
 
 
 def _dropout(config: dict) -> list[dict]:
