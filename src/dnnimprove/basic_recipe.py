@@ -1,7 +1,8 @@
 """The course's basic recipe, automated: measure the two gaps, fix high bias first, then high variance.
 
-:func:`recipe` splits the data into train/dev/test, trains a small baseline (the course's defaults for a
-ReLU network: He initialization, Adam, mini-batches of 64) and measures
+:func:`recipe` splits the data into train/dev/test, trains a baseline (one hidden layer as wide as the input,
+at least 16 units, with the course's defaults for a ReLU network: He initialization, Adam, mini-batches of
+64) and measures
 
 - **avoidable bias** = training error - the baseline (Bayes) error, given as ``human_error`` or
   estimated as half the cross-validated error of a 1-nearest-neighbour rule on the training rows
