@@ -7,13 +7,17 @@ For each table (written to a CSV first, so the recipe reads a file as a user's w
 - a ``make_classification`` set with 10% of the labels flipped and a text column (one-hot encoded);
 - diabetes (442 rows, 10 columns, a regression target).
 
-``dnnimprove.recipe`` runs first with ``--max-minutes`` as its budget (it may stop sooner: when neither
-gap is worth closing or its remedies are used up); then ``RandomizedSearchCV`` over
+``dnnimprove.recipe`` runs first with ``--max-minutes`` as its budget and its defaults otherwise (with a
+budget: 3 seeds per configuration, tuning the remedies once the gaps are closed; it may stop sooner when
+its tuning converges or the time left fits no candidate); then ``RandomizedSearchCV`` over
 ``MLPClassifier``/``MLPRegressor`` (hidden sizes, ``alpha`` and ``learning_rate_init`` log-uniform, batch
 size; 3-fold CV on the recipe's train+dev rows) gets the same budget, or the recipe's time when that was
 longer: it runs searches of 2 candidates (a new random_state each) until the next would overrun the
 budget, then refits the best candidate on the train+dev rows. Both are scored once on the same test
-rows (accuracy, or R2 for regression). Prints one table, every recipe's steps and the machine load.
+rows (accuracy, or R2 for regression). Both see the same arrays: the recipe's split, inputs standardized
+(and text columns one-hot encoded) on its training rows, a regression target standardized there too (R2
+is unchanged by that affine map; scikit-learn's MLPRegressor would not scale the target itself). Prints
+one table, every recipe's steps and the machine load.
 
     python benchmarks/recipe_vs_mlp.py --max-minutes 1
 """

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import numpy as np
 import pytest
 from sklearn.datasets import make_classification
@@ -185,6 +187,22 @@ def test_a_budget_left_after_the_gaps_are_closed_tunes_one_knob_at_a_time(small)
         assert changed and changed <= {"lr", "optimizer", "hidden", "batch_size", "schedule", "decay_rate",
                                        "batch_norm", "l2", "keep_prob", "epochs", "early_stopping"}
         assert len(changed - {"optimizer", "decay_rate", "early_stopping"}) == 1, changed  # one knob
+
+
+def test_a_converged_tuning_with_time_left_measures_again_with_twice_the_seeds(small):
+    X, y = small
+    data = _load(X, y, None, "auto", None, 0.2, 0.2, 0)
+    walk = _Walk(data, seed=0, bayes=0.0, tolerance=0.01, deadline=time.perf_counter() + 60, max_steps=None,
+                 bar=_Bar(), n_seeds=3)
+    walk.run_step("baseline", "baseline", [{**BASELINE, "epochs": 5}])
+    walk.factor, walk.rounds = 1.05, 1  # a round at the finest factor kept nothing
+    remedy, kind, candidates, _, reason = walk.next_knob()
+    assert remedy == "measure again with 6 seeds" and candidates == [walk.current.config] and "budget left" in reason
+    step = walk.run_step(remedy, kind, candidates)
+    assert step.kept and walk.n_seeds == 6 and walk.factor == 3.0 and step.config == walk.steps[0].config
+    walk.deadline = time.perf_counter()  # no time left: convergence ends the walk
+    walk.factor, walk.rounds, walk.round = 1.05, 1, []
+    assert walk.next_knob().startswith("tuning converged")
 
 
 def test_the_tuning_knobs_move_on_a_log_scale_coarse_to_fine():

@@ -67,6 +67,24 @@ def test_regression_target_trains_with_mse_and_predicts_values(tmp_path, capsys)
     assert np.corrcoef(predicted, X @ [3.0, -2.0, 1.0])[0, 1] > 0.95
 
 
+def test_search_on_a_regression_target_tunes_a_regressor_scored_by_r2(tmp_path, capsys):
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(200, 3))
+    path = tmp_path / "values.npz"
+    np.savez(path, X=X, y=500.0 + 30.0 * (X @ [3.0, -2.0, 1.0]))
+    out = tmp_path / "search"
+    assert cli.main(["search", "--data", str(path), "--task", "regression", "--trials", "4", "--rounds", "1",
+                     "--epochs", "30", "--seed", "0", "--out", str(out), "--no-progress"]) == 0
+    printed = capsys.readouterr().out
+    assert "best dev R2" in printed and "test R2" in printed and "accuracy" not in printed
+    with (out / "trials.csv").open() as trials:
+        rows = list(csv.DictReader(trials))
+    assert len(rows) == 4 and "dnnregressor__lr" in rows[0]
+    best = max(float(row["dev_score"]) for row in rows)
+    assert float(printed.split("best dev R2 ")[1].split()[0]) == pytest.approx(best, abs=5e-5)
+    assert 0.5 < best <= 1.0  # an R2 of a learnable linear target (an accuracy would not be compared with it)
+
+
 def write(path, text):
     path.write_text(text)
     return str(path)

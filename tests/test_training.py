@@ -224,7 +224,15 @@ def continued_model() -> dn.Sequential:
     return dn.Sequential([dn.Dense(5), dn.ReLU(), dn.Dense(1)], seed=4)
 
 
-def test_continue_is_one_longer_fit_with_the_epochs_numbered_on_as_keras_initial_epoch():
+def _numba_off() -> bool:
+    from dnnimprove.compiled import _support
+
+    return _support.unavailable_reason() is not None
+
+
+@pytest.mark.parametrize("engine", ["numpy", pytest.param("compiled", marks=pytest.mark.skipif(
+    "_numba_off()", reason="numba is off or not installed"))])
+def test_continue_is_one_longer_fit_with_the_epochs_numbered_on_as_keras_initial_epoch(engine):
     schedule = dn.InverseTimeDecay(lr0=0.05, decay_rate=0.5)
     seen = []
 
@@ -233,11 +241,13 @@ def test_continue_is_one_longer_fit_with_the_epochs_numbered_on_as_keras_initial
             seen.append((epoch, logs["lr"]))
 
     long = continued_model()
-    long.fit(X, Y, epochs=7, batch_size=16, optimizer=dn.Adam(0.05), schedule=schedule)
+    long.fit(X, Y, epochs=7, batch_size=16, optimizer=dn.Adam(0.05), schedule=schedule, engine=engine)
     model = continued_model()
-    model.fit(X, Y, epochs=4, batch_size=16, optimizer=dn.Adam(0.05), schedule=schedule)
+    model.fit(X, Y, epochs=4, batch_size=16, optimizer=dn.Adam(0.05), schedule=schedule, engine=engine)
     assert model.history_.next_epoch == 4 and model.optimizer_state_.t == 16
-    history = model.fit(X, Y, epochs=7, batch_size=16, optimizer="continue", schedule=schedule, callbacks=[KerasStyle()])
+    history = model.fit(X, Y, epochs=7, batch_size=16, optimizer="continue", schedule=schedule, callbacks=[KerasStyle()],
+                        engine=engine)
+    assert history.engine == engine
     np.testing.assert_array_equal(model.params, long.params)  # Adam's moments and t, the schedule and shuffles went on
     assert history.epoch == [4, 5, 6] and history.lr == long.history_.lr[4:] and history.cost == long.history_.cost[4:]
     assert seen == [(epoch, long.history_.lr[epoch]) for epoch in (4, 5, 6)]

@@ -98,7 +98,8 @@ class RecipeStep:
         return {
             "index": self.index, "remedy": self.remedy, "kind": self.kind, "config": _json_config(self.config),
             "train_error": self.train_error, "dev_error": self.dev_error,
-            "dev_cost": self.dev_cost if math.isfinite(self.dev_cost) else None, "kept": self.kept, "verdict": self.verdict, "reason": self.reason, "seconds": self.seconds, "candidates": self.candidates,
+            "dev_cost": self.dev_cost if math.isfinite(self.dev_cost) else None, "kept": self.kept,
+            "verdict": self.verdict, "reason": self.reason, "seconds": self.seconds, "candidates": self.candidates,
         }
 
 
@@ -277,8 +278,9 @@ class _Walk:
         self.best_key: tuple[float, float] = (math.inf, math.inf)
         self.best_losses: np.ndarray | None = None
         """The per-example dev losses of the best configuration trained so far (by mean dev error, then cost)."""
-        self.rates: list[float] = []
-        """Seconds per unit of :func:`_size` (with the epochs each run really ran), as measured."""
+        self.rates: dict[tuple, list[float]] = {}
+        """Seconds per unit of :func:`_size` (with the epochs each run really ran), as measured, per
+        :func:`_speed_class` (batch norm, dropout and input noise change the speed of an epoch)."""
         self.factor = 3.0
         """The tuning phase's step on a log scale (see :mod:`dnnimprove.recipe_remedies`)."""
         self.round: list[str] = []
@@ -288,6 +290,7 @@ class _Walk:
         self.skipped_in_round = False
         """Whether a candidate of this round was left out because it would overrun the budget."""
         self.ran_in_round = False
+        self.remeasure = False
 
     def out_of_time(self) -> bool:
         return self.deadline is not None and time.perf_counter() >= self.deadline
@@ -298,10 +301,18 @@ class _Walk:
             return True
         if not self.rates:
             return not self.out_of_time()
-        rate = float(np.median(self.rates))
         best = self.current.config if self.current is not None else config
-        refit = rate * _size(best, self.data) * (1 + len(self.data.X_dev) / len(self.data.X_train))
-        return time.perf_counter() + rate * self.n_seeds * _size(config, self.data) + refit <= self.deadline
+        refit = self.rate(best) * _size(best, self.data) * (1 + len(self.data.X_dev) / len(self.data.X_train))
+        needed = self.rate(config) * self.n_seeds * _size(config, self.data) + refit
+        return time.perf_counter() + needed <= self.deadline
+
+    def rate(self, config: dict) -> float:
+        """The median rate measured for configurations like ``config`` (the slowest class's if none yet; a
+        class's first run may include compiling its kernels)."""
+        measured = self.rates.get(_speed_class(config))
+        if not measured:
+            return max(float(np.median(rates)) for rates in self.rates.values())
+        return float(np.median(measured))
 
     @staticmethod
     def key(config: dict) -> str:
@@ -323,8 +334,8 @@ class _Walk:
         for offset in range(self.n_seeds):
             started = time.perf_counter()
             run = _train(config, self.data, self.seed + offset)
-            self.rates.append((time.perf_counter() - started) / _size({**config, "epochs": max(1, run.epochs)},
-                                                                        self.data))
+            size = _size({**config, "epochs": max(1, run.epochs)}, self.data)
+            self.rates.setdefault(_speed_class(config), []).append((time.perf_counter() - started) / size)
             runs.append(run)
             errors.append(_errors(run, self.data))
             losses.append(dev_losses(run.model, self.data) if run.diverged is None else None)
@@ -358,6 +369,8 @@ class _Walk:
         kept = current is None or (current.losses is None and (best[2], best[3]) < (current.dev_error,
                                                                                     _finite(current.dev_cost))) \
             or (current.losses is not None and improves(best[5], current.losses))
+        if self.remeasure:  # the current configuration itself, measured with more seeds
+            kept, self.remeasure = True, False
         if not kept and current is not None and current.losses is not None:
             simpler = self.simpler(trained, current.config)
             if simpler is not None:
@@ -418,6 +431,23 @@ class _Walk:
                 self.tried[remedy] = _MAX_TRIES  # does not apply to this configuration
         return f"the remedies for the gaps left are used up ({verdict})"
 
+    def more_seeds(self, converged: str, verdict: str) -> tuple[str, str, list[dict], str, str] | None:
+        """With time left after convergence: measure the current configuration again with twice the seeds and
+        start again coarse to fine (less noise from initialization lets smaller real gains show)."""
+        seeds = 2 * self.n_seeds
+        config = self.current.config
+        if self.deadline is None or not self.rates:
+            return None
+        runs = seeds + 1 + len(self.data.X_dev) / len(self.data.X_train)  # the seeds, then the refit
+        if time.perf_counter() + self.rate(config) * _size(config, self.data) * runs > self.deadline:
+            return None
+        self.n_seeds, self.factor, self.remeasure = seeds, 3.0, True
+        self.seen.clear()
+        self.best_key, self.best_losses = (math.inf, math.inf), None
+        self.round, self.rounds = [], 0
+        return (f"measure again with {seeds} seeds", "again", [config], verdict,
+                f"{converged}; budget left: measure the configuration again with {seeds} seeds, then tune again")
+
     def next_knob(self) -> tuple[str, str, list[dict], str, str] | str:
         """The tuning phase's next ``(knob, kind, candidates, verdict, reason)``, or why it ends."""
         bias, variance, verdict = self.gaps()
@@ -428,7 +458,8 @@ class _Walk:
                 if self.rounds and not self.kept_in_round:
                     self.factor = math.sqrt(self.factor)
                 if self.factor < _FINEST:
-                    return f"tuning converged: no knob improves the dev error at factor {self.factor ** 2:.3g}"
+                    converged = f"tuning converged: no knob improves the dev error at factor {self.factor ** 2:.3g}"
+                    return self.more_seeds(converged, verdict) or converged
                 first = "variance" if variance > bias else "bias"
                 self.round = [name for name, kind, _ in sorted(TUNING_KNOBS, key=lambda knob: knob[1] != first)]
                 self.rounds, self.kept_in_round = self.rounds + 1, False
@@ -440,6 +471,11 @@ class _Walk:
                 larger = "variance" if variance > bias else "avoidable bias"
                 return (name, kind, candidates, verdict,
                         f"budget left, {larger} the larger gap: {name} (factor {self.factor:.3g})")
+
+
+def _speed_class(config: dict) -> tuple[bool, bool, bool]:
+    """What besides :func:`_size` sets the time of an epoch: batch norm, dropout, input noise."""
+    return bool(config.get("batch_norm")), bool(config.get("keep_prob")), bool(config.get("noise"))
 
 
 def _regularization(config: dict) -> float:

@@ -559,9 +559,9 @@ def _add_search(subparsers: Any) -> None:
     parser = subparsers.add_parser(
         "search", help="random search of hyperparameters, coarse to fine, on this machine or a Dask cluster",
         description="Random search over the course's space (lr and l2 log-uniform, beta as 1 - 10**U, "
-        "batch size a power of two, units and layers as integers) for a DNNClassifier behind a "
-        "StandardScaler, narrowing around the best trials each round. Prints the ranked trials and writes "
-        "OUT/trials.csv and OUT/dev_vs_lr.png.",
+        "batch size a power of two, units and layers as integers) for a DNNClassifier (a DNNRegressor, scored "
+        "by R2, for a regression target) behind a StandardScaler, narrowing around the best trials each round. "
+        "Prints the ranked trials and writes OUT/trials.csv and OUT/dev_vs_lr.png.",
     )
     _add_data_options(parser)
     parser.set_defaults(default_dataset="digits", test_fraction=0.2)
@@ -599,19 +599,19 @@ def _run_search(args: argparse.Namespace) -> int:
     from sklearn.preprocessing import StandardScaler
 
     from . import report
-    from .estimator import DNNClassifier
+    from .estimator import DNNClassifier, DNNRegressor
     from .search import MedianPruner, SuccessiveHalving, coarse_to_fine, course_space
 
     out = prepare_out(args.out)
     data = _data_spec(args).load()
-    if data.task == "regression":
-        raise UsageError(f"search tunes classifiers; the target of {args.data!r} is a regression target")
+    regression = data.task == "regression"  # a DNNRegressor scored by R2 (targets standardized on train)
+    estimator, metric = (DNNRegressor, "R2") if regression else (DNNClassifier, "accuracy")
     optimizer = "adam" if args.optimizer == "any" else args.optimizer
-    pipeline = make_pipeline(StandardScaler(), DNNClassifier(epochs=args.epochs, optimizer=optimizer))
+    pipeline = make_pipeline(StandardScaler(), estimator(epochs=args.epochs, optimizer=optimizer))
     pruner = {"none": None, "median": MedianPruner(), "halving": SuccessiveHalving(),
               "halving-retrain": SuccessiveHalving(continue_trials=False)}[args.pruner]
     try:
-        result = coarse_to_fine(pipeline, course_space(args.optimizer, prefix="dnnclassifier__"), data.X_train,
+        result = coarse_to_fine(pipeline, course_space(args.optimizer, prefix=f"{estimator.__name__.lower()}__"), data.X_train,
                                 data.y_train, n_trials=args.trials, rounds=args.rounds, dev_fraction=args.dev_fraction,
                                 seed=args.seed, n_jobs=args.n_jobs, scheduler=args.scheduler, timeout=args.timeout,
                                 storage=args.storage, study_name=args.study, resume=args.resume, pruner=pruner,
@@ -620,14 +620,15 @@ def _run_search(args: argparse.Namespace) -> int:
         raise UsageError(str(error)) from None
     print(result.table(top=args.top))
     where = args.scheduler or f"n_jobs={args.n_jobs or 1}"
-    print(f"{len(result.trials)} trials in {result.seconds:.1f} s ({where}); best dev accuracy {result.best_score:.4f}")
+    print(f"{len(result.trials)} trials in {result.seconds:.1f} s ({where}); best dev {metric} {result.best_score:.4f}")
     if result.resumed:
         print(f"resumed study {result.study_name!r}: {result.resumed} trial(s) read back from {result.storage}")
     if pruner is not None:
         print(f"pruning: {result.epochs_trained} of {result.epochs_budget} epochs trained "
               f"({result.epochs_saved} saved)")
     if result.best_estimator is not None and data.X_test is not None:
-        print(f"best configuration refitted on train: test accuracy {result.best_estimator.score(data.X_test, data.y_test):.4f}")
+        print(f"best configuration refitted on train: test {metric} "
+              f"{result.best_estimator.score(data.X_test, data.y_test):.4f}")
     for path in report.write_search(result, out):
         print(f"wrote {path}")
     return 0

@@ -117,7 +117,8 @@ _PARAMETERS_DOC = """
         ``> 0`` shows the training progress bar.
     warm_start : bool, default False
         A second ``fit`` continues from the fitted network, its optimizer state (Adam's moments and step
-        count) and its epoch count (schedules go on from there) instead of starting afresh; the learned
+        count) and its epoch count (schedules go on from there) instead of starting afresh, as
+        :func:`dnnimprove.fit` does with ``optimizer=Resume(...)`` (Keras's ``initial_epoch``); the learned
         attributes accumulate. The architecture settings must not change in between.
     callbacks : list of dnnimprove.Callback or None, default None
         Extra callbacks for every ``fit`` / ``partial_fit`` (e.g. trackers from

@@ -81,6 +81,14 @@ class Layer:
     nobody else sees), ``forward(X, training=True)`` and ``backward`` may return arrays that the layer
     overwrites at its next call: the built-in layers then compute in place, into workspaces of their own."""
 
+    @property
+    def workspace(self) -> Workspace:
+        """The layer's in-place programs and their buffers (see :mod:`dnnimprove._inplace`), made when first used."""
+        workspace = self.__dict__.get("_workspace")
+        if workspace is None:
+            workspace = self.__dict__["_workspace"] = Workspace()
+        return workspace
+
     def __init__(self) -> None:
         self.name: str = self.kind
         self.input_dim: int | None = None
@@ -88,7 +96,6 @@ class Layer:
         self.grads: dict[str, np.ndarray] = {}
         self.source: Any = None
         self.needs_input_grad: bool = True
-        self.workspace = Workspace()
 
     # -- structure -------------------------------------------------------------------------
     def build(self, input_dim: int) -> int:

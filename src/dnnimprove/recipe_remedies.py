@@ -137,9 +137,10 @@ def _tune_dropout(config: dict, factor: float) -> list[dict]:
 
 
 def _tune_width(config: dict, factor: float) -> list[dict]:
-    scale = 2.0 if factor >= 2 else factor
+    """Every hidden layer wider or narrower: x4, x2 and x1/2 at a coarse factor, then ``x factor`` and ``/ factor``."""
+    multipliers = (4.0, 2.0, 0.5) if factor >= 2 else (factor, 1 / factor)
     candidates = []
-    for multiplier in (scale, 1 / scale):
+    for multiplier in multipliers:
         hidden = tuple(max(2, min(MAX_WIDTH, round(units * multiplier))) for units in config["hidden"])
         if hidden != config["hidden"]:
             candidates.append({**config, "hidden": hidden})

@@ -64,7 +64,8 @@ def table_rows(runs: list[dict[str, Any]]) -> tuple[list[str], list[list[str]]]:
     header = ["variant", "train acc", "test acc", "final cost", "epochs", "s/run"]
     keys = ["train_accuracy", "test_accuracy"]
     if regression:  # R^2 where a classifier has its accuracy, and the test MSE in the target's units
-        header, keys = ["variant", "train R2", "test R2", "test MSE", "final cost", "epochs", "s/run"], ["train_r2", "test_r2", "test_mse"]
+        header = ["variant", "train R2", "test R2", "test MSE", "final cost", "epochs", "s/run"]
+        keys = ["train_r2", "test_r2", "test_mse"]
     if any(run.get("dev_r2" if regression else "dev_accuracy") is not None for run in runs):
         header.insert(2, "dev R2" if regression else "dev acc")
         keys.insert(1, "dev_r2" if regression else "dev_accuracy")
@@ -140,7 +141,8 @@ def reading(result: Result) -> list[str]:
         regression = any(run.train_r2 is not None for variant in result.variants for run in variant.runs)
         key, label = "train_accuracy", "train"
         if regression:  # the R2 of the last split there is
-            split = next(name for name in ("test", "dev", "train") if result.variants[0].metric(f"{name}_r2")[0] is not None)
+            first = result.variants[0]
+            split = next(name for name in ("test", "dev", "train") if first.metric(f"{name}_r2")[0] is not None)
             key, label = f"{split}_r2", f"{split} R2"
         measured = "Measured: " + "; ".join(
             f"{variant.name} {label} {_cell(*variant.metric(key))}" for variant in result.variants
