@@ -167,6 +167,19 @@ def test_the_courses_reseeded_shuffles_drawn_in_the_kernel_are_the_numpy_engines
     np.testing.assert_array_equal(compiled_stream, numpy_stream)  # NumPy's global stream left where NumPy leaves it
 
 
+def test_the_kernels_blas_loaded_inside_blas_threads_keeps_its_limit():
+    import subprocess
+    import sys
+
+    code = ("import threadpoolctl, dnnimprove as dn\n"
+            "from dnnimprove.compiled.engine import _load_kernel_blas\n"
+            "with dn.blas_threads(1):\n"
+            "    _load_kernel_blas()\n"
+            "    print(sorted({i['num_threads'] for i in threadpoolctl.threadpool_info() if i['user_api'] == 'blas'}))\n")
+    output = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert output.strip() == "[1]"  # NumPy's BLAS and the one numba's np.dot calls (SciPy's), both limited
+
+
 def test_a_run_is_reproducible_bit_for_bit_from_a_seed():
     runs = []
     for _ in range(2):

@@ -176,6 +176,25 @@ def _numba_version() -> str:
         return numba_module().__version__
 
 
+def _load_kernel_blas() -> None:
+    """Load the BLAS that numba's ``np.dot`` calls (SciPy's, another library than NumPy's) and, when this loads
+    it, give it the thread count NumPy's BLAS has now: a ``with dn.blas_threads(1):`` entered before it was
+    loaded then holds for the kernels' matrix products too."""
+    if "scipy.linalg.cython_blas" in sys.modules:
+        return
+    from threadpoolctl import ThreadpoolController
+
+    before = {library.filepath: library.num_threads for library in ThreadpoolController().select(user_api="blas").lib_controllers}
+    import scipy.linalg.cython_blas  # noqa: F401
+
+    threads = min(before.values(), default=None)
+    if threads is None:  # pragma: no cover - NumPy without a BLAS threadpoolctl knows
+        return
+    for library in ThreadpoolController().select(user_api="blas").lib_controllers:
+        if library.filepath not in before and library.num_threads != threads:
+            library.set_num_threads(threads)
+
+
 _STEPS_SEEN: dict[str, int] = {}  # kernel key -> steps of short runs this process has run with it on NumPy
 
 
@@ -276,6 +295,8 @@ class CompiledEngine:
         self.t_start = state.t
         self.epoch_index = 0
         try:
+            if any(layer.blas for layer in self.plan.layers):
+                _load_kernel_blas()
             self.kernel = _kernel(self.plan, functions)
             self._call(0, 0, np.zeros(1), False, self.no_draws, warm_up=True)  # compiles now (or loads), no batch
         except (ImportError, OSError) as error:  # a broken installation: NumPy from now on
