@@ -155,6 +155,31 @@ def test_a_new_activation_is_one_class_and_runs_on_both_engines():
     assert_same_up_to_rounding(both(make, epochs=20, batch_size=64, optimizer=dn.Adam(0.01)))
 
 
+def test_the_courses_reseeded_shuffles_drawn_in_the_kernel_are_the_numpy_engines():
+    def fit(engine):
+        model = dn.Sequential([dn.Dense(5), dn.ReLU(), dn.Dense(2), dn.ReLU(), dn.Dense(1)],
+                              seed=dn.CourseRandom(3, 10))
+        model.fit(X, Y, epochs=40, batch_size=64, optimizer=dn.Adam(0.01), engine=engine, record_every=15)
+        return model, np.random.get_state()[1].copy()
+
+    (numpy_model, numpy_stream), (compiled_model, compiled_stream) = fit("numpy"), fit("compiled")
+    np.testing.assert_allclose(compiled_model.params, numpy_model.params, rtol=1e-9, atol=1e-12)
+    np.testing.assert_array_equal(compiled_stream, numpy_stream)  # NumPy's global stream left where NumPy leaves it
+
+
+def test_the_kernels_blas_loaded_inside_blas_threads_keeps_its_limit():
+    import subprocess
+    import sys
+
+    code = ("import threadpoolctl, dnnimprove as dn\n"
+            "from dnnimprove.compiled.engine import _load_kernel_blas\n"
+            "with dn.blas_threads(1):\n"
+            "    _load_kernel_blas()\n"
+            "    print(sorted({i['num_threads'] for i in threadpoolctl.threadpool_info() if i['user_api'] == 'blas'}))\n")
+    output = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert output.strip() == "[1]"  # NumPy's BLAS and the one numba's np.dot calls (SciPy's), both limited
+
+
 def test_a_run_is_reproducible_bit_for_bit_from_a_seed():
     runs = []
     for _ in range(2):

@@ -244,6 +244,32 @@ def test_a_header_is_bounded_by_1_mib_plus_the_parameter_bytes_whatever_the_file
     assert peaks["numbers up to the size limit (refused unparsed)"] > budget // 4  # the payload was read: not a vacuous bound
 
 
+def test_a_long_run_s_checkpoint_keeps_its_history_in_arrays_and_its_header_small(tmp_path):
+    """The history grows with the epochs, not with the parameters: in the header it would soon exceed the
+    header budget of a small model (1 MiB + its parameter bytes); as arrays it is read at its size."""
+    X = np.random.default_rng(0).standard_normal((16, 2))
+    y = (X[:, 0] > 0).astype(int)
+    model = dn.Sequential([dn.Dense(1)], loss="binary_crossentropy", seed=0)
+    path = tmp_path / "run.npz"
+    model.fit(X, y, epochs=800, batch_size=16, callbacks=[Checkpoint(path, every=800)])
+    with np.load(path, allow_pickle=False) as archive:
+        header = json.loads(archive["header"].tobytes())
+        assert archive["header"].size < 8192 and header["checkpoint"]["history"]["cost"] == 800
+        assert archive["history.cost"].tolist() == model.history_.cost and archive["history.epoch"].dtype == np.int64
+    resumed = dn.Sequential([dn.Dense(1)], loss="binary_crossentropy", seed=0)
+    resumed.fit(X, y, epochs=800, batch_size=16, callbacks=[Checkpoint(path, resume=True)])
+    assert resumed.history_.cost == model.history_.cost and resumed.history_.epoch == list(range(800))
+    # a checkpoint written with the lists in the header (as before they moved to arrays) still resumes
+    with np.load(path, allow_pickle=False) as archive:
+        arrays = {key: archive[key] for key in archive.files if not key.startswith("history.") and key != "header"}
+    header["checkpoint"]["history"].update({key: value for key, value in model.history_.as_dict().items()
+                                            if isinstance(value, list)})
+    write_archive(path, header, arrays)
+    older = dn.Sequential([dn.Dense(1)], loss="binary_crossentropy", seed=0)
+    older.fit(X, y, epochs=800, batch_size=16, callbacks=[Checkpoint(path, resume=True)])
+    assert older.history_.cost == model.history_.cost and (older.params == model.params).all()
+
+
 def test_writing_refuses_a_header_its_reader_would_refuse(tmp_path):
     model = dn.Sequential([dn.Dense(1)], loss="binary_crossentropy", seed=0).build(2)
     from dnnimprove.persistence import model_arrays, model_header

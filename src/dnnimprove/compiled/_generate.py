@@ -48,6 +48,9 @@ class Plan:
     n_hyper: int
     n_bn: int = 0
     names: dict[str, str] = field(default_factory=dict)  # informational: the formula behind each F* global
+    legacy: bool = False
+    """Whether the kernel draws each epoch's permutation as the course does, ``np.random.seed(seed + epoch)`` then
+    ``np.random.permutation(m)`` (:mod:`._legacy_random`), from the first epoch's seed in ``gen[0]``."""
     draws: bool = False
     """Whether the kernel draws the permutation and the dropout masks itself, from a ``numpy.random.Generator``
     (NumPy's own algorithms on the same bit generator: the same numbers as the Python calls)."""  # informational: the formula behind each F* global
@@ -152,6 +155,9 @@ def generate(plan: Plan) -> str:
         emit("            swap = order[i]")
         emit("            order[i] = order[j]")
         emit("            order[j] = swap")
+    if plan.legacy:  # gen: int64 [first epoch's seed (-1: orders given), MT19937 state scratch...]
+        emit("    if first == 0 and shuffle and gen[0] >= 0:  # np.random.seed(seed); np.random.permutation(m)")
+        emit("        LEGACY_PERMUTATION(order, gen[0] + epoch, gen[1:])")
     emit("    total = 0.0")
     emit("    for batch in range(first, last):")
     loop: list[str] = []

@@ -34,6 +34,7 @@ from ..layers import Activation, BatchNorm, Dense, Dropout
 from ..losses import CategoricalCrossEntropy
 from ..regularizers import l1_gradient, l2_gradient
 from ._formulas import jitable
+from ._legacy_random import STATE_WORDS, legacy_permutation
 from ._generate import BLAS_FROM, LayerPlan, Plan, generate, row_width
 from ._support import mark_broken, numba_module
 
@@ -60,6 +61,14 @@ def _kernel_draws(model: Any) -> bool:
     except ImportError:  # pragma: no cover - another numba: draw from Python
         return False
     return True
+
+
+def _legacy_shuffle(model: Any) -> bool:
+    """Whether the kernel draws the course's reseeded shuffles itself: the model draws from
+    :class:`dnnimprove.CourseRandom` and nothing else draws from NumPy's global stream (no dropout)."""
+    from ..random import CourseRandom
+
+    return type(model.random) is CourseRandom and not any(isinstance(layer, Dropout) for layer in model.layers)
 
 
 def _plan(model: Any, optimizer: Any) -> tuple[Plan, dict[str, Callable[..., Any]], list[float]]:
@@ -109,9 +118,12 @@ def _plan(model: Any, optimizer: Any) -> tuple[Plan, dict[str, Callable[..., Any
     optimizer_type = type(optimizer)
     functions["OPT_CONSTANTS"], functions["RULE"] = optimizer_type.constants, optimizer_type.rule
     n_opt_constants = len(optimizer_type.constants(1, 0.1, *optimizer.hyperparameters()))
+    legacy = _legacy_shuffle(model)
+    if legacy:
+        functions["LEGACY_PERMUTATION"] = legacy_permutation
     plan = Plan(str(model.dtype), layers, "softmax" if softmax else "elementwise", n_loss_constants,
                 len(optimizer.slots), len(optimizer.inputs), len(optimizer.hyperparameters()), n_bn,
-                {"n_opt_constants": str(n_opt_constants)}, draws=_kernel_draws(model))
+                {"n_opt_constants": str(n_opt_constants)}, legacy=legacy, draws=_kernel_draws(model))
     return plan, functions, constants
 
 
@@ -162,6 +174,25 @@ def _numba_version() -> str:
         return version("numba")
     except PackageNotFoundError:  # pragma: no cover - imported from a source tree
         return numba_module().__version__
+
+
+def _load_kernel_blas() -> None:
+    """Load the BLAS that numba's ``np.dot`` calls (SciPy's, another library than NumPy's) and, when this loads
+    it, give it the thread count NumPy's BLAS has now: a ``with dn.blas_threads(1):`` entered before it was
+    loaded then holds for the kernels' matrix products too."""
+    if "scipy.linalg.cython_blas" in sys.modules:
+        return
+    from threadpoolctl import ThreadpoolController
+
+    before = {library.filepath: library.num_threads for library in ThreadpoolController().select(user_api="blas").lib_controllers}
+    import scipy.linalg.cython_blas  # noqa: F401
+
+    threads = min(before.values(), default=None)
+    if threads is None:  # pragma: no cover - NumPy without a BLAS threadpoolctl knows
+        return
+    for library in ThreadpoolController().select(user_api="blas").lib_controllers:
+        if library.filepath not in before and library.num_threads != threads:
+            library.set_num_threads(threads)
 
 
 _STEPS_SEEN: dict[str, int] = {}  # kernel key -> steps of short runs this process has run with it on NumPy
@@ -256,12 +287,16 @@ class CompiledEngine:
         self.no_draws = np.zeros(0, dtype=dtype)
         self.no_costs = np.zeros(0, dtype=np.float64)
         self.generator = model.random.generator if self.plan.draws else None
+        if self.plan.legacy:  # [first epoch's seed or -1, MT19937 state]: see _permutations
+            self.generator = np.full(1 + STATE_WORDS, -1, dtype=np.int64)
         self.shuffle = self.batches.shuffled
         self.kept = self._kept()
         self.keeps = tuple(array.copy() for array in self.kept)
         self.t_start = state.t
         self.epoch_index = 0
         try:
+            if any(layer.blas for layer in self.plan.layers):
+                _load_kernel_blas()
             self.kernel = _kernel(self.plan, functions)
             self._call(0, 0, np.zeros(1), False, self.no_draws, warm_up=True)  # compiles now (or loads), no batch
         except (ImportError, OSError) as error:  # a broken installation: NumPy from now on
@@ -335,8 +370,13 @@ class CompiledEngine:
         start, stop = self.batches.items[index][:2]
         return stop - start
 
-    def _permutations(self, first_epoch: int, count: int) -> None:
-        """The permutations of ``count`` epochs from ``first_epoch``, drawn from Python (the kernel draws its own)."""
+    def _permutations(self, first_epoch: int, count: int, in_kernel: bool = False) -> None:
+        """The permutations of ``count`` epochs from ``first_epoch``, drawn from Python (the kernel draws its own;
+        ``in_kernel``: the course's reseeded shuffles too, see :meth:`epochs`)."""
+        if self.plan.legacy:
+            self.generator[0] = self.run.model.random.shuffle_seed + first_epoch + 1 if in_kernel else -1
+            if in_kernel:
+                return
         if self.batches.shuffled and not self.plan.draws:
             source, m = self.run.model.random, self.X.shape[0]
             self.orders = np.stack([np.asarray(source.permutation(m, epoch), dtype=np.int64)
@@ -361,8 +401,18 @@ class CompiledEngine:
     def epochs(self, first_epoch: int, lrs: np.ndarray, need_cost: bool) -> float:
         """Epochs ``first_epoch ..`` (one per learning rate in ``lrs``) in one call; returns the last epoch's sum
         of ``cost * rows`` (costs are computed for the last epoch only, when ``need_cost``)."""
-        self._permutations(first_epoch, lrs.size)
-        return self._call(0, self.n_batches, lrs, need_cost, self._uniforms(0, self.n_batches), first_epoch=first_epoch)
+        legacy = self.plan.legacy and self.batches.shuffled
+        self._permutations(first_epoch, lrs.size, in_kernel=legacy)
+        reached = first_epoch + lrs.size - 1
+        try:
+            return self._call(0, self.n_batches, lrs, need_cost, self._uniforms(0, self.n_batches),
+                              first_epoch=first_epoch)
+        except NonFinite as failure:
+            reached = failure.epoch if failure.epoch is not None else reached
+            raise
+        finally:
+            if legacy:  # NumPy's global stream as the NumPy engine leaves it: after the last epoch's shuffle
+                self.run.model.random.permutation(self.X.shape[0], reached)
 
     def check_parameters(self) -> None:
         """Nothing to do: the kernel checks the parameters at the end of every call."""
