@@ -132,3 +132,14 @@ def run_torch(make, theta0, grad, steps=200, groups=None, prepare=None) -> np.nd
 def assert_same_trajectory(ours: np.ndarray, theirs: np.ndarray, theta0: np.ndarray) -> None:
     assert np.linalg.norm(ours[-1] - theta0) > 0.1, "the problem must move the parameters for the check to mean anything"
     assert np.abs(ours - theirs).max() <= 1e-10
+
+
+def randomize_scale_and_shift(model: dn.Sequential, seed: int = 0) -> dn.Sequential:
+    """gamma/beta away from 1/0, so the check exercises them at a generic point."""
+    rng = np.random.default_rng(seed)
+    for info in model.table:
+        if info.role == "scale":
+            model.params[info.slice] = rng.uniform(0.5, 1.5, info.size)
+        if info.role == "shift":
+            model.params[info.slice] = rng.normal(0.0, 0.3, info.size)
+    return model

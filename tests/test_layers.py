@@ -8,7 +8,7 @@ import pytest
 
 import dnnimprove as dn
 from dnnimprove.layers import ACTIVATIONS
-from helpers import at_generic_point, make_problem
+from helpers import at_generic_point, make_problem, randomize_scale_and_shift
 
 Z = np.concatenate([np.linspace(-6, 6, 41), [-40.0, -1e-3, 0.0, 1e-3, 40.0]]).reshape(-1, 1)
 
@@ -96,17 +96,6 @@ def batchnorm_model(n_out: int = 1, loss: str = "binary_crossentropy", seed: int
          dn.Dense(n_out)],
         loss=loss, seed=seed,
     )
-
-
-def randomize_scale_and_shift(model: dn.Sequential, seed: int = 0) -> dn.Sequential:
-    """gamma/beta away from 1/0, so the check exercises them at a generic point."""
-    rng = np.random.default_rng(seed)
-    for info in model.table:
-        if info.role == "scale":
-            model.params[info.slice] = rng.uniform(0.5, 1.5, info.size)
-        if info.role == "shift":
-            model.params[info.slice] = rng.normal(0.0, 0.3, info.size)
-    return model
 
 
 # -- dropout -------------------------------------------------------------------------------------

@@ -14,6 +14,7 @@ import pytest
 
 import dnnimprove as dn
 from dnnimprove.losses import SampleWeighted
+from helpers import randomize_scale_and_shift
 
 
 def weighted_model(loss: str, n_out: int, seed: int = 1, layer: type = dn.BatchNorm, scale: float = 1.0) -> dn.Sequential:
@@ -21,16 +22,6 @@ def weighted_model(loss: str, n_out: int, seed: int = 1, layer: type = dn.BatchN
         [dn.Dense(6, use_bias=False), layer(), dn.Tanh(), dn.Dense(5, use_bias=False), layer(), dn.ReLU(),
          dn.Dense(n_out)],
         loss=SampleWeighted(loss, scale=scale), seed=seed)
-
-
-def randomize_scale_and_shift(model: dn.Sequential, seed: int = 0) -> dn.Sequential:
-    rng = np.random.default_rng(seed)
-    for info in model.table:
-        if info.role == "scale":
-            model.params[info.slice] = rng.uniform(0.5, 1.5, info.size)
-        if info.role == "shift":
-            model.params[info.slice] = rng.normal(0.0, 0.3, info.size)
-    return model
 
 
 PROBLEMS = {"binary": ("binary_crossentropy", 1), "multiclass": ("categorical_crossentropy", 3), "regression": ("mse", 2)}

@@ -27,7 +27,7 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
-__all__ = ["in_place", "Program", "Workspace"]
+__all__ = ["in_place", "Program", "Workspace", "OwnsWorkspace"]
 
 _ARG, _NODE, _LIT = 0, 1, 2
 
@@ -316,3 +316,15 @@ class Workspace:
             self.programs.clear()
         program = self.programs[key] = in_place(formula, args, into)
         return program.run(*args)
+
+
+class OwnsWorkspace:
+    """A block (layer or loss) whose in-place programs and their buffers live with it, made when first used."""
+
+    @property
+    def workspace(self) -> Workspace:
+        """The block's in-place programs and their buffers (see :func:`in_place`)."""
+        workspace = self.__dict__.get("_workspace")
+        if workspace is None:
+            workspace = self.__dict__["_workspace"] = Workspace()
+        return workspace

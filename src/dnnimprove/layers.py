@@ -22,7 +22,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from ._elementwise import where
-from ._inplace import Workspace
+from ._inplace import OwnsWorkspace, Workspace
 from ._scalars import constant
 from ._validation import Boolean, Constraint, Integer, Options, Real, set_params_checked, validate_params
 from .initializers import Initializer, get_initializer, initializer_config
@@ -63,7 +63,7 @@ class ParamSpec:
     role: str
 
 
-class Layer:
+class Layer(OwnsWorkspace):
     """Base class of every layer.
 
     Life cycle: the model calls ``build(input_dim)`` (returns the output width), allocates the flat
@@ -80,14 +80,6 @@ class Layer:
     """While True (the model sets it for one :meth:`Sequential.compute_gradients`, whose intermediate arrays
     nobody else sees), ``forward(X, training=True)`` and ``backward`` may return arrays that the layer
     overwrites at its next call: the built-in layers then compute in place, into workspaces of their own."""
-
-    @property
-    def workspace(self) -> Workspace:
-        """The layer's in-place programs and their buffers (see :mod:`dnnimprove._inplace`), made when first used."""
-        workspace = self.__dict__.get("_workspace")
-        if workspace is None:
-            workspace = self.__dict__["_workspace"] = Workspace()
-        return workspace
 
     def __init__(self) -> None:
         self.name: str = self.kind

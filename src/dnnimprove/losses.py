@@ -25,7 +25,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from ._inplace import Workspace
+from ._inplace import OwnsWorkspace
 from ._scalars import constant
 from ._validation import check_choice, check_finite_array, check_number
 
@@ -33,7 +33,7 @@ __all__ = ["Loss", "ElementwiseLoss", "BinaryCrossEntropy", "CategoricalCrossEnt
            "LOSSES", "get_loss"]
 
 
-class Loss:
+class Loss(OwnsWorkspace):
     """Base class of the fused output-activation + cost pairs."""
 
     name: ClassVar[str] = "loss"
@@ -41,14 +41,6 @@ class Loss:
     reuse: bool = False
     """While True (the model sets it for one training pass), the gradient may be an array that the loss
     overwrites at its next call: the built-in losses then compute it in place, into a workspace of their own."""
-
-    @property
-    def workspace(self) -> Workspace:
-        """The loss's in-place programs and their buffers (see :mod:`dnnimprove._inplace`)."""
-        workspace = self.__dict__.get("_workspace")
-        if workspace is None:
-            workspace = self.__dict__["_workspace"] = Workspace()
-        return workspace
 
     def encode(self, y: Any, n_outputs: int, dtype: Any) -> np.ndarray:
         """Validate raw targets and return the target matrix ``Y`` of shape ``(m, n_outputs)``."""
