@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 
 import dnnimprove as dn
+from dnnimprove.augmentation import DIGITS_SHAPE, Compose, RandomFlip, RandomRotation, RandomZoom
 from dnnimprove.compiled import _support
 
 pytestmark = pytest.mark.skipif(_support.unavailable_reason() is not None, reason="numba is off or not installed")
@@ -222,3 +223,19 @@ def test_a_narrow_layer_uses_blas_on_many_rows_and_loops_on_few():
     y_many = (X_many[:, 0] * X_many[:, 1] > 0).astype(int)
     make = lambda: dn.Sequential([dn.Dense(10), dn.ReLU(), dn.Dense(5), dn.ReLU(), dn.Dense(1)], seed=4)  # noqa: E731
     assert_same_up_to_rounding(both(make, X=X_many, y=y_many, epochs=30, optimizer=dn.GradientDescent(0.1)))
+
+
+@pytest.mark.parametrize("augment", [
+    dn.GaussianNoise(0.1),
+    Compose(RandomRotation(DIGITS_SHAPE, 12.0), RandomZoom(DIGITS_SHAPE, 0.1)),
+    RandomFlip(DIGITS_SHAPE),
+], ids=["noise", "rotate_zoom", "flip"])
+def test_an_augmentation_drawn_an_epoch_ahead_trains_to_the_numpy_parameters(augment):
+    X_digits, y_digits = dn.datasets.digits()
+    X_digits, y_digits = X_digits[:150] / 16.0, y_digits[:150]
+    make = lambda: dn.Sequential([dn.Dense(16), dn.ReLU(), dn.Dense(10)],  # noqa: E731
+                                 loss="categorical_crossentropy", seed=2)
+    results = both(make, X=X_digits, y=y_digits, epochs=6, batch_size=32, optimizer=dn.Adam(0.01), augment=augment)
+    assert_same_up_to_rounding(results)
+    (numpy_model, _), (compiled_model, _) = results["numpy"], results["compiled"]
+    assert numpy_model.random.uniform((1,), np.float64) == compiled_model.random.uniform((1,), np.float64)

@@ -269,7 +269,10 @@ class CompiledEngine:
     """One epoch (or one mini-batch) of ``fit`` as one compiled call; see the module docstring.
 
     Parameters are those of :class:`dnnimprove.engine.NumpyEngine`: the training run (model, optimizer, state,
-    data, L2), the mini-batch size, whether to shuffle, and ``augment`` (must be None here).
+    data, L2), the mini-batch size, whether to shuffle, and ``augment``: None or an
+    :class:`dnnimprove.augmentation.Augmentation`, applied an epoch ahead (at :meth:`begin_epoch`: the
+    permutation, then every mini-batch's draws in the NumPy engine's order, applied to all rows at once, the
+    same numbers as batch by batch); the kernel then reads the augmented epoch in order.
 
     Raises
     ------
@@ -280,8 +283,6 @@ class CompiledEngine:
     name = "compiled"
 
     def __init__(self, run: Any, batch_size: int | None, shuffle: bool, augment: Any = None) -> None:
-        if augment is not None:  # pragma: no cover - select_engine refuses it first
-            raise ValueError("the compiled engine cannot run augment")
         model, optimizer, state = run.model, run.optimizer, run.state
         optimizer.check_state(model.params, model.grads, state)
         self.run = run
@@ -306,6 +307,11 @@ class CompiledEngine:
         if self.plan.legacy:  # [first epoch's seed or -1, MT19937 state]: see _permutations
             self.generator = np.full(1 + STATE_WORDS, -1, dtype=np.int64)
         self.shuffle = self.batches.shuffled
+        self.augment = augment
+        self.inputs = (self.X, self.Y)  # what the kernel reads: the training set, or the augmented epoch
+        if augment is not None:  # unsupported_reason lets through only an Augmentation, no dropout, a Generator
+            self.inputs = (np.empty_like(self.X), np.empty_like(self.Y))
+            self.shuffle = False  # the rows come in the epoch's order already
         self.kept = self._kept()
         self.keeps = tuple(array.copy() for array in self.kept)
         self.t_start = state.t
@@ -325,7 +331,7 @@ class CompiledEngine:
     def chunks(self) -> bool:
         """Whether :meth:`epochs` may run several epochs in one call (its random draws then come from the kernel,
         or from Python ahead of time when nothing but the permutations is drawn)."""
-        return self.plan.draws or not self.dropouts
+        return (self.plan.draws or not self.dropouts) and self.augment is None
 
     def _kept(self) -> tuple[np.ndarray, ...]:
         """What the divergence guard restores (the kernel copies it at every epoch's start): the parameters, the
@@ -354,7 +360,7 @@ class CompiledEngine:
         run = self.run
         model = run.model
         total, t, bad_epoch, bad_batch, what, t_start = self.kernel(
-            self.X, self.Y, self.orders, first, last, self.B, model.params, model.grads, self.work, self.lc,
+            *self.inputs, self.orders, first, last, self.B, model.params, model.grads, self.work, self.lc,
             self.hyper, uniforms, *self._arrays(), *self.keeps, lrs, run.state.t, float(run.l2), bool(need_cost),
             self.generator, self.shuffle and not warm_up, self.no_costs if costs is None else costs,
         )
@@ -399,8 +405,24 @@ class CompiledEngine:
                                     for epoch in range(first_epoch, first_epoch + count)])
 
     def begin_epoch(self, epoch: int) -> None:
-        self._permutations(epoch, 1)
+        if self.augment is not None:
+            self._augment_epoch(epoch)
+        else:
+            self._permutations(epoch, 1)
         self.epoch_index = epoch
+
+    def _augment_epoch(self, epoch: int) -> None:
+        """The epoch's rows in its order, augmented: the permutation, every mini-batch's draws, then one apply."""
+        from ..augmentation import draw_batches
+
+        source, X, Y = self.run.model.random, self.X, self.Y
+        if self.batches.shuffled:
+            order = np.asarray(source.permutation(X.shape[0], epoch), dtype=np.intp)
+            X, Y = X.take(order, 0), Y.take(order, 0)
+        shapes = [(stop - start, X.shape[1]) for start, stop, *_ in self.batches.items]
+        drawn = draw_batches(self.augment, shapes, source, X.dtype)
+        np.copyto(self.inputs[0], self.augment.apply(X, drawn), casting="unsafe")
+        np.copyto(self.inputs[1], Y)
 
     def step(self, index: int, lr: float, need_cost: bool) -> float:
         """Mini-batch ``index``: returns its data cost (NaN when not needed)."""
