@@ -13,6 +13,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from ._legacy_random import LANES
+
 __all__ = ["LayerPlan", "Plan", "generate"]
 
 BLAS_FROM = 4096
@@ -50,7 +52,8 @@ class Plan:
     names: dict[str, str] = field(default_factory=dict)  # informational: the formula behind each F* global
     legacy: bool = False
     """Whether the kernel draws each epoch's permutation as the course does, ``np.random.seed(seed + epoch)`` then
-    ``np.random.permutation(m)`` (:mod:`._legacy_random`), from the first epoch's seed in ``gen[0]``."""
+    ``np.random.permutation(m)`` (:mod:`._legacy_random`, ``LANES`` epochs at a time into the rows of
+    ``orders``), from the first epoch's seed in ``gen[0]``."""
     draws: bool = False
     """Whether the kernel draws the permutation and the dropout masks itself, from a ``numpy.random.Generator``
     (NumPy's own algorithms on the same bit generator: the same numbers as the Python calls)."""  # informational: the formula behind each F* global
@@ -141,7 +144,16 @@ def generate(plan: Plan) -> str:
     emit("for epoch in range(lrs.size):")
     emit("    lr = lrs[epoch]")
     emit("    epoch_cost = need_cost and epoch == lrs.size - 1")
-    emit("    order = orders[epoch if orders.shape[0] > 1 else 0]")
+    if plan.legacy:  # gen: int64 [first epoch's seed (-1: orders given), scratch...]; orders: LANES rows
+        emit("    if first == 0 and shuffle and gen[0] >= 0:  # np.random.seed(seed); np.random.permutation(m)")
+        emit(f"        lane = epoch % {LANES}")
+        emit("        if lane == 0:  # the permutations of the next LANES epochs")
+        emit(f"            LEGACY_PERMUTATIONS(orders, gen[0] + epoch, min({LANES}, lrs.size - epoch), gen[1:])")
+        emit("        order = orders[lane]")
+        emit("    else:")
+        emit("        order = orders[epoch if orders.shape[0] > 1 else 0]")
+    else:
+        emit("    order = orders[epoch if orders.shape[0] > 1 else 0]")
     emit("    if first == 0:")
     emit("        t_start = t")
     for keep, array in zip(keeps, kept):
@@ -155,9 +167,6 @@ def generate(plan: Plan) -> str:
         emit("            swap = order[i]")
         emit("            order[i] = order[j]")
         emit("            order[j] = swap")
-    if plan.legacy:  # gen: int64 [first epoch's seed (-1: orders given), MT19937 state scratch...]
-        emit("    if first == 0 and shuffle and gen[0] >= 0:  # np.random.seed(seed); np.random.permutation(m)")
-        emit("        LEGACY_PERMUTATION(order, gen[0] + epoch, gen[1:])")
     emit("    total = 0.0")
     emit("    for batch in range(first, last):")
     loop: list[str] = []

@@ -34,7 +34,7 @@ from ..layers import Activation, BatchNorm, Dense, Dropout
 from ..losses import CategoricalCrossEntropy
 from ..regularizers import l1_gradient, l2_gradient
 from ._formulas import jitable
-from ._legacy_random import STATE_WORDS, legacy_permutation
+from ._legacy_random import LANES, SCRATCH_WORDS, legacy_permutations
 from ._generate import BLAS_FROM, LayerPlan, Plan, generate, row_width
 from ._support import mark_broken, numba_module
 
@@ -120,7 +120,7 @@ def _plan(model: Any, optimizer: Any) -> tuple[Plan, dict[str, Callable[..., Any
     n_opt_constants = len(optimizer_type.constants(1, 0.1, *optimizer.hyperparameters()))
     legacy = _legacy_shuffle(model)
     if legacy:
-        functions["LEGACY_PERMUTATION"] = legacy_permutation
+        functions["LEGACY_PERMUTATIONS"] = legacy_permutations
     plan = Plan(str(model.dtype), layers, "softmax" if softmax else "elementwise", n_loss_constants,
                 len(optimizer.slots), len(optimizer.inputs), len(optimizer.hyperparameters()), n_bn,
                 {"n_opt_constants": str(n_opt_constants)}, legacy=legacy, draws=_kernel_draws(model))
@@ -287,8 +287,9 @@ class CompiledEngine:
         self.no_draws = np.zeros(0, dtype=dtype)
         self.no_costs = np.zeros(0, dtype=np.float64)
         self.generator = model.random.generator if self.plan.draws else None
-        if self.plan.legacy:  # [first epoch's seed or -1, MT19937 state]: see _permutations
-            self.generator = np.full(1 + STATE_WORDS, -1, dtype=np.int64)
+        if self.plan.legacy:  # [first epoch's seed or -1, scratch]; the kernel's LANES permutations: see _permutations
+            self.generator = np.full(1 + SCRATCH_WORDS, -1, dtype=np.int64)
+            self.lane_orders = np.empty((LANES, m), dtype=np.int64)
         self.shuffle = self.batches.shuffled
         self.kept = self._kept()
         self.keeps = tuple(array.copy() for array in self.kept)
@@ -376,6 +377,7 @@ class CompiledEngine:
         if self.plan.legacy:
             self.generator[0] = self.run.model.random.shuffle_seed + first_epoch + 1 if in_kernel else -1
             if in_kernel:
+                self.orders = self.lane_orders
                 return
         if self.batches.shuffled and not self.plan.draws:
             source, m = self.run.model.random, self.X.shape[0]
