@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from . import _batch_sums
 from ._legacy_random import LANES
 
 __all__ = ["LayerPlan", "Plan", "generate"]
@@ -105,7 +106,7 @@ def generate(plan: Plan) -> str:
     kept = ["params", *[name for name in slots + stats if not name.startswith("unit")]]
     args = ["X", "Y", "orders", "first", "last", "B", "params", "grads", "work", "lc", "hyper", "uniforms",
             *slots, *inputs, *stats, *keeps, "lrs", "t", "lambd", "need_cost", "gen", "shuffle", "batch_costs"]
-    out = ["import math", "import numpy as np"]
+    out = [f"# BATCH_DOT, BATCH_SUM: numba options {_batch_sums.OPTIONS}", "import math", "import numpy as np"]
     if plan.draws:
         out += ["from numba.np.random.generator_core import next_double, next_float",
                 "from numba.np.random.random_methods import random_interval"]
@@ -293,18 +294,12 @@ def generate(plan: Plan) -> str:
             else:
                 put(f"for k in range({layer.n_in}):")
                 put(f"    for j in range({layer.n_out}):")
-                put("        s = zero")
-                put("        for i in range(mb):")
-                put(f"            s += {a_in}[k, i] * {d_out}[j, i]")
-                put(f"        dW{index}[k, j] = s")
+                put(f"        dW{index}[k, j] = BATCH_DOT({a_in}, k, {d_out}, j, mb, zero)")
             if layer.b_at >= 0 and layer.blas:
                 put(f"np.dot({d_out}, ones, db{index})")
             elif layer.b_at >= 0:
                 put(f"for j in range({layer.n_out}):")
-                put("    s = zero")
-                put("    for i in range(mb):")
-                put(f"        s += {d_out}[j, i]")
-                put(f"    db{index}[j] = s")
+                put(f"    db{index}[j] = BATCH_SUM({d_out}, j, mb, zero)")
             if not first_layer:
                 if layer.blas:
                     put(f"np.dot(W{index}, {d_out}, {d_in})")

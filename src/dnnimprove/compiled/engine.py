@@ -33,6 +33,7 @@ from ..ewma import ewma_step
 from ..layers import Activation, BatchNorm, Dense, Dropout
 from ..losses import CategoricalCrossEntropy
 from ..regularizers import l1_gradient, l2_gradient
+from ._batch_sums import batch_dot, batch_sum, jit_options
 from ._formulas import jitable
 from ._legacy_random import LANES, SCRATCH_WORDS, legacy_permutations
 from ._generate import BLAS_FROM, LayerPlan, Plan, generate, row_width
@@ -74,7 +75,8 @@ def _legacy_shuffle(model: Any) -> bool:
 def _plan(model: Any, optimizer: Any) -> tuple[Plan, dict[str, Callable[..., Any]], list[float]]:
     """The kernel's plan, the formula functions it calls (its globals) and the layers' constants ``lc``."""
     tensors = {(info.layer, info.key): info for info in model.table}
-    functions: dict[str, Callable[..., Any]] = {"EWMA": ewma_step, "L2": l2_gradient, "L1": l1_gradient}
+    functions: dict[str, Callable[..., Any]] = {"EWMA": ewma_step, "L2": l2_gradient, "L1": l1_gradient,
+                                                "BATCH_DOT": batch_dot, "BATCH_SUM": batch_sum}
     constants: list[float] = []
     layers: list[LayerPlan] = []
     width = model.n_features_in_
@@ -228,7 +230,7 @@ def _kernel(plan: Plan, functions: dict[str, Callable[..., Any]]) -> Callable[..
         return _KERNELS[memo]
     numba = numba_module()
     for function in functions.values():
-        jitable(function)
+        jitable(function, **jit_options(function))
     folder = _cache_dir() if key is not None else None
     cache = folder is not None
     if folder is None:
