@@ -198,13 +198,22 @@ def test_the_benchmark_network_reaches_the_courses_accuracy():
     assert round(model.evaluate(X_moons, y_moons)["accuracy"], 4) == 0.9433  # the course's published Adam figure
 
 
-def test_wide_layers_use_blas_and_train_to_the_numpy_parameters():
+@pytest.mark.parametrize("blas", ["numpy's cblas", "numba's np.dot"])
+def test_wide_layers_use_blas_and_train_to_the_numpy_parameters(blas, monkeypatch):
+    from dnnimprove.compiled import engine
     from dnnimprove.compiled._generate import BLAS_FROM
 
+    if blas == "numba's np.dot":  # as where NumPy's BLAS exports no CBLAS symbols known to dnnimprove
+        monkeypatch.setattr(engine, "numpy_blas", lambda dtype: None)
+    elif engine.numpy_blas(np.float64) is None:
+        pytest.skip("NumPy's BLAS exports no CBLAS symbols known here")
     rng = np.random.default_rng(9)
     X_wide = rng.standard_normal((120, 70))
     y_wide = rng.integers(0, 3, 120)
     assert 70 * 64 >= BLAS_FROM and 64 * 80 >= BLAS_FROM  # the first two products run on BLAS, the last on loops
     make = lambda: dn.Sequential([dn.Dense(64), dn.ReLU(), dn.Dense(80), dn.Tanh(), dn.Dense(3)],  # noqa: E731
                                  loss="categorical_crossentropy", seed=10)
+    plan = engine._plan(make().build(70), dn.Adam(0.01))[0]
+    assert [layer.blas for layer in plan.layers if layer.kind == "dense"] == [True, True, False]
+    assert plan.gemm == (blas == "numpy's cblas")
     assert_same_up_to_rounding(both(make, X=X_wide, y=y_wide, epochs=10, batch_size=32, optimizer=dn.Adam(0.01), l2=0.1))

@@ -5,7 +5,7 @@ every layer's forward, the loss's gradient (and cost), every layer's backward, t
 update. Activations are held as *features x batch* (the course's column layout): the loops with the batch
 innermost vectorize. Every formula is a call to the block's own function (a global of the generated module,
 ``F*`` names); what the text spells out is only the plumbing: loops, matrix products (loops in index order for
-narrow layers, BLAS ``np.dot`` for wide ones), sums over the batch and the order of the calls, which is the
+narrow layers, BLAS for wide ones: NumPy's own CBLAS or numba's ``np.dot``), sums over the batch and the order of the calls, which is the
 NumPy engine's order.
 """
 
@@ -18,9 +18,10 @@ from ._legacy_random import LANES
 
 __all__ = ["LayerPlan", "Plan", "generate"]
 
-BLAS_FROM = 4096
-"""A Dense layer with at least this many weights computes its products with BLAS (``np.dot``); a smaller
-one with loops (a BLAS call costs more than the arithmetic of a tiny layer)."""
+BLAS_FROM = 256
+"""A Dense layer with at least this many weights computes its products with BLAS; a smaller one with loops (a
+BLAS call costs more than the arithmetic of a layer of a few dozen weights, while the loops' sums over the batch,
+added in index order, do not vectorize)."""
 
 
 @dataclass
@@ -58,6 +59,9 @@ class Plan:
     draws: bool = False
     """Whether the kernel draws the permutation and the dropout masks itself, from a ``numpy.random.Generator``
     (NumPy's own algorithms on the same bit generator: the same numbers as the Python calls)."""  # informational: the formula behind each F* global
+    gemm: bool = False
+    """Whether the BLAS layers multiply through NumPy's own CBLAS (``GEMM``/``GEMV`` of :mod:`._blas`, with the
+    kernel's ``blas`` argument: ``(gemm, gemv)`` ctypes functions) rather than numba's ``np.dot``."""
 
 
 def _views(plan: Plan) -> tuple[list[str], int]:
@@ -93,6 +97,13 @@ def row_width(plan: Plan) -> int:
     return _views(plan)[1]
 
 
+def _product(plan: Plan, a: str, b: str, out: str) -> str:
+    """The statement ``out = a @ b`` of a BLAS layer (``b`` a vector: a matrix-vector product)."""
+    if not plan.gemm:
+        return f"np.dot({a}, {b}, {out})"
+    return f"GEMV(blas[1], {a}, {b}, {out})" if b == "ones" else f"GEMM(blas[0], {a}, {b}, {out})"
+
+
 def generate(plan: Plan) -> str:
     """The kernel's module source: one function ``run``; see the module docstring."""
     dt = f"np.{plan.dtype}"
@@ -105,7 +116,7 @@ def generate(plan: Plan) -> str:
     keeps = ["keep_params", *[f"keep_{name}" for name in slots + stats if not name.startswith("unit")]]
     kept = ["params", *[name for name in slots + stats if not name.startswith("unit")]]
     args = ["X", "Y", "orders", "first", "last", "B", "params", "grads", "work", "lc", "hyper", "uniforms",
-            *slots, *inputs, *stats, *keeps, "lrs", "t", "lambd", "need_cost", "gen", "shuffle", "batch_costs"]
+            *slots, *inputs, *stats, *keeps, "lrs", "t", "lambd", "need_cost", "gen", "shuffle", "batch_costs", "blas"]
     out = [f"# BATCH_DOT, BATCH_SUM: numba options {_batch_sums.OPTIONS}", "import math", "import numpy as np"]
     if plan.draws:
         out += ["from numba.np.random.generator_core import next_double, next_float",
@@ -191,7 +202,7 @@ def generate(plan: Plan) -> str:
         ks = "".join(f", k{index}_{c}" for c in range(layer.n_constants))
         if layer.kind == "dense":
             if layer.blas:
-                put(f"np.dot(W{index}.T, {a_in}, {a_out})")
+                put(_product(plan, f"W{index}.T", a_in, a_out))
                 if layer.b_at >= 0:
                     put(f"for j in range({layer.n_out}):")
                     put(f"    bj = b{index}[j]")
@@ -290,19 +301,19 @@ def generate(plan: Plan) -> str:
         first_layer = index == 1
         if layer.kind == "dense":
             if layer.blas:
-                put(f"np.dot({a_in}, {d_out}.T, dW{index})")
+                put(_product(plan, a_in, f"{d_out}.T", f"dW{index}"))
             else:
                 put(f"for k in range({layer.n_in}):")
                 put(f"    for j in range({layer.n_out}):")
                 put(f"        dW{index}[k, j] = BATCH_DOT({a_in}, k, {d_out}, j, mb, zero)")
             if layer.b_at >= 0 and layer.blas:
-                put(f"np.dot({d_out}, ones, db{index})")
+                put(_product(plan, d_out, "ones", f"db{index}"))
             elif layer.b_at >= 0:
                 put(f"for j in range({layer.n_out}):")
                 put(f"    db{index}[j] = BATCH_SUM({d_out}, j, mb, zero)")
             if not first_layer:
                 if layer.blas:
-                    put(f"np.dot(W{index}, {d_out}, {d_in})")
+                    put(_product(plan, f"W{index}", d_out, d_in))
                 else:
                     put(f"for k in range({layer.n_in}):")
                     put("    for i in range(mb):")

@@ -34,6 +34,7 @@ from ..layers import Activation, BatchNorm, Dense, Dropout
 from ..losses import CategoricalCrossEntropy
 from ..regularizers import l1_gradient, l2_gradient
 from ._batch_sums import batch_dot, batch_sum, jit_options
+from ._blas import gemm, gemv, numpy_blas
 from ._formulas import jitable
 from ._legacy_random import LANES, SCRATCH_WORDS, legacy_permutations
 from ._generate import BLAS_FROM, LayerPlan, Plan, generate, row_width
@@ -123,9 +124,13 @@ def _plan(model: Any, optimizer: Any) -> tuple[Plan, dict[str, Callable[..., Any
     legacy = _legacy_shuffle(model)
     if legacy:
         functions["LEGACY_PERMUTATIONS"] = legacy_permutations
+    numpy_gemm = any(layer.blas for layer in layers) and numpy_blas(model.dtype) is not None
+    if numpy_gemm:
+        functions["GEMM"], functions["GEMV"] = gemm, gemv
     plan = Plan(str(model.dtype), layers, "softmax" if softmax else "elementwise", n_loss_constants,
                 len(optimizer.slots), len(optimizer.inputs), len(optimizer.hyperparameters()), n_bn,
-                {"n_opt_constants": str(n_opt_constants)}, legacy=legacy, draws=_kernel_draws(model))
+                {"n_opt_constants": str(n_opt_constants)}, legacy=legacy, draws=_kernel_draws(model),
+                gemm=numpy_gemm)
     return plan, functions, constants
 
 
@@ -293,12 +298,13 @@ class CompiledEngine:
             self.generator = np.full(1 + SCRATCH_WORDS, -1, dtype=np.int64)
             self.lane_orders = np.empty((LANES, m), dtype=np.int64)
         self.shuffle = self.batches.shuffled
+        self.blas = numpy_blas(dtype) if self.plan.gemm else ()  # NumPy's CBLAS (gemm, gemv) for the BLAS layers
         self.kept = self._kept()
         self.keeps = tuple(array.copy() for array in self.kept)
         self.t_start = state.t
         self.epoch_index = 0
         try:
-            if any(layer.blas for layer in self.plan.layers):
+            if any(layer.blas for layer in self.plan.layers) and not self.plan.gemm:
                 _load_kernel_blas()
             self.kernel = _kernel(self.plan, functions)
             self._call(0, 0, np.zeros(1), False, self.no_draws, warm_up=True)  # compiles now (or loads), no batch
@@ -343,7 +349,7 @@ class CompiledEngine:
         total, t, bad_epoch, bad_batch, what, t_start = self.kernel(
             self.X, self.Y, self.orders, first, last, self.B, model.params, model.grads, self.work, self.lc,
             self.hyper, uniforms, *self._arrays(), *self.keeps, lrs, run.state.t, float(run.l2), bool(need_cost),
-            self.generator, self.shuffle and not warm_up, self.no_costs if costs is None else costs,
+            self.generator, self.shuffle and not warm_up, self.no_costs if costs is None else costs, self.blas,
         )
         if warm_up:
             return 0.0
