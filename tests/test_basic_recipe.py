@@ -10,8 +10,8 @@ from sklearn.datasets import make_classification
 
 import dnnimprove as dn
 from dnnimprove import cli
-from dnnimprove.basic_recipe import (BASELINE, RecipeStep, _Walk, _load, _train, baseline_config, dev_losses, improves,
-                                     recipe)
+from dnnimprove.basic_recipe import (BASELINE, RecipeStep, _Walk, _load, _refit, _train, baseline_config, dev_losses,
+                                     improves, recipe)
 from dnnimprove.recipe_remedies import TUNING_KNOBS
 
 PLAIN = {**BASELINE, "optimizer": "gd", "lr": 0.05, "init": "xavier"}
@@ -142,6 +142,8 @@ def test_the_budget_stops_the_walk(small):
     ({"human_error": 1.5}, "human_error must be in"),
     ({"max_steps": 0}, "max_steps must be"),
     ({"dev": 0.0}, "dev must be in"),
+    ({"folds": 1}, "folds must be an integer in"),
+    ({"folds": "many"}, "folds must be 'auto', None or an integer"),
 ])
 def test_bad_arguments_are_value_errors_naming_them(small, kwargs, message):
     X, y = small
@@ -169,6 +171,9 @@ def test_the_recipe_command_writes_its_report_and_refuses_an_empty_dev_set(tmp_p
     assert cli.main(["recipe", "--data", str(path), "--target", "label", "--dev-fraction", "0",
                      "--out", str(tmp_path / "out2")]) == 2
     assert "--dev-fraction must be > 0" in capsys.readouterr().err
+    assert cli.main(["recipe", "--data", str(path), "--target", "label", "--folds", "1",
+                     "--out", str(tmp_path / "out3")]) == 2
+    assert "--folds must be 0 (the dev set) or at least 2; got 1" in capsys.readouterr().err
 
 
 def test_a_rejected_remedy_is_tried_once_more_after_another_change_was_kept():
@@ -262,3 +267,33 @@ def test_refit_trains_the_chosen_configuration_on_train_and_dev_rows(small):
     assert f"{refitted.config['epochs']} epochs" in refitted.refit or refitted.config.get("early_stopping")
     assert kept.config == refitted.config and kept.model is not refitted.model
     assert refitted.model.preprocessing_ is refitted.data.preprocessing
+
+
+def test_with_folds_every_decision_rests_on_the_cross_validated_train_and_dev_rows(small):
+    X, y = small
+    result = recipe(X, y, seed=0, epochs=10, max_steps=2, folds=3)
+    rows = len(result.data.y_train) + len(result.data.y_dev)
+    assert result.validation == f"3-fold cross-validation over the train + dev rows ({rows} rows)"
+    assert "dev error measured by 3-fold cross-validation" in result.table()
+    for step in result.steps:  # one loss per row, each row held out once: its mean is the out-of-fold error
+        assert step.losses.shape == (rows, 2) and len(step.epochs_run) == 3
+        assert step.losses[:, 0].mean() == pytest.approx(step.dev_error, abs=1 / rows)  # folds differ by <= 1 row
+
+
+def test_a_time_budget_cross_validates_small_tables_by_default(small):
+    X, y = small
+    assert recipe(X, y, seed=0, epochs=5, max_steps=1).validation == "the dev set (48 rows)"
+    budgeted = recipe(X, y, seed=0, epochs=5, max_steps=1, max_minutes=0.2)
+    assert budgeted.validation.startswith("3-fold cross-validation")
+    assert recipe(X, y, seed=0, epochs=5, max_steps=1, max_minutes=0.2, folds=None).validation.startswith(
+        "the dev set (48 rows, mean of 3 seeds")
+
+
+def test_refit_with_early_stopping_trains_for_the_median_of_the_epochs_early_stopping_chose(small):
+    X, y = small
+    data = _load(X, y, None, "auto", None, 0.2, 0.2, 0)
+    config = {**BASELINE, "epochs": 40, "early_stopping": 2}
+    step = RecipeStep(0, "baseline", "baseline", config, 0.1, 0.1, kept=True, epochs_run=[7, 30, 12])
+    run = _train(config, data, seed=0)
+    model, note = _refit(step, run, data, seed=0)
+    assert note == "trained again on train + dev (192 rows, 12 epochs)"

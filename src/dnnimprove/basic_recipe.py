@@ -25,19 +25,26 @@ gap first: learning rate and L2 on a log scale, width, depth, Adam, mini-batch s
 batch norm, dropout's ``keep_prob``, training longer with early stopping. It ends when a round at the finest
 step keeps nothing, or at the budget.
 
-**Keeping a change.** Every configuration is trained with ``n_seeds`` seeds; its per-example dev losses
-(0/1 error and cross-entropy, or squared error) are averaged over them. A step's best candidate (lowest
-mean dev error, then dev cost) is kept only when it beats the current one by more than one standard error
-of the paired per-example differences (:func:`improves`): a smaller difference is noise a dev set of that
-size cannot resolve. One exception, the one-standard-error rule for L2: a stronger ``lambd`` whose dev
+**Measuring a configuration** (:mod:`dnnimprove.recipe_validation`). Without ``folds`` every configuration
+is trained with ``n_seeds`` seeds on the training rows and judged on the dev set. With ``folds`` (the default
+with a time budget on a table of at most :data:`CV_MAX_ROWS` training and dev rows) it is judged by k-fold
+cross-validation over the training and dev rows together: the dev error is the held-out error of
+``folds`` runs, each trained on the other folds, so every decision rests on all those rows rather than on
+the few that a dev set of a small table holds. The bias/variance verdicts use the same numbers (training
+error: the mean over the runs of their training error).
+
+**Keeping a change.** A configuration's per-example dev losses (0/1 error and cross-entropy, or squared
+error) are averaged over its runs. A step's best candidate (lowest mean dev error, then dev cost) is kept
+only when it beats the current one by more than one standard error of the paired per-example differences
+(:func:`improves`): a smaller difference is noise a dev set of that size cannot resolve. One exception, the one-standard-error rule for L2: a stronger ``lambd`` whose dev
 error is within one standard error of the best configuration trained so far is kept (when the dev set
 cannot tell them apart, the more regularized network is preferred).
 
 It stops when the gaps are closed (without a budget), when the remedies run out, or at the budget
 (``max_steps`` remedies, ``max_minutes``). With ``refit`` (the default) the chosen configuration is then
 trained once more on the training and dev rows together (more data, the course's first cure for variance;
-a configuration with early stopping runs for the epochs early stopping chose on the dev set). The test
-set is used once, by the final model. Errors: ``1 - accuracy`` for classification; for regression the
+a configuration with early stopping runs for the median of the epochs early stopping chose in its runs).
+The test set is used once, by the final model. Errors: ``1 - accuracy`` for classification; for regression the
 mean squared error of the standardized target (about ``1 - R^2``), which the model file undoes for its
 predictions.
 """
@@ -55,6 +62,7 @@ import numpy as np
 
 from ._validation import check_bool, check_int, check_number
 from .recipe_remedies import BIAS_REMEDIES, TUNING_KNOBS, VARIANCE_REMEDIES
+from .recipe_validation import Fit, cross_validation, holdout, validation_rows
 from .studies.recipe import Data
 from .studies.runner import SeedRun, train_once
 
@@ -72,6 +80,9 @@ def baseline_config(data: Data, epochs: int) -> dict[str, Any]:
     """:data:`BASELINE` with ``epochs``, its hidden layer as wide as the input (at least its 16 units)."""
     return {**BASELINE, "epochs": epochs, "hidden": (max(BASELINE["hidden"][0], data.n_features),)}
 
+
+CV_MAX_ROWS = 20000
+"""``folds="auto"`` cross-validates (with a time budget) when the training and dev rows are at most this many."""
 
 _MAX_TRIES = 2
 """A remedy is tried at most this often; a second time only after some other change was kept."""
@@ -99,7 +110,9 @@ class RecipeStep:
     cost: list[float] = field(default_factory=list)
     cost_epochs: list[int] = field(default_factory=list)
     losses: np.ndarray | None = field(default=None, repr=False)
-    """Per dev example ``(error, cost)``, averaged over the seeds (see :func:`dev_losses`)."""
+    """Per validation row ``(error, cost)``, averaged over the runs that held it out (see :func:`dev_losses`)."""
+    epochs_run: list[int] = field(default_factory=list)
+    """The epochs each of its runs trained for (early stopping's choice when it is on)."""
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -130,6 +143,8 @@ class RecipeResult:
     model_path: str | None = None
     refit: str = ""
     """How the final model was trained again on train + dev rows (empty: it is the best step's model)."""
+    validation: str = "the dev set"
+    """How every step's dev error was measured (the dev set, or cross-validation over train + dev)."""
 
     @property
     def best(self) -> RecipeStep:
@@ -145,6 +160,7 @@ class RecipeResult:
         lines = ["  ".join([*(cell.ljust(width) for cell, width in zip(line[:-1], widths)), line[-1]])
                  for line in [header, *rows]]
         lines.insert(1, "  ".join("-" * width for width in widths) + "  " + "-" * 14)
+        lines.append(f"dev error measured by {self.validation}")
         lines.append(f"baseline error {self.bayes_error:.4f} ({self.bayes_source}); tolerance {self.tolerance:g}")
         lines.append(f"stopped: {self.stopped}")
         if self.refit:
@@ -160,6 +176,7 @@ class RecipeResult:
             "tolerance": self.tolerance, "steps": [step.to_json() for step in self.steps],
             "final_config": _json_config(self.config), "test_error": self.test_error, "test_score": self.test_score,
             "score_name": self.score_name, "stopped": self.stopped, "seconds": self.seconds, "refit": self.refit,
+            "validation": self.validation,
             "model": self.model_path,
         }
 
@@ -275,9 +292,13 @@ class _Walk:
     """
 
     def __init__(self, data: Data, seed: int, bayes: float, tolerance: float, deadline: float | None,
-                 max_steps: int | None, bar: Any, n_seeds: int = 1) -> None:
+                 max_steps: int | None, bar: Any, n_seeds: int = 1, folds: int | None = None) -> None:
         self.data, self.seed, self.bayes, self.tolerance = data, seed, bayes, tolerance
         self.deadline, self.max_steps, self.bar, self.n_seeds = deadline, max_steps, bar, n_seeds
+        self.folds = folds
+        """``None``: measure on the dev set (``n_seeds`` seeds); ``k``: ``n_seeds`` repeats of k-fold
+        cross-validation over the training and dev rows (see :mod:`dnnimprove.recipe_validation`)."""
+        self._fits: tuple[int, list[Fit]] | None = None
         self.steps: list[RecipeStep] = []
         self.tried: dict[str, int] = {}
         self.best_run: SeedRun | None = None
@@ -309,9 +330,34 @@ class _Walk:
         if not self.rates:
             return not self.out_of_time()
         best = self.current.config if self.current is not None else config
-        refit = self.rate(best) * _size(best, self.data) * (1 + len(self.data.X_dev) / len(self.data.X_train))
-        needed = self.rate(config) * self.n_seeds * _size(config, self.data) + refit
+        needed = self.rate(config) * self.work(config) + self.rate(best) * self.refit_size(best)
         return time.perf_counter() + needed <= self.deadline
+
+    @property
+    def fits_now(self) -> list[Fit]:
+        """The training runs that measure a configuration (built once per number of seeds or repeats)."""
+        if self._fits is None or self._fits[0] != self.n_seeds:
+            fits = (holdout(self.data, self.seed, self.n_seeds) if not self.folds else
+                    cross_validation(self.data, self.folds, self.seed, self.n_seeds))
+            self._fits = (self.n_seeds, fits)
+        return self._fits[1]
+
+    def work(self, config: dict) -> float:
+        """:func:`_size` summed over the runs that measure ``config``."""
+        return sum(_size(config, fit.data) for fit in self.fits_now)
+
+    def refit_size(self, config: dict) -> float:
+        """:func:`_size` of the final training on the training and dev rows."""
+        return _size(config, self.data) * (1 + len(self.data.X_dev) / len(self.data.X_train))
+
+    def describe(self) -> str:
+        """How the dev error is measured, in words (for the report)."""
+        if not self.folds:
+            seeds = f", mean of {self.n_seeds} seeds" if self.n_seeds > 1 else ""
+            return f"the dev set ({len(self.data.y_dev)} rows{seeds})"
+        repeats = f", {self.n_seeds} repeats" if self.n_seeds > 1 else ""
+        rows = validation_rows(self.data, self.folds)
+        return f"{self.folds}-fold cross-validation over the train + dev rows ({rows} rows{repeats})"
 
     def rate(self, config: dict) -> float:
         """The median rate measured for configurations like ``config`` (the slowest class's if none yet; a
@@ -335,23 +381,30 @@ class _Walk:
                 keys.add(key)
         return fresh
 
-    def train(self, config: dict) -> tuple[SeedRun, float, float, float, np.ndarray]:
-        """Train ``config`` on ``n_seeds`` seeds: the first seed's run, the mean errors and per-example dev losses."""
-        runs, errors, losses = [], [], []
-        for offset in range(self.n_seeds):
+    def train(self, config: dict) -> tuple[SeedRun, float, float, float, np.ndarray, list[int]]:
+        """Train ``config`` once per :class:`Fit` of the measurement: the first run, the mean errors, the
+        per-example dev losses of the validation rows (averaged over the runs that held each out) and the
+        epochs each run trained for (early stopping's choice when it is on)."""
+        runs, errors, epochs = [], [], []
+        rows = validation_rows(self.data, self.folds)
+        total, count = np.zeros((rows, 2)), np.zeros(rows)
+        for fit in self.fits_now:
             started = time.perf_counter()
-            run = _train(config, self.data, self.seed + offset)
-            size = _size({**config, "epochs": max(1, run.epochs)}, self.data)
+            run = _train(config, fit.data, fit.seed)
+            size = _size({**config, "epochs": max(1, run.epochs)}, fit.data)
             self.rates.setdefault(_speed_class(config), []).append((time.perf_counter() - started) / size)
             runs.append(run)
-            errors.append(_errors(run, self.data))
-            losses.append(dev_losses(run.model, self.data) if run.diverged is None else None)
+            errors.append(_errors(run, fit.data))
             if run.diverged is not None:
+                total[:] = math.inf
                 break
+            best_epoch = run.history.best_epoch if config.get("early_stopping") else None
+            epochs.append(run.epochs if best_epoch is None else best_epoch + 1)
+            total[fit.rows] += dev_losses(run.model, fit.data)
+            count[fit.rows] += 1
         train_error, dev_error, dev_cost = (float(np.mean(values)) for values in zip(*errors))
         self.seen[self.key(config)] = (train_error, dev_error, dev_cost)
-        mean_losses = np.full((len(self.data.y_dev), 2), math.inf) if losses[-1] is None else np.mean(losses, axis=0)
-        return runs[0], train_error, dev_error, dev_cost, mean_losses
+        return runs[0], train_error, dev_error, dev_cost, total / np.maximum(count, 1)[:, None], epochs
 
     def run_step(self, remedy: str, kind: str, candidates: list[dict]) -> RecipeStep | None:
         """Train every candidate (those that fit the budget); the best by dev error, then dev cost, is the step's."""
@@ -363,10 +416,10 @@ class _Walk:
             if not self.fits(config):
                 self.skipped_in_round = True
                 continue
-            run, train_error, dev_error, dev_cost, losses = self.train(config)
+            run, train_error, dev_error, dev_cost, losses, epochs = self.train(config)
             tried.append({"config": _json_config(config), "train_error": train_error, "dev_error": dev_error,
                           "dev_cost": dev_cost if math.isfinite(dev_cost) else None, "diverged": run.diverged})
-            trained.append((config, run, dev_error, dev_cost, train_error, losses))
+            trained.append((config, run, dev_error, dev_cost, train_error, losses, epochs))
             if self.best_losses is None or (dev_error, dev_cost) < self.best_key:
                 self.best_key, self.best_losses = (dev_error, dev_cost), losses
         if not trained:
@@ -382,10 +435,11 @@ class _Walk:
             simpler = self.simpler(trained, current.config)
             if simpler is not None:
                 best, kept = simpler, True
-        config, run, dev_error, dev_cost, train_error, losses = best
+        config, run, dev_error, dev_cost, train_error, losses, epochs = best
         step = RecipeStep(len(self.steps), remedy, kind, config, train_error, dev_error, kept=kept, dev_cost=dev_cost,
                           seconds=time.perf_counter() - started, candidates=tried if len(tried) > 1 else [],
-                          cost=[float(c) for c in run.history.cost], cost_epochs=list(run.history.epoch), losses=losses)
+                          cost=[float(c) for c in run.history.cost], cost_epochs=list(run.history.epoch), losses=losses,
+                          epochs_run=epochs)
         if kept:
             self.best_run = run
         self.steps.append(step)
@@ -439,21 +493,23 @@ class _Walk:
         return f"the remedies for the gaps left are used up ({verdict})"
 
     def more_seeds(self, converged: str, verdict: str) -> tuple[str, str, list[dict], str, str] | None:
-        """With time left after convergence: measure the current configuration again with twice the seeds and
-        start again coarse to fine (less noise from initialization lets smaller real gains show)."""
+        """With time left after convergence: measure the current configuration again with twice the seeds (or
+        repeats of the cross-validation, each on a new partition) and start again coarse to fine (less noise from
+        initialization and from the partition lets smaller real gains show)."""
         seeds = 2 * self.n_seeds
         config = self.current.config
         if self.deadline is None or not self.rates:
             return None
-        runs = seeds + 1 + len(self.data.X_dev) / len(self.data.X_train)  # the seeds, then the refit
-        if time.perf_counter() + self.rate(config) * _size(config, self.data) * runs > self.deadline:
+        needed = self.rate(config) * (self.work(config) * seeds / self.n_seeds + self.refit_size(config))
+        if time.perf_counter() + needed > self.deadline:
             return None
         self.n_seeds, self.factor, self.remeasure = seeds, 3.0, True
         self.seen.clear()
         self.best_key, self.best_losses = (math.inf, math.inf), None
         self.round, self.rounds = [], 0
-        return (f"measure again with {seeds} seeds", "again", [config], verdict,
-                f"{converged}; budget left: measure the configuration again with {seeds} seeds, then tune again")
+        what = f"{seeds} seeds" if not self.folds else f"{seeds} repeats of the {self.folds}-fold cross-validation"
+        return (f"measure again with {what}", "again", [config], verdict,
+                f"{converged}; budget left: measure the configuration again with {what}, then tune again")
 
     def next_knob(self) -> tuple[str, str, list[dict], str, str] | str:
         """The tuning phase's next ``(knob, kind, candidates, verdict, reason)``, or why it ends."""
@@ -513,6 +569,7 @@ def recipe(
     max_steps: int | None = None,
     max_minutes: float | None = None,
     n_seeds: int | None = None,
+    folds: int | str | None = "auto",
     refit: bool = True,
     progress: bool = False,
     out: str | os.PathLike | None = None,
@@ -548,7 +605,14 @@ def recipe(
         is started, and none at all once it is spent. ``None``: the walk ends when the gaps are closed.
     n_seeds : int >= 1 or None
         Train every configuration with this many seeds (``seed``, ``seed + 1``, ...) and decide on the mean
-        errors: less noisy decisions for more time. ``None``: 3 with ``max_minutes``, else 1.
+        errors: less noisy decisions for more time. With ``folds``, the number of repeats of the
+        cross-validation (each on a new partition). ``None``: 1 with ``folds``, else 3 with ``max_minutes``,
+        else 1.
+    folds : int >= 2, "auto" or None
+        Measure every configuration by ``folds``-fold cross-validation over the training and dev rows together
+        instead of on the dev set alone (see :mod:`dnnimprove.recipe_validation`): every decision then rests on
+        all those rows. ``"auto"``: 3 with ``max_minutes`` when the training and dev rows are at most
+        :data:`CV_MAX_ROWS`, else ``None`` (the dev set).
     refit : bool
         Train the chosen configuration again on the train and dev rows for the final model.
     progress : bool
@@ -571,7 +635,11 @@ def recipe(
         max_steps = check_int("max_steps", max_steps, low=1)
     elif max_minutes is None:
         max_steps = 20
-    n_seeds = check_int("n_seeds", n_seeds, low=1) if n_seeds is not None else 1 if max_minutes is None else 3
+    folds = _folds(folds, data_, max_minutes)
+    if n_seeds is not None:
+        n_seeds = check_int("n_seeds", n_seeds, low=1)
+    else:
+        n_seeds = 3 if max_minutes is not None and not folds else 1
     if max_minutes is not None:
         check_number("max_minutes", max_minutes, low=0.0, low_open=True)
     if human_error is None:
@@ -582,14 +650,14 @@ def recipe(
 
     deadline = None if max_minutes is None else started + 60.0 * max_minutes
     with tqdm(total=max_steps and max_steps + 1, unit="step", desc="recipe", disable=not progress) as bar:
-        walk = _Walk(data_, seed, bayes, tolerance, deadline, max_steps, bar, n_seeds)
+        walk = _Walk(data_, seed, bayes, tolerance, deadline, max_steps, bar, n_seeds, folds)
         walk.run_step("baseline", "baseline", [baseline_config(data_, epochs)])
         stopped = _walk(walk, max_steps, max_minutes)
     best = walk.current
     model = walk.best_run.model
     refit_note = ""
     if check_bool("refit", refit):
-        model, refit_note = _refit(best.config, walk.best_run, data_, seed)
+        model, refit_note = _refit(best, walk.best_run, data_, seed)
     test_error = test_score = None
     score_name = "R2" if data_.task == "regression" else "accuracy"
     if data_.X_test is not None:
@@ -602,7 +670,7 @@ def recipe(
     model.preprocessing_ = data_.preprocessing  # from here on it predicts on raw rows
     result = RecipeResult(data_.task, bayes, source, tolerance, walk.steps, best.config, model, test_error,
                           test_score, score_name, stopped, time.perf_counter() - started, data_,
-                          refit=refit_note)
+                          refit=refit_note, validation=walk.describe())
     if out is not None:
         from .persistence import save
         from .report import write_recipe
@@ -650,12 +718,23 @@ def _walk(walk: _Walk, max_steps: int | None, max_minutes: float | None) -> str:
             walk.kept_in_round = walk.kept_in_round or step.kept
 
 
-def _refit(config: dict, run: SeedRun, data: Data, seed: int) -> tuple[Any, str]:
-    """Train ``config`` on the train and dev rows together; returns the model and a note saying how."""
-    config = dict(config)
-    if config.get("early_stopping"):  # the epochs early stopping chose on the dev set
-        best_epoch = run.history.best_epoch
-        config["epochs"] = run.epochs if best_epoch is None else best_epoch + 1
+def _folds(folds: Any, data: Data, max_minutes: float | None) -> int | None:
+    """The number of cross-validation folds ``recipe(folds=...)`` asks for (``None``: the dev set)."""
+    if isinstance(folds, str):
+        if folds != "auto":
+            raise ValueError(f"folds must be 'auto', None or an integer >= 2; got {folds!r}")
+        rows = len(data.y_train) + len(data.y_dev)
+        return 3 if max_minutes is not None and rows <= CV_MAX_ROWS else None
+    if folds is None:
+        return None
+    return check_int("folds", folds, low=2, high=len(data.y_train) + len(data.y_dev))
+
+
+def _refit(step: RecipeStep, run: SeedRun, data: Data, seed: int) -> tuple[Any, str]:
+    """Train ``step.config`` on the train and dev rows together; returns the model and a note saying how."""
+    config = dict(step.config)
+    if config.get("early_stopping"):  # the epochs early stopping chose on the held-out rows (median over runs)
+        config["epochs"] = max(1, int(np.median(step.epochs_run))) if step.epochs_run else run.epochs
         config["early_stopping"] = None
     merged = Data(np.concatenate([data.X_train, data.X_dev]), np.concatenate([data.y_train, data.y_dev]),
                   preprocessing=data.preprocessing)

@@ -826,8 +826,11 @@ def _add_recipe(subparsers: Any) -> None:
     parser.add_argument("--max-minutes", type=positive_float,
                         help="the time budget: tune the remedies while it lasts, start nothing that would overrun it")
     parser.add_argument("--seeds", type=positive_int,
-                        help="train every configuration with this many seeds and decide on the mean (default: 3 "
-                        "with --max-minutes, else 1)")
+                        help="train every configuration with this many seeds and decide on the mean; with --folds, "
+                        "repeats of the cross-validation (default: 1 with --folds, else 3 with --max-minutes, else 1)")
+    parser.add_argument("--folds", type=nonnegative_int,
+                        help="measure every configuration by K-fold cross-validation over the train + dev rows; 0: on "
+                        "the dev set (default: 3 with --max-minutes when train + dev hold at most 20000 rows, else 0)")
     parser.add_argument("--no-refit", action="store_true",
                         help="keep the best step's model (trained on the train rows) instead of training it again "
                         "on train + dev")
@@ -843,11 +846,14 @@ def _run_recipe(args: argparse.Namespace) -> int:
 
     if args.dev_fraction <= 0:
         raise UsageError("--dev-fraction must be > 0: the recipe decides on the dev error")
+    if args.folds == 1:
+        raise UsageError("--folds must be 0 (the dev set) or at least 2; got 1")
     spec = _data_spec(args, dev=args.dev_fraction)
     out = prepare_out(args.out)
     result = recipe(spec, human_error=args.human_error, tolerance=args.tolerance, seed=args.seed,
                     epochs=args.epochs, max_steps=args.max_steps, max_minutes=args.max_minutes, n_seeds=args.seeds,
-                    refit=not args.no_refit, progress=not args.no_progress, out=out)
+                    folds="auto" if args.folds is None else args.folds or None, refit=not args.no_refit,
+                    progress=not args.no_progress, out=out)
     if args.json:
         print((out / "recipe.json").read_text())
     else:
