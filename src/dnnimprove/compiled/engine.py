@@ -33,9 +33,10 @@ from ..ewma import ewma_step
 from ..layers import Activation, BatchNorm, Dense, Dropout
 from ..losses import CategoricalCrossEntropy
 from ..regularizers import l1_gradient, l2_gradient
+from ._batch_sums import batch_dot, batch_sum, jit_options
 from ._blas import gemm, gemv, numpy_blas
 from ._formulas import jitable
-from ._legacy_random import STATE_WORDS, legacy_permutation
+from ._legacy_random import LANES, SCRATCH_WORDS, legacy_permutations
 from ._generate import BLAS_FROM, LayerPlan, Plan, generate, row_width
 from ._support import mark_broken, numba_module
 
@@ -90,7 +91,8 @@ def _plan(model: Any, optimizer: Any, rows: int) -> tuple[Plan, dict[str, Callab
     """The kernel's plan for mini-batches of ``rows`` rows, the formula functions it calls (its globals) and the
     layers' constants ``lc``."""
     tensors = {(info.layer, info.key): info for info in model.table}
-    functions: dict[str, Callable[..., Any]] = {"EWMA": ewma_step, "L2": l2_gradient, "L1": l1_gradient}
+    functions: dict[str, Callable[..., Any]] = {"EWMA": ewma_step, "L2": l2_gradient, "L1": l1_gradient,
+                                                "BATCH_DOT": batch_dot, "BATCH_SUM": batch_sum}
     constants: list[float] = []
     layers: list[LayerPlan] = []
     width = model.n_features_in_
@@ -136,7 +138,7 @@ def _plan(model: Any, optimizer: Any, rows: int) -> tuple[Plan, dict[str, Callab
     n_opt_constants = len(optimizer_type.constants(1, 0.1, *optimizer.hyperparameters()))
     legacy = _legacy_shuffle(model)
     if legacy:
-        functions["LEGACY_PERMUTATION"] = legacy_permutation
+        functions["LEGACY_PERMUTATIONS"] = legacy_permutations
     numpy_gemm = any(layer.blas for layer in layers) and numpy_blas(model.dtype) is not None
     if numpy_gemm:
         functions["GEMM"], functions["GEMV"] = gemm, gemv
@@ -249,7 +251,7 @@ def _kernel(plan: Plan, functions: dict[str, Callable[..., Any]]) -> Callable[..
         return _KERNELS[memo]
     numba = numba_module()
     for function in functions.values():
-        jitable(function)
+        jitable(function, **jit_options(function))
     folder = _cache_dir() if key is not None else None
     cache = folder is not None
     if folder is None:
@@ -309,8 +311,9 @@ class CompiledEngine:
         self.no_draws = np.zeros(0, dtype=dtype)
         self.no_costs = np.zeros(0, dtype=np.float64)
         self.generator = model.random.generator if self.plan.draws else None
-        if self.plan.legacy:  # [first epoch's seed or -1, MT19937 state]: see _permutations
-            self.generator = np.full(1 + STATE_WORDS, -1, dtype=np.int64)
+        if self.plan.legacy:  # [first epoch's seed or -1, scratch]; the kernel's LANES permutations: see _permutations
+            self.generator = np.full(1 + SCRATCH_WORDS, -1, dtype=np.int64)
+            self.lane_orders = np.empty((LANES, m), dtype=np.int64)
         self.shuffle = self.batches.shuffled
         self.augment = augment
         self.inputs = (self.X, self.Y)  # what the kernel reads: the training set, or the augmented epoch
@@ -404,6 +407,7 @@ class CompiledEngine:
         if self.plan.legacy:
             self.generator[0] = self.run.model.random.shuffle_seed + first_epoch + 1 if in_kernel else -1
             if in_kernel:
+                self.orders = self.lane_orders
                 return
         if self.batches.shuffled and not self.plan.draws:
             source, m = self.run.model.random, self.X.shape[0]
