@@ -67,8 +67,9 @@ def tables(folder: str) -> list[tuple[str, str, str]]:
     return written
 
 
-def mlp_search(result, seconds: float, seed: int) -> tuple[float, float, int]:
-    """RandomizedSearchCV over an MLP for about ``seconds``; returns ``(test score, wall seconds, candidates)``."""
+def mlp_search(result, seconds: float, seed: int) -> tuple[float, float, int, dict]:
+    """RandomizedSearchCV over an MLP for about ``seconds``; returns ``(test score, wall seconds, candidates, the
+    chosen parameters)``."""
     from scipy.stats import loguniform
     from sklearn.base import clone
     from sklearn.exceptions import ConvergenceWarning
@@ -103,7 +104,7 @@ def mlp_search(result, seconds: float, seed: int) -> tuple[float, float, int]:
                 break
         model = clone(estimator).set_params(**best.best_params_).fit(X, y)
     spent = time.perf_counter() - started
-    return float(model.score(data.X_test, data.y_test)), spent, n_iter
+    return float(model.score(data.X_test, data.y_test)), spent, n_iter, best.best_params_
 
 
 def main() -> None:
@@ -126,9 +127,11 @@ def main() -> None:
                 result = recipe(path, target=target, seed=split, max_minutes=args.max_minutes)
                 recipe_seconds = time.perf_counter() - started
                 budget = max(60.0 * args.max_minutes, recipe_seconds)
-                mlp_score, mlp_seconds, n_iter = mlp_search(result, budget, split)
+                mlp_score, mlp_seconds, n_iter, chosen = mlp_search(result, budget, split)
                 print(f"\n== {name}, split seed {split} ==\n{result.table()}\nMLP RandomizedSearchCV: {n_iter} "
-                      f"candidates, test {result.score_name} {mlp_score:.4f}, {mlp_seconds:.1f} s", flush=True)
+                      f"candidates, test {result.score_name} {mlp_score:.4f}, {mlp_seconds:.1f} s; chosen "
+                      f"{ {key: round(value, 6) if isinstance(value, float) else value for key, value in chosen.items()} }",
+                      flush=True)
                 rows.append((name, split, result.score_name, result.test_score, mlp_score, recipe_seconds,
                              mlp_seconds, n_iter, len(result.steps), one_network(result)))
             print("load average:", _load(), flush=True)

@@ -97,6 +97,7 @@ def test_recipe_keeps_a_step_only_when_the_dev_set_shows_an_improvement_and_its_
     np.testing.assert_array_equal(dn.load(tmp_path / "model.npz").predict(X), result.model.predict(X))
     page = (tmp_path / "recipe.html").read_text()
     assert "baseline" in page and result.stopped.split(" (")[0] in page
+    assert "Dev error measured by the dev set" in page and "Final model: trained again on train + dev" in page
 
 
 def test_a_rejected_step_leaves_the_best_configuration_unchanged(small):
