@@ -32,8 +32,9 @@ def _install_where() -> None:
     _REGISTERED.add(id(_elementwise.where))
 
 
-def jitable(function: Callable[..., Any]) -> Callable[..., Any]:
-    """Register ``function`` (and the plain dnnimprove functions it calls) with numba; return it unchanged."""
+def jitable(function: Callable[..., Any], **options: Any) -> Callable[..., Any]:
+    """Register ``function`` (and the plain dnnimprove functions it calls) with numba; return it unchanged.
+    ``options``: numba's compile options for ``function`` itself (the functions it calls get none)."""
     if not _REGISTERED:
         _install_where()
     function = getattr(function, "__func__", function)
@@ -46,5 +47,8 @@ def jitable(function: Callable[..., Any]) -> Callable[..., Any]:
         value = function.__globals__.get(name)
         if isinstance(value, types.FunctionType) and (value.__module__ or "").startswith("dnnimprove"):
             jitable(value)
-    register_jitable(function)
+    if options:
+        register_jitable(**options)(function)
+    else:
+        register_jitable(function)
     return function

@@ -13,6 +13,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from . import _batch_sums
+from ._legacy_random import LANES
+
 __all__ = ["LayerPlan", "Plan", "generate"]
 
 BLAS_FROM = 256
@@ -51,7 +54,8 @@ class Plan:
     names: dict[str, str] = field(default_factory=dict)  # informational: the formula behind each F* global
     legacy: bool = False
     """Whether the kernel draws each epoch's permutation as the course does, ``np.random.seed(seed + epoch)`` then
-    ``np.random.permutation(m)`` (:mod:`._legacy_random`), from the first epoch's seed in ``gen[0]``."""
+    ``np.random.permutation(m)`` (:mod:`._legacy_random`, ``LANES`` epochs at a time into the rows of
+    ``orders``), from the first epoch's seed in ``gen[0]``."""
     draws: bool = False
     """Whether the kernel draws the permutation and the dropout masks itself, from a ``numpy.random.Generator``
     (NumPy's own algorithms on the same bit generator: the same numbers as the Python calls)."""  # informational: the formula behind each F* global
@@ -113,7 +117,7 @@ def generate(plan: Plan) -> str:
     kept = ["params", *[name for name in slots + stats if not name.startswith("unit")]]
     args = ["X", "Y", "orders", "first", "last", "B", "params", "grads", "work", "lc", "hyper", "uniforms",
             *slots, *inputs, *stats, *keeps, "lrs", "t", "lambd", "need_cost", "gen", "shuffle", "batch_costs", "blas"]
-    out = ["import math", "import numpy as np"]
+    out = [f"# BATCH_DOT, BATCH_SUM: numba options {_batch_sums.OPTIONS}", "import math", "import numpy as np"]
     if plan.draws:
         out += ["from numba.np.random.generator_core import next_double, next_float",
                 "from numba.np.random.random_methods import random_interval"]
@@ -152,7 +156,16 @@ def generate(plan: Plan) -> str:
     emit("for epoch in range(lrs.size):")
     emit("    lr = lrs[epoch]")
     emit("    epoch_cost = need_cost and epoch == lrs.size - 1")
-    emit("    order = orders[epoch if orders.shape[0] > 1 else 0]")
+    if plan.legacy:  # gen: int64 [first epoch's seed (-1: orders given), scratch...]; orders: LANES rows
+        emit("    if first == 0 and shuffle and gen[0] >= 0:  # np.random.seed(seed); np.random.permutation(m)")
+        emit(f"        lane = epoch % {LANES}")
+        emit("        if lane == 0:  # the permutations of the next LANES epochs")
+        emit(f"            LEGACY_PERMUTATIONS(orders, gen[0] + epoch, min({LANES}, lrs.size - epoch), gen[1:])")
+        emit("        order = orders[lane]")
+        emit("    else:")
+        emit("        order = orders[epoch if orders.shape[0] > 1 else 0]")
+    else:
+        emit("    order = orders[epoch if orders.shape[0] > 1 else 0]")
     emit("    if first == 0:")
     emit("        t_start = t")
     for keep, array in zip(keeps, kept):
@@ -166,9 +179,6 @@ def generate(plan: Plan) -> str:
         emit("            swap = order[i]")
         emit("            order[i] = order[j]")
         emit("            order[j] = swap")
-    if plan.legacy:  # gen: int64 [first epoch's seed (-1: orders given), MT19937 state scratch...]
-        emit("    if first == 0 and shuffle and gen[0] >= 0:  # np.random.seed(seed); np.random.permutation(m)")
-        emit("        LEGACY_PERMUTATION(order, gen[0] + epoch, gen[1:])")
     emit("    total = 0.0")
     emit("    for batch in range(first, last):")
     loop: list[str] = []
@@ -295,18 +305,12 @@ def generate(plan: Plan) -> str:
             else:
                 put(f"for k in range({layer.n_in}):")
                 put(f"    for j in range({layer.n_out}):")
-                put("        s = zero")
-                put("        for i in range(mb):")
-                put(f"            s += {a_in}[k, i] * {d_out}[j, i]")
-                put(f"        dW{index}[k, j] = s")
+                put(f"        dW{index}[k, j] = BATCH_DOT({a_in}, k, {d_out}, j, mb, zero)")
             if layer.b_at >= 0 and layer.blas:
                 put(_product(plan, d_out, "ones", f"db{index}"))
             elif layer.b_at >= 0:
                 put(f"for j in range({layer.n_out}):")
-                put("    s = zero")
-                put("    for i in range(mb):")
-                put(f"        s += {d_out}[j, i]")
-                put(f"    db{index}[j] = s")
+                put(f"    db{index}[j] = BATCH_SUM({d_out}, j, mb, zero)")
             if not first_layer:
                 if layer.blas:
                     put(_product(plan, f"W{index}", d_out, d_in))
