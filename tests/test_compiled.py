@@ -217,3 +217,12 @@ def test_wide_layers_use_blas_and_train_to_the_numpy_parameters(blas, monkeypatc
     assert [layer.blas for layer in plan.layers if layer.kind == "dense"] == [True, True, False]
     assert plan.gemm == (blas == "numpy's cblas")
     assert_same_up_to_rounding(both(make, X=X_wide, y=y_wide, epochs=10, batch_size=32, optimizer=dn.Adam(0.01), l2=0.1))
+
+
+@pytest.mark.parametrize("dtype, rtol, atol", [("float64", 1e-9, 1e-12), ("float32", 1e-4, 1e-6)])
+@pytest.mark.parametrize("rows, batch_size", [(70, 64), (50, 64), (64, 64)])
+def test_a_last_partial_mini_batch_uses_the_first_columns_of_the_views(dtype, rows, batch_size, rtol, atol):
+    make = lambda: dn.Sequential([dn.Dense(5), dn.ReLU(), dn.Dense(2), dn.ReLU(), dn.Dense(1)],  # noqa: E731
+                                 seed=dn.CourseRandom(3, 10), dtype=dtype)
+    results = both(make, X=X[:rows], y=Y[:rows], epochs=30, batch_size=batch_size, optimizer=dn.Adam(0.01))
+    assert_same_up_to_rounding(results, rtol=rtol, atol=atol)

@@ -64,13 +64,22 @@ class Plan:
     kernel's ``blas`` argument: ``(gemm, gemv)`` ctypes functions) rather than numba's ``np.dot``."""
 
 
+def _per_batch_views(plan: Plan) -> bool:
+    """Whether the views into ``work`` are made per mini-batch, ``(width, mb)`` (BLAS reads contiguous operands of
+    the mini-batch's size), or once per call, ``(width, B)`` with the first ``mb`` columns in use: no layer on BLAS
+    (making a view per mini-batch costs as much as a tiny layer's arithmetic)."""
+    return any(layer.blas for layer in plan.layers)
+
+
 def _views(plan: Plan) -> tuple[list[str], int]:
-    """Lines creating the per-batch views into ``work`` (widths times ``mb``), and the total width per row."""
+    """Lines creating the views into ``work`` (widths times ``mb`` or ``B``, see :func:`_per_batch_views`), and
+    the total width per row."""
     lines, at = [], 0
+    columns = "mb" if _per_batch_views(plan) else "B"
 
     def view(name: str, width: int) -> None:
         nonlocal at
-        lines.append(f"{name} = work[{at} * B:{at} * B + {width} * mb].reshape(({width}, mb))")
+        lines.append(f"{name} = work[{at} * B:{at} * B + {width} * {columns}].reshape(({width}, {columns}))")
         at += width
 
     if plan.layers[0].blas:  # gathered in row layout (contiguous row copies); BLAS reads its transpose as it is
@@ -88,7 +97,7 @@ def _views(plan: Plan) -> tuple[list[str], int]:
         if layer.kind == "batch_norm":
             view(f"zn{index}", layer.n_out)
     view("y", plan.layers[-1].n_out)
-    lines.append(f"ones = work[{at} * B:{at} * B + mb]  # 1.0 each: a BLAS layer's bias gradient is dZ @ ones")
+    lines.append(f"ones = work[{at} * B:{at} * B + {columns}]  # 1.0 each: a BLAS layer's bias gradient is dZ @ ones")
     return lines, at + 1
 
 
@@ -127,7 +136,6 @@ def generate(plan: Plan) -> str:
     emit(f"DT = {dt}")
     emit("zero = DT(0.0)")
     emit("m_all = X.shape[0]")
-    emit("n_features = X.shape[1]")
     emit("total = 0.0")
     # parameter views, made once per call
     for index, layer in enumerate(layers, start=1):
@@ -145,6 +153,8 @@ def generate(plan: Plan) -> str:
             emit(f"dbeta{index} = grads[{layer.b_at}:{layer.b_at + layer.n_out}]")
         for c in range(layer.n_constants):
             emit(f"k{index}_{c} = DT(lc[{layer.const_at + c}])")
+    if not _per_batch_views(plan):  # activations and gradients, features x batch: made once
+        body.extend(_views(plan)[0])
     emit("hyper_args = (" + "".join(f"hyper[{i}], " for i in range(plan.n_hyper)) + ")")
     emit("u_at = 0")
     emit("t_start = t")
@@ -186,12 +196,12 @@ def generate(plan: Plan) -> str:
     put("start = batch * B")
     put("mb = min(B, m_all - start)")
     put("FM = DT(mb)")
-    views, _ = _views(plan)
-    loop.extend(views)
+    if _per_batch_views(plan):
+        loop.extend(_views(plan)[0])
     # gather the shuffled rows, transposed
     put("for i in range(mb):")
     put("    row = order[start + i]")
-    put("    for k in range(n_features):")
+    put(f"    for k in range({layers[0].n_in}):")
     put("        x_rows[i, k] = X[row, k]" if layers[0].blas else "        a0[k, i] = X[row, k]")
     put(f"    for k in range({k_out}):")
     put("        y[k, i] = Y[row, k]")
@@ -209,17 +219,13 @@ def generate(plan: Plan) -> str:
                     put("    for i in range(mb):")
                     put(f"        {a_out}[j, i] += bj")
             else:
-                put(f"for j in range({layer.n_out}):")
+                put(f"for j in range({layer.n_out}):")  # Z = 0 + sum_k W[k, j] A[k] (+ b[j]), in registers
+                put(f"    bj = b{index}[j]" if layer.b_at >= 0 else "    pass")
                 put("    for i in range(mb):")
-                put(f"        {a_out}[j, i] = zero")
-                put(f"    for k in range({layer.n_in}):")
-                put(f"        w = W{index}[k, j]")
-                put("        for i in range(mb):")
-                put(f"            {a_out}[j, i] += w * {a_in}[k, i]")
-                if layer.b_at >= 0:
-                    put(f"    bj = b{index}[j]")
-                    put("    for i in range(mb):")
-                    put(f"        {a_out}[j, i] += bj")
+                put("        s = zero")
+                put(f"        for k in range({layer.n_in}):")
+                put(f"            s += W{index}[k, j] * {a_in}[k, i]")
+                put(f"        {a_out}[j, i] = s + bj" if layer.b_at >= 0 else f"        {a_out}[j, i] = s")
         elif layer.kind == "activation":
             put(f"for j in range({layer.n_out}):")
             put("    for i in range(mb):")
@@ -315,13 +321,12 @@ def generate(plan: Plan) -> str:
                 if layer.blas:
                     put(_product(plan, f"W{index}", d_out, d_in))
                 else:
-                    put(f"for k in range({layer.n_in}):")
+                    put(f"for k in range({layer.n_in}):")  # dA = 0 + sum_j W[k, j] dZ[j], in registers
                     put("    for i in range(mb):")
-                    put(f"        {d_in}[k, i] = zero")
-                    put(f"    for j in range({layer.n_out}):")
-                    put(f"        w = W{index}[k, j]")
-                    put("        for i in range(mb):")
-                    put(f"            {d_in}[k, i] += w * {d_out}[j, i]")
+                    put("        s = zero")
+                    put(f"        for j in range({layer.n_out}):")
+                    put(f"            s += W{index}[k, j] * {d_out}[j, i]")
+                    put(f"        {d_in}[k, i] = s")
             # the layer's own L2 and L1, then the global L2 (the NumPy engine's order)
             for c, formula in ((0, "L2"), (1, "L1")):
                 put(f"if k{index}_{c} != zero:")
