@@ -236,3 +236,35 @@ def test_images_that_do_not_match_the_declared_shape_are_refused_naming_x_and_bo
     with pytest.raises(ValueError, match=r"X must be a 2-D array with rows of 64 features \(image_shape \(8, 8\)\) "
                                          r"for Random\w+; got X of shape \(3, 63\)"):
         transform(np.zeros((3, 63)), dn.as_random_source(0))
+
+
+SPLIT_TRANSFORMS = [
+    RandomShift((8, 8), max_shift=2), RandomFlip((8, 8), horizontal=True, vertical=True), RandomRotation((8, 8), 20.0),
+    RandomZoom((8, 8), 0.2), RandomCrop((8, 8), (6, 7)), GaussianNoise(0.1),
+    Compose(RandomRotation((8, 8), 12.0), RandomZoom((8, 8), 0.1), GaussianNoise(0.05)),
+]
+
+
+@pytest.mark.parametrize("transform", SPLIT_TRANSFORMS, ids=lambda transform: type(transform).__name__)
+def test_an_epoch_augmented_at_once_equals_its_batches_augmented_one_by_one(transform):
+    from dnnimprove.augmentation import Augmentation, draw_batches
+
+    X = np.random.default_rng(6).random((23, 64))
+    sizes = [8, 8, 7]
+    by_batch_source, at_once_source = dn.as_random_source(11), dn.as_random_source(11)
+    starts = np.cumsum([0] + sizes)
+    by_batch = np.concatenate([transform(X[start:stop], by_batch_source) for start, stop in zip(starts, starts[1:])])
+    drawn = draw_batches(transform, [(size, 64) for size in sizes], at_once_source, X.dtype)
+    assert isinstance(transform, Augmentation)
+    np.testing.assert_array_equal(transform.apply(X, drawn), by_batch)  # bit for bit
+    assert at_once_source.uniform((1,), np.float64) == by_batch_source.uniform((1,), np.float64)  # same draws made
+    assert not np.array_equal(transform.apply(X, draw_batches(transform, [(23, 64)], at_once_source, X.dtype)),
+                              by_batch)  # other draws, another result
+
+
+def test_a_compose_of_plain_functions_is_no_split_augmentation():
+    shift = RandomShift((8, 8))
+    composed = Compose(lambda X_batch, source: X_batch + 1.0, shift)
+    assert not composed.splits and Compose(shift, GaussianNoise(0.1)).splits
+    with pytest.raises(TypeError, match=r"Compose of plain functions has no draw\(\)"):
+        composed.draw((4, 64), dn.as_random_source(0), np.float64)

@@ -3,26 +3,36 @@
 import numpy as np
 import pytest
 
-from dnnimprove.compiled._batch_sums import OPTIONS, batch_dot, batch_sum, jit_options
+from dnnimprove.compiled._batch_sums import OPTIONS, batch_dots, batch_sums, jit_options
 
 rng = np.random.default_rng(4)
 X = rng.standard_normal((3, 64))
 Y = rng.standard_normal((2, 64))
 
 
-def exact_dot(k, j, n):
-    return float(np.sum(X[k, :n].astype(np.longdouble) * Y[j, :n].astype(np.longdouble)))
+def exact_dots(n):
+    """``X[:, :n] @ Y[:, :n].T`` in extended precision."""
+    return (X[:, :n].astype(np.longdouble) @ Y[:, :n].T.astype(np.longdouble)).astype(np.float64)
 
 
-def test_they_sum_the_first_n_columns_of_a_row():
+def run(dots, sums, n, dtype=np.float64):
+    x, y = X.astype(dtype), Y.astype(dtype)
+    out, row_sums = np.full((3, 2), np.nan, dtype), np.full(2, np.nan, dtype)
+    dots(x, y, out, n, dtype(0.0))
+    sums(y, row_sums, n, dtype(0.0))
+    return out, row_sums
+
+
+def test_they_sum_the_first_n_columns_of_every_row_pair():
     for n in (0, 1, 7, 44, 64):
-        assert batch_dot(X, 2, Y, 1, n, 0.0) == pytest.approx(exact_dot(2, 1, n), rel=1e-13, abs=1e-13)
-        assert batch_sum(X, 1, n, 0.0) == pytest.approx(float(np.sum(X[1, :n])), rel=1e-13, abs=1e-13)
+        out, row_sums = run(batch_dots, batch_sums, n)
+        np.testing.assert_allclose(out, exact_dots(n), rtol=1e-13, atol=1e-13)
+        np.testing.assert_allclose(row_sums, Y[:, :n].sum(axis=1), rtol=1e-13, atol=1e-13)
 
 
 def test_only_the_sums_may_be_reordered_and_nothing_else_is_relaxed():
     assert OPTIONS == {"fastmath": {"reassoc"}}  # no nnan/ninf/nsz/arcp/contract/afn: NaN checks and formulas hold
-    assert jit_options(batch_dot) is OPTIONS and jit_options(batch_sum) is OPTIONS
+    assert jit_options(batch_dots) is OPTIONS and jit_options(batch_sums) is OPTIONS
     assert jit_options(np.exp) == {}
 
 
@@ -30,13 +40,17 @@ def test_compiled_they_agree_with_the_row_order_sums_up_to_rounding():
     numba = pytest.importorskip("numba")
     from dnnimprove.compiled._formulas import jitable
 
-    for function in (batch_dot, batch_sum):
+    for function in (batch_dots, batch_sums):
         jitable(function, **jit_options(function))
-    dot = numba.njit(lambda x, k, y, j, n, zero: batch_dot(x, k, y, j, n, zero))
-    total = numba.njit(lambda x, j, n, zero: batch_sum(x, j, n, zero))
+    dots = numba.njit(lambda x, y, out, n, zero: batch_dots(x, y, out, n, zero))
+    sums = numba.njit(lambda x, out, n, zero: batch_sums(x, out, n, zero))
     for n in (0, 5, 44, 64):
-        assert dot(X, 0, Y, 1, n, 0.0) == pytest.approx(exact_dot(0, 1, n), rel=1e-13, abs=1e-13)
-        assert total(Y, 0, n, 0.0) == pytest.approx(float(np.sum(Y[0, :n])), rel=1e-13, abs=1e-13)
-    x32 = X.astype(np.float32)
-    assert total(x32, 2, 64, np.float32(0.0)) == pytest.approx(float(np.sum(X[2])), rel=1e-5)
-    assert np.isnan(total(np.array([[1.0, np.nan, 2.0]]), 0, 3, 0.0))  # a NaN still shows: no nnan assumption
+        out, row_sums = run(dots, sums, n)
+        np.testing.assert_allclose(out, exact_dots(n), rtol=1e-13, atol=1e-13)
+        np.testing.assert_allclose(row_sums, Y[:, :n].sum(axis=1), rtol=1e-13, atol=1e-13)
+    out, row_sums = run(dots, sums, 64, np.float32)
+    assert out.dtype == np.float32
+    np.testing.assert_allclose(out, exact_dots(64), rtol=1e-5, atol=1e-5)
+    with_nan = np.array([[1.0, np.nan, 2.0]])
+    sums(with_nan, row_sums[:1], 3, 0.0)
+    assert np.isnan(row_sums[0])  # a NaN still shows: no nnan assumption

@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 
 import dnnimprove as dn
+from dnnimprove.augmentation import DIGITS_SHAPE, Compose, RandomFlip, RandomRotation, RandomZoom
 from dnnimprove.compiled import _support
 
 pytestmark = pytest.mark.skipif(_support.unavailable_reason() is not None, reason="numba is off or not installed")
@@ -201,7 +202,6 @@ def test_the_benchmark_network_reaches_the_courses_accuracy():
 @pytest.mark.parametrize("blas", ["numpy's cblas", "numba's np.dot"])
 def test_wide_layers_use_blas_and_train_to_the_numpy_parameters(blas, monkeypatch):
     from dnnimprove.compiled import engine
-    from dnnimprove.compiled._generate import BLAS_FROM
 
     if blas == "numba's np.dot":  # as where NumPy's BLAS exports no CBLAS symbols known to dnnimprove
         monkeypatch.setattr(engine, "numpy_blas", lambda dtype: None)
@@ -210,13 +210,42 @@ def test_wide_layers_use_blas_and_train_to_the_numpy_parameters(blas, monkeypatc
     rng = np.random.default_rng(9)
     X_wide = rng.standard_normal((120, 70))
     y_wide = rng.integers(0, 3, 120)
-    assert 70 * 64 >= BLAS_FROM and 64 * 80 >= BLAS_FROM  # the first two products run on BLAS, the last on loops
     make = lambda: dn.Sequential([dn.Dense(64), dn.ReLU(), dn.Dense(80), dn.Tanh(), dn.Dense(3)],  # noqa: E731
                                  loss="categorical_crossentropy", seed=10)
-    plan = engine._plan(make().build(70), dn.Adam(0.01))[0]
+    # the first two products run on BLAS, the last (240 weights on mini-batches of 8 rows) on loops
+    plan = engine._plan(make().build(70), dn.Adam(0.01), 8)[0]
     assert [layer.blas for layer in plan.layers if layer.kind == "dense"] == [True, True, False]
     assert plan.gemm == (blas == "numpy's cblas")
-    assert_same_up_to_rounding(both(make, X=X_wide, y=y_wide, epochs=10, batch_size=32, optimizer=dn.Adam(0.01), l2=0.1))
+    assert_same_up_to_rounding(both(make, X=X_wide, y=y_wide, epochs=4, batch_size=8, optimizer=dn.Adam(0.01), l2=0.1))
+
+
+def test_a_narrow_layer_uses_blas_on_many_rows_and_loops_on_few():
+    from dnnimprove.compiled.engine import BLAS_WORK_FROM, uses_blas
+
+    assert uses_blas(10, 5, 300)  # the initialization study's 10x5 layer on its full batch of 300 rows
+    assert not uses_blas(5, 2, 64)  # a tiny network's layer on mini-batches of 64
+    assert uses_blas(8, 8, BLAS_WORK_FROM // 64) and not uses_blas(8, 8, BLAS_WORK_FROM // 64 - 1)
+    rng = np.random.default_rng(3)
+    X_many = rng.standard_normal((300, 2))
+    y_many = (X_many[:, 0] * X_many[:, 1] > 0).astype(int)
+    make = lambda: dn.Sequential([dn.Dense(10), dn.ReLU(), dn.Dense(5), dn.ReLU(), dn.Dense(1)], seed=4)  # noqa: E731
+    assert_same_up_to_rounding(both(make, X=X_many, y=y_many, epochs=30, optimizer=dn.GradientDescent(0.1)))
+
+
+@pytest.mark.parametrize("augment", [
+    dn.GaussianNoise(0.1),
+    Compose(RandomRotation(DIGITS_SHAPE, 12.0), RandomZoom(DIGITS_SHAPE, 0.1)),
+    RandomFlip(DIGITS_SHAPE),
+], ids=["noise", "rotate_zoom", "flip"])
+def test_an_augmentation_drawn_an_epoch_ahead_trains_to_the_numpy_parameters(augment):
+    X_digits, y_digits = dn.datasets.digits()
+    X_digits, y_digits = X_digits[:150] / 16.0, y_digits[:150]
+    make = lambda: dn.Sequential([dn.Dense(16), dn.ReLU(), dn.Dense(10)],  # noqa: E731
+                                 loss="categorical_crossentropy", seed=2)
+    results = both(make, X=X_digits, y=y_digits, epochs=6, batch_size=32, optimizer=dn.Adam(0.01), augment=augment)
+    assert_same_up_to_rounding(results)
+    (numpy_model, _), (compiled_model, _) = results["numpy"], results["compiled"]
+    assert numpy_model.random.uniform((1,), np.float64) == compiled_model.random.uniform((1,), np.float64)
 
 
 @pytest.mark.parametrize("dtype, rtol, atol", [("float64", 1e-9, 1e-12), ("float32", 1e-4, 1e-6)])
@@ -226,3 +255,13 @@ def test_a_last_partial_mini_batch_uses_the_first_columns_of_the_views(dtype, ro
                                  seed=dn.CourseRandom(3, 10), dtype=dtype)
     results = both(make, X=X[:rows], y=Y[:rows], epochs=30, batch_size=batch_size, optimizer=dn.Adam(0.01))
     assert_same_up_to_rounding(results, rtol=rtol, atol=atol)
+
+
+def test_a_loop_layer_of_many_inputs_trains_to_the_numpy_parameters():
+    from dnnimprove.compiled._generate import REGISTER_SUMS_UP_TO
+
+    rng = np.random.default_rng(5)
+    X_many = rng.standard_normal((96, REGISTER_SUMS_UP_TO + 8))  # its products add a row at a time, not in registers
+    y_many = (X_many[:, 0] > 0).astype(int)
+    make = lambda: dn.Sequential([dn.Dense(2), dn.Tanh(), dn.Dense(1)], seed=6)  # noqa: E731
+    assert_same_up_to_rounding(both(make, X=X_many, y=y_many, epochs=10, batch_size=16, optimizer=dn.Adam(0.01)))

@@ -58,8 +58,8 @@ def test_auto_compiles_a_network_once_this_process_ran_enough_short_runs_of_it(m
     model.build(2)
     optimizer = dn.RMSProp(0.01, beta=0.95)
     steps = AUTO_MIN_STEPS // 2
-    assert not compiled_engine.ready_for(model, optimizer, steps, AUTO_MIN_STEPS)  # 1000 steps run on NumPy
-    assert compiled_engine.ready_for(model, optimizer, steps, AUTO_MIN_STEPS)  # 2000 of this network: compile
+    assert not compiled_engine.ready_for(model, optimizer, 64, steps, AUTO_MIN_STEPS)  # 1000 steps run on NumPy
+    assert compiled_engine.ready_for(model, optimizer, 64, steps, AUTO_MIN_STEPS)  # 2000 of this network: compile
 
 
 @needs_numba
@@ -127,10 +127,24 @@ def test_compiled_names_the_layer_it_cannot_run_and_auto_runs_it_on_numpy(moons)
     assert history.engine == "numpy" and history.engine_reason.startswith("layers[2] (Doubling)")
 
 
-def test_augment_is_a_reason_for_numpy(moons):
+def test_augment_as_a_plain_function_with_dropout_or_the_course_stream_is_a_reason_for_numpy(moons):
     X, y = moons
-    with pytest.raises(ValueError, match=r"augment runs Python code on every mini-batch"):
-        tiny_model().fit(X, y, epochs=1, engine="compiled", augment=dn.GaussianNoise(0.01))
+    noise = dn.GaussianNoise(0.01)
+    with pytest.raises(ValueError, match=r"augment is a plain function, which runs Python code on every mini-batch"):
+        tiny_model().fit(X, y, epochs=1, engine="compiled", augment=lambda X_batch, source: noise(X_batch, source))
+    with pytest.raises(ValueError, match=r"augment with dropout: their draws alternate on every mini-batch"):
+        tiny_model(dn.Dropout(0.9)).fit(X, y, epochs=1, engine="compiled", augment=noise)
+    course = dn.Sequential([dn.Dense(5), dn.ReLU(), dn.Dense(1)], seed=dn.CourseRandom())
+    with pytest.raises(ValueError, match=r"augment draws an epoch ahead only from a numpy Generator"):
+        course.fit(X, y, epochs=1, engine="compiled", augment=noise)
+
+
+@needs_numba
+def test_auto_runs_an_augmentation_on_the_compiled_engine(moons):
+    X, y = moons
+    history = tiny_model().fit(X, y, epochs=AUTO_MIN_STEPS // 5, batch_size=64, record_every=100,
+                               augment=dn.GaussianNoise(0.01))
+    assert history.engine == "compiled"
 
 
 def test_without_numba_auto_runs_numpy_and_compiled_says_how_to_install_it(moons, monkeypatch):

@@ -12,6 +12,12 @@ The image transforms (:class:`RandomShift`, :class:`RandomFlip`, :class:`RandomR
 :data:`DIGITS_SHAPE`, ``(8, 8)``); a batch whose rows do not hold ``prod(image_shape)`` features is a
 ``ValueError`` naming ``X``, its shape and the declared shape. Rotations, zooms and crops resample the image
 bilinearly through :func:`warp`; pixels that come from outside the image take ``fill``.
+
+Each of them (and :class:`GaussianNoise`, :class:`Compose`) is an :class:`Augmentation`: its call is
+``apply(X, draw(X.shape, source, X.dtype))``, the random draws first (they depend only on the batch's
+shape), then arithmetic that treats every row on its own. So the draws of several mini-batches, made one
+batch after another as ``fit`` makes them (:func:`draw_batches`), can be applied to all their rows at once,
+with the same result as batch by batch: the compiled engine augments a whole epoch ahead that way.
 """
 
 from __future__ import annotations
@@ -23,12 +29,53 @@ import numpy as np
 from ._validation import Boolean, Constraint, Real, check_int, set_params_checked
 
 __all__ = [
-    "DIGITS_SHAPE", "RandomShift", "RandomFlip", "RandomRotation", "RandomZoom", "RandomCrop", "GaussianNoise",
-    "Compose", "warp",
+    "DIGITS_SHAPE", "Augmentation", "RandomShift", "RandomFlip", "RandomRotation", "RandomZoom", "RandomCrop",
+    "GaussianNoise", "Compose", "draw_batches", "warp",
 ]
 
 DIGITS_SHAPE = (8, 8)
 """How a row of scikit-learn's digits is laid out: an 8x8 image, row by row."""
+
+
+class Augmentation:
+    """A random transform of a mini-batch in two parts: ``draw`` its random numbers, ``apply`` them.
+
+    ``augment(X, source)`` is ``apply(X, draw(X.shape, source, X.dtype))``. ``draw`` makes the source's calls
+    (in a fixed order, depending only on ``shape`` and ``dtype``) and returns an array whose first dimension
+    is the batch's rows, or a tuple of such arrays; ``apply`` uses row ``i`` of the draws for row ``i`` of
+    ``X`` only, so draws joined along the rows (:func:`draw_batches`) transform joined batches exactly as
+    batch by batch.
+    """
+
+    def draw(self, shape: tuple[int, int], source: Any, dtype: Any) -> Any:
+        """The random numbers for a batch of ``shape`` ``(m, n_features)``, drawn from ``source``."""
+        raise NotImplementedError
+
+    def apply(self, X: np.ndarray, drawn: Any) -> np.ndarray:
+        """``X`` ``(m, n_features)`` transformed with ``drawn`` (from :meth:`draw` for ``m`` rows); a new array."""
+        raise NotImplementedError
+
+    def __call__(self, X: np.ndarray, source: Any) -> np.ndarray:
+        self.check(X)
+        return self.apply(X, self.draw(X.shape, source, X.dtype))
+
+    def check(self, X: np.ndarray) -> None:
+        """Raise the ``ValueError`` naming ``X`` when this transform cannot read its rows (before any draw)."""
+
+
+def draw_batches(augment: Augmentation, shapes: Sequence[tuple[int, int]], source: Any, dtype: Any) -> Any:
+    """The draws of consecutive mini-batches of ``shapes``, drawn batch after batch, joined along the rows.
+
+    ``augment.apply(X_all, draw_batches(augment, shapes, source, dtype))`` equals the batches' own
+    ``augment(X_batch, source)`` calls stacked, bit for bit, and leaves ``source`` in the same state.
+    """
+    return _join([augment.draw(shape, source, dtype) for shape in shapes])
+
+
+def _join(parts: list[Any]) -> Any:
+    if isinstance(parts[0], tuple):
+        return tuple(_join([part[index] for part in parts]) for index in range(len(parts[0])))
+    return np.concatenate(parts)
 
 
 def _image_shape(image_shape: Any) -> tuple[int, ...]:
@@ -77,8 +124,10 @@ def warp(images: np.ndarray, matrices: np.ndarray, offsets: np.ndarray, fill: fl
     out_shape = (m, *(size or (height, width)), *images.shape[3:])
     rows, columns = np.meshgrid(np.arange(out_shape[1]), np.arange(out_shape[2]), indexing="ij")
     grid = np.stack([rows.ravel(), columns.ravel()]).astype(float)  # (2, height * width)
-    source = matrices @ grid + offsets[:, :, None]  # (m, 2, height * width)
-    padded = np.pad(images, [(0, 0), (1, 1), (1, 1)] + [(0, 0)] * (images.ndim - 3), constant_values=fill)
+    # matrices @ grid + offsets, spelled out: NumPy's stacked matmul makes one BLAS call per image
+    source = matrices[:, :, :1] * grid[0] + matrices[:, :, 1:] * grid[1] + offsets[:, :, None]  # (m, 2, h * w)
+    padded = np.full((m, height + 2, width + 2, *images.shape[3:]), fill, dtype=images.dtype)
+    padded[:, 1:-1, 1:-1] = images
     edge = 0.0 if clamp else 1.0  # beyond one pixel outside, every neighbour is fill
     r = np.clip(source[:, 0], -edge, height - 1 + edge)
     c = np.clip(source[:, 1], -edge, width - 1 + edge)
@@ -90,12 +139,14 @@ def warp(images: np.ndarray, matrices: np.ndarray, offsets: np.ndarray, fill: fl
     c0 = c0.astype(np.intp) + 1
     r1 = np.minimum(r0 + 1, height + 1)
     c1 = np.minimum(c0 + 1, width + 1)
-    which = np.arange(m)[:, None]
     if images.ndim == 4:
         fr = fr[:, :, None]
         fc = fc[:, :, None]
-    top = padded[which, r0, c0] * (1 - fc) + padded[which, r0, c1] * fc
-    bottom = padded[which, r1, c0] * (1 - fc) + padded[which, r1, c1] * fc
+    pixels = padded.reshape(m * (height + 2) * (width + 2), *images.shape[3:])  # one gather per neighbour
+    first = (np.arange(m) * ((height + 2) * (width + 2)))[:, None]  # where each image starts in ``pixels``
+    at_r0, at_r1 = first + r0 * (width + 2), first + r1 * (width + 2)
+    top = pixels[at_r0 + c0] * (1 - fc) + pixels[at_r0 + c1] * fc
+    bottom = pixels[at_r1 + c0] * (1 - fc) + pixels[at_r1 + c1] * fc
     out = top * (1 - fr) + bottom * fr
     return out.reshape(out_shape).astype(images.dtype, copy=False)
 
@@ -104,7 +155,7 @@ def _center(image_shape: tuple[int, ...]) -> np.ndarray:
     return (np.asarray(image_shape[:2], dtype=float) - 1) / 2
 
 
-class RandomShift:
+class RandomShift(Augmentation):
     """Shift each image of the batch by a random whole number of pixels, filling the uncovered border.
 
     Each example is reshaped to ``image_shape``, moved by ``(dy, dx)`` with ``dy, dx`` drawn independently
@@ -143,14 +194,20 @@ class RandomShift:
         u = source.uniform((m, 2), dtype)
         return np.minimum(np.floor(u * (2 * self.max_shift + 1)), 2 * self.max_shift).astype(np.intp) - self.max_shift
 
-    def __call__(self, X: np.ndarray, source: Any) -> np.ndarray:
+    def check(self, X: np.ndarray) -> None:
         if X.ndim != 2 or X.shape[1] != self.n_features:
             raise ValueError(
                 f"RandomShift(image_shape={self.image_shape}) needs rows of {self.n_features} features; "
                 f"got X of shape {X.shape}"
             )
+
+    def draw(self, shape: tuple[int, int], source: Any, dtype: Any) -> np.ndarray:
+        return self.draw_shifts(shape[0], source, dtype)
+
+    def apply(self, X: np.ndarray, drawn: np.ndarray) -> np.ndarray:
+        self.check(X)
         m, k = X.shape[0], self.max_shift
-        shifts = self.draw_shifts(m, source, X.dtype)
+        shifts = drawn
         if k == 0:
             return X.copy()
         height, width = self.image_shape[:2]
@@ -166,7 +223,7 @@ class RandomShift:
         return f"RandomShift(image_shape={self.image_shape}, max_shift={self.max_shift}, fill={self.fill})"
 
 
-class RandomFlip:
+class RandomFlip(Augmentation):
     """Mirror each image, left-right (``horizontal``) and/or upside down (``vertical``), with probability ``p``.
 
     One uniform draw per example and direction, ``source.uniform((m, 2))``: column 0 decides the
@@ -193,9 +250,15 @@ class RandomFlip:
         self.image_shape = _image_shape(image_shape)
         set_params_checked(self, horizontal=horizontal, vertical=vertical, p=p)
 
-    def __call__(self, X: np.ndarray, source: Any) -> np.ndarray:
+    def check(self, X: np.ndarray) -> None:
+        _images(self, X)
+
+    def draw(self, shape: tuple[int, int], source: Any, dtype: Any) -> np.ndarray:
+        return source.uniform((shape[0], 2), dtype)
+
+    def apply(self, X: np.ndarray, drawn: np.ndarray) -> np.ndarray:
         images = _images(self, X)
-        u = source.uniform((X.shape[0], 2), X.dtype)
+        u = drawn
         out = images.copy()
         if self.horizontal:
             chosen = u[:, 0] < self.p
@@ -210,7 +273,7 @@ class RandomFlip:
                 f"p={self.p})")
 
 
-class RandomRotation:
+class RandomRotation(Augmentation):
     """Rotate each image about its centre by an angle drawn uniformly from ``[-max_degrees, max_degrees]``.
 
     With ``theta`` the angle and ``c = ((height - 1) / 2, (width - 1) / 2)`` the centre, output pixel ``p``
@@ -233,21 +296,26 @@ class RandomRotation:
         self.image_shape = _image_shape(image_shape)
         set_params_checked(self, max_degrees=max_degrees, fill=fill)
 
-    def __call__(self, X: np.ndarray, source: Any) -> np.ndarray:
+    def check(self, X: np.ndarray) -> None:
+        _images(self, X)
+
+    def draw(self, shape: tuple[int, int], source: Any, dtype: Any) -> np.ndarray:
+        return source.uniform((shape[0], 1), dtype)
+
+    def apply(self, X: np.ndarray, drawn: np.ndarray) -> np.ndarray:
         images = _images(self, X)
-        m = X.shape[0]
-        theta = np.radians((2 * source.uniform((m, 1), X.dtype)[:, 0].astype(float) - 1) * self.max_degrees)
+        theta = np.radians((2 * drawn[:, 0].astype(float) - 1) * self.max_degrees)
         cos, sin = np.cos(theta), np.sin(theta)
         matrices = np.stack([np.stack([cos, -sin], -1), np.stack([sin, cos], -1)], 1)  # (m, 2, 2)
         center = _center(self.image_shape)
-        offsets = center - matrices @ center
+        offsets = center - (matrices[:, :, 0] * center[0] + matrices[:, :, 1] * center[1])  # center - M @ center
         return warp(images, matrices, offsets, self.fill).reshape(X.shape)
 
     def __repr__(self) -> str:
         return f"RandomRotation(image_shape={self.image_shape}, max_degrees={self.max_degrees}, fill={self.fill})"
 
 
-class RandomZoom:
+class RandomZoom(Augmentation):
     """Zoom each image about its centre by a factor drawn uniformly from ``[1 - max_zoom, 1 + max_zoom]``.
 
     With ``s`` the factor (above 1 enlarges) and ``c`` the centre, output pixel ``p`` reads the input at
@@ -271,20 +339,25 @@ class RandomZoom:
         self.image_shape = _image_shape(image_shape)
         set_params_checked(self, max_zoom=max_zoom, fill=fill)
 
-    def __call__(self, X: np.ndarray, source: Any) -> np.ndarray:
+    def check(self, X: np.ndarray) -> None:
+        _images(self, X)
+
+    def draw(self, shape: tuple[int, int], source: Any, dtype: Any) -> np.ndarray:
+        return source.uniform((shape[0], 1), dtype)
+
+    def apply(self, X: np.ndarray, drawn: np.ndarray) -> np.ndarray:
         images = _images(self, X)
-        m = X.shape[0]
-        scale = 1 + (2 * source.uniform((m, 1), X.dtype)[:, 0].astype(float) - 1) * self.max_zoom
+        scale = 1 + (2 * drawn[:, 0].astype(float) - 1) * self.max_zoom
         matrices = np.eye(2)[None] / scale[:, None, None]
         center = _center(self.image_shape)
-        offsets = center - matrices @ center
+        offsets = center - (matrices[:, :, 0] * center[0] + matrices[:, :, 1] * center[1])  # center - M @ center
         return warp(images, matrices, offsets, self.fill).reshape(X.shape)
 
     def __repr__(self) -> str:
         return f"RandomZoom(image_shape={self.image_shape}, max_zoom={self.max_zoom}, fill={self.fill})"
 
 
-class RandomCrop:
+class RandomCrop(Augmentation):
     """Crop a random ``crop_shape`` window of each image and stretch it back to the full image.
 
     The window's top-left corner ``(top, left)`` is drawn uniformly over the whole-pixel positions that keep
@@ -308,13 +381,19 @@ class RandomCrop:
         self.crop_shape = (check_int("crop_shape[0]", crop[0], low=1, high=self.image_shape[0]),
                            check_int("crop_shape[1]", crop[1], low=1, high=self.image_shape[1]))
 
-    def __call__(self, X: np.ndarray, source: Any) -> np.ndarray:
+    def check(self, X: np.ndarray) -> None:
+        _images(self, X)
+
+    def draw(self, shape: tuple[int, int], source: Any, dtype: Any) -> np.ndarray:
+        return source.uniform((shape[0], 2), dtype)
+
+    def apply(self, X: np.ndarray, drawn: np.ndarray) -> np.ndarray:
         images = _images(self, X)
         m = X.shape[0]
         size = np.asarray(self.image_shape[:2])
         crop = np.asarray(self.crop_shape)
         room = size - crop  # whole-pixel positions: 0 .. room
-        u = source.uniform((m, 2), X.dtype).astype(float)
+        u = drawn.astype(float)
         corners = np.minimum(np.floor(u * (room + 1)), room).astype(np.intp)  # (m, 2)
         rows = corners[:, :1] + np.arange(crop[0])  # (m, h')
         columns = corners[:, 1:] + np.arange(crop[1])  # (m, w')
@@ -328,7 +407,7 @@ class RandomCrop:
         return f"RandomCrop(image_shape={self.image_shape}, crop_shape={self.crop_shape})"
 
 
-class GaussianNoise:
+class GaussianNoise(Augmentation):
     """Add independent Gaussian noise: ``X + std * N(0, 1)``, drawn with ``source.normal(X.shape)``.
 
     Parameters
@@ -343,9 +422,11 @@ class GaussianNoise:
     def __init__(self, std: float = 0.1) -> None:
         set_params_checked(self, std=std)
 
-    def __call__(self, X: np.ndarray, source: Any) -> np.ndarray:
-        noise = source.normal(X.shape, X.dtype)
-        noise *= self.std
+    def draw(self, shape: tuple[int, int], source: Any, dtype: Any) -> np.ndarray:
+        return source.normal(tuple(shape), dtype)
+
+    def apply(self, X: np.ndarray, drawn: np.ndarray) -> np.ndarray:
+        noise = drawn * self.std
         noise += X
         return noise
 
@@ -353,14 +434,34 @@ class GaussianNoise:
         return f"GaussianNoise(std={self.std})"
 
 
-class Compose:
-    """Apply several augmentations in order: ``Compose(RandomShift((8, 8)), GaussianNoise(0.1))``."""
+class Compose(Augmentation):
+    """Apply several augmentations in order: ``Compose(RandomShift((8, 8)), GaussianNoise(0.1))``.
+
+    Made of :class:`Augmentation` s it is one too (draws: a tuple, one entry per part, drawn in order); with
+    plain functions ``f(X_batch, source)`` among its parts it calls them in turn and has no ``draw``/``apply``.
+    """
 
     def __init__(self, *augmentations: Callable[[np.ndarray, Any], np.ndarray]) -> None:
         for index, augmentation in enumerate(augmentations):
             if not callable(augmentation):
                 raise TypeError(f"augmentations[{index}] must be callable (X_batch, source) -> X_batch; got {augmentation!r}")
         self.augmentations = augmentations
+
+    @property
+    def splits(self) -> bool:
+        """Whether every part is an :class:`Augmentation` (then ``draw`` and ``apply`` exist)."""
+        return all(isinstance(augmentation, Augmentation) and getattr(augmentation, "splits", True)
+                   for augmentation in self.augmentations)
+
+    def draw(self, shape: tuple[int, int], source: Any, dtype: Any) -> tuple:
+        if not self.splits:
+            raise TypeError("Compose of plain functions has no draw(); call it on each mini-batch")
+        return tuple(augmentation.draw(shape, source, dtype) for augmentation in self.augmentations)
+
+    def apply(self, X: np.ndarray, drawn: tuple) -> np.ndarray:
+        for augmentation, part in zip(self.augmentations, drawn):
+            X = augmentation.apply(X, part)
+        return X
 
     def __call__(self, X: np.ndarray, source: Any) -> np.ndarray:
         for augmentation in self.augmentations:

@@ -101,6 +101,35 @@ def _views(plan: Plan) -> tuple[list[str], int]:
     return lines, at + 1
 
 
+REGISTER_SUMS_UP_TO = 32
+"""A loop-layer's product ``out[r] = 0 + sum_c w(r, c) a[c]`` adds its ``n_c`` terms in a register (the loop over
+``c`` unrolled, the batch loop vectorized) up to this many terms; more, it adds them into ``out`` one term for the
+whole batch at a time (the batch loop vectorized, ``n_c`` of them). The same additions in the same order."""
+
+
+def _sum_of_products(out: str, r: str, n_r: int, c: str, n_c: int, weight: str, a: str, bias: str | None) -> list[str]:
+    """Lines for ``out[r, i] = 0 + sum over c of weight * a[c, i] (+ bias)`` for every row ``r < n_r`` and column
+    ``i < mb`` (``weight`` and ``bias`` are expressions in ``r`` and ``c``)."""
+    lines = [f"for {r} in range({n_r}):"]
+    if bias is not None:
+        lines.append(f"    bias = {bias}")
+    if n_c <= REGISTER_SUMS_UP_TO:
+        return lines + ["    for i in range(mb):",
+                        "        s = zero",
+                        f"        for {c} in range({n_c}):",
+                        f"            s += {weight} * {a}[{c}, i]",
+                        f"        {out}[{r}, i] = s" + (" + bias" if bias is not None else "")]
+    lines += ["    for i in range(mb):",
+              f"        {out}[{r}, i] = zero",
+              f"    for {c} in range({n_c}):",
+              f"        w = {weight}",
+              "        for i in range(mb):",
+              f"            {out}[{r}, i] += w * {a}[{c}, i]"]
+    if bias is not None:
+        lines += ["    for i in range(mb):", f"        {out}[{r}, i] += bias"]
+    return lines
+
+
 def row_width(plan: Plan) -> int:
     """``work`` holds this many values per row of the largest mini-batch (plus the per-unit batch-norm slots)."""
     return _views(plan)[1]
@@ -126,7 +155,7 @@ def generate(plan: Plan) -> str:
     kept = ["params", *[name for name in slots + stats if not name.startswith("unit")]]
     args = ["X", "Y", "orders", "first", "last", "B", "params", "grads", "work", "lc", "hyper", "uniforms",
             *slots, *inputs, *stats, *keeps, "lrs", "t", "lambd", "need_cost", "gen", "shuffle", "batch_costs", "blas"]
-    out = [f"# BATCH_DOT, BATCH_SUM: numba options {_batch_sums.OPTIONS}", "import math", "import numpy as np"]
+    out = [f"# BATCH_DOTS, BATCH_SUMS: numba options {_batch_sums.OPTIONS}", "import math", "import numpy as np"]
     if plan.draws:
         out += ["from numba.np.random.generator_core import next_double, next_float",
                 "from numba.np.random.random_methods import random_interval"]
@@ -219,13 +248,8 @@ def generate(plan: Plan) -> str:
                     put("    for i in range(mb):")
                     put(f"        {a_out}[j, i] += bj")
             else:
-                put(f"for j in range({layer.n_out}):")  # Z = 0 + sum_k W[k, j] A[k] (+ b[j]), in registers
-                put(f"    bj = b{index}[j]" if layer.b_at >= 0 else "    pass")
-                put("    for i in range(mb):")
-                put("        s = zero")
-                put(f"        for k in range({layer.n_in}):")
-                put(f"            s += W{index}[k, j] * {a_in}[k, i]")
-                put(f"        {a_out}[j, i] = s + bj" if layer.b_at >= 0 else f"        {a_out}[j, i] = s")
+                bias = f"b{index}[j]" if layer.b_at >= 0 else None
+                loop.extend(_sum_of_products(a_out, "j", layer.n_out, "k", layer.n_in, f"W{index}[k, j]", a_in, bias))
         elif layer.kind == "activation":
             put(f"for j in range({layer.n_out}):")
             put("    for i in range(mb):")
@@ -309,24 +333,16 @@ def generate(plan: Plan) -> str:
             if layer.blas:
                 put(_product(plan, a_in, f"{d_out}.T", f"dW{index}"))
             else:
-                put(f"for k in range({layer.n_in}):")
-                put(f"    for j in range({layer.n_out}):")
-                put(f"        dW{index}[k, j] = BATCH_DOT({a_in}, k, {d_out}, j, mb, zero)")
+                put(f"BATCH_DOTS({a_in}, {d_out}, dW{index}, mb, zero)")
             if layer.b_at >= 0 and layer.blas:
                 put(_product(plan, d_out, "ones", f"db{index}"))
             elif layer.b_at >= 0:
-                put(f"for j in range({layer.n_out}):")
-                put(f"    db{index}[j] = BATCH_SUM({d_out}, j, mb, zero)")
+                put(f"BATCH_SUMS({d_out}, db{index}, mb, zero)")
             if not first_layer:
                 if layer.blas:
                     put(_product(plan, f"W{index}", d_out, d_in))
                 else:
-                    put(f"for k in range({layer.n_in}):")  # dA = 0 + sum_j W[k, j] dZ[j], in registers
-                    put("    for i in range(mb):")
-                    put("        s = zero")
-                    put(f"        for j in range({layer.n_out}):")
-                    put(f"            s += W{index}[k, j] * {d_out}[j, i]")
-                    put(f"        {d_in}[k, i] = s")
+                    loop.extend(_sum_of_products(d_in, "k", layer.n_in, "j", layer.n_out, f"W{index}[k, j]", d_out, None))
             # the layer's own L2 and L1, then the global L2 (the NumPy engine's order)
             for c, formula in ((0, "L2"), (1, "L1")):
                 put(f"if k{index}_{c} != zero:")

@@ -63,8 +63,18 @@ def unsupported_reason(model: Any, settings: dict[str, Any]) -> str | None:
     from ..losses import CategoricalCrossEntropy, ElementwiseLoss
     from ..optimizers import Optimizer
 
-    if settings.get("augment") is not None:
-        return "augment runs Python code on every mini-batch"
+    augment = settings.get("augment")
+    if augment is not None:
+        from ..augmentation import Augmentation
+        from ..random import GeneratorSource
+
+        if not isinstance(augment, Augmentation) or not getattr(augment, "splits", True):
+            return "augment is a plain function, which runs Python code on every mini-batch (an Augmentation, " \
+                   "with draw() and apply(), is augmented an epoch ahead)"
+        if type(model.random) is not GeneratorSource:
+            return "augment draws an epoch ahead only from a numpy Generator (this model's source reseeds per pass)"
+        if any(isinstance(layer, Dropout) for layer in model.layers):
+            return "augment with dropout: their draws alternate on every mini-batch"
     optimizer = settings.get("optimizer")
     if optimizer is not None and type(optimizer).rule is Optimizer.rule:
         return f"the optimizer {type(optimizer).__name__} has no rule() formula"

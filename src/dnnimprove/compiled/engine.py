@@ -33,7 +33,7 @@ from ..ewma import ewma_step
 from ..layers import Activation, BatchNorm, Dense, Dropout
 from ..losses import CategoricalCrossEntropy
 from ..regularizers import l1_gradient, l2_gradient
-from ._batch_sums import batch_dot, batch_sum, jit_options
+from ._batch_sums import batch_dots, batch_sums, jit_options
 from ._blas import gemm, gemv, numpy_blas
 from ._formulas import jitable
 from ._legacy_random import LANES, SCRATCH_WORDS, legacy_permutations
@@ -73,11 +73,26 @@ def _legacy_shuffle(model: Any) -> bool:
     return type(model.random) is CourseRandom and not any(isinstance(layer, Dropout) for layer in model.layers)
 
 
-def _plan(model: Any, optimizer: Any) -> tuple[Plan, dict[str, Callable[..., Any]], list[float]]:
-    """The kernel's plan, the formula functions it calls (its globals) and the layers' constants ``lc``."""
+BLAS_WORK_FROM = 4096
+"""A Dense layer whose weights times mini-batch rows reach this count computes its products with BLAS too (the
+loops' sums over the batch add one after another, in index order, so their time grows with the rows; a BLAS
+call costs a fixed microsecond or so): a layer of 50 weights on a full batch of 300 rows, not a tiny network's
+layer of 10 weights on 64 rows."""
+
+
+def uses_blas(fan_in: int, units: int, rows: int) -> bool:
+    """Whether a Dense layer of ``fan_in x units`` weights computes with BLAS on mini-batches of ``rows`` rows:
+    from ``BLAS_FROM`` weights, or from ``BLAS_WORK_FROM`` weights times rows."""
+    weights = fan_in * units
+    return weights >= BLAS_FROM or weights * rows >= BLAS_WORK_FROM
+
+
+def _plan(model: Any, optimizer: Any, rows: int) -> tuple[Plan, dict[str, Callable[..., Any]], list[float]]:
+    """The kernel's plan for mini-batches of ``rows`` rows, the formula functions it calls (its globals) and the
+    layers' constants ``lc``."""
     tensors = {(info.layer, info.key): info for info in model.table}
     functions: dict[str, Callable[..., Any]] = {"EWMA": ewma_step, "L2": l2_gradient, "L1": l1_gradient,
-                                                "BATCH_DOT": batch_dot, "BATCH_SUM": batch_sum}
+                                                "BATCH_DOTS": batch_dots, "BATCH_SUMS": batch_sums}
     constants: list[float] = []
     layers: list[LayerPlan] = []
     width = model.n_features_in_
@@ -88,7 +103,7 @@ def _plan(model: Any, optimizer: Any) -> tuple[Plan, dict[str, Callable[..., Any
         if isinstance(layer, Dense):
             weight, bias = tensors[(index, "W")], tensors.get((index, "b"))
             plan = LayerPlan("dense", width, layer.units, weight.start, -1 if bias is None else bias.start,
-                             len(constants), 2, blas=width * layer.units >= BLAS_FROM)
+                             len(constants), 2, blas=uses_blas(width, layer.units, rows))
             values = [layer.l2, layer.l1]
         elif isinstance(layer, Activation):
             values = [float(value) for value in layer.constants()]
@@ -205,13 +220,14 @@ def _load_kernel_blas() -> None:
 _STEPS_SEEN: dict[str, int] = {}  # kernel key -> steps of short runs this process has run with it on NumPy
 
 
-def ready_for(model: Any, optimizer: Any, steps: int, min_steps: int) -> bool:
-    """Whether ``engine="auto"`` compiles a short run (fewer than ``min_steps`` steps) of this network: its kernel
+def ready_for(model: Any, optimizer: Any, rows: int, steps: int, min_steps: int) -> bool:
+    """Whether ``engine="auto"`` compiles a short run (fewer than ``min_steps`` steps, mini-batches of ``rows``
+    rows) of this network: its kernel
     is in this process's memo or in numba's disk cache (it loads in milliseconds), or this process has now run
     ``min_steps`` steps of this very network (then one compilation pays off, in this process and the next).
     Imports no numba; False when the network cannot be planned (``unsupported_reason`` says why)."""
     try:
-        plan, functions, _ = _plan(model, optimizer)
+        plan, functions, _ = _plan(model, optimizer, rows)
         key = _fingerprint(generate(plan), functions)
     except Exception:  # pragma: no cover - a network the engine refuses anyway
         return False
@@ -260,7 +276,10 @@ class CompiledEngine:
     """One epoch (or one mini-batch) of ``fit`` as one compiled call; see the module docstring.
 
     Parameters are those of :class:`dnnimprove.engine.NumpyEngine`: the training run (model, optimizer, state,
-    data, L2), the mini-batch size, whether to shuffle, and ``augment`` (must be None here).
+    data, L2), the mini-batch size, whether to shuffle, and ``augment``: None or an
+    :class:`dnnimprove.augmentation.Augmentation`, applied an epoch ahead (at :meth:`begin_epoch`: the
+    permutation, then every mini-batch's draws in the NumPy engine's order, applied to all rows at once, the
+    same numbers as batch by batch); the kernel then reads the augmented epoch in order.
 
     Raises
     ------
@@ -271,8 +290,6 @@ class CompiledEngine:
     name = "compiled"
 
     def __init__(self, run: Any, batch_size: int | None, shuffle: bool, augment: Any = None) -> None:
-        if augment is not None:  # pragma: no cover - select_engine refuses it first
-            raise ValueError("the compiled engine cannot run augment")
         model, optimizer, state = run.model, run.optimizer, run.state
         optimizer.check_state(model.params, model.grads, state)
         self.run = run
@@ -282,7 +299,7 @@ class CompiledEngine:
         self.batches = Batches(run.X, run.Y, batch_size, shuffle)
         m = self.X.shape[0]
         self.B = self.batches.size
-        self.plan, functions, constants = _plan(model, optimizer)
+        self.plan, functions, constants = _plan(model, optimizer, self.B)
         self.dropouts = [(layer.n_out) for layer in self.plan.layers if layer.kind == "dropout"]
         self.bn_layers = [layer for layer in model.layers if isinstance(layer, BatchNorm)]
         self.units = [np.empty(layer.input_dim, dtype=dtype) for layer in self.bn_layers]
@@ -298,6 +315,11 @@ class CompiledEngine:
             self.generator = np.full(1 + SCRATCH_WORDS, -1, dtype=np.int64)
             self.lane_orders = np.empty((LANES, m), dtype=np.int64)
         self.shuffle = self.batches.shuffled
+        self.augment = augment
+        self.inputs = (self.X, self.Y)  # what the kernel reads: the training set, or the augmented epoch
+        if augment is not None:  # unsupported_reason lets through only an Augmentation, no dropout, a Generator
+            self.inputs = (np.empty_like(self.X), np.empty_like(self.Y))
+            self.shuffle = False  # the rows come in the epoch's order already
         self.blas = numpy_blas(dtype) if self.plan.gemm else ()  # NumPy's CBLAS (gemm, gemv) for the BLAS layers
         self.kept = self._kept()
         self.keeps = tuple(array.copy() for array in self.kept)
@@ -318,7 +340,7 @@ class CompiledEngine:
     def chunks(self) -> bool:
         """Whether :meth:`epochs` may run several epochs in one call (its random draws then come from the kernel,
         or from Python ahead of time when nothing but the permutations is drawn)."""
-        return self.plan.draws or not self.dropouts
+        return (self.plan.draws or not self.dropouts) and self.augment is None
 
     def _kept(self) -> tuple[np.ndarray, ...]:
         """What the divergence guard restores (the kernel copies it at every epoch's start): the parameters, the
@@ -347,7 +369,7 @@ class CompiledEngine:
         run = self.run
         model = run.model
         total, t, bad_epoch, bad_batch, what, t_start = self.kernel(
-            self.X, self.Y, self.orders, first, last, self.B, model.params, model.grads, self.work, self.lc,
+            *self.inputs, self.orders, first, last, self.B, model.params, model.grads, self.work, self.lc,
             self.hyper, uniforms, *self._arrays(), *self.keeps, lrs, run.state.t, float(run.l2), bool(need_cost),
             self.generator, self.shuffle and not warm_up, self.no_costs if costs is None else costs, self.blas,
         )
@@ -393,8 +415,24 @@ class CompiledEngine:
                                     for epoch in range(first_epoch, first_epoch + count)])
 
     def begin_epoch(self, epoch: int) -> None:
-        self._permutations(epoch, 1)
+        if self.augment is not None:
+            self._augment_epoch(epoch)
+        else:
+            self._permutations(epoch, 1)
         self.epoch_index = epoch
+
+    def _augment_epoch(self, epoch: int) -> None:
+        """The epoch's rows in its order, augmented: the permutation, every mini-batch's draws, then one apply."""
+        from ..augmentation import draw_batches
+
+        source, X, Y = self.run.model.random, self.X, self.Y
+        if self.batches.shuffled:
+            order = np.asarray(source.permutation(X.shape[0], epoch), dtype=np.intp)
+            X, Y = X.take(order, 0), Y.take(order, 0)
+        shapes = [(stop - start, X.shape[1]) for start, stop, *_ in self.batches.items]
+        drawn = draw_batches(self.augment, shapes, source, X.dtype)
+        np.copyto(self.inputs[0], self.augment.apply(X, drawn), casting="unsafe")
+        np.copyto(self.inputs[1], Y)
 
     def step(self, index: int, lr: float, need_cost: bool) -> float:
         """Mini-batch ``index``: returns its data cost (NaN when not needed)."""
