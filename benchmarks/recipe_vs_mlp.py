@@ -67,8 +67,9 @@ def tables(folder: str) -> list[tuple[str, str, str]]:
     return written
 
 
-def mlp_search(result, seconds: float, seed: int) -> tuple[float, float, int]:
-    """RandomizedSearchCV over an MLP for about ``seconds``; returns ``(test score, wall seconds, candidates)``."""
+def mlp_search(result, seconds: float, seed: int) -> tuple[float, float, int, dict]:
+    """RandomizedSearchCV over an MLP for about ``seconds``; returns ``(test score, wall seconds, candidates, the
+    chosen parameters)``."""
     from scipy.stats import loguniform
     from sklearn.base import clone
     from sklearn.exceptions import ConvergenceWarning
@@ -103,7 +104,7 @@ def mlp_search(result, seconds: float, seed: int) -> tuple[float, float, int]:
                 break
         model = clone(estimator).set_params(**best.best_params_).fit(X, y)
     spent = time.perf_counter() - started
-    return float(model.score(data.X_test, data.y_test)), spent, n_iter
+    return float(model.score(data.X_test, data.y_test)), spent, n_iter, best.best_params_
 
 
 def main() -> None:
@@ -126,29 +127,44 @@ def main() -> None:
                 result = recipe(path, target=target, seed=split, max_minutes=args.max_minutes)
                 recipe_seconds = time.perf_counter() - started
                 budget = max(60.0 * args.max_minutes, recipe_seconds)
-                mlp_score, mlp_seconds, n_iter = mlp_search(result, budget, split)
+                mlp_score, mlp_seconds, n_iter, chosen = mlp_search(result, budget, split)
                 print(f"\n== {name}, split seed {split} ==\n{result.table()}\nMLP RandomizedSearchCV: {n_iter} "
-                      f"candidates, test {result.score_name} {mlp_score:.4f}, {mlp_seconds:.1f} s", flush=True)
+                      f"candidates, test {result.score_name} {mlp_score:.4f}, {mlp_seconds:.1f} s; chosen "
+                      f"{ {key: round(value, 6) if isinstance(value, float) else value for key, value in chosen.items()} }",
+                      flush=True)
                 rows.append((name, split, result.score_name, result.test_score, mlp_score, recipe_seconds,
-                             mlp_seconds, n_iter, len(result.steps)))
+                             mlp_seconds, n_iter, len(result.steps), one_network(result)))
             print("load average:", _load(), flush=True)
     print(f"\nrecipe (dnnimprove {dn.__version__}) vs RandomizedSearchCV MLP, same wall time; budget "
           f"--max-minutes {args.max_minutes:g}")
     print(f"{'table':<22}{'split':>6}  {'metric':<10}{'recipe':>8}{'MLP':>8}{'ratio':>8}{'recipe s':>10}"
-          f"{'MLP s':>8}{'MLP cand.':>10}{'steps':>7}")
-    for name, split, metric, ours, theirs, s1, s2, n_iter, steps in rows:
+          f"{'MLP s':>8}{'MLP cand.':>10}{'steps':>7}{'one net':>9}")
+    for name, split, metric, ours, theirs, s1, s2, n_iter, steps, single in rows:
         print(f"{name:<22}{split:>6}  {metric:<10}{ours:>8.4f}{theirs:>8.4f}{ours / theirs:>8.3f}{s1:>10.1f}"
-              f"{s2:>8.1f}{n_iter:>10}{steps:>7}")
+              f"{s2:>8.1f}{n_iter:>10}{steps:>7}{single:>9.4f}")
+    print("one net: the test score of the first of the networks the recipe's final model averages, alone")
     if args.splits > 1:
         print(f"\nover {args.splits} splits (seeds {args.seed}..{args.seed + args.splits - 1}): mean (standard deviation)")
-        print(f"{'table':<22}{'metric':<10}{'recipe':>18}{'MLP':>18}{'recipe >= MLP':>15}")
+        print(f"{'table':<22}{'metric':<10}{'recipe':>18}{'MLP':>18}{'recipe >= MLP':>15}{'one net':>18}")
         for name in dict.fromkeys(row[0] for row in rows):
-            ours = np.array([row[3] for row in rows if row[0] == name])
-            theirs = np.array([row[4] for row in rows if row[0] == name])
+            ours, theirs, single = (np.array([row[column] for row in rows if row[0] == name]) for column in (3, 4, 9))
             metric = next(row[2] for row in rows if row[0] == name)
             print(f"{name:<22}{metric:<10}{ours.mean():>10.4f} ({ours.std(ddof=1):.4f}){theirs.mean():>10.4f} "
-                  f"({theirs.std(ddof=1):.4f}){f'{int(np.sum(ours >= theirs))} of {len(ours)}':>15}")
+                  f"({theirs.std(ddof=1):.4f}){f'{int(np.sum(ours >= theirs))} of {len(ours)}':>15}"
+                  f"{single.mean():>10.4f} ({single.std(ddof=1):.4f})")
     print("load average:", _load())
+
+
+def one_network(result) -> float:
+    """The test score of the first network the final model averages (the recipe's model itself when it is one)."""
+    from sklearn.metrics import r2_score
+
+    network = result.networks[0] if result.networks else result.model
+    data = result.data
+    predicted = network.loss.predict(network.forward(data.X_test))
+    if data.task == "regression":
+        return float(r2_score(data.y_test, predicted))
+    return float(np.mean(predicted == data.y_test))
 
 
 def _load() -> list[str] | str:

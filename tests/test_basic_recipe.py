@@ -97,6 +97,7 @@ def test_recipe_keeps_a_step_only_when_the_dev_set_shows_an_improvement_and_its_
     np.testing.assert_array_equal(dn.load(tmp_path / "model.npz").predict(X), result.model.predict(X))
     page = (tmp_path / "recipe.html").read_text()
     assert "baseline" in page and result.stopped.split(" (")[0] in page
+    assert "Dev error measured by the dev set" in page and "Final model: trained again on train + dev" in page
 
 
 def test_a_rejected_step_leaves_the_best_configuration_unchanged(small):
@@ -165,9 +166,10 @@ def test_the_recipe_command_writes_its_report_and_refuses_an_empty_dev_set(tmp_p
     path.write_text("a,b,c,d,e,f,label\n" + "".join(",".join(map(repr, row)) + f",{label}\n"
                                                     for row, label in zip(X.tolist(), y)))
     assert cli.main(["recipe", "--data", str(path), "--target", "label", "--epochs", "10", "--max-steps", "2",
-                     "--out", str(tmp_path / "out"), "--no-progress"]) == 0
+                     "--folds", "3", "--average", "2", "--out", str(tmp_path / "out"), "--no-progress"]) == 0
     printed = capsys.readouterr().out
     assert "baseline" in printed and "final:" in printed and (tmp_path / "out" / "model.npz").exists()
+    assert "3-fold cross-validation" in printed and "with 2 seeds; the final model averages" in printed
     assert cli.main(["recipe", "--data", str(path), "--target", "label", "--dev-fraction", "0",
                      "--out", str(tmp_path / "out2")]) == 2
     assert "--dev-fraction must be > 0" in capsys.readouterr().err
@@ -295,5 +297,17 @@ def test_refit_with_early_stopping_trains_for_the_median_of_the_epochs_early_sto
     config = {**BASELINE, "epochs": 40, "early_stopping": 2}
     step = RecipeStep(0, "baseline", "baseline", config, 0.1, 0.1, kept=True, epochs_run=[7, 30, 12])
     run = _train(config, data, seed=0)
-    model, note = _refit(step, run, data, seed=0)
-    assert note == "trained again on train + dev (192 rows, 12 epochs)"
+    model, note, networks = _refit(step, run, data, seed=0)
+    assert note == "trained again on train + dev (192 rows, 12 epochs)" and networks == [model]
+
+
+def test_the_final_model_can_average_the_logits_of_several_seeds_of_the_chosen_configuration(small, tmp_path):
+    X, y = small
+    result = recipe(X, y, seed=0, epochs=10, max_steps=1, average=3, out=tmp_path)
+    assert len(result.networks) == 3 and "with 3 seeds; the final model averages" in result.refit
+    widths = [layer.units for layer in result.model.layers if hasattr(layer, "units")]
+    assert widths == [3 * result.config["hidden"][0], 1]  # the three networks side by side
+    arrays = result.data.X_test  # preprocessed rows: what the networks (without preprocessing) take
+    mean_logits = np.mean([network.decision_function(arrays) for network in result.networks], axis=0)
+    np.testing.assert_allclose(result.model.forward(arrays), mean_logits, rtol=0, atol=1e-12)
+    np.testing.assert_array_equal(dn.load(tmp_path / "model.npz").predict(X), result.model.predict(X))

@@ -44,7 +44,10 @@ It stops when the gaps are closed (without a budget), when the remedies run out,
 (``max_steps`` remedies, ``max_minutes``). With ``refit`` (the default) the chosen configuration is then
 trained once more on the training and dev rows together (more data, the course's first cure for variance;
 a configuration with early stopping runs for the median of the epochs early stopping chose in its runs).
-The test set is used once, by the final model. Errors: ``1 - accuracy`` for classification; for regression the
+With ``average`` (3 by default with a time budget) it is trained so with that many seeds, and the final
+model outputs the mean of their logits: one network holding them side by side
+(:mod:`dnnimprove.averaging`), which removes much of the noise a single run's initialization and shuffling
+leave in its predictions. The test set is used once, by the final model. Errors: ``1 - accuracy`` for classification; for regression the
 mean squared error of the standardized target (about ``1 - R^2``), which the model file undoes for its
 predictions.
 """
@@ -145,6 +148,9 @@ class RecipeResult:
     """How the final model was trained again on train + dev rows (empty: it is the best step's model)."""
     validation: str = "the dev set"
     """How every step's dev error was measured (the dev set, or cross-validation over train + dev)."""
+    networks: list = field(default_factory=list, repr=False)
+    """The networks trained again on train + dev (``average`` of them; ``model`` averages their logits when
+    there are several); empty without ``refit``."""
 
     @property
     def best(self) -> RecipeStep:
@@ -292,13 +298,16 @@ class _Walk:
     """
 
     def __init__(self, data: Data, seed: int, bayes: float, tolerance: float, deadline: float | None,
-                 max_steps: int | None, bar: Any, n_seeds: int = 1, folds: int | None = None) -> None:
+                 max_steps: int | None, bar: Any, n_seeds: int = 1, folds: int | None = None,
+                 average: int = 1) -> None:
         self.data, self.seed, self.bayes, self.tolerance = data, seed, bayes, tolerance
         self.deadline, self.max_steps, self.bar, self.n_seeds = deadline, max_steps, bar, n_seeds
         self.folds = folds
         """``None``: measure on the dev set (``n_seeds`` seeds); ``k``: ``n_seeds`` repeats of k-fold
         cross-validation over the training and dev rows (see :mod:`dnnimprove.recipe_validation`)."""
         self._fits: tuple[int, list[Fit]] | None = None
+        self.average = average
+        """How many networks the final refit trains (the budget keeps time for all of them)."""
         self.steps: list[RecipeStep] = []
         self.tried: dict[str, int] = {}
         self.best_run: SeedRun | None = None
@@ -347,8 +356,8 @@ class _Walk:
         return sum(_size(config, fit.data) for fit in self.fits_now)
 
     def refit_size(self, config: dict) -> float:
-        """:func:`_size` of the final training on the training and dev rows."""
-        return _size(config, self.data) * (1 + len(self.data.X_dev) / len(self.data.X_train))
+        """:func:`_size` of the final training on the training and dev rows (all ``average`` networks)."""
+        return _size(config, self.data) * (1 + len(self.data.X_dev) / len(self.data.X_train)) * self.average
 
     def describe(self) -> str:
         """How the dev error is measured, in words (for the report)."""
@@ -571,6 +580,7 @@ def recipe(
     n_seeds: int | None = None,
     folds: int | str | None = "auto",
     refit: bool = True,
+    average: int | str = "auto",
     progress: bool = False,
     out: str | os.PathLike | None = None,
 ) -> RecipeResult:
@@ -615,6 +625,11 @@ def recipe(
         :data:`CV_MAX_ROWS`, else ``None`` (the dev set).
     refit : bool
         Train the chosen configuration again on the train and dev rows for the final model.
+    average : int >= 1 or "auto"
+        With ``refit``: train the chosen configuration this many times (seeds ``seed, seed + 1, ...``) and make
+        the final model the mean of their outputs (logits), held side by side in one network
+        (:func:`dnnimprove.averaging.side_by_side`); the time budget keeps time for all of them. ``"auto"``:
+        3 with ``max_minutes``, else 1.
     progress : bool
         A progress bar over the steps (on stderr).
     out : path or None
@@ -636,6 +651,9 @@ def recipe(
     elif max_minutes is None:
         max_steps = 20
     folds = _folds(folds, data_, max_minutes)
+    if isinstance(average, str) and average == "auto":
+        average = 3 if max_minutes is not None else 1
+    average = check_int("average", average, low=1)
     if n_seeds is not None:
         n_seeds = check_int("n_seeds", n_seeds, low=1)
     else:
@@ -650,14 +668,14 @@ def recipe(
 
     deadline = None if max_minutes is None else started + 60.0 * max_minutes
     with tqdm(total=max_steps and max_steps + 1, unit="step", desc="recipe", disable=not progress) as bar:
-        walk = _Walk(data_, seed, bayes, tolerance, deadline, max_steps, bar, n_seeds, folds)
+        walk = _Walk(data_, seed, bayes, tolerance, deadline, max_steps, bar, n_seeds, folds, average)
         walk.run_step("baseline", "baseline", [baseline_config(data_, epochs)])
         stopped = _walk(walk, max_steps, max_minutes)
     best = walk.current
     model = walk.best_run.model
-    refit_note = ""
+    refit_note, networks = "", []
     if check_bool("refit", refit):
-        model, refit_note = _refit(best, walk.best_run, data_, seed)
+        model, refit_note, networks = _refit(best, walk.best_run, data_, seed, average)
     test_error = test_score = None
     score_name = "R2" if data_.task == "regression" else "accuracy"
     if data_.X_test is not None:
@@ -670,7 +688,7 @@ def recipe(
     model.preprocessing_ = data_.preprocessing  # from here on it predicts on raw rows
     result = RecipeResult(data_.task, bayes, source, tolerance, walk.steps, best.config, model, test_error,
                           test_score, score_name, stopped, time.perf_counter() - started, data_,
-                          refit=refit_note, validation=walk.describe())
+                          refit=refit_note, validation=walk.describe(), networks=networks)
     if out is not None:
         from .persistence import save
         from .report import write_recipe
@@ -730,18 +748,30 @@ def _folds(folds: Any, data: Data, max_minutes: float | None) -> int | None:
     return check_int("folds", folds, low=2, high=len(data.y_train) + len(data.y_dev))
 
 
-def _refit(step: RecipeStep, run: SeedRun, data: Data, seed: int) -> tuple[Any, str]:
-    """Train ``step.config`` on the train and dev rows together; returns the model and a note saying how."""
+def _refit(step: RecipeStep, run: SeedRun, data: Data, seed: int, average: int = 1) -> tuple[Any, str, list]:
+    """Train ``step.config`` on the train and dev rows together, ``average`` times (seeds ``seed, seed + 1, ...``);
+    returns the model (the networks side by side, their logits averaged, when more than one), a note saying how,
+    and the networks."""
+    from .averaging import side_by_side
+
     config = dict(step.config)
     if config.get("early_stopping"):  # the epochs early stopping chose on the held-out rows (median over runs)
         config["epochs"] = max(1, int(np.median(step.epochs_run))) if step.epochs_run else run.epochs
         config["early_stopping"] = None
     merged = Data(np.concatenate([data.X_train, data.X_dev]), np.concatenate([data.y_train, data.y_dev]),
                   preprocessing=data.preprocessing)
-    refitted = _train(config, merged, seed)
-    if refitted.diverged is not None:
-        return run.model, f"skipped: training on train + dev diverged ({refitted.diverged})"
-    return refitted.model, f"trained again on train + dev ({len(merged.y_train)} rows, {config['epochs']} epochs)"
+    networks = []
+    for offset in range(average):
+        refitted = _train(config, merged, seed + offset)
+        if refitted.diverged is not None:
+            return run.model, f"skipped: training on train + dev diverged ({refitted.diverged})", []
+        networks.append(refitted.model)
+    note = f"trained again on train + dev ({len(merged.y_train)} rows, {config['epochs']} epochs)"
+    if average == 1:
+        return networks[0], note, networks
+    note = (f"{note} with {average} seeds; the final model averages the {average} networks' outputs (logits), "
+            "held side by side in one network")
+    return side_by_side(networks), note, networks
 
 
 def _verdict(walk: _Walk) -> str:

@@ -831,6 +831,9 @@ def _add_recipe(subparsers: Any) -> None:
     parser.add_argument("--folds", type=nonnegative_int,
                         help="measure every configuration by K-fold cross-validation over the train + dev rows; 0: on "
                         "the dev set (default: 3 with --max-minutes when train + dev hold at most 20000 rows, else 0)")
+    parser.add_argument("--average", type=positive_int,
+                        help="train the chosen configuration again with this many seeds; the final model averages "
+                        "their outputs (one network holding them side by side) (default: 3 with --max-minutes, else 1)")
     parser.add_argument("--no-refit", action="store_true",
                         help="keep the best step's model (trained on the train rows) instead of training it again "
                         "on train + dev")
@@ -853,7 +856,7 @@ def _run_recipe(args: argparse.Namespace) -> int:
     result = recipe(spec, human_error=args.human_error, tolerance=args.tolerance, seed=args.seed,
                     epochs=args.epochs, max_steps=args.max_steps, max_minutes=args.max_minutes, n_seeds=args.seeds,
                     folds="auto" if args.folds is None else args.folds or None, refit=not args.no_refit,
-                    progress=not args.no_progress, out=out)
+                    average="auto" if args.average is None else args.average, progress=not args.no_progress, out=out)
     if args.json:
         print((out / "recipe.json").read_text())
     else:

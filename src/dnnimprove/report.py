@@ -1134,8 +1134,9 @@ def write_recipe(result: Any, out: str | os.PathLike) -> Path:
         "<h1>The basic recipe</h1>",
         f'<p class="reading">Task: {html.escape(result.task)} &middot; baseline error {result.bayes_error:.4f} '
         f"({html.escape(result.bayes_source)}) &middot; tolerance {result.tolerance:g}<br>"
+        f"Dev error measured by {html.escape(result.validation)}<br>"
         f"Stopped: {html.escape(result.stopped)}<br>Final: {html.escape(str(summary['final_config']))} &middot; "
-        f"{final}{model}</p>",
+        f"{final}{model}" + (f"<br>Final model: {html.escape(result.refit)}" if result.refit else "") + "</p>",
         "<table><tr><th>step</th><th>remedy</th><th>train error</th><th>dev error</th><th>decision</th>"
         "<th>verdict</th><th>next</th><th>s</th></tr>",
         *rows,
