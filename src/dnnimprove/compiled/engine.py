@@ -34,7 +34,7 @@ from ..ewma import ewma_step
 from ..layers import Activation, BatchNorm, Dense, Dropout
 from ..losses import CategoricalCrossEntropy
 from ..regularizers import l1_gradient, l2_gradient
-from ._batch_sums import batch_dot, batch_sum, jit_options
+from ._batch_sums import batch_dots, batch_sums, jit_options
 from ._blas import gemm, gemv, numpy_blas
 from ._formulas import jitable
 from ._legacy_random import LANES, SCRATCH_WORDS, legacy_permutations
@@ -93,7 +93,7 @@ def _plan(model: Any, optimizer: Any, rows: int) -> tuple[Plan, dict[str, Callab
     layers' constants ``lc``."""
     tensors = {(info.layer, info.key): info for info in model.table}
     functions: dict[str, Callable[..., Any]] = {"EWMA": ewma_step, "L2": l2_gradient, "L1": l1_gradient,
-                                                "BATCH_DOT": batch_dot, "BATCH_SUM": batch_sum}
+                                                "BATCH_DOTS": batch_dots, "BATCH_SUMS": batch_sums}
     constants: list[float] = []
     layers: list[LayerPlan] = []
     width = model.n_features_in_
