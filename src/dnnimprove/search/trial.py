@@ -14,6 +14,7 @@ only the process dying loses a trial (the caller decides what then happens to it
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 import tempfile
@@ -118,7 +119,8 @@ def run_trial(task: Task, data: tuple) -> Outcome:
         final.set_params(epochs=task.epochs)
     outcome = Outcome(task.key, "complete", float("nan"), float("nan"), 0, worker=_where(), pid=os.getpid())
     reporter = None
-    with tempfile.TemporaryDirectory(prefix="dnnimprove-trial-") as folder:
+    keeps_files = task.checkpoint or task.resume is not None  # a folder for the checkpoint, only then
+    with tempfile.TemporaryDirectory(prefix="dnnimprove-trial-") if keeps_files else contextlib.nullcontext("") as folder:
         try:
             scorer = check_scoring(model, scoring=task.scoring)
             if task.report or task.checkpoint or task.resume is not None:
