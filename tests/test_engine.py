@@ -58,8 +58,8 @@ def test_auto_compiles_a_network_once_this_process_ran_enough_short_runs_of_it(m
     model.build(2)
     optimizer = dn.RMSProp(0.01, beta=0.95)
     steps = AUTO_MIN_STEPS // 2
-    assert not compiled_engine.ready_for(model, optimizer, 64, steps, AUTO_MIN_STEPS)  # 1000 steps run on NumPy
-    assert compiled_engine.ready_for(model, optimizer, 64, steps, AUTO_MIN_STEPS)  # 2000 of this network: compile
+    assert not compiled_engine.ready_for(model, optimizer, steps, AUTO_MIN_STEPS)  # 1000 steps run on NumPy
+    assert compiled_engine.ready_for(model, optimizer, steps, AUTO_MIN_STEPS)  # 2000 of this network: compile
 
 
 @needs_numba

@@ -155,11 +155,6 @@ def _steps(settings: dict[str, Any]) -> int:
     return epochs * per_epoch
 
 
-def _batch_rows(settings: dict[str, Any]) -> int:
-    rows, batch = settings.get("n_rows", 0), settings.get("batch_size")
-    return rows if batch is None else min(batch, rows)
-
-
 def select_engine(engine: str, model: Any, course_exact: bool, settings: dict[str, Any]) -> tuple[EngineChoice, Any]:
     """Resolve ``fit``'s ``engine`` for this model and these settings: ``(EngineChoice, compiled module or None)``.
 
@@ -182,8 +177,7 @@ def select_engine(engine: str, model: Any, course_exact: bool, settings: dict[st
     steps = _steps(settings)
     if reason is None and engine == "auto" and steps < AUTO_MIN_STEPS and (
             steps < AUTO_CACHED_MIN_STEPS or compiled.unavailable_reason(imported_only=True) is not None
-            or not compiled.ready_for(model, settings.get("optimizer"), _batch_rows(settings), steps,
-                                              AUTO_MIN_STEPS)):
+            or not compiled.ready_for(model, settings.get("optimizer"), steps, AUTO_MIN_STEPS)):
         reason = f"a short run ({steps} steps < {AUTO_MIN_STEPS}): compiling the network would cost more than it saves"
     if reason is None:
         reason = compiled.unavailable_reason()

@@ -74,23 +74,8 @@ def _legacy_shuffle(model: Any) -> bool:
     return type(model.random) is CourseRandom and not any(isinstance(layer, Dropout) for layer in model.layers)
 
 
-BLAS_WORK_FROM = 4096
-"""A Dense layer whose weights times mini-batch rows reach this count computes its products with BLAS too (the
-loops' sums over the batch add one after another, in index order, so their time grows with the rows; a BLAS
-call costs a fixed microsecond or so): a layer of 50 weights on a full batch of 300 rows, not a tiny network's
-layer of 10 weights on 64 rows."""
-
-
-def uses_blas(fan_in: int, units: int, rows: int) -> bool:
-    """Whether a Dense layer of ``fan_in x units`` weights computes with BLAS on mini-batches of ``rows`` rows:
-    from ``BLAS_FROM`` weights, or from ``BLAS_WORK_FROM`` weights times rows."""
-    weights = fan_in * units
-    return weights >= BLAS_FROM or weights * rows >= BLAS_WORK_FROM
-
-
-def _plan(model: Any, optimizer: Any, rows: int) -> tuple[Plan, dict[str, Callable[..., Any]], list[float]]:
-    """The kernel's plan for mini-batches of ``rows`` rows, the formula functions it calls (its globals) and the
-    layers' constants ``lc``."""
+def _plan(model: Any, optimizer: Any) -> tuple[Plan, dict[str, Callable[..., Any]], list[float]]:
+    """The kernel's plan, the formula functions it calls (its globals) and the layers' constants ``lc``."""
     tensors = {(info.layer, info.key): info for info in model.table}
     functions: dict[str, Callable[..., Any]] = {"EWMA": ewma_step, "L2": l2_gradient, "L1": l1_gradient,
                                                 "BATCH_DOTS": batch_dots, "BATCH_SUMS": batch_sums}
@@ -104,7 +89,7 @@ def _plan(model: Any, optimizer: Any, rows: int) -> tuple[Plan, dict[str, Callab
         if isinstance(layer, Dense):
             weight, bias = tensors[(index, "W")], tensors.get((index, "b"))
             plan = LayerPlan("dense", width, layer.units, weight.start, -1 if bias is None else bias.start,
-                             len(constants), 2, blas=uses_blas(width, layer.units, rows))
+                             len(constants), 2, blas=width * layer.units >= BLAS_FROM)
             values = [layer.l2, layer.l1]
         elif isinstance(layer, Activation):
             values = [float(value) for value in layer.constants()]
@@ -235,14 +220,13 @@ def _load_kernel_blas() -> None:
 _STEPS_SEEN: dict[str, int] = {}  # kernel key -> steps of short runs this process has run with it on NumPy
 
 
-def ready_for(model: Any, optimizer: Any, rows: int, steps: int, min_steps: int) -> bool:
-    """Whether ``engine="auto"`` compiles a short run (fewer than ``min_steps`` steps, mini-batches of ``rows``
-    rows) of this network: its kernel
+def ready_for(model: Any, optimizer: Any, steps: int, min_steps: int) -> bool:
+    """Whether ``engine="auto"`` compiles a short run (fewer than ``min_steps`` steps) of this network: its kernel
     is in this process's memo or in numba's disk cache (it loads in milliseconds), or this process has now run
     ``min_steps`` steps of this very network (then one compilation pays off, in this process and the next).
     Imports no numba; False when the network cannot be planned (``unsupported_reason`` says why)."""
     try:
-        plan, functions, _ = _plan(model, optimizer, rows)
+        plan, functions, _ = _plan(model, optimizer)
         key = _fingerprint(generate(plan), functions)
     except Exception:  # pragma: no cover - a network the engine refuses anyway
         return False
@@ -330,7 +314,7 @@ class CompiledEngine:
         self.batches = Batches(run.X, run.Y, batch_size, shuffle)
         m = self.X.shape[0]
         self.B = self.batches.size
-        self.plan, functions, constants = _plan(model, optimizer, self.B)
+        self.plan, functions, constants = _plan(model, optimizer)
         self.dropouts = [(layer.n_out) for layer in self.plan.layers if layer.kind == "dropout"]
         self.bn_layers = [layer for layer in model.layers if isinstance(layer, BatchNorm)]
         self.units = [np.empty(layer.input_dim, dtype=dtype) for layer in self.bn_layers]
