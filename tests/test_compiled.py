@@ -246,3 +246,22 @@ def test_an_augmentation_drawn_an_epoch_ahead_trains_to_the_numpy_parameters(aug
     assert_same_up_to_rounding(results)
     (numpy_model, _), (compiled_model, _) = results["numpy"], results["compiled"]
     assert numpy_model.random.uniform((1,), np.float64) == compiled_model.random.uniform((1,), np.float64)
+
+
+@pytest.mark.parametrize("dtype, rtol, atol", [("float64", 1e-9, 1e-12), ("float32", 1e-4, 1e-6)])
+@pytest.mark.parametrize("rows, batch_size", [(70, 64), (50, 64), (64, 64)])
+def test_a_last_partial_mini_batch_uses_the_first_columns_of_the_views(dtype, rows, batch_size, rtol, atol):
+    make = lambda: dn.Sequential([dn.Dense(5), dn.ReLU(), dn.Dense(2), dn.ReLU(), dn.Dense(1)],  # noqa: E731
+                                 seed=dn.CourseRandom(3, 10), dtype=dtype)
+    results = both(make, X=X[:rows], y=Y[:rows], epochs=30, batch_size=batch_size, optimizer=dn.Adam(0.01))
+    assert_same_up_to_rounding(results, rtol=rtol, atol=atol)
+
+
+def test_a_loop_layer_of_many_inputs_trains_to_the_numpy_parameters():
+    from dnnimprove.compiled._generate import REGISTER_SUMS_UP_TO
+
+    rng = np.random.default_rng(5)
+    X_many = rng.standard_normal((96, REGISTER_SUMS_UP_TO + 8))  # its products add a row at a time, not in registers
+    y_many = (X_many[:, 0] > 0).astype(int)
+    make = lambda: dn.Sequential([dn.Dense(2), dn.Tanh(), dn.Dense(1)], seed=6)  # noqa: E731
+    assert_same_up_to_rounding(both(make, X=X_many, y=y_many, epochs=10, batch_size=16, optimizer=dn.Adam(0.01)))

@@ -11,28 +11,31 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["batch_dot", "batch_sum", "OPTIONS", "jit_options"]
+__all__ = ["batch_dots", "batch_sums", "OPTIONS", "jit_options"]
 
 OPTIONS: dict[str, Any] = {"fastmath": {"reassoc"}}
 """numba's options for the functions of this module: the additions of a sum may be reordered."""
 
 
-def batch_dot(x, k, y, j, n, zero):
-    """``sum(x[k, i] * y[j, i] for i < n)``: rows ``k`` of ``x`` and ``j`` of ``y``, features x batch arrays."""
-    s = zero
-    for i in range(n):
-        s += x[k, i] * y[j, i]
-    return s
+def batch_dots(x, y, out, n, zero):
+    """``out[k, j] = sum(x[k, i] * y[j, i] for i < n)`` for every row ``k`` of ``x`` and ``j`` of ``y``."""
+    for k in range(x.shape[0]):
+        for j in range(y.shape[0]):
+            s = zero
+            for i in range(n):
+                s += x[k, i] * y[j, i]
+            out[k, j] = s
 
 
-def batch_sum(x, j, n, zero):
-    """``sum(x[j, i] for i < n)``: row ``j`` of a features x batch array."""
-    s = zero
-    for i in range(n):
-        s += x[j, i]
-    return s
+def batch_sums(x, out, n, zero):
+    """``out[j] = sum(x[j, i] for i < n)`` for every row ``j`` of ``x``."""
+    for j in range(x.shape[0]):
+        s = zero
+        for i in range(n):
+            s += x[j, i]
+        out[j] = s
 
 
 def jit_options(function: Any) -> dict[str, Any]:
     """The numba options ``function`` compiles with: :data:`OPTIONS` for this module's sums, none for a formula."""
-    return OPTIONS if function in (batch_dot, batch_sum) else {}
+    return OPTIONS if function in (batch_dots, batch_sums) else {}

@@ -7,6 +7,11 @@ innermost vectorize. Every formula is a call to the block's own function (a glob
 ``F*`` names); what the text spells out is only the plumbing: loops, matrix products (loops in index order for
 narrow layers, BLAS for wide ones: NumPy's own CBLAS or numba's ``np.dot``), sums over the batch and the order of the calls, which is the
 NumPy engine's order.
+
+For a network of loop layers only (no BLAS), the views into ``work`` are made once per call, ``(width, B)``,
+and a shorter last mini-batch uses their first ``mb`` columns; a loop layer's product adds its terms in a
+register (:data:`REGISTER_SUMS_UP_TO`); the weight and bias gradients' sums over the batch are one call per
+layer to :mod:`._batch_sums`, which adds them in vector lanes.
 """
 
 from __future__ import annotations
@@ -64,13 +69,22 @@ class Plan:
     kernel's ``blas`` argument: ``(gemm, gemv)`` ctypes functions) rather than numba's ``np.dot``."""
 
 
+def _per_batch_views(plan: Plan) -> bool:
+    """Whether the views into ``work`` are made per mini-batch, ``(width, mb)`` (BLAS reads contiguous operands of
+    the mini-batch's size), or once per call, ``(width, B)`` with the first ``mb`` columns in use: no layer on BLAS
+    (making a view per mini-batch costs as much as a tiny layer's arithmetic)."""
+    return any(layer.blas for layer in plan.layers)
+
+
 def _views(plan: Plan) -> tuple[list[str], int]:
-    """Lines creating the per-batch views into ``work`` (widths times ``mb``), and the total width per row."""
+    """Lines creating the views into ``work`` (widths times ``mb`` or ``B``, see :func:`_per_batch_views`), and
+    the total width per row."""
     lines, at = [], 0
+    columns = "mb" if _per_batch_views(plan) else "B"
 
     def view(name: str, width: int) -> None:
         nonlocal at
-        lines.append(f"{name} = work[{at} * B:{at} * B + {width} * mb].reshape(({width}, mb))")
+        lines.append(f"{name} = work[{at} * B:{at} * B + {width} * {columns}].reshape(({width}, {columns}))")
         at += width
 
     if plan.layers[0].blas:  # gathered in row layout (contiguous row copies); BLAS reads its transpose as it is
@@ -88,8 +102,37 @@ def _views(plan: Plan) -> tuple[list[str], int]:
         if layer.kind == "batch_norm":
             view(f"zn{index}", layer.n_out)
     view("y", plan.layers[-1].n_out)
-    lines.append(f"ones = work[{at} * B:{at} * B + mb]  # 1.0 each: a BLAS layer's bias gradient is dZ @ ones")
+    lines.append(f"ones = work[{at} * B:{at} * B + {columns}]  # 1.0 each: a BLAS layer's bias gradient is dZ @ ones")
     return lines, at + 1
+
+
+REGISTER_SUMS_UP_TO = 32
+"""A loop-layer's product ``out[r] = 0 + sum_c w(r, c) a[c]`` adds its ``n_c`` terms in a register (the loop over
+``c`` unrolled, the batch loop vectorized) up to this many terms; more, it adds them into ``out`` one term for the
+whole batch at a time (the batch loop vectorized, ``n_c`` of them). The same additions in the same order."""
+
+
+def _sum_of_products(out: str, r: str, n_r: int, c: str, n_c: int, weight: str, a: str, bias: str | None) -> list[str]:
+    """Lines for ``out[r, i] = 0 + sum over c of weight * a[c, i] (+ bias)`` for every row ``r < n_r`` and column
+    ``i < mb`` (``weight`` and ``bias`` are expressions in ``r`` and ``c``)."""
+    lines = [f"for {r} in range({n_r}):"]
+    if bias is not None:
+        lines.append(f"    bias = {bias}")
+    if n_c <= REGISTER_SUMS_UP_TO:
+        return lines + ["    for i in range(mb):",
+                        "        s = zero",
+                        f"        for {c} in range({n_c}):",
+                        f"            s += {weight} * {a}[{c}, i]",
+                        f"        {out}[{r}, i] = s" + (" + bias" if bias is not None else "")]
+    lines += ["    for i in range(mb):",
+              f"        {out}[{r}, i] = zero",
+              f"    for {c} in range({n_c}):",
+              f"        w = {weight}",
+              "        for i in range(mb):",
+              f"            {out}[{r}, i] += w * {a}[{c}, i]"]
+    if bias is not None:
+        lines += ["    for i in range(mb):", f"        {out}[{r}, i] += bias"]
+    return lines
 
 
 def row_width(plan: Plan) -> int:
@@ -117,7 +160,7 @@ def generate(plan: Plan) -> str:
     kept = ["params", *[name for name in slots + stats if not name.startswith("unit")]]
     args = ["X", "Y", "orders", "first", "last", "B", "params", "grads", "work", "lc", "hyper", "uniforms",
             *slots, *inputs, *stats, *keeps, "lrs", "t", "lambd", "need_cost", "gen", "shuffle", "batch_costs", "blas"]
-    out = [f"# BATCH_DOT, BATCH_SUM: numba options {_batch_sums.OPTIONS}", "import math", "import numpy as np"]
+    out = [f"# BATCH_DOTS, BATCH_SUMS: numba options {_batch_sums.OPTIONS}", "import math", "import numpy as np"]
     if plan.draws:
         out += ["from numba.np.random.generator_core import next_double, next_float",
                 "from numba.np.random.random_methods import random_interval"]
@@ -127,7 +170,6 @@ def generate(plan: Plan) -> str:
     emit(f"DT = {dt}")
     emit("zero = DT(0.0)")
     emit("m_all = X.shape[0]")
-    emit("n_features = X.shape[1]")
     emit("total = 0.0")
     # parameter views, made once per call
     for index, layer in enumerate(layers, start=1):
@@ -145,6 +187,8 @@ def generate(plan: Plan) -> str:
             emit(f"dbeta{index} = grads[{layer.b_at}:{layer.b_at + layer.n_out}]")
         for c in range(layer.n_constants):
             emit(f"k{index}_{c} = DT(lc[{layer.const_at + c}])")
+    if not _per_batch_views(plan):  # activations and gradients, features x batch: made once
+        body.extend(_views(plan)[0])
     emit("hyper_args = (" + "".join(f"hyper[{i}], " for i in range(plan.n_hyper)) + ")")
     emit("u_at = 0")
     emit("t_start = t")
@@ -186,12 +230,12 @@ def generate(plan: Plan) -> str:
     put("start = batch * B")
     put("mb = min(B, m_all - start)")
     put("FM = DT(mb)")
-    views, _ = _views(plan)
-    loop.extend(views)
+    if _per_batch_views(plan):
+        loop.extend(_views(plan)[0])
     # gather the shuffled rows, transposed
     put("for i in range(mb):")
     put("    row = order[start + i]")
-    put("    for k in range(n_features):")
+    put(f"    for k in range({layers[0].n_in}):")
     put("        x_rows[i, k] = X[row, k]" if layers[0].blas else "        a0[k, i] = X[row, k]")
     put(f"    for k in range({k_out}):")
     put("        y[k, i] = Y[row, k]")
@@ -209,17 +253,8 @@ def generate(plan: Plan) -> str:
                     put("    for i in range(mb):")
                     put(f"        {a_out}[j, i] += bj")
             else:
-                put(f"for j in range({layer.n_out}):")
-                put("    for i in range(mb):")
-                put(f"        {a_out}[j, i] = zero")
-                put(f"    for k in range({layer.n_in}):")
-                put(f"        w = W{index}[k, j]")
-                put("        for i in range(mb):")
-                put(f"            {a_out}[j, i] += w * {a_in}[k, i]")
-                if layer.b_at >= 0:
-                    put(f"    bj = b{index}[j]")
-                    put("    for i in range(mb):")
-                    put(f"        {a_out}[j, i] += bj")
+                bias = f"b{index}[j]" if layer.b_at >= 0 else None
+                loop.extend(_sum_of_products(a_out, "j", layer.n_out, "k", layer.n_in, f"W{index}[k, j]", a_in, bias))
         elif layer.kind == "activation":
             put(f"for j in range({layer.n_out}):")
             put("    for i in range(mb):")
@@ -303,25 +338,16 @@ def generate(plan: Plan) -> str:
             if layer.blas:
                 put(_product(plan, a_in, f"{d_out}.T", f"dW{index}"))
             else:
-                put(f"for k in range({layer.n_in}):")
-                put(f"    for j in range({layer.n_out}):")
-                put(f"        dW{index}[k, j] = BATCH_DOT({a_in}, k, {d_out}, j, mb, zero)")
+                put(f"BATCH_DOTS({a_in}, {d_out}, dW{index}, mb, zero)")
             if layer.b_at >= 0 and layer.blas:
                 put(_product(plan, d_out, "ones", f"db{index}"))
             elif layer.b_at >= 0:
-                put(f"for j in range({layer.n_out}):")
-                put(f"    db{index}[j] = BATCH_SUM({d_out}, j, mb, zero)")
+                put(f"BATCH_SUMS({d_out}, db{index}, mb, zero)")
             if not first_layer:
                 if layer.blas:
                     put(_product(plan, f"W{index}", d_out, d_in))
                 else:
-                    put(f"for k in range({layer.n_in}):")
-                    put("    for i in range(mb):")
-                    put(f"        {d_in}[k, i] = zero")
-                    put(f"    for j in range({layer.n_out}):")
-                    put(f"        w = W{index}[k, j]")
-                    put("        for i in range(mb):")
-                    put(f"            {d_in}[k, i] += w * {d_out}[j, i]")
+                    loop.extend(_sum_of_products(d_in, "k", layer.n_in, "j", layer.n_out, f"W{index}[k, j]", d_out, None))
             # the layer's own L2 and L1, then the global L2 (the NumPy engine's order)
             for c, formula in ((0, "L2"), (1, "L1")):
                 put(f"if k{index}_{c} != zero:")

@@ -10,13 +10,15 @@ Random draws: the epoch's permutation and the dropout masks' uniform draws come 
 source, through the same calls in the same order as the NumPy engine (the permutation at the epoch's start,
 then per mini-batch and per dropout layer ``uniform((rows, units))``), so both engines see the same numbers.
 
-What differs from the NumPy engine is only rounding: matrix products and sums over the batch add in index
-order (BLAS blocks its sums differently), and numba may evaluate a float32 ``expm1``/``log1p`` in float64.
+What differs from the NumPy engine is only rounding: matrix products add in index order and the gradients'
+sums over the batch in vector lanes (BLAS blocks its sums differently), and numba may evaluate a float32
+``expm1``/``log1p`` in float64.
 Parameters agree to about 1e-12 relative after hundreds of float64 steps (``tests/test_compiled.py``).
 """
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import importlib.util
 import inspect
@@ -33,7 +35,7 @@ from ..ewma import ewma_step
 from ..layers import Activation, BatchNorm, Dense, Dropout
 from ..losses import CategoricalCrossEntropy
 from ..regularizers import l1_gradient, l2_gradient
-from ._batch_sums import batch_dot, batch_sum, jit_options
+from ._batch_sums import batch_dots, batch_sums, jit_options
 from ._blas import gemm, gemv, numpy_blas
 from ._formulas import jitable
 from ._legacy_random import LANES, SCRATCH_WORDS, legacy_permutations
@@ -92,7 +94,7 @@ def _plan(model: Any, optimizer: Any, rows: int) -> tuple[Plan, dict[str, Callab
     layers' constants ``lc``."""
     tensors = {(info.layer, info.key): info for info in model.table}
     functions: dict[str, Callable[..., Any]] = {"EWMA": ewma_step, "L2": l2_gradient, "L1": l1_gradient,
-                                                "BATCH_DOT": batch_dot, "BATCH_SUM": batch_sum}
+                                                "BATCH_DOTS": batch_dots, "BATCH_SUMS": batch_sums}
     constants: list[float] = []
     layers: list[LayerPlan] = []
     width = model.n_features_in_
@@ -169,27 +171,41 @@ def _fingerprint(source: str, functions: dict[str, Callable[..., Any]]) -> str |
     digest.update(f"{_numba_version()} {np.__version__} {sys.version}".encode())
     for name in sorted(functions):
         function = getattr(functions[name], "__func__", functions[name])
-        try:
-            text = inspect.getsource(function)
-        except (OSError, TypeError):
+        text = _source_text(function)
+        if text is None:
             return None
         digest.update(f"{name}:{function.__module__}.{function.__qualname__}:{text}".encode())
         for called in function.__code__.co_names:  # the plain functions a formula calls (ewma_step, where, ...)
             value = function.__globals__.get(called)
             if inspect.isfunction(value):
-                try:
-                    digest.update(inspect.getsource(value).encode())
-                except (OSError, TypeError):
+                text = _source_text(value)
+                if text is None:
                     return None
+                digest.update(text.encode())
     _FINGERPRINTS[memo_key] = key = digest.hexdigest()[:24]
     return key
+
+
+def _source_text(function: Callable[..., Any]) -> str | None:
+    """``inspect.getsource(function)``, read once per function object (None when it cannot be read)."""
+    if function not in _SOURCES:
+        try:
+            _SOURCES[function] = inspect.getsource(function)
+        except (OSError, TypeError):
+            _SOURCES[function] = None
+    return _SOURCES[function]
+
+
+_SOURCES: dict[Callable[..., Any], str | None] = {}
 
 
 _FINGERPRINTS: dict[tuple, str] = {}  # per source text and formula objects: reading the sources takes milliseconds
 
 
+@functools.cache
 def _numba_version() -> str:
-    """numba's version, from its installed metadata (without importing it)."""
+    """numba's version, from its installed metadata (without importing it; read once: a metadata lookup scans
+    every installed distribution, milliseconds)."""
     from importlib.metadata import PackageNotFoundError, version
 
     try:
@@ -236,10 +252,26 @@ def ready_for(model: Any, optimizer: Any, rows: int, steps: int, min_steps: int)
     if key in _KERNELS:
         return True
     folder = _cache_dir()
-    if folder is not None and any((folder / "__pycache__").glob(f"kernel_{key}.run-*.nbi")):
+    if folder is not None and key in _keys_on_disk(folder):
         return True
     _STEPS_SEEN[key] = seen = _STEPS_SEEN.get(key, 0) + steps
     return seen >= min_steps
+
+
+_ON_DISK: dict[Path, set[str]] = {}  # cache folder -> keys of the kernels numba's disk cache held when first asked
+
+
+def _keys_on_disk(folder: Path) -> set[str]:
+    """The keys of the kernels in numba's disk cache under ``folder`` (its index files ``kernel_<key>.run-*.nbi``),
+    listed once per process: a kernel this process compiles is in its memo from then on."""
+    if folder not in _ON_DISK:
+        try:
+            names = os.listdir(folder / "__pycache__")
+        except OSError:
+            names = []
+        _ON_DISK[folder] = {name[len("kernel_"):].split(".", 1)[0] for name in names
+                            if name.startswith("kernel_") and ".run-" in name and name.endswith(".nbi")}
+    return _ON_DISK[folder]
 
 
 def _kernel(plan: Plan, functions: dict[str, Callable[..., Any]]) -> Callable[..., Any]:

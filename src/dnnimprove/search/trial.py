@@ -15,6 +15,7 @@ only the process dying loses a trial (the caller decides what then happens to it
 from __future__ import annotations
 
 import os
+import sys
 import tempfile
 import time
 from dataclasses import dataclass, field
@@ -61,6 +62,8 @@ class Outcome:
 
 
 def _where() -> str:
+    if "distributed" not in sys.modules:  # no Dask worker runs in a process that never imported it
+        return "local"
     try:
         from distributed import get_worker
 
