@@ -7,6 +7,11 @@ innermost vectorize. Every formula is a call to the block's own function (a glob
 ``F*`` names); what the text spells out is only the plumbing: loops, matrix products (loops in index order for
 narrow layers, BLAS for wide ones: NumPy's own CBLAS or numba's ``np.dot``), sums over the batch and the order of the calls, which is the
 NumPy engine's order.
+
+For a network of loop layers only (no BLAS), the views into ``work`` are made once per call, ``(width, B)``,
+and a shorter last mini-batch uses their first ``mb`` columns; a loop layer's product adds its terms in a
+register (:data:`REGISTER_SUMS_UP_TO`); the weight and bias gradients' sums over the batch are one call per
+layer to :mod:`._batch_sums`, which adds them in vector lanes.
 """
 
 from __future__ import annotations
