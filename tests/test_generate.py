@@ -4,12 +4,12 @@ import dnnimprove as dn
 from dnnimprove.compiled._generate import generate
 
 
-def kernel_text(layers, n_features=2, rows=64):
+def kernel_text(layers, n_features=2):
     from dnnimprove.compiled.engine import _plan
 
     model = dn.Sequential(layers, seed=1)
     model.build(n_features)
-    plan, _, _ = _plan(model, dn.Adam(0.01), rows)
+    plan, _, _ = _plan(model, dn.Adam(0.01))
     return plan, generate(plan)
 
 
@@ -41,7 +41,7 @@ def test_a_loop_layers_products_add_in_registers_up_to_a_few_dozen_terms():
     from dnnimprove.compiled._generate import REGISTER_SUMS_UP_TO
 
     n_features = REGISTER_SUMS_UP_TO + 8
-    plan, text = kernel_text([dn.Dense(2), dn.ReLU(), dn.Dense(1)], n_features=n_features, rows=16)
+    plan, text = kernel_text([dn.Dense(2), dn.ReLU(), dn.Dense(1)], n_features=n_features)
     assert not plan.layers[0].blas
     loop = batch_loop(text)
     assert f"for k in range({n_features}):\n                    w = W1[k, j]" in loop  # many terms: row at a time
