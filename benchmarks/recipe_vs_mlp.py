@@ -130,7 +130,7 @@ def main() -> None:
                 mlp_score, mlp_seconds, n_iter, chosen = mlp_search(result, budget, split)
                 print(f"\n== {name}, split seed {split} ==\n{result.table()}\nMLP RandomizedSearchCV: {n_iter} "
                       f"candidates, test {result.score_name} {mlp_score:.4f}, {mlp_seconds:.1f} s; chosen "
-                      f"{ {key: round(value, 6) if isinstance(value, float) else value for key, value in chosen.items()} }",
+                      f"{ {key: round(float(value), 6) if isinstance(value, float) else value for key, value in chosen.items()} }",
                       flush=True)
                 rows.append((name, split, result.score_name, result.test_score, mlp_score, recipe_seconds,
                              mlp_seconds, n_iter, len(result.steps), one_network(result)))
