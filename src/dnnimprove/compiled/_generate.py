@@ -234,7 +234,7 @@ def generate(plan: Plan) -> str:
         loop.extend(_views(plan)[0])
     # gather the shuffled rows, transposed
     put("for i in range(mb):")
-    put("    row = order[start + i]")
+    put("    row = np.uintp(order[start + i])  # unsigned: no negative-index wraparound on X and Y")
     put(f"    for k in range({layers[0].n_in}):")
     put("        x_rows[i, k] = X[row, k]" if layers[0].blas else "        a0[k, i] = X[row, k]")
     put(f"    for k in range({k_out}):")

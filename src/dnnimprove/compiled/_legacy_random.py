@@ -82,17 +82,18 @@ def legacy_permutations(orders, seed, count, scratch):
             mask = mask * 2 + 1  # the smallest 2**k - 1 >= n - 1
         umask = np.uintp(mask)
         i = np.uintp(n - 1)  # unsigned indices: no negative-index wraparound in the loop
-        p = lane
+        p = np.uintp(lane)
+        end = np.uintp(n_words * lanes)
         while i > 0:
             low = umask >> np.uintp(1)
             while i > low:  # umask stays the smallest 2**k - 1 >= i
-                if p >= n_words * lanes:  # this lane's 624 outputs are used up: twist it again
+                if p >= end:  # this lane's 624 outputs are used up: twist it again
                     _twist_lane(key, lane)
                     for k in range(n_words):
                         words[k * lanes + lane] = _temper(key[k * lanes + lane])
-                    p = lane
+                    p = np.uintp(lane)
                 value = np.uintp(words[p]) & umask
-                p += lanes
+                p += np.uintp(lanes)
                 accept = value <= i  # a rejected draw swaps order[i] with itself: no branch
                 target = value if accept else i
                 swap = order[i]
