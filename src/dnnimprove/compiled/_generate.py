@@ -63,7 +63,7 @@ class Plan:
     ``orders``), from the first epoch's seed in ``gen[0]``."""
     draws: bool = False
     """Whether the kernel draws the permutation and the dropout masks itself, from a ``numpy.random.Generator``
-    (NumPy's own algorithms on the same bit generator: the same numbers as the Python calls)."""  # informational: the formula behind each F* global
+    (NumPy's own algorithms on the same bit generator: the same numbers as the Python calls)."""
     gemm: bool = False
     """Whether the BLAS layers multiply through NumPy's own CBLAS (``GEMM``/``GEMV`` of :mod:`._blas`, with the
     kernel's ``blas`` argument: ``(gemm, gemv)`` ctypes functions) rather than numba's ``np.dot``."""

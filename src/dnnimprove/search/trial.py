@@ -123,7 +123,7 @@ def run_trial(task: Task, data: tuple) -> Outcome:
     with tempfile.TemporaryDirectory(prefix="dnnimprove-trial-") if keeps_files else contextlib.nullcontext("") as folder:
         try:
             scorer = check_scoring(model, scoring=task.scoring)
-            if task.report or task.checkpoint or task.resume is not None:
+            if task.report or keeps_files:
                 head = model[:-1] if hasattr(model, "steps") else None
                 X_fit, X_check = X_train, X_dev
                 if head is not None and len(head):
@@ -137,7 +137,7 @@ def run_trial(task: Task, data: tuple) -> Outcome:
                 if task.resume is not None:
                     with open(path, "wb") as handle:
                         handle.write(task.resume)
-                if task.checkpoint or task.resume is not None:
+                if keeps_files:
                     from ..checkpoint import Checkpoint
 
                     # last, so that the other callbacks see the restored run
