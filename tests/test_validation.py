@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 import os
 import re
+import tempfile
 import warnings
 
 import numpy as np
@@ -318,11 +319,12 @@ from dnnimprove import _validation as validation  # noqa: E402
 from dnnimprove.factory import SETTING_CONSTRAINTS  # noqa: E402
 from dnnimprove.training import FIT_CONSTRAINTS  # noqa: E402
 
-TABLE_REQUIRED = {dn.Dense: {"units": 3}, dn.optimizers.GradientDescent: {"lr": 0.1}, dn.schedules.Shifted: {"schedule": dn.schedules.Constant(0.1)}}
+TABLE_REQUIRED = {dn.Dense: {"units": 3}, dn.optimizers.GradientDescent: {"lr": 0.1}, dn.schedules.Shifted: {"schedule": dn.schedules.Constant(0.1)},
+                  dn.checkpoint.Checkpoint: {"path": os.path.join(tempfile.gettempdir(), "dnnimprove-never-written.npz")}}
 IMAGES = (dn.RandomShift, dn.RandomFlip, dn.RandomRotation, dn.RandomZoom)
 TABLED = [*dn.optimizers.OPTIMIZERS.values(), dn.Dense, dn.LeakyReLU, dn.ELU, dn.Dropout, dn.BatchNorm,
           *dn.schedules.SCHEDULES.values(), dn.schedules.Shifted, *IMAGES, dn.GaussianNoise,
-          dn.callbacks.EarlyStopping, dn.health.TrainingHealth]
+          dn.callbacks.EarlyStopping, dn.health.TrainingHealth, dn.checkpoint.Checkpoint]
 
 
 def required_arguments(cls) -> dict:
