@@ -376,6 +376,9 @@ FUNCTION_TABLES = {
                              lambda **given: dn.data.train_dev_test_split(np.zeros((20, 2)), np.arange(20) % 2, **given)),
     "split_dev": (dn.data.SPLIT_DEV_CONSTRAINTS, lambda fraction=0.25: dn.data.split_dev(np.zeros((8, 2)), np.zeros(8), fraction)),
     "split_dev_rows": (dn.data.SPLIT_DEV_CONSTRAINTS, lambda fraction=0.25: dn.data.split_dev_rows(8, fraction)),
+    "coarse_to_fine": (dn.search.runner.SEARCH_CONSTRAINTS, lambda **given: dn.search.coarse_to_fine(
+        dn.DNNClassifier(hidden_layer_sizes=(2,), epochs=1), {"lr": dn.search.LogUniform(1e-3, 1e-1)},
+        np.zeros((12, 2)), np.arange(12) % 2, **{"n_trials": 2, "dev_fraction": 0.5, "seed": 0, "refit": False, **given})),
 }
 
 
