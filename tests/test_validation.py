@@ -379,6 +379,8 @@ FUNCTION_TABLES = {
     "coarse_to_fine": (dn.search.runner.SEARCH_CONSTRAINTS, lambda **given: dn.search.coarse_to_fine(
         dn.DNNClassifier(hidden_layer_sizes=(2,), epochs=1), {"lr": dn.search.LogUniform(1e-3, 1e-1)},
         np.zeros((12, 2)), np.arange(12) % 2, **{"n_trials": 2, "dev_fraction": 0.5, "seed": 0, "refit": False, **given})),
+    "recipe": (dn.basic_recipe.RECIPE_CONSTRAINTS, lambda **given: dn.basic_recipe.recipe(
+        np.arange(40.0).reshape(20, 2), np.arange(20) % 2, **{"epochs": 1, "max_steps": 1, **given})),
 }
 
 
