@@ -320,11 +320,13 @@ from dnnimprove.factory import SETTING_CONSTRAINTS  # noqa: E402
 from dnnimprove.training import FIT_CONSTRAINTS  # noqa: E402
 
 TABLE_REQUIRED = {dn.Dense: {"units": 3}, dn.optimizers.GradientDescent: {"lr": 0.1}, dn.schedules.Shifted: {"schedule": dn.schedules.Constant(0.1)},
-                  dn.checkpoint.Checkpoint: {"path": os.path.join(tempfile.gettempdir(), "dnnimprove-never-written.npz")}}
+                  dn.checkpoint.Checkpoint: {"path": os.path.join(tempfile.gettempdir(), "dnnimprove-never-written.npz")},
+                  dn.studies.recipe.Expectation: {"text": "He beats zeros", "left": "he", "op": ">", "right": "zeros"}}
 IMAGES = (dn.RandomShift, dn.RandomFlip, dn.RandomRotation, dn.RandomZoom)
 TABLED = [*dn.optimizers.OPTIMIZERS.values(), dn.Dense, dn.LeakyReLU, dn.ELU, dn.Dropout, dn.BatchNorm,
           *dn.schedules.SCHEDULES.values(), dn.schedules.Shifted, *IMAGES, dn.GaussianNoise,
-          dn.callbacks.EarlyStopping, dn.health.TrainingHealth, dn.checkpoint.Checkpoint]
+          dn.callbacks.EarlyStopping, dn.health.TrainingHealth, dn.checkpoint.Checkpoint,
+          dn.studies.recipe.Expectation]
 
 
 def required_arguments(cls) -> dict:
@@ -379,6 +381,8 @@ FUNCTION_TABLES = {
     "coarse_to_fine": (dn.search.runner.SEARCH_CONSTRAINTS, lambda **given: dn.search.coarse_to_fine(
         dn.DNNClassifier(hidden_layer_sizes=(2,), epochs=1), {"lr": dn.search.LogUniform(1e-3, 1e-1)},
         np.zeros((12, 2)), np.arange(12) % 2, **{"n_trials": 2, "dev_fraction": 0.5, "seed": 0, "refit": False, **given})),
+    "DataSpec": (dn.studies.recipe.DataSpec._parameter_constraints,
+                 lambda dataset="moons", **given: dn.studies.recipe.DataSpec(dataset, **given)),
     "recipe": (dn.basic_recipe.RECIPE_CONSTRAINTS, lambda **given: dn.basic_recipe.recipe(
         np.arange(40.0).reshape(20, 2), np.arange(20) % 2, **{"epochs": 1, "max_steps": 1, **given})),
 }
