@@ -383,6 +383,9 @@ FUNCTION_TABLES = {
         np.zeros((12, 2)), np.arange(12) % 2, **{"n_trials": 2, "dev_fraction": 0.5, "seed": 0, "refit": False, **given})),
     "DataSpec": (dn.studies.recipe.DataSpec._parameter_constraints,
                  lambda dataset="moons", **given: dn.studies.recipe.DataSpec(dataset, **given)),
+    "run_comparison": (dn.studies.runner.COMPARISON_CONSTRAINTS, lambda mode="robust", seed=0: dn.studies.runner.run_comparison(
+        dn.studies.recipe.Study("tiny", "tiny", "tiny", dn.studies.recipe.DataSpec("moons", {"n_samples": 20}), (2,), 1, 1,
+                                variants=(dn.studies.recipe.Variant("gd"),)), mode=mode, seeds=(seed,))),
     "recipe": (dn.basic_recipe.RECIPE_CONSTRAINTS, lambda **given: dn.basic_recipe.recipe(
         np.arange(40.0).reshape(20, 2), np.arange(20) % 2, **{"epochs": 1, "max_steps": 1, **given})),
 }
