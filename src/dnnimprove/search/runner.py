@@ -17,8 +17,6 @@ import time
 from typing import Any, Iterator, Sequence
 
 import numpy as np
-from sklearn.base import clone, is_classifier
-from sklearn.model_selection import ParameterGrid, train_test_split
 
 from .._validation import Boolean, Integer, Options, Real, check_int, validate_params
 from .execution import ClusterLost, check_scheduler, make_executor
@@ -60,6 +58,8 @@ def _seeded_estimator(estimator: Any, seed: int) -> Any:
     Every trial then starts from the same random numbers, so configurations are compared fairly and a
     rerun with the same search seed reproduces every score.
     """
+    from sklearn.base import clone
+
     unset = {
         name: seed
         for name, value in estimator.get_params(deep=True).items()
@@ -78,6 +78,9 @@ def _split(estimator: Any, X: Any, y: Any, dev_fraction: Any, dev_data: Any, see
         if not isinstance(dev_data, (tuple, list)) or len(dev_data) != 2:
             raise ValueError("dev_data must be a pair (X_dev, y_dev)")
         return (X, y, dev_data[0], dev_data[1])
+    from sklearn.base import is_classifier
+    from sklearn.model_selection import train_test_split
+
     dev_fraction = validate_params(SEARCH_CONSTRAINTS, dev_fraction=dev_fraction)["dev_fraction"]
     stratify = y if is_classifier(estimator) else None
     X_train, X_dev, y_train, y_dev = train_test_split(X, y, test_size=dev_fraction, random_state=seed, stratify=stratify)
@@ -336,6 +339,8 @@ def _run(kind: str, estimator: Any, space: dict[str, Any], X: Any, y: Any, *, n_
     if search.epochs is None:
         result.epochs_budget = result.epochs_trained
     if refit and result.trials and result.best["state"] == "complete" and not math.isnan(result.best_score):
+        from sklearn.base import clone
+
         result.best_estimator = clone(seeded).set_params(**result.best_params).fit(X, y)
     result.seconds = time.perf_counter() - started
     return result
@@ -490,6 +495,8 @@ def grid_search(
     for name in ("n_trials", "rounds", "top", "margin", "sampler"):
         if name in settings:
             raise TypeError(f"grid_search got an unexpected setting {name!r}")
+    from sklearn.model_selection import ParameterGrid
+
     combinations = ParameterGrid(grid)
     if len(combinations) > MAX_TRIALS:
         raise ValueError(f"grid has {len(combinations)} combinations; at most {MAX_TRIALS} (every trial is kept)")

@@ -35,7 +35,6 @@ import math
 from typing import Any, Sequence
 
 import numpy as np
-from scipy import stats
 
 from .._validation import check_int, check_number
 
@@ -56,6 +55,14 @@ __all__ = [
     "describe_space",
     "estimator_params",
 ]
+
+
+def _stats() -> Any:
+    """:mod:`scipy.stats`, imported when a dimension is first sampled: building, printing or narrowing a space
+    needs none of it, so importing the search (and the studies, which import it) stays light."""
+    from scipy import stats
+
+    return stats
 
 
 def _python(value: Any) -> Any:
@@ -143,7 +150,7 @@ class Uniform(_Interval):
     """``x ~ U(low, high)`` (:func:`scipy.stats.uniform`), e.g. ``keep_prob``."""
 
     def rvs(self, size: int | None = None, random_state: Any = None) -> Any:
-        draws = stats.uniform(self.low, self.high - self.low).rvs(size=size, random_state=random_state)
+        draws = _stats().uniform(self.low, self.high - self.low).rvs(size=size, random_state=random_state)
         return _python(draws)
 
 
@@ -167,7 +174,7 @@ class LogUniform(_Interval):
         return 10.0**axis
 
     def rvs(self, size: int | None = None, random_state: Any = None) -> Any:
-        return _python(stats.loguniform(self.low, self.high).rvs(size=size, random_state=random_state))
+        return _python(_stats().loguniform(self.low, self.high).rvs(size=size, random_state=random_state))
 
 
 class OneMinusLogUniform(_Interval):
@@ -191,7 +198,7 @@ class OneMinusLogUniform(_Interval):
         return 1.0 - 10.0**axis
 
     def rvs(self, size: int | None = None, random_state: Any = None) -> Any:
-        one_minus = stats.loguniform(1.0 - self.high, 1.0 - self.low).rvs(size=size, random_state=random_state)
+        one_minus = _stats().loguniform(1.0 - self.high, 1.0 - self.low).rvs(size=size, random_state=random_state)
         return _python(1.0 - one_minus)
 
 
@@ -210,7 +217,7 @@ class IntUniform(_Interval):
         return Choice([low]) if low == high else type(self)(low, high)
 
     def rvs(self, size: int | None = None, random_state: Any = None) -> Any:
-        return _python(stats.randint(self.low, self.high + 1).rvs(size=size, random_state=random_state))
+        return _python(_stats().randint(self.low, self.high + 1).rvs(size=size, random_state=random_state))
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.low}, {self.high}){self._condition_repr()}"
@@ -239,7 +246,7 @@ class PowersOfTwo(IntUniform):
         return Choice([low]) if low == high else PowersOfTwo(low, high)
 
     def rvs(self, size: int | None = None, random_state: Any = None) -> Any:
-        exponents = stats.randint(int(math.log2(self.low)), int(math.log2(self.high)) + 1)
+        exponents = _stats().randint(int(math.log2(self.low)), int(math.log2(self.high)) + 1)
         draws = 2 ** exponents.rvs(size=size, random_state=random_state)
         return _python(draws)
 
@@ -258,7 +265,7 @@ class Choice(Dimension):
         self.values = list(values)
 
     def rvs(self, size: int | None = None, random_state: Any = None) -> Any:
-        index = stats.randint(0, len(self.values)).rvs(size=size, random_state=random_state)
+        index = _stats().randint(0, len(self.values)).rvs(size=size, random_state=random_state)
         if size is None:
             return self.values[int(index)]
         return [self.values[int(i)] for i in np.ravel(index)]
