@@ -148,7 +148,7 @@ class NpzArchive:
             if info.compress_type == zipfile.ZIP_DEFLATED and info.file_size > DEFLATE_MAX_RATIO * info.compress_size:
                 raise self.error(
                     f"member {name} declares {info.file_size} bytes from {info.compress_size} deflated bytes; "
-                    f"deflate gives at most {DEFLATE_MAX_RATIO} bytes a byte"
+                    f"deflate expands at most {DEFLATE_MAX_RATIO} times"
                 )
             if info.header_offset + info.compress_size > self.file_size:
                 raise self.error(
