@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 import os
 import re
+import tempfile
 import warnings
 
 import numpy as np
@@ -318,11 +319,12 @@ from dnnimprove import _validation as validation  # noqa: E402
 from dnnimprove.factory import SETTING_CONSTRAINTS  # noqa: E402
 from dnnimprove.training import FIT_CONSTRAINTS  # noqa: E402
 
-TABLE_REQUIRED = {dn.Dense: {"units": 3}, dn.optimizers.GradientDescent: {"lr": 0.1}, dn.schedules.Shifted: {"schedule": dn.schedules.Constant(0.1)}}
+TABLE_REQUIRED = {dn.Dense: {"units": 3}, dn.optimizers.GradientDescent: {"lr": 0.1}, dn.schedules.Shifted: {"schedule": dn.schedules.Constant(0.1)},
+                  dn.checkpoint.Checkpoint: {"path": os.path.join(tempfile.gettempdir(), "dnnimprove-never-written.npz")}}
 IMAGES = (dn.RandomShift, dn.RandomFlip, dn.RandomRotation, dn.RandomZoom)
 TABLED = [*dn.optimizers.OPTIMIZERS.values(), dn.Dense, dn.LeakyReLU, dn.ELU, dn.Dropout, dn.BatchNorm,
           *dn.schedules.SCHEDULES.values(), dn.schedules.Shifted, *IMAGES, dn.GaussianNoise,
-          dn.callbacks.EarlyStopping, dn.health.TrainingHealth]
+          dn.callbacks.EarlyStopping, dn.health.TrainingHealth, dn.checkpoint.Checkpoint]
 
 
 def required_arguments(cls) -> dict:
@@ -360,6 +362,30 @@ def test_check_gradients_refuses_each_settings_invalid_value_naming_it(name):
     with pytest.raises((ValueError, TypeError)) as caught:
         dn.check_gradients(X=np.zeros((4, 2)), y=[0, 1, 0, 1], **arguments)
     assert str(caught.value).startswith(f"{name} must "), str(caught.value)
+
+
+# A public function's table, and how to call the function with one argument changed (the table's name for it, as
+# the message names it, and its value); the defaults pass.
+FUNCTION_TABLES = {
+    "moons": (dn.data.GENERATOR_CONSTRAINTS, lambda **given: dn.data.moons(**given)),
+    "circles": (dn.data.GENERATOR_CONSTRAINTS, lambda **given: dn.data.circles(**given)),
+    "noisy_wave": (dn.data.GENERATOR_CONSTRAINTS, lambda **given: dn.data.noisy_wave(**given)),
+    "daily_temperatures": (dn.data.TEMPERATURE_CONSTRAINTS, lambda **given: dn.data.daily_temperatures(**given)),
+    "load": (dn.data.LOAD_CONSTRAINTS, lambda dataset="moons": dn.data.load(dataset)),
+    "train_dev_test_split": (dn.data.SPLIT_CONSTRAINTS,
+                             lambda **given: dn.data.train_dev_test_split(np.zeros((20, 2)), np.arange(20) % 2, **given)),
+    "split_dev": (dn.data.SPLIT_DEV_CONSTRAINTS, lambda fraction=0.25: dn.data.split_dev(np.zeros((8, 2)), np.zeros(8), fraction)),
+    "split_dev_rows": (dn.data.SPLIT_DEV_CONSTRAINTS, lambda fraction=0.25: dn.data.split_dev_rows(8, fraction)),
+}
+
+
+@pytest.mark.parametrize("function, name", [(function, name) for function, (table, _) in FUNCTION_TABLES.items() for name in table])
+def test_every_function_table_refuses_each_arguments_invalid_value_naming_it(function, name):
+    table, call = FUNCTION_TABLES[function]
+    call()  # the defaults pass
+    with pytest.raises((ValueError, TypeError)) as caught:
+        call(**{name: table[name].invalid()})
+    assert str(caught.value).startswith(f"{name} must ") or f"unknown {name} " in str(caught.value), str(caught.value)
 
 
 @pytest.mark.parametrize("name", sorted(SETTING_CONSTRAINTS))

@@ -39,11 +39,11 @@ import os
 import tempfile
 import zlib
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
-from ._validation import check_bool, check_int, check_type
+from ._validation import Boolean, Constraint, Integer, IsInstance, validate_params
 from .persistence import Archive, _Expect, header_kind, model_header, read_archive, write_archive
 from .safefiles import PathLock, check_target
 from .training import Callback, History, TrainingInterrupted, TrainingRun
@@ -192,16 +192,25 @@ class Checkpoint(Callback):
     :class:`~dnnimprove.safefiles.FileLockedError` at once instead of interleaving its writes.
     """
 
+    _parameter_constraints: ClassVar[dict[str, Constraint]] = {
+        "path": IsInstance((str, os.PathLike), "a file path"), "every": Integer(low=1), "resume": Boolean(),
+        "overwrite": Boolean(),
+    }
+    """Each constructor argument's legal values (:func:`dnnimprove._validation.validate_params`); a ``resume``
+    that is a path is taken as one, any other ``resume`` must be a bool."""
+
     def __init__(
         self, path: str | os.PathLike, every: int = 1, resume: bool | str | os.PathLike = False, overwrite: bool = False
     ) -> None:
-        check_type("path", path, (str, os.PathLike), "a file path")
-        self.path = os.fspath(path)
-        self.every = check_int("every", every, low=1)
-        if not isinstance(resume, (str, os.PathLike)):
-            resume = self.path if check_bool("resume", resume) else None
-        self.resume = None if resume is None else os.fspath(resume)
-        self.overwrite = check_bool("overwrite", overwrite)
+        resume_file = resume if isinstance(resume, (str, os.PathLike)) else None
+        checked = validate_params(self._parameter_constraints, path=path, every=every,
+                                  **({} if resume_file is not None else {"resume": resume}), overwrite=overwrite)
+        self.path = os.fspath(checked["path"])
+        self.every: int = checked["every"]
+        if resume_file is None:
+            resume_file = self.path if checked["resume"] else None
+        self.resume = None if resume_file is None else os.fspath(resume_file)
+        self.overwrite: bool = checked["overwrite"]
         _check_writable(self.path)
         self.lock: PathLock | None = None  # held from on_train_begin to the end of training
         self.run: TrainingRun | None = None

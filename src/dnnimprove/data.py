@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from ._validation import NotFittedError, check_choice, check_features, check_int, check_number
+from ._validation import Integer, NotFittedError, Options, Real, check_features, validate_params
 
 __all__ = [
     "moons",
@@ -29,18 +29,38 @@ __all__ = [
     "split_dev",
     "split_dev_rows",
     "Standardizer",
+    "GENERATOR_CONSTRAINTS",
+    "TEMPERATURE_CONSTRAINTS",
+    "LOAD_CONSTRAINTS",
+    "SPLIT_CONSTRAINTS",
+    "SPLIT_DEV_CONSTRAINTS",
 ]
+
+FRACTION = Real(low=0.0, high=1.0, low_open=True, high_open=True)
+"""A fraction of the rows that leaves at least one row on each side: in ``(0, 1)``."""
+SHARE = Real(low=0.0, high=1.0, high_open=True)
+"""A fraction of the rows that may be empty: in ``[0, 1)``."""
+SEED = Integer(low=0, none_ok=True)
+"""A generator's seed: a non-negative integer, or ``None`` for fresh entropy."""
+
+GENERATOR_CONSTRAINTS = {"n_samples": Integer(low=2), "noise": Real(low=0.0), "seed": SEED}
+"""The legal values of :func:`moons`', :func:`circles`' and :func:`noisy_wave`'s arguments."""
+TEMPERATURE_CONSTRAINTS = {"n_days": Integer(low=2), "noise": Real(low=0.0), "seed": SEED}
+"""The legal values of :func:`daily_temperatures`' arguments."""
+SPLIT_CONSTRAINTS = {"dev": SHARE, "test": SHARE}
+"""The legal values of :func:`train_dev_test_split`'s fractions (the arrays are checked as data)."""
+SPLIT_DEV_CONSTRAINTS = {"fraction": FRACTION}
+"""The legal value of :func:`split_dev`'s and :func:`split_dev_rows`' ``fraction`` (checked under the caller's
+``name`` in :func:`split_dev_rows`)."""
 
 
 def _check_generator_args(n_samples: Any, noise: Any, seed: Any) -> tuple[int, float]:
-    n_samples = check_int("n_samples", n_samples, low=2)
+    checked = validate_params(GENERATOR_CONSTRAINTS, n_samples=n_samples, noise=noise, seed=seed)
     from .memory import check_memory
 
-    check_memory(f"n_samples={n_samples}", 128 * n_samples, "2 float64 features and the generator's temporaries")
-    noise = check_number("noise", noise, low=0.0)
-    if seed is not None:
-        check_int("seed", seed, low=0)
-    return n_samples, noise
+    check_memory(f"n_samples={checked['n_samples']}", 128 * checked["n_samples"],
+                 "2 float64 features and the generator's temporaries")
+    return checked["n_samples"], checked["noise"]
 
 
 def moons(n_samples: int = 300, noise: float = 0.2, seed: int | None = 3) -> tuple[np.ndarray, np.ndarray]:
@@ -108,10 +128,8 @@ def daily_temperatures(
     temperature, seasonal : ndarrays of shape (n_days,)
         The noisy series and the clean seasonal curve it is drawn around.
     """
-    n_days = check_int("n_days", n_days, low=2)
-    noise = check_number("noise", noise, low=0.0)
-    if seed is not None:
-        check_int("seed", seed, low=0)
+    checked = validate_params(TEMPERATURE_CONSTRAINTS, n_days=n_days, noise=noise, seed=seed)
+    n_days, noise = checked["n_days"], checked["noise"]
     days = np.arange(n_days)
     seasonal = 11.0 - 7.0 * np.cos(2 * np.pi * (days - 15) / 365.0)
     temperature = seasonal + noise * np.random.default_rng(seed).standard_normal(n_days)
@@ -126,10 +144,13 @@ DATASETS = {
     "breast_cancer": breast_cancer,
 }
 
+LOAD_CONSTRAINTS = {"dataset": Options(DATASETS)}
+"""The legal value of :func:`load`'s ``name``, called ``dataset`` in its message (the CLI's word)."""
+
 
 def load(name: str, **settings: Any) -> tuple[np.ndarray, np.ndarray]:
     """Load a dataset by name (see ``DATASETS``) with its settings."""
-    check_choice("dataset", name, DATASETS)
+    validate_params(LOAD_CONSTRAINTS, dataset=name)
     return DATASETS[name](**settings)
 
 
@@ -148,8 +169,7 @@ def train_dev_test_split(
     y = np.asarray(y)
     if y.shape[0] != X.shape[0]:
         raise ValueError(f"X and y must have the same number of rows; got {X.shape[0]} and {y.shape[0]}")
-    dev = check_number("dev", dev, low=0.0, high=1.0, high_open=True)
-    test = check_number("test", test, low=0.0, high=1.0, high_open=True)
+    dev, test = validate_params(SPLIT_CONSTRAINTS, dev=dev, test=test).values()
     if dev + test >= 1:
         raise ValueError(f"dev + test must be < 1 to leave training examples; got {dev} + {test}")
     labels = y if stratify and y.ndim == 1 else None
@@ -183,7 +203,7 @@ def split_dev(X: Any, y: Any, fraction: float, seed: int = 0) -> tuple[np.ndarra
     """
     X = np.asarray(X)
     y = np.asarray(y)
-    fraction = check_number("fraction", fraction, low=0.0, high=1.0, low_open=True, high_open=True)
+    fraction = validate_params(SPLIT_DEV_CONSTRAINTS, fraction=fraction)["fraction"]
     if X.ndim < 1 or y.ndim < 1 or X.shape[0] != y.shape[0]:
         raise ValueError(f"X and y must have the same number of rows; got shapes {X.shape} and {y.shape}")
     train, dev = split_dev_rows(X.shape[0], fraction, seed)
@@ -197,7 +217,7 @@ def split_dev_rows(n_samples: int, fraction: float, seed: int = 0, name: str = "
     rows, the rest the training rows. ``name`` is the argument the caller's user gave the fraction as
     (``validation_fraction`` for the estimators), for the error when a side would be empty.
     """
-    fraction = check_number(name, fraction, low=0.0, high=1.0, low_open=True, high_open=True)
+    fraction = SPLIT_DEV_CONSTRAINTS["fraction"].check(name, fraction)
     n_dev = int(round(fraction * n_samples))
     if n_dev < 1 or n_dev >= n_samples:
         raise ValueError(
