@@ -77,16 +77,16 @@ READ_ERRORS = (
 class NpzArchive:
     """An open ``.npz`` whose members are read one by one, each checked before its data is read.
 
+    Use as a context manager; the zip is closed on exit (the stream is the caller's). Subclasses set
+    :attr:`compressed` (whether deflated members are read) and :attr:`what` (the file's kind in
+    messages), and may override :meth:`error`.
+
     Parameters
     ----------
     path : str
         The file's name, for messages.
     stream : binary file
         The open file (a regular file: its size bounds every member).
-
-    Use as a context manager; the zip is closed on exit (the stream is the caller's). Subclasses set
-    :attr:`compressed` (whether deflated members are read) and :attr:`what` (the file's kind in
-    messages), and may override :meth:`error`.
     """
 
     compressed = False
