@@ -359,7 +359,7 @@ def patch_directory(path, name: str, **fields: int) -> None:
 TABLE_BOMBS = {  # name -> what the one-line refusal says
     "deflated X inflating beyond its declared size": r"Bad CRC-32 for file 'X.npy'",
     "deflated 2 GiB X from a few KB": r"member 'X.npy' declares 2147483776 bytes from \d+ deflated bytes",
-    "stored 2 GiB X from 64 bytes": r"array 'X' is truncated: its shape \(16777216, 16\) needs 2147483648 bytes",
+    "stored 2 GiB X from 64 bytes": r"array 'X' is truncated: its shape \(2048, 131072\) needs 2147483648 bytes",
     "zip declared size": r"member 'X.npy' declares 4294967280 bytes at offset \d+, past the end",
     "bzip2 X": r"member 'X.npy' is compressed \(zip method 12\)",
     "lzma X": r"member 'X.npy' is compressed \(zip method 14\)",
@@ -386,7 +386,7 @@ def table_bombs(folder, X: np.ndarray, y: np.ndarray) -> dict[str, Path]:
         stream_member(p, y_member, "X.npy", x_header, 32 << 20, zipfile.ZIP_DEFLATED)
         patch_directory(p, "X.npy", file_size=len(x_header) + X.nbytes)
     craft("deflated X inflating beyond its declared size", inflating_beyond)
-    huge = npy_header_only((1 << 24, TABLE_COLUMNS))  # 2 GiB of float64
+    huge = npy_header_only((TABLE_ROWS, 1 << 17))  # 2 GiB of float64, one row per value of y
 
     def deflated_huge(p):  # the directory agrees with the .npy header: 2 GiB from a few KB
         write_members(p, {"X.npy": huge + bytes(4096), **y_member}, {"X.npy": zipfile.ZIP_DEFLATED})
@@ -469,13 +469,21 @@ def test_members_other_than_x_and_y_are_never_read(legit_table, tmp_path):
     assert read_table(extra)["x3"].tolist() == X[:, 3].tolist()
 
 
-def test_the_command_given_a_crafted_npz_table_says_so_in_one_line(crafted_tables, capsys):
+def test_the_command_given_a_crafted_npz_table_says_so_in_one_line(crafted_tables, tmp_path, capsys):
+    """``train --data`` with every bomb, ``recipe`` and ``predict --data`` with two: status 2, one line."""
     from dnnimprove.cli import main
 
-    for name, bomb in crafted_tables.items():
-        assert main(["train", "--data", str(bomb), "--epochs", "1"]) == 2, name
+    model = tmp_path / "model.npz"
+    dn.save(dn.Sequential([dn.Dense(1)], loss="binary_crossentropy", seed=0).build(TABLE_COLUMNS), model)
+    runs = [(name, ["train", "--data", str(bomb), "--epochs", "1"]) for name, bomb in crafted_tables.items()]
+    for name in ("deflated 2 GiB X from a few KB", "pickled y"):
+        runs += [(name, ["recipe", "--data", str(crafted_tables[name])]),
+                 (name, ["predict", "--model", str(model), "--data", str(crafted_tables[name])])]
+    for name, argv in runs:
+        assert main(argv) == 2, argv
         lines = capsys.readouterr().err.splitlines()
-        assert len(lines) == 1 and str(bomb) in lines[0] and re.search(TABLE_BOMBS[name], lines[0]), (name, lines)
+        assert len(lines) == 1 and str(crafted_tables[name]) in lines[0], (argv, lines)
+        assert re.search(TABLE_BOMBS[name], lines[0]), (argv, lines)
 
 
 # -- loaded values are checked -------------------------------------------------------------------
