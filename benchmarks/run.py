@@ -322,8 +322,10 @@ def build_cases(args) -> list[Case]:
             for variant in ["Adam"] + (["Adam + dropout", "Adam + batch norm"] if has_reg else []):
                 cases.append(torch_case("wide", variant, "float32", wide, 1, fused=True))
         if args.compiled:
-            for variant in ["Adam"] + (["Adam + dropout", "Adam + batch norm"] if has_reg else []):
+            for variant in ["Adam"] + (["Adam + dropout", "Adam + batch norm"] if has_reg else []) + ["GD"]:
                 cases.append(ours_case("wide", variant, "float32", wide, 1, t, engine="compiled"))
+            if torch is not None:  # GD: how far above the floor a step is whose update costs almost nothing
+                cases.append(torch_case("wide", "GD", "float32", wide, 1))
         cases.append(gemm_floor_case(-(-wide_rows // 128)))
     return cases
 
@@ -381,8 +383,10 @@ def ratio_text(case: Case, cases: list[Case], cpu: bool = False, system: str = O
     if case.system in (OURS, COMPILED):
         return ""
     if case.system == "GEMM floor":
-        ours = [c for c in cases if c.system == system and c.workload == "wide" and c.variant == "Adam"]
-        return f"step = {time_of(ours[0]) / time_of(case):.2f}x floor" if ours else ""
+        steps = {c.variant: time_of(c) / time_of(case) for c in cases if c.system == system and c.workload == "wide"}
+        if "Adam" not in steps:
+            return ""
+        return f"step = {steps['Adam']:.2f}x floor" + (f" (GD step {steps['GD']:.2f}x)" if "GD" in steps else "")
     ours = [c for c in cases if c.system == system and c.workload == case.workload and c.variant == family(case)
             and (c.dtype == case.dtype or c.dtype == "float64")]
     ours.sort(key=lambda c: c.dtype != case.dtype)  # same dtype first

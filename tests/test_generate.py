@@ -30,6 +30,14 @@ def test_a_network_with_a_blas_layer_makes_its_views_per_mini_batch():
     assert "reshape((64, mb))" in batch_loop(text)  # BLAS reads contiguous operands of the mini-batch's size
 
 
+def test_a_network_all_on_blas_stores_activations_by_rows_and_loops_over_an_examples_features():
+    plan, text = kernel_text([dn.Dense(64), dn.ReLU(), dn.Dense(32)], n_features=8)
+    assert all(layer.blas for layer in plan.layers if layer.kind == "dense")
+    loop = batch_loop(text)
+    assert "reshape((mb, 64)).T" in loop and "reshape((64, mb))" not in loop  # indexed [unit, example] as before
+    assert "for i in range(mb):\n                for j in range(64):\n                    a2[j, i] = F2(a1[j, i]" in loop
+
+
 def test_the_gradient_sums_over_the_batch_are_the_reorderable_ones():
     _, text = kernel_text([dn.Dense(3), dn.ReLU(), dn.Dense(1)])
     loop = batch_loop(text)

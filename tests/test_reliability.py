@@ -329,6 +329,163 @@ def test_a_negative_npy_shape_is_refused_by_name(crafted):
         dn.load(crafted["negative npy shape"])
 
 
+# -- crafted .npz data tables ------------------------------------------------------------------------
+TABLE_ROWS, TABLE_COLUMNS = 2048, 16
+
+
+@pytest.fixture(scope="module")
+def legit_table(tmp_path_factory):
+    """A legitimate compressed ``.npz`` data table: X (2048 x 16 float64, 262 KB) and y (2048 int64)."""
+    rng = np.random.default_rng(0)
+    X, y = rng.standard_normal((TABLE_ROWS, TABLE_COLUMNS)), rng.integers(0, 2, TABLE_ROWS)
+    path = tmp_path_factory.mktemp("table") / "table.npz"
+    np.savez_compressed(path, X=X, y=y)
+    return path, X, y
+
+
+def patch_directory(path, name: str, **fields: int) -> None:
+    """Overwrite member ``name``'s ``crc``, ``compress_size`` or ``file_size`` in the zip's central directory."""
+    offsets = {"crc": 16, "compress_size": 20, "file_size": 24}
+    with zipfile.ZipFile(path) as zipped:
+        at = zipped.start_dir
+    data = bytearray(Path(path).read_bytes())
+    while data[at + 46 : at + 46 + struct.unpack_from("<H", data, at + 28)[0]] != name.encode():
+        at = data.index(b"PK\x01\x02", at + 4)
+    for field, value in fields.items():
+        struct.pack_into("<I", data, at + offsets[field], value)
+    Path(path).write_bytes(bytes(data))
+
+
+TABLE_BOMBS = {  # name -> what the one-line refusal says
+    "deflated X inflating beyond its declared size": r"Bad CRC-32 for file 'X.npy'",
+    "deflated 2 GiB X from a few KB": r"member 'X.npy' declares 2147483776 bytes from \d+ deflated bytes",
+    "stored 2 GiB X from 64 bytes": r"array 'X' is truncated: its shape \(2048, 131072\) needs 2147483648 bytes",
+    "zip declared size": r"member 'X.npy' declares 4294967280 bytes at offset \d+, past the end",
+    "bzip2 X": r"member 'X.npy' is compressed \(zip method 12\)",
+    "lzma X": r"member 'X.npy' is compressed \(zip method 14\)",
+    "deflated 8 MB npy header": r"array 'X' has a 8388608-byte .npy header; at most 10000 bytes are read",
+    "pickled y": r"array 'y' holds Python objects \(dtype object\)",
+    "10**12 rows of a zero-width y": r"array 'y' has the zero-width dtype",
+    "10**12 columns and no rows": r"has no rows: X has shape \(0, 1000000000000\)",
+}
+
+
+def table_bombs(folder, X: np.ndarray, y: np.ndarray) -> dict[str, Path]:
+    """Crafted ``.npz`` tables by name (see :data:`TABLE_BOMBS`); each would make a trusting reader allocate
+    far more than the file holds, or read data it should not."""
+    y_member = {"y.npy": npy(y)}
+    x_header = npy(X)[: len(npy(X)) - X.nbytes]
+    made = {}
+
+    def craft(name, build):
+        path = folder / f"{name}.npz"
+        build(path)
+        made[name] = path
+
+    def inflating_beyond(p):  # the directory and the .npy header declare 262 KB; the stream inflates to 32 MB
+        stream_member(p, y_member, "X.npy", x_header, 32 << 20, zipfile.ZIP_DEFLATED)
+        patch_directory(p, "X.npy", file_size=len(x_header) + X.nbytes)
+    craft("deflated X inflating beyond its declared size", inflating_beyond)
+    huge = npy_header_only((TABLE_ROWS, 1 << 17))  # 2 GiB of float64, one row per value of y
+
+    def deflated_huge(p):  # the directory agrees with the .npy header: 2 GiB from a few KB
+        write_members(p, {"X.npy": huge + bytes(4096), **y_member}, {"X.npy": zipfile.ZIP_DEFLATED})
+        patch_directory(p, "X.npy", file_size=len(huge) + (1 << 31))
+    craft("deflated 2 GiB X from a few KB", deflated_huge)
+    craft("stored 2 GiB X from 64 bytes", lambda p: write_members(p, {"X.npy": huge + bytes(64), **y_member}))
+
+    def lying_size(p):
+        write_members(p, {"X.npy": npy(X), **y_member})
+        patch_directory(p, "X.npy", compress_size=0xFFFFFFF0, file_size=0xFFFFFFF0)
+    craft("zip declared size", lying_size)
+    for method, label in ((zipfile.ZIP_BZIP2, "bzip2"), (zipfile.ZIP_LZMA, "lzma")):
+        craft(f"{label} X", lambda p, m=method: stream_member(
+            p, y_member, "X.npy", npy_header_only((1 << 18, TABLE_COLUMNS)), 32 << 20, m))
+    long_header = b"\x93NUMPY\x02\x00" + struct.pack("<I", 8 << 20) + b" " * (8 << 20)
+    craft("deflated 8 MB npy header", lambda p: write_members(
+        p, {"X.npy": long_header, **y_member}, {"X.npy": zipfile.ZIP_DEFLATED}))
+    pickled = io.BytesIO()
+    np.lib.format.write_array(pickled, np.array([{"label": 1}] * len(y), dtype=object), allow_pickle=True)
+    craft("pickled y", lambda p: write_members(p, {"X.npy": npy(X), "y.npy": pickled.getvalue()}))
+    craft("10**12 rows of a zero-width y", lambda p: write_members(
+        p, {"X.npy": npy_header_only((10**12, 0)), "y.npy": npy_header_only((10**12,), "|S0")}))
+    craft("10**12 columns and no rows", lambda p: write_members(
+        p, {"X.npy": npy_header_only((0, 10**12)), "y.npy": npy_header_only((0,))}))
+    assert set(made) == set(TABLE_BOMBS)
+    return made
+
+
+@pytest.fixture(scope="module")
+def crafted_tables(legit_table, tmp_path_factory):
+    _, X, y = legit_table
+    return table_bombs(tmp_path_factory.mktemp("table_bombs"), X, y)
+
+
+def peak_of_refused_read(path) -> tuple[int, str]:
+    """Peak traced bytes while ``read_table(path)`` runs, and its message; it must raise TableError."""
+    from dnnimprove.tables import TableError, read_table
+
+    tracemalloc.start()
+    try:
+        with pytest.raises(TableError) as caught:
+            read_table(path)
+        return tracemalloc.get_traced_memory()[1], str(caught.value)
+    finally:
+        tracemalloc.stop()
+
+
+def test_crafted_npz_tables_are_refused_within_twice_the_legitimate_table_bytes(legit_table, crafted_tables):
+    """Compressed bombs, lying sizes, huge declared shapes, an over-long header, pickled and zero-width
+    dtypes: each refused with one line naming the file and the problem, its peak traced memory at most
+    twice the legitimate table's X and y (279 KB here)."""
+    from dnnimprove.tables import read_table
+
+    path, X, y = legit_table
+    table = read_table(path)  # the legitimate table loads
+    assert np.array_equal(np.column_stack([table[f"x{index}"] for index in range(TABLE_COLUMNS)]), X)
+    stored = X.nbytes + y.nbytes
+    peaks, messages = {}, {}
+    for name, bomb in crafted_tables.items():
+        peaks[name], messages[name] = peak_of_refused_read(bomb)
+        assert messages[name].startswith(f"data file {str(bomb)!r}") and "\n" not in messages[name], messages[name]
+        assert re.search(TABLE_BOMBS[name], messages[name]), (name, messages[name])
+    print(f"\ntable bomb peaks in bytes (legitimate X and y: {stored} bytes):", peaks)
+    worst = max(peaks, key=peaks.get)
+    assert peaks[worst] <= 2 * stored, f"{worst}: peak {peaks[worst]} bytes > 2 x {stored}"
+    assert peaks["deflated X inflating beyond its declared size"] >= X.nbytes  # X was read before the CRC refused it
+
+
+def test_members_other_than_x_and_y_are_never_read(legit_table, tmp_path):
+    """A 32 MB deflated member beside X and y costs nothing: the table loads at the legitimate file's peak."""
+    from dnnimprove.tables import read_table
+
+    path, X, y = legit_table
+    extra = tmp_path / "extra.npz"
+    stream_member(extra, {"X.npy": npy(X), "y.npy": npy(y)}, "notes.npy", npy_header_only((4 << 20,)), 32 << 20,
+                  zipfile.ZIP_DEFLATED)
+    legitimate, with_extra = traced_peak(lambda: read_table(path)), traced_peak(lambda: read_table(extra))
+    print(f"\npeaks in bytes: legitimate {legitimate}, with a 32 MB extra member {with_extra}")
+    assert with_extra <= legitimate + 65536
+    assert read_table(extra)["x3"].tolist() == X[:, 3].tolist()
+
+
+def test_the_command_given_a_crafted_npz_table_says_so_in_one_line(crafted_tables, tmp_path, capsys):
+    """``train --data`` with every bomb, ``recipe`` and ``predict --data`` with two: status 2, one line."""
+    from dnnimprove.cli import main
+
+    model = tmp_path / "model.npz"
+    dn.save(dn.Sequential([dn.Dense(1)], loss="binary_crossentropy", seed=0).build(TABLE_COLUMNS), model)
+    runs = [(name, ["train", "--data", str(bomb), "--epochs", "1"]) for name, bomb in crafted_tables.items()]
+    for name in ("deflated 2 GiB X from a few KB", "pickled y"):
+        runs += [(name, ["recipe", "--data", str(crafted_tables[name])]),
+                 (name, ["predict", "--model", str(model), "--data", str(crafted_tables[name])])]
+    for name, argv in runs:
+        assert main(argv) == 2, argv
+        lines = capsys.readouterr().err.splitlines()
+        assert len(lines) == 1 and str(crafted_tables[name]) in lines[0], (argv, lines)
+        assert re.search(TABLE_BOMBS[name], lines[0]), (argv, lines)
+
+
 # -- loaded values are checked -------------------------------------------------------------------
 def test_non_finite_parameters_and_negative_running_variance_are_refused(legit, tmp_path):
     _, header, arrays, _ = legit
@@ -771,7 +928,7 @@ def test_ctrl_c_the_command_cannot_recover_from_ends_it_at_once_with_one_line(ca
     assert "carried on" not in done.stdout and "went on" not in done.stdout
 
 
-def test_the_docs_page_states_the_sizes_of_these_attack_sets(legit, crafted, tmp_path):
+def test_the_docs_page_states_the_sizes_of_these_attack_sets(legit, crafted, crafted_tables, tmp_path):
     """docs/reliability.md quotes how many attacks of each class these tests make; the sets decide it."""
     import re
 
@@ -781,6 +938,7 @@ def test_the_docs_page_states_the_sizes_of_these_attack_sets(legit, crafted, tmp
     rows = {name: int(count) for name, count in re.findall(r"^\| ([^|]+?) \| (\d+) \|", page.read_text(encoding="utf-8"), re.M)}
     expected = {
         "crafted model files (bombs)": len(crafted),
+        "crafted `.npz` data tables (bombs)": len(crafted_tables),
         "special paths read": len(special_paths(tmp_path)),
         "special paths read as data tables or saved estimators": len(special_paths(tmp_path / "estimators"))
         + len(special_table_paths(tmp_path / "tables")),

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 
@@ -48,6 +50,65 @@ def test_npz_gives_x_columns_and_y(tmp_path):
     np.savez(path, X=np.arange(6.0).reshape(3, 2), y=np.array([0, 1, 0]))
     table = read_table(path)
     assert list(table) == ["x0", "x1", "y"] and table["x1"].tolist() == [1.0, 3.0, 5.0]
+
+
+@pytest.mark.parametrize("save", [np.savez, np.savez_compressed], ids=["stored", "deflated"])
+def test_an_npz_reads_the_same_stored_or_deflated_in_any_layout(tmp_path, save):
+    """NaN stays a missing value, a Fortran-ordered or big-endian X reads as its values, a text y stays text,
+    and members other than X and y are ignored."""
+    X = np.asfortranarray(np.arange(12.0).reshape(4, 3).astype(">f4"))
+    X[1, 2] = np.nan
+    path = tmp_path / "data.npz"
+    save(path, X=X, y=np.array(["a", "b", "a", "c"]), notes=np.arange(5))
+    table = read_table(path)
+    assert list(table) == ["x0", "x1", "x2", "y"] and table["y"].tolist() == ["a", "b", "a", "c"]
+    assert table["x1"].tolist() == [1.0, 4.0, 7.0, 10.0] and table["x0"].dtype == np.float64
+    assert np.isnan(table["x2"][1]) and table["x2"][3] == 11.0
+
+
+def test_reading_an_npz_table_takes_about_what_its_headers_declare(tmp_path):
+    """The peak traced memory of a read is X and y as stored plus the float64 table (npz_table_bytes),
+    within 64 KiB: the bound the memory check uses holds for what the read really allocates."""
+    import tracemalloc
+
+    X, y = np.random.default_rng(0).standard_normal((4096, 8)), np.arange(4096)
+    path = tmp_path / "data.npz"
+    np.savez_compressed(path, X=X, y=y)
+    declared = tables.npz_table_bytes(X.shape, X.dtype, y.dtype)
+    read_table(path)  # imports and caches first
+    tracemalloc.start()
+    try:
+        read_table(path)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    print(f"\nread peak {peak} bytes; declared {declared}")
+    assert X.nbytes + y.nbytes < peak <= declared + 65536
+
+
+def test_an_npz_table_beyond_this_machine_s_memory_is_refused_before_it_is_read(tmp_path, monkeypatch):
+    """4 MB of zeros deflate to a few KB: allowed where memory allows, refused unread (under 128 KB of peak)
+    when this machine's limit is below what X and y declare with their table."""
+    import tracemalloc
+
+    from dnnimprove import memory
+
+    path = tmp_path / "zeros.npz"
+    np.savez_compressed(path, X=np.zeros((65536, 8)), y=np.zeros(65536))
+    assert path.stat().st_size < 65536 and read_table(path)["x7"].shape == (65536,)
+    needed = tables.npz_table_bytes((65536, 8), np.float64, np.float64)
+    monkeypatch.setattr(memory, "memory_limit", lambda: needed - 1)
+    tracemalloc.start()
+    try:
+        with pytest.raises(TableError, match=rf"^data file '{re.escape(str(path))}' needs about 9.0 MB \(X \(65536, 8\) float64 and "
+                                              r"y \(65536,\) float64, read and turned into a table\); this machine allows 9.0 MB$"):
+            read_table(path)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 131072, peak  # the zip, two .npy headers and their inflaters: nothing of the 9 MB
+    monkeypatch.setattr(memory, "memory_limit", lambda: needed)
+    assert read_table(path)["y"].shape == (65536,)  # at the limit: read
 
 
 @pytest.mark.parametrize("name, content, message", [

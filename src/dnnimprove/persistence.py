@@ -31,12 +31,12 @@ missing file raises :class:`FileNotFoundError` as ``open`` does.
 Reading is bounded by what the format allows, checked before anything is allocated: only a regular
 file is opened (a directory, device, FIFO, socket or link loop is refused at once); every member must
 be stored uncompressed (as :func:`numpy.savez` writes it: a compressed member, a zip or bzip2 bomb, is
-refused before any decompression) and lie inside the file; the zip's central directory is bounded;
-the JSON header is read only once the ``params`` member's ``.npy`` header has told how many parameter
+refused before any decompression) and lie inside the file; the zip's central directory is bounded
+(the archive checks of :class:`dnnimprove.npzfiles.NpzArchive`, which data tables share); the JSON header is read only once the ``params`` member's ``.npy`` header has told how many parameter
 bytes the file holds, and the memory reading it takes (its bytes, their text and the parsed objects,
 estimated before parsing by :func:`header_cost`) must fit in :func:`header_budget`: 1 MiB plus
 those parameter bytes; every ``.npy``
-shape must be non-negative and need no more bytes than its member holds; the parameter count is
+shape must be non-negative and need exactly the bytes its member holds; the parameter count is
 checked against the architecture before the model is built, and the parameters are read straight
 into the built model's buffer. Loaded parameters and statistics must be finite, batch-norm running
 variances non-negative.
@@ -55,18 +55,14 @@ from __future__ import annotations
 import json
 import math
 import os
-import struct
-import tokenize
-import zipfile
-import zlib
 from typing import Any, Callable
 
 import numpy as np
 
-from ._validation import all_finite
 from .layers import ELU, SELU, BatchNorm, Dense, Dropout, Layer, LeakyReLU, ReLU, Sigmoid, Tanh
 from .losses import LOSSES
 from .model import DTYPES, Sequential
+from .npzfiles import READ_ERRORS, NpzArchive
 from .safefiles import UnsafePathError, open_regular, write_atomically
 
 __all__ = [
@@ -88,10 +84,6 @@ MAX_HEADER_BYTES = 16 * 2**20
 """A JSON header larger than this is refused whatever the file (a model's takes a few kilobytes)."""
 HEADER_MEMORY_BASE = 2**20
 """The memory reading any file's JSON header may take (see :func:`header_budget`)."""
-MAX_DIRECTORY_BYTES = 2**20
-"""A zip central directory larger than this is refused (about 100 bytes per array; a model has a handful)."""
-MAX_MEMBERS = 10_000
-"""An archive with more members than this is refused."""
 NONNEGATIVE_STATE = ("running_var",)
 """Non-trained arrays (by their last name part) that must be >= 0 when loaded."""
 
@@ -99,14 +91,6 @@ LAYER_CLASSES: dict[str, type[Layer]] = {
     cls.kind: cls for cls in (Dense, Dropout, BatchNorm, ReLU, LeakyReLU, ELU, SELU, Tanh, Sigmoid)
 }
 """Registered layers by ``kind``: the only classes a model file can name."""
-
-# What zipfile, zlib, json and numpy.lib.format raise on damaged bytes; all become ModelFileError.
-_READ_ERRORS = (
-    OSError, EOFError, KeyError, IndexError, ValueError, TypeError, OverflowError, NotImplementedError,
-    RuntimeError, MemoryError, zipfile.BadZipFile, zipfile.LargeZipFile, zlib.error, struct.error,
-    SyntaxError, tokenize.TokenError,  # numpy parses a .npy header with ast/tokenize: corrupt bytes raise these
-)
-
 
 class ModelFileError(ValueError):
     """A model or checkpoint file that cannot be used; the message names the file and the problem."""
@@ -277,147 +261,22 @@ def save(model: Sequential, path: str | os.PathLike, overwrite: bool = False) ->
 
 
 # -- reading -----------------------------------------------------------------------------------
-class Archive:
-    """An open model file whose arrays are read one by one, each checked against what is expected.
+class Archive(NpzArchive):
+    """An open model file whose arrays are read one by one, each checked against what is expected
+    (:class:`dnnimprove.npzfiles.NpzArchive`: every member stored uncompressed inside the file)."""
 
-    Every member was checked on opening (:meth:`check_members`) to be stored uncompressed inside the
-    file, so no read can return more bytes than the file holds.
-    """
-
-    def __init__(self, path: str, zipped: zipfile.ZipFile, file_size: int | None = None) -> None:
-        self.path = path
-        self.zipped = zipped
-        self.file_size = file_size
+    what = "dnnimprove file"
 
     def error(self, problem: str) -> ModelFileError:
         return ModelFileError(f"{self.path}: {problem}")
-
-    def check_members(self) -> None:
-        """Refuse compressed, encrypted, oversized or too many members before reading any of them."""
-        members = self.zipped.infolist()
-        if len(members) > MAX_MEMBERS:
-            raise self.error(f"holds {len(members)} members; a dnnimprove file holds at most {MAX_MEMBERS}")
-        for info in members:
-            if info.compress_type != zipfile.ZIP_STORED:
-                raise self.error(
-                    f"member {info.filename!r:.80} is compressed (zip method {info.compress_type}); dnnimprove files "
-                    "store their arrays uncompressed, as numpy.savez writes them"
-                )
-            if info.flag_bits & 0x1:
-                raise self.error(f"member {info.filename!r:.80} is encrypted")
-            if info.compress_size != info.file_size:
-                raise self.error(
-                    f"member {info.filename!r:.80} declares {info.file_size} bytes but stores {info.compress_size}"
-                )
-            if self.file_size is not None and info.header_offset + info.compress_size > self.file_size:
-                raise self.error(
-                    f"member {info.filename!r:.80} declares {info.compress_size} bytes at offset {info.header_offset}, "
-                    f"past the end of the {self.file_size}-byte file"
-                )
-
-    def has(self, key: str) -> bool:
-        return f"{key}.npy" in self.zipped.NameToInfo
-
-    def _open(self, key: str, shape: tuple[int, ...] | None, dtype: np.dtype | None, max_bytes: int | None) -> tuple:
-        """Open member ``key`` and check its ``.npy`` header; returns ``(stream, shape, fortran, size)``.
-
-        ``dtype=None``: any model dtype (float32 or float64), whichever the member declares."""
-        if not self.has(key):
-            raise self.error(f"array {key!r} is missing")
-        info = self.zipped.getinfo(f"{key}.npy")
-        stream = self.zipped.open(info)
-        try:
-            version = np.lib.format.read_magic(stream)
-            if version == (1, 0):
-                found_shape, fortran, found_dtype = np.lib.format.read_array_header_1_0(stream)
-            elif version == (2, 0):
-                found_shape, fortran, found_dtype = np.lib.format.read_array_header_2_0(stream)
-            else:
-                raise self.error(f"array {key!r} has an unsupported .npy version {version}")
-            if dtype is None and found_dtype in DTYPES.values():
-                dtype = found_dtype
-            if found_dtype != dtype:
-                expected = dtype if dtype is not None else " or ".join(sorted(DTYPES))
-                raise self.error(f"array {key!r} has dtype {found_dtype}; expected {expected}")
-            if not all(isinstance(n, int) and n >= 0 for n in found_shape):
-                raise self.error(f"array {key!r} has the invalid shape {found_shape!r:.80}")
-            if shape is None:
-                if len(found_shape) != 1 or found_shape[0] * dtype.itemsize > (max_bytes or 0):
-                    raise self.error(f"array {key!r} has shape {found_shape}; expected a 1-D array of at most {max_bytes} bytes")
-                shape = tuple(found_shape)
-            elif tuple(found_shape) != tuple(shape):
-                raise self.error(f"array {key!r} has shape {tuple(found_shape)}; the header declares {tuple(shape)}")
-            size = math.prod(shape) * dtype.itemsize
-            if size > info.file_size:
-                raise self.error(f"array {key!r} is truncated: its shape {tuple(shape)} needs {size} bytes, the member holds {info.file_size}")
-        except BaseException:
-            stream.close()
-            raise
-        return stream, tuple(shape), fortran, size
 
     def param_bytes(self) -> int:
         """The bytes of parameters the file holds: member ``params``, a 1-D float32 or float64 array whose
         ``.npy`` header is checked (without reading its data) against the bytes the member really stores."""
         info = self.zipped.NameToInfo.get("params.npy")
-        stream, shape, _, size = self._open("params", None, None, info.file_size if info is not None else 0)
+        stream, _, _, size = self._open("params", None, tuple(DTYPES.values()), info.file_size if info is not None else 0)
         stream.close()
         return size
-
-    def check(self, key: str, shape: tuple[int, ...], dtype: Any) -> None:
-        """Check member ``key``'s ``.npy`` header (dtype, shape, size) without reading its data."""
-        stream, _, _, _ = self._open(key, shape, np.dtype(dtype), None)
-        stream.close()
-
-    def array(
-        self,
-        key: str,
-        shape: tuple[int, ...] | None,
-        dtype: Any,
-        max_bytes: int | None = None,
-        out: np.ndarray | None = None,
-        nonnegative: bool = False,
-        as_bytes: bool = False,
-        finite: bool = True,
-    ) -> Any:
-        """Member ``key``, checked to have ``dtype`` and ``shape`` (``None``: any 1-D length up to ``max_bytes``).
-
-        With ``out`` (a C-contiguous array of that shape and dtype) the data is read straight into it.
-        Floating-point data must be finite unless ``finite=False`` (and ``>= 0`` with ``nonnegative``).
-        ``as_bytes``: the raw bytes (a ``bytearray``) instead of an array.
-        """
-        dtype = np.dtype(dtype)
-        stream, shape, fortran, size = self._open(key, shape, dtype, max_bytes)
-        with stream:  # read in 16 KiB pieces straight into the result: no second copy of the data
-            if as_bytes:
-                result = bytearray(size)
-                target = memoryview(result)
-            else:
-                order = "F" if fortran and len(shape) > 1 else "C"
-                result = out if out is not None and order == "C" else np.empty(shape, dtype=dtype, order=order)
-                flat = result.T if order == "F" else result  # C-contiguous either way, in the file's byte order
-                target = memoryview(flat.reshape(-1).view(np.uint8))
-            done = 0
-            while done < size:
-                chunk = stream.read(min(size - done, 1 << 14))
-                if not chunk:
-                    break
-                target[done : done + len(chunk)] = chunk
-                done += len(chunk)
-            if done != size:
-                raise self.error(f"array {key!r} holds fewer bytes than its shape {shape} needs (truncated?)")
-            if stream.read(1):  # the member must end here; reaching its end also checks the CRC
-                raise self.error(f"array {key!r} holds more bytes than its shape {shape} needs")
-        if as_bytes:
-            return result
-        if out is not None and result is not out:
-            np.copyto(out, result)
-            result = out
-        if finite and dtype.kind == "f" and result.size and not all_finite(result.reshape(-1)):
-            bad = int(np.flatnonzero(~np.isfinite(result.reshape(-1)))[0])
-            raise self.error(f"array {key!r} holds the non-finite value {result.reshape(-1)[bad]} at flat index {bad}")
-        if nonnegative and result.size and result.min() < 0:
-            raise self.error(f"array {key!r} must be >= 0 (a variance); it holds {result.min()}")
-        return result
 
 
 def read_archive(path: str | os.PathLike, use: Callable[[Archive, dict], Any]) -> Any:
@@ -434,32 +293,15 @@ def read_archive(path: str | os.PathLike, use: Callable[[Archive, dict], Any]) -
         raise ModelFileError(str(error)) from None
     with opened as stream:
         try:
-            file_size = os.fstat(stream.fileno()).st_size
-            _check_directory(path, stream)
-            with zipfile.ZipFile(stream) as zipped:
-                archive = Archive(path, zipped, file_size)
-                archive.check_members()
+            with Archive(path, stream) as archive:
                 if not archive.has("header"):
                     raise archive.error("array 'header' is missing")
                 header = _read_header(archive, header_budget(archive.param_bytes()))
                 return use(archive, header)
         except ModelFileError:
             raise
-        except _READ_ERRORS as error:
+        except READ_ERRORS as error:
             raise ModelFileError(f"{path}: not a readable dnnimprove file ({type(error).__name__}: {error})") from error
-
-
-def _check_directory(path: str, stream: Any) -> None:
-    """Refuse a zip whose central directory (read from its end record) is too large, before parsing it."""
-    end = zipfile._EndRecData(stream)  # the end-of-central-directory record: no allocation beyond 64 KiB
-    stream.seek(0)
-    if end is None:
-        raise zipfile.BadZipFile("File is not a zip file")
-    if end[zipfile._ECD_SIZE] > MAX_DIRECTORY_BYTES or end[zipfile._ECD_ENTRIES_TOTAL] > MAX_MEMBERS:
-        raise ModelFileError(
-            f"{path}: its zip directory declares {end[zipfile._ECD_ENTRIES_TOTAL]} members in "
-            f"{end[zipfile._ECD_SIZE]} bytes; a dnnimprove file holds at most {MAX_MEMBERS} members in {MAX_DIRECTORY_BYTES} bytes"
-        )
 
 
 def _parse_json(archive: Archive, raw: bytes, budget: int) -> Any:

@@ -12,8 +12,16 @@ Files (by extension):
 ``.parquet`` ``.pq``       Apache Parquet, read with pyarrow (``pip install "dnnimprove[data]"``)
 ``.feather`` ``.arrow``    Feather / Arrow IPC, read with pyarrow
 ``.npz``                   a NumPy archive with ``X`` (2-D, numeric) and ``y`` (1-D): columns
-                           ``x0 .. x{n-1}`` and the target ``y``; read without pickle
+                           ``x0 .. x{n-1}`` and the target ``y``; read without pickle, members
+                           stored or deflated (:func:`numpy.savez`, :func:`numpy.savez_compressed`)
 =========================  ==========================================================================
+
+An ``.npz`` is read with bounded memory, like a model file (:class:`dnnimprove.npzfiles.NpzArchive`):
+each member's zip entry and ``.npy`` header are checked before its data is read (sizes that disagree, a
+member that inflates beyond its declared size, an object dtype, an over-long header are refused), other
+members are never read, and the memory ``X`` and ``y`` declare together with the table built from them
+(:func:`npz_table_bytes`) must fit this machine's limit (:func:`dnnimprove.memory.memory_limit`)
+before either is allocated.
 
 Every problem (a missing file, an unknown extension, a file that is not a table, an unknown target
 column) raises :class:`TableError`, a :class:`ValueError` whose one-line message names the file or the
@@ -29,6 +37,8 @@ import os
 from typing import Any
 
 import numpy as np
+
+from .npzfiles import READ_ERRORS, NpzArchive
 
 __all__ = ["TableError", "Table", "read_table", "write_csv", "as_table", "split_target", "is_table", "EXTENSIONS"]
 
@@ -152,7 +162,9 @@ def read_table(path: str | os.PathLike) -> Table:
     ------
     TableError
         (a ``ValueError``) naming the file: it does not exist, is a folder, has an unknown extension,
-        or is not a readable table (binary bytes in a CSV, no header, no rows, a damaged Parquet file).
+        or is not a readable table (binary bytes in a CSV, no header, no rows, a damaged Parquet file, an
+        ``.npz`` whose members are damaged, lie about their sizes or need more memory than this machine
+        allows).
     """
     from .safefiles import UnsafePathError, open_regular
 
@@ -246,21 +258,71 @@ def _read_arrow(path: str, stream: Any) -> Table:
     return {name: _column(name, values) for name, values in columns.items()}
 
 
+NPZ_VALUE_BYTES = 100
+"""The memory a text target value takes in a table beyond its stored width (a ``str`` object and its pointer)."""
+NPZ_COLUMN_BYTES = 200
+"""The memory one column takes in a table beyond its values (an array object, its name and its dict entry)."""
+
+
+def npz_table_bytes(x_shape: tuple[int, int], x_dtype: Any, y_dtype: Any) -> int:
+    """The memory reading an ``.npz`` table takes, from what its ``.npy`` headers declare.
+
+    ``X`` (``n x d``) and ``y`` (``n``) as stored, plus the table built from them: ``8 n (d + 1)`` bytes
+    of float64 columns and ``NPZ_COLUMN_BYTES`` a column, and for a text target ``NPZ_VALUE_BYTES``
+    plus its stored width a value:
+    ``n d s_X + n s_y + 8 n (d + 1) + 200 (d + 1)`` (``+ n (100 + s_y)`` for text).
+    """
+    n_rows, n_columns = (int(n) for n in x_shape)
+    x_dtype, y_dtype = np.dtype(x_dtype), np.dtype(y_dtype)
+    stored = n_rows * n_columns * x_dtype.itemsize + n_rows * y_dtype.itemsize
+    table = 8 * n_rows * (n_columns + 1) + NPZ_COLUMN_BYTES * (n_columns + 1)
+    text = 0 if y_dtype.kind in "biuf" else n_rows * (NPZ_VALUE_BYTES + y_dtype.itemsize)
+    return stored + table + text
+
+
+class _TableArchive(NpzArchive):
+    """The archive of an ``.npz`` data table: members stored or deflated, errors naming the data file."""
+
+    compressed = True
+    what = ".npz data table"
+
+    def error(self, problem: str) -> TableError:
+        return TableError(f"data file {self.path!r}: {problem}")
+
+
 def _read_npz(path: str, stream: Any) -> Table:
+    """``X`` and ``y`` of an ``.npz`` through :class:`dnnimprove.npzfiles.NpzArchive`: every size checked
+    before it is allocated, and what they declare (:func:`npz_table_bytes`) checked against this
+    machine's memory (:func:`dnnimprove.memory.check_memory`) before either is read."""
+    from .memory import InsufficientMemoryError, check_memory
+
     try:
-        with np.load(stream, allow_pickle=False) as archive:
-            missing = [key for key in ("X", "y") if key not in archive.files]
+        with _TableArchive(path, stream) as archive:
+            missing = [key for key in ("X", "y") if not archive.has(key)]
             if missing:
                 raise TableError(f"data file {path!r} must hold arrays 'X' and 'y'; missing {', '.join(missing)}")
-            X, y = archive["X"], archive["y"]
+            x_shape, x_dtype = archive.describe("X")
+            y_shape, y_dtype = archive.describe("y")
+            if len(x_shape) != 2 or x_dtype.kind not in "biuf":
+                raise TableError(f"data file {path!r}: X must be a 2-D numeric array; got shape {x_shape}, dtype {x_dtype}")
+            if len(y_shape) != 1 or y_shape[0] != x_shape[0] or y_dtype.kind == "V":
+                raise TableError(f"data file {path!r}: y must be 1-D with one value per row of X; "
+                                 f"got shape {y_shape}, dtype {y_dtype}")
+            if not x_shape[0]:
+                raise TableError(f"data file {path!r} has no rows: X has shape {x_shape}")
+            needed = npz_table_bytes(x_shape, x_dtype, y_dtype)
+            try:
+                check_memory(f"data file {path!r}", needed,
+                             f"X {x_shape} {x_dtype} and y {y_shape} {y_dtype}, read and turned into a table")
+            except InsufficientMemoryError as error:
+                raise TableError(str(error)) from None
+            X = archive.array("X", x_shape, x_dtype, finite=False)
+            y = archive.array("y", y_shape, y_dtype, finite=False)
     except TableError:
         raise
-    except (OSError, ValueError, EOFError) as error:
-        raise TableError(f"data file {path!r} is not a readable .npz archive: {str(error).splitlines()[0]}") from None
-    if X.ndim != 2 or X.dtype.kind not in "biuf":
-        raise TableError(f"data file {path!r}: X must be a 2-D numeric array; got shape {X.shape}, dtype {X.dtype}")
-    if y.ndim != 1 or y.shape[0] != X.shape[0]:
-        raise TableError(f"data file {path!r}: y must be 1-D with one value per row of X; got shape {y.shape}")
+    except READ_ERRORS as error:
+        first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        raise TableError(f"data file {path!r} is not a readable .npz archive: {first}") from None
     table = {f"x{index}": X[:, index].astype(np.float64) for index in range(X.shape[1])}
     table["y"] = _column("y", y)
     return table

@@ -2,8 +2,10 @@
 
 The kernel runs mini-batches ``first .. last - 1`` of an epoch: for each, the gather of the shuffled rows,
 every layer's forward, the loss's gradient (and cost), every layer's backward, the L2 and L1 terms and the optimizer
-update. Activations are held as *features x batch* (the course's column layout): the loops with the batch
-innermost vectorize. Every formula is a call to the block's own function (a global of the generated module,
+update. Activations are indexed ``[unit, example]``; a network with a narrow (loop) layer stores them as
+*features x batch* (the course's column layout: the loops with the batch innermost vectorize), a network whose
+Dense layers are all on BLAS as *batch x features* (NumPy's layout, :func:`_rows_layout`: the products are the
+NumPy engine's own calls, and the element-wise loops run along an example's features). Every formula is a call to the block's own function (a global of the generated module,
 ``F*`` names); what the text spells out is only the plumbing: loops, matrix products (loops in index order for
 narrow layers, BLAS for wide ones: NumPy's own CBLAS or numba's ``np.dot``), sums over the batch and the order of the calls, which is the
 NumPy engine's order.
@@ -76,20 +78,46 @@ def _per_batch_views(plan: Plan) -> bool:
     return any(layer.blas for layer in plan.layers)
 
 
+def _rows_layout(plan: Plan) -> bool:
+    """Whether the activations are stored example after example (*batch x features*, NumPy's layout) rather than
+    feature after feature: every Dense layer on BLAS. The kernel still indexes them ``a[unit, example]``, through
+    transposed views, so only the views and the loops' nesting change; the products are then the very calls the
+    NumPy engine makes (``X @ W``, ``X.T @ dZ``, ``dZ @ W.T``), which BLAS runs faster than their transposes, and
+    the element-wise loops run along the features of an example, contiguous in memory."""
+    dense = [layer for layer in plan.layers if layer.kind == "dense"]
+    return bool(dense) and all(layer.blas for layer in dense)
+
+
+def _each(plan: Plan, width: int, body: list[str], per_unit: list[str] = ()) -> list[str]:
+    """Lines running ``body`` (indexing ``[j, i]``) for every unit ``j < width`` and example ``i < mb``, with the
+    example loop innermost in the features-x-batch layout and outermost in the rows layout (contiguous either way).
+    ``per_unit``: lines run once per ``j`` before its examples (features x batch only; inlined in rows)."""
+    if _rows_layout(plan):
+        return ["for i in range(mb):", f"    for j in range({width}):", *("        " + line for line in body)]
+    return [f"for j in range({width}):", *("    " + line for line in per_unit), "    for i in range(mb):",
+            *("        " + line for line in body)]
+
+
 def _views(plan: Plan) -> tuple[list[str], int]:
     """Lines creating the views into ``work`` (widths times ``mb`` or ``B``, see :func:`_per_batch_views`), and
-    the total width per row."""
+    the total width per row. In the rows layout (:func:`_rows_layout`) each view is the transpose of a
+    ``(mb, width)`` block: indexed ``[unit, example]`` as in the other layout."""
     lines, at = [], 0
     columns = "mb" if _per_batch_views(plan) else "B"
+    rows = _rows_layout(plan)
 
     def view(name: str, width: int) -> None:
         nonlocal at
-        lines.append(f"{name} = work[{at} * B:{at} * B + {width} * {columns}].reshape(({width}, {columns}))")
+        block = f"work[{at} * B:{at} * B + {width} * {columns}]"
+        lines.append(f"{name} = {block}.reshape(({columns}, {width})).T" if rows else
+                     f"{name} = {block}.reshape(({width}, {columns}))")
         at += width
 
     if plan.layers[0].blas:  # gathered in row layout (contiguous row copies); BLAS reads its transpose as it is
         view("x_rows", plan.layers[0].n_in)
-        lines[-1] = lines[-1].replace(f"reshape(({plan.layers[0].n_in}, mb))", f"reshape((mb, {plan.layers[0].n_in}))")
+        n_in = plan.layers[0].n_in
+        lines[-1] = lines[-1].replace(f"reshape((mb, {n_in})).T", f"reshape((mb, {n_in}))").replace(
+            f"reshape(({n_in}, mb))", f"reshape((mb, {n_in}))")
         lines.append("a0 = x_rows.T")
     else:
         view("a0", plan.layers[0].n_in)
@@ -140,9 +168,15 @@ def row_width(plan: Plan) -> int:
     return _views(plan)[1]
 
 
+def _transposed(expression: str) -> str:
+    return expression[:-2] if expression.endswith(".T") else f"{expression}.T"
+
+
 def _product(plan: Plan, a: str, b: str, out: str) -> str:
     """The statement ``out = a @ b`` of a BLAS layer (``b`` a vector: a matrix-vector product)."""
     if not plan.gemm:
+        if _rows_layout(plan) and out[0] in "ad" and out[1:].isdigit():  # numba's np.dot writes C-ordered results only
+            return f"np.dot({_transposed(b)}, {_transposed(a)}, {out}.T)"  # out.T = b.T @ a.T
         return f"np.dot({a}, {b}, {out})"
     return f"GEMV(blas[1], {a}, {b}, {out})" if b == "ones" else f"GEMM(blas[0], {a}, {b}, {out})"
 
@@ -151,6 +185,7 @@ def generate(plan: Plan) -> str:
     """The kernel's module source: one function ``run``; see the module docstring."""
     dt = f"np.{plan.dtype}"
     layers = plan.layers
+    rows = _rows_layout(plan)
     n_layers = len(layers)
     k_out = layers[-1].n_out
     slots = [f"slot{i}" for i in range(plan.n_slots)]
@@ -248,17 +283,13 @@ def generate(plan: Plan) -> str:
             if layer.blas:
                 put(_product(plan, f"W{index}.T", a_in, a_out))
                 if layer.b_at >= 0:
-                    put(f"for j in range({layer.n_out}):")
-                    put(f"    bj = b{index}[j]")
-                    put("    for i in range(mb):")
-                    put(f"        {a_out}[j, i] += bj")
+                    loop.extend(_each(plan, layer.n_out, [f"{a_out}[j, i] += " + ("bj" if not rows else f"b{index}[j]")],
+                                      [f"bj = b{index}[j]"]))
             else:
                 bias = f"b{index}[j]" if layer.b_at >= 0 else None
                 loop.extend(_sum_of_products(a_out, "j", layer.n_out, "k", layer.n_in, f"W{index}[k, j]", a_in, bias))
         elif layer.kind == "activation":
-            put(f"for j in range({layer.n_out}):")
-            put("    for i in range(mb):")
-            put(f"        {a_out}[j, i] = F{index}({a_in}[j, i]{ks})")
+            loop.extend(_each(plan, layer.n_out, [f"{a_out}[j, i] = F{index}({a_in}[j, i]{ks})"]))
         elif layer.kind == "dropout":
             put("for i in range(mb):")
             put(f"    for j in range({layer.n_out}):")
@@ -298,15 +329,11 @@ def generate(plan: Plan) -> str:
         put(f"lcs = LOSS_CONSTANTS(mb, {k_out})")
         put("".join(f"c{c} = DT(lcs[{c}]); " for c in range(plan.n_loss_constants)) or "pass")
         cs = "".join(f", c{c}" for c in range(plan.n_loss_constants))
-        put(f"for j in range({k_out}):")
-        put("    for i in range(mb):")
-        put(f"        {dz}[j, i] = LOSS_GRADIENT({z}[j, i], y[j, i]{cs})")
+        loop.extend(_each(plan, k_out, [f"{dz}[j, i] = LOSS_GRADIENT({z}[j, i], y[j, i]{cs})"]))
         put("cost = math.nan")
         put("if epoch_cost:")
         put("    acc = 0.0")
-        put(f"    for j in range({k_out}):")
-        put("        for i in range(mb):")
-        put(f"            acc += LOSS_TERMS({z}[j, i], y[j, i]{cs})")
+        loop.extend("    " + line for line in _each(plan, k_out, [f"acc += LOSS_TERMS({z}[j, i], y[j, i]{cs})"]))
         put(f"    cost = acc / LOSS_DIVISOR(mb, {k_out})")
     else:
         put("acc = 0.0")
@@ -367,13 +394,9 @@ def generate(plan: Plan) -> str:
                 put(f"    dbeta{index}[j] = sb")
             continue
         elif layer.kind == "activation":
-            put(f"for j in range({layer.n_out}):")
-            put("    for i in range(mb):")
-            put(f"        {d_in}[j, i] = D{index}({d_out}[j, i], {a_in}[j, i], {a_out}[j, i]{ks})")
+            loop.extend(_each(plan, layer.n_out, [f"{d_in}[j, i] = D{index}({d_out}[j, i], {a_in}[j, i], {a_out}[j, i]{ks})"]))
         elif layer.kind == "dropout":
-            put(f"for j in range({layer.n_out}):")
-            put("    for i in range(mb):")
-            put(f"        {d_in}[j, i] = APPLY{index}({d_out}[j, i], mask{index}[j, i], k{index}_0)")
+            loop.extend(_each(plan, layer.n_out, [f"{d_in}[j, i] = APPLY{index}({d_out}[j, i], mask{index}[j, i], k{index}_0)"]))
         elif layer.kind == "batch_norm":
             b = bn_of[index]
             put("minus_inv_m = DT(-1.0 / mb)")

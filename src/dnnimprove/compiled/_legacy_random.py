@@ -31,12 +31,18 @@ SCRATCH_WORDS = 2 * STATE_WORDS * LANES
 _SHIFT = 397  # MT19937's middle word
 
 
+def _twisted(word, following, ahead):
+    """MT19937's twist of one state word: the new word ``k`` from words ``k``, ``k + 1`` and ``k + 397`` (mod 624)."""
+    y = (word & 0x80000000) | (following & 0x7FFFFFFF)
+    return ahead ^ (y >> 1) ^ (-(y & 1) & 0x9908B0DF)
+
+
 def _twist_lane(key, lane):
     """MT19937's twist of one lane's state (when a long permutation uses up its 624 words)."""
     n, shift, lanes = STATE_WORDS, _SHIFT, LANES
     for k in range(n):
-        y = (key[k * lanes + lane] & 0x80000000) | (key[((k + 1) % n) * lanes + lane] & 0x7FFFFFFF)
-        key[k * lanes + lane] = key[((k + shift) % n) * lanes + lane] ^ (y >> 1) ^ (-(y & 1) & 0x9908B0DF)
+        key[k * lanes + lane] = _twisted(key[k * lanes + lane], key[((k + 1) % n) * lanes + lane],
+                                         key[((k + shift) % n) * lanes + lane])
 
 
 def _temper(y):
@@ -59,15 +65,12 @@ def legacy_permutations(orders, seed, count, scratch):
     for q in range(lanes, n_words * lanes):
         s = key[q - lanes]
         key[q] = (1812433253 * (s ^ (s >> 30)) + q // lanes) & 0xFFFFFFFF
-    for q in range((n_words - shift) * lanes):  # the twist, in its three ranges of words
-        y = (key[q] & 0x80000000) | (key[q + lanes] & 0x7FFFFFFF)
-        key[q] = key[q + shift * lanes] ^ (y >> 1) ^ (-(y & 1) & 0x9908B0DF)
+    for q in range((n_words - shift) * lanes):  # the twist of every lane, in three ranges of words (no index wraps)
+        key[q] = _twisted(key[q], key[q + lanes], key[q + shift * lanes])
     for q in range((n_words - shift) * lanes, (n_words - 1) * lanes):
-        y = (key[q] & 0x80000000) | (key[q + lanes] & 0x7FFFFFFF)
-        key[q] = key[q - (n_words - shift) * lanes] ^ (y >> 1) ^ (-(y & 1) & 0x9908B0DF)
+        key[q] = _twisted(key[q], key[q + lanes], key[q - (n_words - shift) * lanes])
     for q in range((n_words - 1) * lanes, n_words * lanes):
-        y = (key[q] & 0x80000000) | (key[q - (n_words - 1) * lanes] & 0x7FFFFFFF)
-        key[q] = key[q - (n_words - shift) * lanes] ^ (y >> 1) ^ (-(y & 1) & 0x9908B0DF)
+        key[q] = _twisted(key[q], key[q - (n_words - 1) * lanes], key[q - (n_words - shift) * lanes])
     for q in range(n_words * lanes):
         words[q] = _temper(key[q])
     n = orders.shape[1]
