@@ -386,6 +386,8 @@ FUNCTION_TABLES = {
     "run_comparison": (dn.studies.runner.COMPARISON_CONSTRAINTS, lambda mode="robust", seed=0: dn.studies.runner.run_comparison(
         dn.studies.recipe.Study("tiny", "tiny", "tiny", dn.studies.recipe.DataSpec("moons", {"n_samples": 20}), (2,), 1, 1,
                                 variants=(dn.studies.recipe.Variant("gd"),)), mode=mode, seeds=(seed,))),
+    "narrow_space": (dn.search.spaces.NARROW_CONSTRAINTS,
+                     lambda margin=0.1: dn.search.narrow_space({"lr": dn.search.LogUniform(1e-3, 1.0)}, [{"lr": 0.01}], margin)),
     "recipe": (dn.basic_recipe.RECIPE_CONSTRAINTS, lambda **given: dn.basic_recipe.recipe(
         np.arange(40.0).reshape(20, 2), np.arange(20) % 2, **{"epochs": 1, "max_steps": 1, **given})),
 }
@@ -398,6 +400,21 @@ def test_every_function_table_refuses_each_arguments_invalid_value_naming_it(fun
     with pytest.raises((ValueError, TypeError)) as caught:
         call(**{name: table[name].invalid()})
     assert str(caught.value).startswith(f"{name} must ") or f"unknown {name} " in str(caught.value), str(caught.value)
+
+
+# A search dimension's bounds, valid; its errors name the class and the bound ("LogUniform low must be ...").
+DIMENSIONS = {dn.search.Uniform: (0.0, 1.0), dn.search.LogUniform: (1e-3, 1.0), dn.search.OneMinusLogUniform: (0.9, 0.999),
+              dn.search.IntUniform: (1, 5), dn.search.PowersOfTwo: (16, 256)}
+
+
+@pytest.mark.parametrize("cls, name", [(cls, name) for cls in DIMENSIONS for name in cls._parameter_constraints],
+                         ids=lambda item: getattr(item, "__name__", item))
+def test_every_search_dimension_refuses_each_bounds_invalid_value_naming_the_class_and_the_bound(cls, name):
+    bounds = dict(zip(("low", "high"), DIMENSIONS[cls]))
+    cls(**bounds)  # the valid bounds pass
+    with pytest.raises((ValueError, TypeError)) as caught:
+        cls(**{**bounds, name: cls._parameter_constraints[name].invalid()})
+    assert str(caught.value).startswith(f"{cls.__name__} {name} must "), str(caught.value)
 
 
 @pytest.mark.parametrize("name", sorted(SETTING_CONSTRAINTS))

@@ -23,7 +23,7 @@ from .execution import ClusterLost, check_scheduler, make_executor
 from .pruning import MedianPruner, SuccessiveHalving
 from .results import SearchResult, rank_trials
 from .sampling import SAMPLERS, TpeSampler, optuna_params, random_configuration
-from .spaces import _python, check_space, describe_space, estimator_params, narrow_space
+from .spaces import NARROW_CONSTRAINTS, _python, check_space, describe_space, estimator_params, narrow_space
 from .storage import OptunaStore, Store, open_store, study_fingerprint
 from .trial import Outcome, Task, final_step
 
@@ -36,7 +36,7 @@ SEARCH_CONSTRAINTS = {
     "n_trials": Integer(low=1),
     "rounds": Integer(low=1),
     "top": Real(low=0.0, high=1.0, low_open=True),
-    "margin": Real(low=0.0),
+    "margin": NARROW_CONSTRAINTS["margin"],
     "n_jobs": Integer(none_ok=True),
     "timeout": Real(low=0.0, low_open=True),
     "resume": Boolean(),

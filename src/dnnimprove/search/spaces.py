@@ -32,11 +32,11 @@ from __future__ import annotations
 
 import copy
 import math
-from typing import Any, Sequence
+from typing import Any, ClassVar, Sequence
 
 import numpy as np
 
-from .._validation import check_int, check_number
+from .._validation import Constraint, Integer, Real, validate_params
 
 __all__ = [
     "Dimension",
@@ -54,7 +54,11 @@ __all__ = [
     "narrow_space",
     "describe_space",
     "estimator_params",
+    "NARROW_CONSTRAINTS",
 ]
+
+NARROW_CONSTRAINTS = {"margin": Real(low=0.0)}
+"""The legal value of :func:`narrow_space`'s ``margin`` (the searches' too)."""
 
 
 def _stats() -> Any:
@@ -109,10 +113,16 @@ class _Interval(Dimension):
     """A range ``[low, high]`` sampled uniformly on an axis (``_axis``/``_value`` map to and from it)."""
 
     scale = "linear"
+    _parameter_constraints: ClassVar[dict[str, Constraint]] = {"low": Real(), "high": Real()}
+    """Each bound's legal values; an error names the class and the bound (``LogUniform low must be ...``)."""
+
+    def _checked(self, **bounds: Any) -> list[Any]:
+        """``bounds`` checked against the class's table, each named ``"<class> <bound>"`` in an error."""
+        table = type(self)._parameter_constraints
+        return [table[name].check(f"{type(self).__name__} {name}", value) for name, value in bounds.items()]
 
     def __init__(self, low: float, high: float) -> None:
-        low = check_number(f"{type(self).__name__} low", low)
-        high = check_number(f"{type(self).__name__} high", high)
+        low, high = self._checked(low=low, high=high)
         if not low < high:
             raise ValueError(f"{type(self).__name__} needs low < high; got low={low:g}, high={high:g}")
         self.low, self.high = low, high
@@ -163,7 +173,8 @@ class LogUniform(_Interval):
     scale = "log"
 
     def __init__(self, low: float, high: float) -> None:
-        if check_number("LogUniform low", low) <= 0 or check_number("LogUniform high", high) <= 0:
+        checked_low, checked_high = self._checked(low=low, high=high)
+        if checked_low <= 0 or checked_high <= 0:
             raise ValueError(f"LogUniform needs positive bounds on a log scale; got low={low:g}, high={high:g}")
         super().__init__(low, high)
 
@@ -185,11 +196,9 @@ class OneMinusLogUniform(_Interval):
     """
 
     scale = "log(1 - x)"
-
-    def __init__(self, low: float, high: float) -> None:
-        check_number("OneMinusLogUniform low", low, low=0.0, high=1.0, high_open=True)
-        check_number("OneMinusLogUniform high", high, low=0.0, high=1.0, high_open=True)
-        super().__init__(low, high)
+    _parameter_constraints: ClassVar[dict[str, Constraint]] = {
+        "low": Real(low=0.0, high=1.0, high_open=True), "high": Real(low=0.0, high=1.0, high_open=True),
+    }
 
     def _axis(self, value: float) -> float:
         return math.log10(1.0 - value)
@@ -206,11 +215,10 @@ class IntUniform(_Interval):
     """An integer in ``[low, high]`` (both included), uniformly (:func:`scipy.stats.randint`): units, layers."""
 
     scale = "integer"
+    _parameter_constraints: ClassVar[dict[str, Constraint]] = {"low": Integer(), "high": Integer()}
 
     def __init__(self, low: int, high: int) -> None:
-        name = type(self).__name__
-        super().__init__(check_int(f"{name} low", low), check_int(f"{name} high", high))
-        self.low, self.high = int(low), int(high)
+        super().__init__(low, high)
 
     def _between(self, low: float, high: float) -> Dimension:
         low, high = math.ceil(low - 1e-9), math.floor(high + 1e-9)
@@ -227,10 +235,10 @@ class PowersOfTwo(IntUniform):
     """``2**k``, ``k`` uniform in ``[log2 low, log2 high]``: mini-batch sizes (``PowersOfTwo(16, 256)``)."""
 
     scale = "log2"
+    _parameter_constraints: ClassVar[dict[str, Constraint]] = {"low": Integer(low=1), "high": Integer(low=1)}
 
     def __init__(self, low: int, high: int) -> None:
-        for name, value in (("low", low), ("high", high)):
-            check_int(f"PowersOfTwo {name}", value, low=1)
+        for name, value in zip(("low", "high"), self._checked(low=low, high=high)):
             if value & (value - 1):
                 raise ValueError(f"PowersOfTwo {name} must be a power of two (1, 2, 4, ...); got {value}")
         super().__init__(low, high)
@@ -425,7 +433,7 @@ def narrow_space(space: dict[str, Any], best_params: Sequence[dict[str, Any]], m
     A conditional entry is narrowed to the best trials in which it was active (kept as it is when there
     are none) and keeps its condition. Other distributions (not ours) are kept as they are.
     """
-    margin = check_number("margin", margin, low=0.0)
+    margin = validate_params(NARROW_CONSTRAINTS, margin=margin)["margin"]
     narrowed = {}
     for name, dimension in space.items():
         values = [params[name] for params in best_params if params.get(name) is not None]
