@@ -388,6 +388,9 @@ FUNCTION_TABLES = {
                                 variants=(dn.studies.recipe.Variant("gd"),)), mode=mode, seeds=(seed,))),
     "narrow_space": (dn.search.spaces.NARROW_CONSTRAINTS,
                      lambda margin=0.1: dn.search.narrow_space({"lr": dn.search.LogUniform(1e-3, 1.0)}, [{"lr": 0.01}], margin)),
+    "train_once": (dn.studies.runner.FIT_SETTING_CONSTRAINTS, lambda early_stopping=1: dn.studies.runner.train_once(
+        (2,), "binary_crossentropy", dn.studies.recipe.Data(np.zeros((6, 2)), np.arange(6) % 2, np.zeros((4, 2)), np.arange(4) % 2),
+        {"early_stopping": early_stopping}, 1, 0)),
     "recipe": (dn.basic_recipe.RECIPE_CONSTRAINTS, lambda **given: dn.basic_recipe.recipe(
         np.arange(40.0).reshape(20, 2), np.arange(20) % 2, **{"epochs": 1, "max_steps": 1, **given})),
 }

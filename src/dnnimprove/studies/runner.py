@@ -19,7 +19,7 @@ from typing import Any, Callable, Iterable, Mapping
 
 import numpy as np
 
-from .._validation import Integer, Options, check_int, validate_params
+from .._validation import Integer, Options, validate_params
 from ..callbacks import EarlyStopping, IterationCost
 from .. import factory
 from ..factory import build_layers
@@ -34,6 +34,7 @@ from .recipe import CourseVersion, Data, Study, check_settings
 __all__ = [
     "MODES",
     "COMPARISON_CONSTRAINTS",
+    "FIT_SETTING_CONSTRAINTS",
     "SeedRun",
     "VariantResult",
     "StudyResult",
@@ -51,6 +52,10 @@ MODES = ("robust", "course-exact")
 
 COMPARISON_CONSTRAINTS = {"mode": Options(MODES), "seed": Integer(low=0)}
 """The legal values of :func:`run_comparison`'s ``mode`` and of each of its ``seeds`` (named ``seed`` in the message)."""
+
+FIT_SETTING_CONSTRAINTS = {"early_stopping": Integer(low=0, none_ok=True)}
+"""The legal values of the settings :func:`fit_and_evaluate` reads itself (the model's and the optimizer's are checked
+by :mod:`dnnimprove.factory`, the rest by ``fit``)."""
 
 def build_model(hidden: Iterable[int], n_outputs: int, settings: Mapping[str, Any], loss: str, seed: Any) -> Sequential:
     """The network of ``settings`` (the recipe's defaults filled in; see :func:`dnnimprove.factory.build_layers`)."""
@@ -185,11 +190,11 @@ def fit_and_evaluate(
     fit_options = dict(fit_options or {})
     callbacks: list[Callback] = [clock, *([IterationCost()] if record_iterations else [])]
     validation = None
-    if settings["early_stopping"] is not None:
+    patience = validate_params(FIT_SETTING_CONSTRAINTS, early_stopping=settings["early_stopping"])["early_stopping"]
+    if patience is not None:
         if data.X_dev is None:
             raise ValueError("early_stopping needs a dev set: give the dataset a dev fraction")
         validation = (data.X_dev, data.y_dev)
-        patience = check_int("early_stopping", settings["early_stopping"], low=0)
         callbacks.append(EarlyStopping(patience=patience, restore_best=True))
     callbacks.extend(fit_options.pop("callbacks", ()))
     diverged = None
