@@ -17,11 +17,11 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Sequence
+from typing import ClassVar, Sequence
 
 import numpy as np
 
-from .._validation import check_bool, check_int
+from .._validation import Boolean, Constraint, Integer, validate_params
 
 __all__ = ["MedianPruner", "SuccessiveHalving", "MedianRule"]
 
@@ -57,9 +57,11 @@ class MedianPruner:
     warmup_epochs: int = 3
     startup_trials: int = 5
 
+    _parameter_constraints: ClassVar[dict[str, Constraint]] = {"warmup_epochs": Integer(low=1), "startup_trials": Integer(low=1)}
+    """Each argument's legal values (:func:`dnnimprove._validation.validate_params`)."""
+
     def __post_init__(self) -> None:
-        check_int("warmup_epochs", self.warmup_epochs, low=1)
-        check_int("startup_trials", self.startup_trials, low=1)
+        validate_params(self._parameter_constraints, warmup_epochs=self.warmup_epochs, startup_trials=self.startup_trials)
 
     def rule(self, curves: Sequence[Sequence[float]]) -> MedianRule | None:
         """The stop rule for a trial starting now, from the completed trials' dev-score curves."""
@@ -93,10 +95,14 @@ class SuccessiveHalving:
     factor: int = 3
     continue_trials: bool = True
 
+    _parameter_constraints: ClassVar[dict[str, Constraint]] = {
+        "min_epochs": Integer(low=1), "factor": Integer(low=2), "continue_trials": Boolean(),
+    }
+    """Each argument's legal values (:func:`dnnimprove._validation.validate_params`)."""
+
     def __post_init__(self) -> None:
-        check_int("min_epochs", self.min_epochs, low=1)
-        check_int("factor", self.factor, low=2)
-        check_bool("continue_trials", self.continue_trials)
+        validate_params(self._parameter_constraints, min_epochs=self.min_epochs, factor=self.factor,
+                        continue_trials=self.continue_trials)
 
     def budgets(self, epochs: int) -> list[int]:
         """The rungs' epoch budgets for trials of ``epochs`` epochs, e.g. ``[3, 9, 27]`` for 27."""
