@@ -13,12 +13,12 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
 from .. import data as datasets
-from .._validation import check_choice, check_int, check_number
+from .._validation import Constraint, Integer, Options, validate_params
 from ..preprocessing import IMPUTE, TASKS, fit_preprocessing, infer_task
 from ..tables import TableError, read_table, split_target
 from .recipe import Data
@@ -57,13 +57,16 @@ class TableSpec:
     split_seed: int = 0
     standardize: bool = True
 
+    _parameter_constraints: ClassVar[dict[str, Constraint]] = {
+        "task": Options(TASKS), "impute": Options(IMPUTE, none_ok=True), **datasets.SPLIT_CONSTRAINTS,
+        "split_seed": Integer(low=0),
+    }
+    """Each setting's legal values (:func:`dnnimprove._validation.validate_params`); the file, its target and the
+    columns to drop are checked when it is read."""
+
     def __post_init__(self) -> None:
-        check_choice("task", self.task, TASKS)
-        if self.impute is not None:
-            check_choice("impute", self.impute, IMPUTE)
-        check_number("test", self.test, low=0.0, high=1.0, high_open=True)
-        check_number("dev", self.dev, low=0.0, high=1.0, high_open=True)
-        check_int("split_seed", self.split_seed, low=0)
+        validate_params(self._parameter_constraints, task=self.task, impute=self.impute, test=self.test, dev=self.dev,
+                        split_seed=self.split_seed)
 
     @property
     def name(self) -> str:
@@ -130,7 +133,7 @@ def prepare_table(
     Errors (one class, a column that cannot be used, a label or category only outside the training rows)
     raise :class:`~dnnimprove.tables.TableError` naming ``source``.
     """
-    check_choice("task", task, TASKS)
+    validate_params(TableSpec._parameter_constraints, task=task)
     if task == "auto":
         task = infer_task(y)
     if task == "classification":
