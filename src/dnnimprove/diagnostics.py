@@ -29,9 +29,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from ._validation import check_number
+from ._validation import Real, validate_params
 
-__all__ = ["Diagnosis", "diagnose", "diagnose_model", "BIAS_REMEDIES", "VARIANCE_REMEDIES"]
+__all__ = ["Diagnosis", "diagnose", "diagnose_model", "BIAS_REMEDIES", "VARIANCE_REMEDIES", "DIAGNOSE_CONSTRAINTS"]
+
+_RATE = Real(low=0.0, high=1.0)
+DIAGNOSE_CONSTRAINTS = {name: _RATE for name in ("train_error", "dev_error", "bayes_error", "bias_threshold",
+                                                  "variance_threshold")}
+"""The legal values of :func:`diagnose`'s arguments: error rates and thresholds, fractions in ``[0, 1]``."""
 
 BIAS_REMEDIES: tuple[str, ...] = (
     "bigger network (more hidden units or layers)",
@@ -123,11 +128,9 @@ def diagnose(
     >>> dn.diagnose(0.01, 0.11).verdict
     'high variance'
     """
-    train_error = check_number("train_error", train_error, low=0.0, high=1.0)
-    dev_error = check_number("dev_error", dev_error, low=0.0, high=1.0)
-    bayes_error = check_number("bayes_error", bayes_error, low=0.0, high=1.0)
-    bias_threshold = check_number("bias_threshold", bias_threshold, low=0.0, high=1.0)
-    variance_threshold = check_number("variance_threshold", variance_threshold, low=0.0, high=1.0)
+    train_error, dev_error, bayes_error, bias_threshold, variance_threshold = validate_params(
+        DIAGNOSE_CONSTRAINTS, train_error=train_error, dev_error=dev_error, bayes_error=bayes_error,
+        bias_threshold=bias_threshold, variance_threshold=variance_threshold).values()
     avoidable_bias = round(train_error - bayes_error, 12)
     variance = round(dev_error - train_error, 12)
     high_bias = avoidable_bias >= bias_threshold
