@@ -17,11 +17,22 @@ from __future__ import annotations
 
 import os
 import threading
-from typing import Any
+from typing import Any, ClassVar
 
-from ._validation import check_int, check_number, check_type
+from ._validation import Constraint, Integer, IsInstance, Real, validate_params
 
-__all__ = ["ManualDecay", "continue_with_lr"]
+__all__ = ["ManualDecay", "continue_with_lr", "SET_CONSTRAINTS", "CONTINUE_CONSTRAINTS"]
+
+_RATE = Real(low=0.0, low_open=True)
+
+SET_CONSTRAINTS = {"lr": _RATE, "epoch": Integer(low=0)}
+"""The legal values of :meth:`ManualDecay.set`'s arguments."""
+
+CONTINUE_CONSTRAINTS = {
+    "lr": _RATE, "epochs": Integer(low=0),
+    "checkpoint": IsInstance((str, os.PathLike), "a checkpoint file path", none_ok=True),
+}
+"""The legal values of :func:`continue_with_lr`'s settings (the model, data and ``fit_options`` are checked by ``fit``)."""
 
 
 class ManualDecay:
@@ -38,15 +49,16 @@ class ManualDecay:
 
     name = "manual"
     per_step = False
+    _parameter_constraints: ClassVar[dict[str, Constraint]] = {"lr0": _RATE}
+    """The constructor argument's legal values (:func:`dnnimprove._validation.validate_params`)."""
 
     def __init__(self, lr0: float) -> None:
-        self.changes: list[tuple[int, float]] = [(0, check_number("lr0", lr0, low=0.0, low_open=True))]
+        self.changes: list[tuple[int, float]] = [(0, validate_params(self._parameter_constraints, lr0=lr0)["lr0"])]
         self._lock = threading.Lock()
 
     def set(self, lr: float, epoch: int) -> None:
         """Use ``lr`` from epoch ``epoch`` on (epochs count from 0, as ``fit`` counts them)."""
-        lr = check_number("lr", lr, low=0.0, low_open=True)
-        epoch = check_int("epoch", epoch, low=0)
+        lr, epoch = validate_params(SET_CONSTRAINTS, lr=lr, epoch=epoch).values()
         with self._lock:
             kept = [change for change in self.changes if change[0] < epoch]
             self.changes = kept + [(epoch, lr)]
@@ -82,12 +94,10 @@ def continue_with_lr(
     """
     from .optimizers import get_optimizer
 
-    lr = check_number("lr", lr, low=0.0, low_open=True)
-    epochs = check_int("epochs", epochs, low=0)
+    lr, epochs, checkpoint = validate_params(CONTINUE_CONSTRAINTS, lr=lr, epochs=epochs, checkpoint=checkpoint).values()
     if "optimizer" in fit_options or "schedule" in fit_options:
         raise ValueError("continue_with_lr sets the optimizer's rate itself: give no optimizer or schedule")
     if checkpoint is not None:
-        check_type("checkpoint", checkpoint, (str, os.PathLike), "a checkpoint file path")
         _restore(model, X, y, os.fspath(checkpoint), fit_options)
     optimizer, state = getattr(model, "optimizer_", None), getattr(model, "optimizer_state_", None)
     if optimizer is None or state is None:
