@@ -317,16 +317,20 @@ def test_a_huge_float_label_is_shown_as_given_not_as_its_int64_cast():
 # -- the declarative constraints tables -------------------------------------------------------------------
 from dnnimprove import _validation as validation  # noqa: E402
 from dnnimprove.factory import SETTING_CONSTRAINTS  # noqa: E402
+from dnnimprove import babysit  # noqa: E402
+from dnnimprove.studies.table_data import TableSpec  # noqa: E402
 from dnnimprove.training import FIT_CONSTRAINTS  # noqa: E402
 
 TABLE_REQUIRED = {dn.Dense: {"units": 3}, dn.optimizers.GradientDescent: {"lr": 0.1}, dn.schedules.Shifted: {"schedule": dn.schedules.Constant(0.1)},
                   dn.checkpoint.Checkpoint: {"path": os.path.join(tempfile.gettempdir(), "dnnimprove-never-written.npz")},
-                  dn.studies.recipe.Expectation: {"text": "He beats zeros", "left": "he", "op": ">", "right": "zeros"}}
+                  dn.studies.recipe.Expectation: {"text": "He beats zeros", "left": "he", "op": ">", "right": "zeros"},
+                  TableSpec: {"path": "never-read.csv"}, babysit.ManualDecay: {"lr0": 0.1}}
 IMAGES = (dn.RandomShift, dn.RandomFlip, dn.RandomRotation, dn.RandomZoom)
 TABLED = [*dn.optimizers.OPTIMIZERS.values(), dn.Dense, dn.LeakyReLU, dn.ELU, dn.Dropout, dn.BatchNorm,
           *dn.schedules.SCHEDULES.values(), dn.schedules.Shifted, *IMAGES, dn.GaussianNoise,
           dn.callbacks.EarlyStopping, dn.health.TrainingHealth, dn.checkpoint.Checkpoint,
-          dn.studies.recipe.Expectation]
+          dn.studies.recipe.Expectation, TableSpec, dn.search.MedianPruner, dn.search.SuccessiveHalving,
+          babysit.ManualDecay]
 
 
 def required_arguments(cls) -> dict:
@@ -366,6 +370,13 @@ def test_check_gradients_refuses_each_settings_invalid_value_naming_it(name):
     assert str(caught.value).startswith(f"{name} must "), str(caught.value)
 
 
+def _continue_with_lr(**given):
+    X, y = np.arange(8.0).reshape(4, 2), [0, 1, 0, 1]
+    model = dn.Sequential([dn.Dense(1)], seed=0)
+    model.fit(X, y, epochs=1)
+    return babysit.continue_with_lr(model, X, y, **{"lr": 0.01, "epochs": 1, **given})
+
+
 # A public function's table, and how to call the function with one argument changed (the table's name for it, as
 # the message names it, and its value); the defaults pass.
 FUNCTION_TABLES = {
@@ -391,6 +402,10 @@ FUNCTION_TABLES = {
     "train_once": (dn.studies.runner.FIT_SETTING_CONSTRAINTS, lambda early_stopping=1: dn.studies.runner.train_once(
         (2,), "binary_crossentropy", dn.studies.recipe.Data(np.zeros((6, 2)), np.arange(6) % 2, np.zeros((4, 2)), np.arange(4) % 2),
         {"early_stopping": early_stopping}, 1, 0)),
+    "diagnose": (dn.diagnostics.DIAGNOSE_CONSTRAINTS,
+                 lambda **given: dn.diagnostics.diagnose(**{"train_error": 0.1, "dev_error": 0.2, **given})),
+    "ManualDecay.set": (babysit.SET_CONSTRAINTS, lambda lr=0.01, epoch=3: babysit.ManualDecay(0.1).set(lr, epoch)),
+    "continue_with_lr": (babysit.CONTINUE_CONSTRAINTS, lambda **given: _continue_with_lr(**given)),
     "recipe": (dn.basic_recipe.RECIPE_CONSTRAINTS, lambda **given: dn.basic_recipe.recipe(
         np.arange(40.0).reshape(20, 2), np.arange(20) % 2, **{"epochs": 1, "max_steps": 1, **given})),
 }
