@@ -19,12 +19,12 @@ from typing import Any, Callable, Iterable
 
 import numpy as np
 
-from .._validation import check_choice, check_int
+from .._validation import validate_params
 from ..augmentation import DIGITS_SHAPE, Compose, RandomFlip, RandomRotation, RandomZoom
 from ..random import CourseRandom
 from .recipe import Data, DataSpec, Expectation, Study, Variant
-from .runner import (MODES, StudyResult, VariantResult, check_expectations, mean_and_spread, record_every_for,
-                     train_once)
+from .runner import (RUNNER_CONSTRAINTS, StudyResult, VariantResult, check_expectations, checked_seeds, mean_and_spread,
+                     record_every_for, train_once)
 
 __all__ = ["AUGMENTATION", "PIXEL_MAX", "run_augmentation", "augmentation_gain"]
 
@@ -88,11 +88,11 @@ def run_augmentation(
 
     Course-exact mode has nothing published to match: it runs once on the course's random source.
     """
-    check_choice("mode", mode, MODES)
+    validate_params(RUNNER_CONSTRAINTS, mode=mode)
     started = time.perf_counter()
     data = _scaled(study.data.load())
     n_epochs = study.epochs if epochs is None else epochs
-    sources: list[Any] = [CourseRandom()] if mode == "course-exact" else [check_int("seed", s, low=0) for s in seeds]
+    sources: list[Any] = [CourseRandom()] if mode == "course-exact" else checked_seeds(seeds)
     augment = study.extra["augment"]
     variants = []
     for variant in study.variants:

@@ -20,12 +20,16 @@ import math
 import time
 from typing import Any, Callable, Iterable
 
-from .._validation import check_choice, check_int
+from .._validation import Integer, validate_params
 from ..random import CourseRandom
 from .recipe import DataSpec, Study, Variant
-from .runner import MODES, StudyResult, VariantResult, mean_and_spread, train_once
+from .runner import RUNNER_CONSTRAINTS, StudyResult, VariantResult, checked_seeds, mean_and_spread, train_once
 
-__all__ = ["BATCH_SIZES", "BATCH_NORM_NOISE", "run_batch_norm_noise", "effect"]
+__all__ = ["BATCH_SIZES", "BATCH_NORM_NOISE", "run_batch_norm_noise", "effect", "RUN_CONSTRAINTS"]
+
+RUN_CONSTRAINTS = {**RUNNER_CONSTRAINTS, "epochs": Integer(low=1)}
+"""The legal values of :func:`run_batch_norm_noise`'s ``mode``, each of its ``seeds`` and ``epochs`` (the number
+of steps, see the module docstring)."""
 
 BATCH_SIZES = (16, 64, None)
 """Mini-batch sizes compared; ``None`` is the full batch."""
@@ -69,12 +73,12 @@ def run_batch_norm_noise(
     progress: Callable[[str], None] | None = None,
 ) -> StudyResult:
     """Every variant on every seed for the same number of steps (``epochs``: see the module docstring)."""
-    check_choice("mode", mode, MODES)
+    validate_params(RUN_CONSTRAINTS, mode=mode)
     started = time.perf_counter()
     data = study.data.load()
     m = data.X_train.shape[0]
-    steps = check_int("epochs", study.epochs if epochs is None else epochs, low=1)
-    sources: list[Any] = [CourseRandom()] if mode == "course-exact" else [check_int("seed", s, low=0) for s in seeds]
+    steps = validate_params(RUN_CONSTRAINTS, epochs=study.epochs if epochs is None else epochs)["epochs"]
+    sources: list[Any] = [CourseRandom()] if mode == "course-exact" else checked_seeds(seeds)
     variants = []
     for variant in study.variants:
         settings = study.settings(variant)

@@ -30,13 +30,17 @@ from typing import Any, Callable, Iterable
 
 import numpy as np
 
-from .._validation import check_choice, check_int
+from .._validation import Integer, validate_params
 from ..data import daily_temperatures
 from ..ewma import ewma
 from .recipe import Data, DataSpec, Study, Variant
-from .runner import MODES, StudyResult, mean_and_spread
+from .runner import RUNNER_CONSTRAINTS, StudyResult, checked_seeds, mean_and_spread
 
-__all__ = ["BETAS", "EWMA", "run_ewma", "measure", "lag"]
+__all__ = ["BETAS", "EWMA", "run_ewma", "measure", "lag", "RUN_CONSTRAINTS"]
+
+RUN_CONSTRAINTS = {**RUNNER_CONSTRAINTS, "epochs": Integer(low=4)}
+"""The legal values of :func:`run_ewma`'s ``mode``, each of its ``seeds`` and ``epochs`` (the number of days, at
+least 4)."""
 
 BETAS = (0.5, 0.9, 0.98)
 """The course's three averages."""
@@ -101,10 +105,10 @@ def run_ewma(
     Course-exact mode has nothing published to match (the course's series is real London weather): it
     runs seed 3 only.
     """
-    check_choice("mode", mode, MODES)
+    validate_params(RUN_CONSTRAINTS, mode=mode)
     started = time.perf_counter()
-    n_days = check_int("epochs", study.epochs if epochs is None else epochs, low=4)
-    seeds = [3] if mode == "course-exact" else [check_int("seed", seed, low=0) for seed in seeds]
+    n_days = validate_params(RUN_CONSTRAINTS, epochs=study.epochs if epochs is None else epochs)["epochs"]
+    seeds = [3] if mode == "course-exact" else checked_seeds(seeds)
     per_beta: dict[float, list[dict[str, float]]] = {beta: [] for beta in BETAS}
     series_by_seed = {}
     for seed in seeds:

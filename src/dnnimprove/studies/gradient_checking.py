@@ -15,12 +15,13 @@ from typing import Any, Callable, Iterable
 
 import numpy as np
 
-from .._validation import check_choice, check_int
+from .._validation import validate_params
 from ..gradcheck import check_gradients
 from ..layers import Dense
 from ..model import Sequential
 from .recipe import DataSpec, Study, Variant
-from .runner import MODES, StudyResult, VariantResult, build_model, fit_and_evaluate, seed_label
+from .runner import (RUNNER_CONSTRAINTS, StudyResult, VariantResult, build_model, checked_seeds, fit_and_evaluate,
+                     seed_label)
 
 __all__ = ["BuggyDense", "GRADIENT_CHECKING", "run_gradient_checking"]
 
@@ -83,11 +84,11 @@ def run_gradient_checking(
     """Train each network briefly, gradient-check it on a few examples, and check the verdicts."""
     from ..random import CourseRandom
 
-    check_choice("mode", mode, MODES)
+    validate_params(RUNNER_CONSTRAINTS, mode=mode)
     started = time.perf_counter()
     data = study.data.load()
     n_epochs = study.epochs if epochs is None else epochs
-    sources = [CourseRandom()] if mode == "course-exact" else [check_int("seed", s, low=0) for s in seeds]
+    sources = [CourseRandom()] if mode == "course-exact" else checked_seeds(seeds)
     variants, reports, checks = [], [], []
     expected = {f"dense_{BUGGY_LAYER}.W", f"dense_{BUGGY_LAYER}.b"}
     for variant in study.variants:

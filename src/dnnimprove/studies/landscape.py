@@ -30,12 +30,17 @@ from typing import Any, Callable, Iterable
 
 import numpy as np
 
-from .._validation import check_choice, check_int
+from .._validation import Integer, validate_params
 from ..optimizers import Adam, GradientDescent, Momentum, Optimizer, RMSProp
 from .recipe import Data, DataSpec, Study, Variant
-from .runner import MODES, StudyResult, mean_and_spread
+from .runner import RUNNER_CONSTRAINTS, StudyResult, checked_seeds, mean_and_spread
 
-__all__ = ["Surface", "SURFACES", "OPTIMIZERS", "LEARNING_RATES", "LANDSCAPE", "descend", "run_landscape"]
+__all__ = ["Surface", "SURFACES", "OPTIMIZERS", "LEARNING_RATES", "LANDSCAPE", "descend", "run_landscape",
+           "RUN_CONSTRAINTS"]
+
+RUN_CONSTRAINTS = {**RUNNER_CONSTRAINTS, "epochs": Integer(low=1)}
+"""The legal values of :func:`run_landscape`'s ``mode``, each of its ``seeds`` and ``epochs`` (the number of
+iterations)."""
 
 
 @dataclass(frozen=True)
@@ -167,10 +172,10 @@ def run_landscape(
 
     Course-exact mode has nothing published to match: it runs seed 3 only.
     """
-    check_choice("mode", mode, MODES)
+    validate_params(RUN_CONSTRAINTS, mode=mode)
     started = time.perf_counter()
-    iterations = check_int("epochs", study.epochs if epochs is None else epochs, low=1)
-    seeds = [3] if mode == "course-exact" else [check_int("seed", seed, low=0) for seed in seeds]
+    iterations = validate_params(RUN_CONSTRAINTS, epochs=study.epochs if epochs is None else epochs)["epochs"]
+    seeds = [3] if mode == "course-exact" else checked_seeds(seeds)
     runs: list[dict[str, Any]] = []
     for name, make in OPTIMIZERS.items():
         for surface in SURFACES.values():

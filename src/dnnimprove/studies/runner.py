@@ -33,7 +33,8 @@ from .recipe import CourseVersion, Data, Study, check_settings
 
 __all__ = [
     "MODES",
-    "COMPARISON_CONSTRAINTS",
+    "RUNNER_CONSTRAINTS",
+    "checked_seeds",
     "FIT_SETTING_CONSTRAINTS",
     "SeedRun",
     "VariantResult",
@@ -50,8 +51,9 @@ __all__ = [
 
 MODES = ("robust", "course-exact")
 
-COMPARISON_CONSTRAINTS = {"mode": Options(MODES), "seed": Integer(low=0)}
-"""The legal values of :func:`run_comparison`'s ``mode`` and of each of its ``seeds`` (named ``seed`` in the message)."""
+RUNNER_CONSTRAINTS = {"mode": Options(MODES), "seed": Integer(low=0)}
+"""The legal values of every study runner's ``mode`` and of each of its ``seeds`` (named ``seed`` in the message); a
+runner that reads ``epochs`` itself declares it in a table of its own that extends this one."""
 
 FIT_SETTING_CONSTRAINTS = {"early_stopping": Integer(low=0, none_ok=True)}
 """The legal values of the settings :func:`fit_and_evaluate` reads itself (the model's and the optimizer's are checked
@@ -403,6 +405,11 @@ def check_expectations(study: Study, variants: list[VariantResult]) -> list[tupl
     return checks
 
 
+def checked_seeds(seeds: Iterable[Any]) -> list[int]:
+    """Each of ``seeds`` checked against :data:`RUNNER_CONSTRAINTS` (an error names ``seed`` and the value)."""
+    return [validate_params(RUNNER_CONSTRAINTS, seed=seed)["seed"] for seed in seeds]
+
+
 def record_every_for(study: Study, epochs: int) -> int:
     return max(1, math.ceil(epochs / study.points))
 
@@ -421,7 +428,7 @@ def run_comparison(
     called with a label after every run; ``fit_options`` go to every ``model.fit`` (e.g. ``engine``;
     ``callbacks`` run after the study's own).
     """
-    validate_params(COMPARISON_CONSTRAINTS, mode=mode)
+    validate_params(RUNNER_CONSTRAINTS, mode=mode)
     started = time.perf_counter()
     data = study.data.load()
     results: list[VariantResult] = []
@@ -448,7 +455,7 @@ def run_comparison(
         if not study.course:  # no published figures: check the conclusions on the course's one draw
             checks = check_expectations(study, results)
     else:
-        seeds = [validate_params(COMPARISON_CONSTRAINTS, seed=seed)["seed"] for seed in seeds]
+        seeds = checked_seeds(seeds)
         n_epochs = study.epochs if epochs is None else epochs
         for variant in study.variants:
             runs = []

@@ -12,10 +12,10 @@ from __future__ import annotations
 import time
 from typing import Any, Callable, Iterable
 
-from .._validation import check_choice, check_int
+from .._validation import validate_params
 from ..search import Choice, HiddenLayers, LogUniform, OneMinusLogUniform, PowersOfTwo, coarse_to_fine, grid_search
 from .recipe import DataSpec, Expectation, Study, Variant
-from .runner import MODES, SeedRun, StudyResult, VariantResult, check_expectations
+from .runner import RUNNER_CONSTRAINTS, SeedRun, StudyResult, VariantResult, check_expectations, checked_seeds
 
 __all__ = ["TUNING", "run_tuning"]
 
@@ -100,10 +100,10 @@ def run_tuning(
     """
     from ..estimator import DNNClassifier
 
-    check_choice("mode", mode, MODES)
+    validate_params(RUNNER_CONSTRAINTS, mode=mode)
     started = time.perf_counter()
     data = study.data.load()
-    seeds = [3] if mode == "course-exact" else [check_int("seed", seed, low=0) for seed in seeds]
+    seeds = [3] if mode == "course-exact" else checked_seeds(seeds)
     n_epochs = study.epochs if epochs is None else epochs
     grid, space = study.extra["grid"], study.extra["space"]
     budget = _budget(grid)
