@@ -394,7 +394,7 @@ FUNCTION_TABLES = {
         np.zeros((12, 2)), np.arange(12) % 2, **{"n_trials": 2, "dev_fraction": 0.5, "seed": 0, "refit": False, **given})),
     "DataSpec": (dn.studies.recipe.DataSpec._parameter_constraints,
                  lambda dataset="moons", **given: dn.studies.recipe.DataSpec(dataset, **given)),
-    "run_comparison": (dn.studies.runner.COMPARISON_CONSTRAINTS, lambda mode="robust", seed=0: dn.studies.runner.run_comparison(
+    "run_comparison": (dn.studies.runner.RUNNER_CONSTRAINTS, lambda mode="robust", seed=0: dn.studies.runner.run_comparison(
         dn.studies.recipe.Study("tiny", "tiny", "tiny", dn.studies.recipe.DataSpec("moons", {"n_samples": 20}), (2,), 1, 1,
                                 variants=(dn.studies.recipe.Variant("gd"),)), mode=mode, seeds=(seed,))),
     "narrow_space": (dn.search.spaces.NARROW_CONSTRAINTS,
@@ -433,6 +433,26 @@ def test_every_search_dimension_refuses_each_bounds_invalid_value_naming_the_cla
     with pytest.raises((ValueError, TypeError)) as caught:
         cls(**{**bounds, name: cls._parameter_constraints[name].invalid()})
     assert str(caught.value).startswith(f"{cls.__name__} {name} must "), str(caught.value)
+
+
+def _runner_table(study):
+    """The table a study's runner checks ``mode``, ``seeds`` (and ``epochs``, where it reads them) against."""
+    import importlib
+
+    runner = dn.studies.RUNNERS[study.kind]
+    return getattr(importlib.import_module(runner.__module__), "RUN_CONSTRAINTS", dn.studies.runner.RUNNER_CONSTRAINTS)
+
+
+@pytest.mark.parametrize("study, name", [(study, name) for study in sorted(dn.studies.STUDIES)
+                                         for name in _runner_table(dn.studies.STUDIES[study])])
+def test_every_study_runner_refuses_each_settings_invalid_value_naming_it(study, name):
+    recipe = dn.studies.STUDIES[study]
+    table = _runner_table(recipe)
+    invalid = table[name].invalid()
+    options = {"mode": invalid} if name == "mode" else {"seeds": (invalid,)} if name == "seed" else {"epochs": invalid}
+    with pytest.raises((ValueError, TypeError)) as caught:
+        dn.studies.run_study(recipe, **options)
+    assert str(caught.value).startswith(f"{name} must ") or f"unknown {name} " in str(caught.value), str(caught.value)
 
 
 @pytest.mark.parametrize("name", sorted(SETTING_CONSTRAINTS))

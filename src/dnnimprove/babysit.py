@@ -32,7 +32,8 @@ CONTINUE_CONSTRAINTS = {
     "lr": _RATE, "epochs": Integer(low=0),
     "checkpoint": IsInstance((str, os.PathLike), "a checkpoint file path", none_ok=True),
 }
-"""The legal values of :func:`continue_with_lr`'s settings (the model, data and ``fit_options`` are checked by ``fit``)."""
+"""The legal values of :func:`continue_with_lr`'s settings (the model, data and ``fit_options`` are checked by
+``fit``)."""
 
 
 class ManualDecay:

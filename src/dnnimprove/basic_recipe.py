@@ -659,10 +659,11 @@ def recipe(
     started = time.perf_counter()
     if isinstance(average, str) and average == "auto":
         average = 3 if max_minutes is not None else 1
-    settings = validate_params(RECIPE_CONSTRAINTS, dev=dev, human_error=human_error, tolerance=tolerance, epochs=epochs,
-                               max_steps=max_steps, max_minutes=max_minutes, n_seeds=n_seeds, average=average, refit=refit)
-    dev, tolerance, epochs, max_steps = settings["dev"], settings["tolerance"], settings["epochs"], settings["max_steps"]
-    max_minutes, n_seeds, average, refit = settings["max_minutes"], settings["n_seeds"], settings["average"], settings["refit"]
+    settings = validate_params(RECIPE_CONSTRAINTS, dev=dev, human_error=human_error, tolerance=tolerance,
+                               epochs=epochs, max_steps=max_steps, max_minutes=max_minutes, n_seeds=n_seeds,
+                               average=average, refit=refit)
+    dev, tolerance, epochs, max_steps = (settings[name] for name in ("dev", "tolerance", "epochs", "max_steps"))
+    max_minutes, n_seeds, average, refit = (settings[name] for name in ("max_minutes", "n_seeds", "average", "refit"))
     data_ = _load(data, y, target, task, impute, dev, test, seed)
     if max_steps is None and max_minutes is None:
         max_steps = 20

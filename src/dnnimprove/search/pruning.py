@@ -57,11 +57,14 @@ class MedianPruner:
     warmup_epochs: int = 3
     startup_trials: int = 5
 
-    _parameter_constraints: ClassVar[dict[str, Constraint]] = {"warmup_epochs": Integer(low=1), "startup_trials": Integer(low=1)}
+    _parameter_constraints: ClassVar[dict[str, Constraint]] = {
+        "warmup_epochs": Integer(low=1), "startup_trials": Integer(low=1),
+    }
     """Each argument's legal values (:func:`dnnimprove._validation.validate_params`)."""
 
     def __post_init__(self) -> None:
-        validate_params(self._parameter_constraints, warmup_epochs=self.warmup_epochs, startup_trials=self.startup_trials)
+        validate_params(self._parameter_constraints, warmup_epochs=self.warmup_epochs,
+                        startup_trials=self.startup_trials)
 
     def rule(self, curves: Sequence[Sequence[float]]) -> MedianRule | None:
         """The stop rule for a trial starting now, from the completed trials' dev-score curves."""

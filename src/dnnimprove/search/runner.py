@@ -278,9 +278,11 @@ def _run(kind: str, estimator: Any, space: dict[str, Any], X: Any, y: Any, *, n_
     if not hasattr(estimator, "fit") or not hasattr(estimator, "get_params"):
         raise TypeError(f"estimator must be a scikit-learn estimator (with fit and get_params); got {estimator!r}")
     checked = validate_params(SEARCH_CONSTRAINTS, n_trials=n_trials, rounds=rounds, top=top, margin=margin,
-                              n_jobs=n_jobs, timeout=timeout, resume=resume, progress=progress, sampler=sampler, seed=seed)
-    n_trials, top, margin, n_jobs = checked["n_trials"], checked["top"], checked["margin"], checked["n_jobs"]
-    timeout, resume, progress, sampler, seed = (checked[name] for name in ("timeout", "resume", "progress", "sampler", "seed"))
+                              n_jobs=n_jobs, timeout=timeout, resume=resume, progress=progress, sampler=sampler,
+                              seed=seed)
+    n_trials, top, margin, n_jobs = (checked[name] for name in ("n_trials", "top", "margin", "n_jobs"))
+    timeout, resume, progress, sampler, seed = (checked[name]
+                                                for name in ("timeout", "resume", "progress", "sampler", "seed"))
     if n_trials > MAX_TRIALS:
         raise ValueError(f"n_trials must be at most {MAX_TRIALS} (every trial is kept in memory and in the storage); "
                          f"got {n_trials}")
