@@ -6,9 +6,12 @@ Run ``python benchmarks/lean_core.py`` (add ``--json`` for one JSON object). It 
 - import circles among the package's modules, counting imports inside functions as well as at the top
   (the strongly connected components of the import graph with more than one module, and self-loops);
 - the names in ``dnnimprove.__all__``;
-- which heavy libraries ``import dnnimprove`` loads (in a fresh interpreter);
+- which heavy libraries ``import dnnimprove`` loads (in a fresh interpreter), and which ``import dnnimprove.cli,
+  dnnimprove.studies, dnnimprove.search, dnnimprove.report`` loads (what the commands import to start);
 - ``import dnnimprove`` against ``import numpy`` alone, the median of 5 fresh interpreters each (a ratio:
-  timings on a shared machine are noisy), and the median wall time of ``dnnimprove --help``.
+  timings on a shared machine are noisy), ``import dnnimprove.report`` (which imports the studies and the search)
+  on top of ``import dnnimprove`` against ``import numpy`` the same way, and the median wall time of
+  ``dnnimprove --help``.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGE = ROOT / "src" / "dnnimprove"
 HEAVY = ("sklearn", "scipy", "matplotlib", "joblib", "numba", "pandas", "dask", "optuna", "torch", "tqdm")
+COMMAND_MODULES = ("dnnimprove.cli", "dnnimprove.studies", "dnnimprove.search", "dnnimprove.report")
 
 
 def module_name(path: Path) -> str:
@@ -156,11 +160,17 @@ def _importtime_us(module: str) -> int:
     raise SystemExit(f"no importtime line for {module}")
 
 
-def import_weight(repeats: int = 5) -> dict[str, object]:
-    code = "import sys, dnnimprove; print(','.join(sorted({m.split('.')[0] for m in sys.modules} & set(%r))))" % (HEAVY,)
+def _heavy_loaded(modules: str) -> list[str]:
+    """The heavy libraries a fresh interpreter holds after ``import <modules>``."""
+    code = f"import sys, {modules}; print(','.join(sorted({{m.split('.')[0] for m in sys.modules}} & set({HEAVY!r}))))"
     loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
+    return loaded.split(",") if loaded else []
+
+
+def import_weight(repeats: int = 5) -> dict[str, object]:
     numpy_us = statistics.median(_importtime_us("numpy") for _ in range(repeats))
     package_us = statistics.median(_importtime_us("dnnimprove") for _ in range(repeats))
+    report_us = statistics.median(_importtime_us("dnnimprove.report") for _ in range(repeats))
     help_s = statistics.median(
         _python_seconds("import sys; from dnnimprove.cli import main; sys.argv=['dnnimprove','--help']; "
                         "import contextlib, io\nwith contextlib.redirect_stdout(io.StringIO()):\n    try: main()\n"
@@ -169,10 +179,13 @@ def import_weight(repeats: int = 5) -> dict[str, object]:
     )
     python_s = statistics.median(_python_seconds("pass") for _ in range(repeats))
     return {
-        "heavy_loaded_by_import": loaded.split(",") if loaded else [],
+        "heavy_loaded_by_import": _heavy_loaded("dnnimprove"),
+        "heavy_loaded_by_command_modules": _heavy_loaded(", ".join(COMMAND_MODULES)),
         "importtime_numpy_us": numpy_us,
         "importtime_dnnimprove_us": package_us,
         "importtime_ratio": round(package_us / numpy_us, 2),
+        "importtime_report_us": report_us,
+        "importtime_report_ratio": round(report_us / numpy_us, 2),
         "help_seconds": round(help_s, 3),
         "bare_python_seconds": round(python_s, 3),
     }

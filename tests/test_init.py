@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -26,6 +27,28 @@ def test_import_loads_no_heavy_library():
     code = f"import sys, dnnimprove; print(sorted({{m.split('.')[0] for m in sys.modules}} & set({HEAVY!r})))"
     loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
     assert loaded == "[]"
+
+
+@pytest.mark.parametrize("module", ["dnnimprove.cli", "dnnimprove.studies", "dnnimprove.search", "dnnimprove.report"])
+def test_the_command_line_and_what_every_command_imports_load_no_heavy_library(module):
+    """scikit-learn (and pandas and scipy.stats, which its ``sklearn.utils.fixes`` imports), scipy.stats for the
+    search spaces and matplotlib load where a command uses them, not when the studies, search or report are imported."""
+    code = f"import sys, {module}; print(sorted({{m.split('.')[0] for m in sys.modules}} & set({HEAVY!r})))"
+    loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
+    assert loaded == "[]"
+
+
+def test_a_study_that_needs_no_scikit_learn_runs_without_importing_it(tmp_path):
+    """The exponentially weighted averages study draws its own series: scikit-learn, pandas and scipy stay unloaded
+    (matplotlib draws its figures)."""
+    code = ("import sys, runpy; sys.argv = ['dnnimprove', 'study', 'ewma', '--quick', '--out', sys.argv[1]]\n"
+            "try:\n    runpy.run_module('dnnimprove', run_name='__main__')\nexcept SystemExit as done:\n"
+            "    assert not done.code, done.code\n"
+            "print(sorted({m.split('.')[0] for m in sys.modules} & {'sklearn', 'scipy', 'pandas', 'pyarrow'}))")
+    completed = subprocess.run([sys.executable, "-c", code, str(tmp_path / "out")], capture_output=True, text=True,
+                               check=True, env={**os.environ, "MPLBACKEND": "Agg"})
+    assert completed.stdout.strip().splitlines()[-1] == "[]"
+    assert (tmp_path / "out" / "index.html").exists()
 
 
 def test_no_module_of_the_package_imports_itself_back_even_inside_functions():

@@ -320,11 +320,13 @@ from dnnimprove.factory import SETTING_CONSTRAINTS  # noqa: E402
 from dnnimprove.training import FIT_CONSTRAINTS  # noqa: E402
 
 TABLE_REQUIRED = {dn.Dense: {"units": 3}, dn.optimizers.GradientDescent: {"lr": 0.1}, dn.schedules.Shifted: {"schedule": dn.schedules.Constant(0.1)},
-                  dn.checkpoint.Checkpoint: {"path": os.path.join(tempfile.gettempdir(), "dnnimprove-never-written.npz")}}
+                  dn.checkpoint.Checkpoint: {"path": os.path.join(tempfile.gettempdir(), "dnnimprove-never-written.npz")},
+                  dn.studies.recipe.Expectation: {"text": "He beats zeros", "left": "he", "op": ">", "right": "zeros"}}
 IMAGES = (dn.RandomShift, dn.RandomFlip, dn.RandomRotation, dn.RandomZoom)
 TABLED = [*dn.optimizers.OPTIMIZERS.values(), dn.Dense, dn.LeakyReLU, dn.ELU, dn.Dropout, dn.BatchNorm,
           *dn.schedules.SCHEDULES.values(), dn.schedules.Shifted, *IMAGES, dn.GaussianNoise,
-          dn.callbacks.EarlyStopping, dn.health.TrainingHealth, dn.checkpoint.Checkpoint]
+          dn.callbacks.EarlyStopping, dn.health.TrainingHealth, dn.checkpoint.Checkpoint,
+          dn.studies.recipe.Expectation]
 
 
 def required_arguments(cls) -> dict:
@@ -376,6 +378,21 @@ FUNCTION_TABLES = {
                              lambda **given: dn.data.train_dev_test_split(np.zeros((20, 2)), np.arange(20) % 2, **given)),
     "split_dev": (dn.data.SPLIT_DEV_CONSTRAINTS, lambda fraction=0.25: dn.data.split_dev(np.zeros((8, 2)), np.zeros(8), fraction)),
     "split_dev_rows": (dn.data.SPLIT_DEV_CONSTRAINTS, lambda fraction=0.25: dn.data.split_dev_rows(8, fraction)),
+    "coarse_to_fine": (dn.search.runner.SEARCH_CONSTRAINTS, lambda **given: dn.search.coarse_to_fine(
+        dn.DNNClassifier(hidden_layer_sizes=(2,), epochs=1), {"lr": dn.search.LogUniform(1e-3, 1e-1)},
+        np.zeros((12, 2)), np.arange(12) % 2, **{"n_trials": 2, "dev_fraction": 0.5, "seed": 0, "refit": False, **given})),
+    "DataSpec": (dn.studies.recipe.DataSpec._parameter_constraints,
+                 lambda dataset="moons", **given: dn.studies.recipe.DataSpec(dataset, **given)),
+    "run_comparison": (dn.studies.runner.COMPARISON_CONSTRAINTS, lambda mode="robust", seed=0: dn.studies.runner.run_comparison(
+        dn.studies.recipe.Study("tiny", "tiny", "tiny", dn.studies.recipe.DataSpec("moons", {"n_samples": 20}), (2,), 1, 1,
+                                variants=(dn.studies.recipe.Variant("gd"),)), mode=mode, seeds=(seed,))),
+    "narrow_space": (dn.search.spaces.NARROW_CONSTRAINTS,
+                     lambda margin=0.1: dn.search.narrow_space({"lr": dn.search.LogUniform(1e-3, 1.0)}, [{"lr": 0.01}], margin)),
+    "train_once": (dn.studies.runner.FIT_SETTING_CONSTRAINTS, lambda early_stopping=1: dn.studies.runner.train_once(
+        (2,), "binary_crossentropy", dn.studies.recipe.Data(np.zeros((6, 2)), np.arange(6) % 2, np.zeros((4, 2)), np.arange(4) % 2),
+        {"early_stopping": early_stopping}, 1, 0)),
+    "recipe": (dn.basic_recipe.RECIPE_CONSTRAINTS, lambda **given: dn.basic_recipe.recipe(
+        np.arange(40.0).reshape(20, 2), np.arange(20) % 2, **{"epochs": 1, "max_steps": 1, **given})),
 }
 
 
@@ -386,6 +403,21 @@ def test_every_function_table_refuses_each_arguments_invalid_value_naming_it(fun
     with pytest.raises((ValueError, TypeError)) as caught:
         call(**{name: table[name].invalid()})
     assert str(caught.value).startswith(f"{name} must ") or f"unknown {name} " in str(caught.value), str(caught.value)
+
+
+# A search dimension's bounds, valid; its errors name the class and the bound ("LogUniform low must be ...").
+DIMENSIONS = {dn.search.Uniform: (0.0, 1.0), dn.search.LogUniform: (1e-3, 1.0), dn.search.OneMinusLogUniform: (0.9, 0.999),
+              dn.search.IntUniform: (1, 5), dn.search.PowersOfTwo: (16, 256)}
+
+
+@pytest.mark.parametrize("cls, name", [(cls, name) for cls in DIMENSIONS for name in cls._parameter_constraints],
+                         ids=lambda item: getattr(item, "__name__", item))
+def test_every_search_dimension_refuses_each_bounds_invalid_value_naming_the_class_and_the_bound(cls, name):
+    bounds = dict(zip(("low", "high"), DIMENSIONS[cls]))
+    cls(**bounds)  # the valid bounds pass
+    with pytest.raises((ValueError, TypeError)) as caught:
+        cls(**{**bounds, name: cls._parameter_constraints[name].invalid()})
+    assert str(caught.value).startswith(f"{cls.__name__} {name} must "), str(caught.value)
 
 
 @pytest.mark.parametrize("name", sorted(SETTING_CONSTRAINTS))

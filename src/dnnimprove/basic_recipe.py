@@ -63,13 +63,29 @@ from typing import Any, Callable
 
 import numpy as np
 
-from ._validation import check_bool, check_int, check_number
+from ._validation import Boolean, Integer, Real, check_int, validate_params
 from .recipe_remedies import BIAS_REMEDIES, TUNING_KNOBS, VARIANCE_REMEDIES
 from .recipe_validation import Fit, cross_validation, holdout, validation_rows
 from .studies.recipe import Data
 from .studies.runner import SeedRun, train_once
 
-__all__ = ["RecipeStep", "RecipeResult", "recipe", "BIAS_REMEDIES", "VARIANCE_REMEDIES", "TUNING_KNOBS", "BASELINE"]
+__all__ = ["RecipeStep", "RecipeResult", "recipe", "BIAS_REMEDIES", "VARIANCE_REMEDIES", "TUNING_KNOBS", "BASELINE",
+           "RECIPE_CONSTRAINTS"]
+
+RECIPE_CONSTRAINTS = {
+    "dev": Real(low=0.0, high=1.0, low_open=True, high_open=True),
+    "human_error": Real(low=0.0, high=1.0, high_open=True, none_ok=True),
+    "tolerance": Real(low=0.0),
+    "epochs": Integer(low=1),
+    "max_steps": Integer(low=1, none_ok=True),
+    "max_minutes": Real(low=0.0, low_open=True, none_ok=True),
+    "n_seeds": Integer(low=1, none_ok=True),
+    "average": Integer(low=1),
+    "refit": Boolean(),
+}
+"""The legal values of :func:`recipe`'s settings, checked before the data is read (``average="auto"`` is resolved
+first). ``folds`` is checked against the number of rows once the data is read; the data's own arguments (``task``,
+``impute``, ``test``) where it is read."""
 
 BASELINE: dict[str, Any] = {
     "hidden": (16,), "epochs": 100, "batch_size": 64, "optimizer": "adam", "lr": 0.001, "init": "he",
@@ -641,25 +657,18 @@ def recipe(
         ``.steps``, ``.model`` (predicts on raw rows), ``.test_score`` (accuracy or R^2), ``.table()``.
     """
     started = time.perf_counter()
-    data_ = _load(data, y, target, task, impute, dev, test, seed)
-    if human_error is not None:
-        check_number("human_error", human_error, low=0.0, high=1.0, high_open=True)
-    tolerance = check_number("tolerance", tolerance, low=0.0)
-    epochs = check_int("epochs", epochs, low=1)
-    if max_steps is not None:
-        max_steps = check_int("max_steps", max_steps, low=1)
-    elif max_minutes is None:
-        max_steps = 20
-    folds = _folds(folds, data_, max_minutes)
     if isinstance(average, str) and average == "auto":
         average = 3 if max_minutes is not None else 1
-    average = check_int("average", average, low=1)
-    if n_seeds is not None:
-        n_seeds = check_int("n_seeds", n_seeds, low=1)
-    else:
+    settings = validate_params(RECIPE_CONSTRAINTS, dev=dev, human_error=human_error, tolerance=tolerance, epochs=epochs,
+                               max_steps=max_steps, max_minutes=max_minutes, n_seeds=n_seeds, average=average, refit=refit)
+    dev, tolerance, epochs, max_steps = settings["dev"], settings["tolerance"], settings["epochs"], settings["max_steps"]
+    max_minutes, n_seeds, average, refit = settings["max_minutes"], settings["n_seeds"], settings["average"], settings["refit"]
+    data_ = _load(data, y, target, task, impute, dev, test, seed)
+    if max_steps is None and max_minutes is None:
+        max_steps = 20
+    folds = _folds(folds, data_, max_minutes)
+    if n_seeds is None:
         n_seeds = 3 if max_minutes is not None and not folds else 1
-    if max_minutes is not None:
-        check_number("max_minutes", max_minutes, low=0.0, low_open=True)
     if human_error is None:
         bayes, source = estimate_bayes_error(data_), "estimated: half the 1-nearest-neighbour error"
     else:
@@ -674,7 +683,7 @@ def recipe(
     best = walk.current
     model = walk.best_run.model
     refit_note, networks = "", []
-    if check_bool("refit", refit):
+    if refit:
         model, refit_note, networks = _refit(best, walk.best_run, data_, seed, average)
     test_error = test_score = None
     score_name = "R2" if data_.task == "regression" else "accuracy"
@@ -791,7 +800,6 @@ def _load(data: Any, y: Any, target: str | None, task: str, impute: str | None, 
     from .studies.table_data import TableSpec, prepare_table
     from .tables import as_table, is_table
 
-    check_number("dev", dev, low=0.0, high=1.0, low_open=True, high_open=True)
     if hasattr(data, "load") and hasattr(data, "as_dict"):  # a DataSpec or TableSpec (the command line's)
         loaded = data.load()
         if loaded.X_dev is None:

@@ -163,8 +163,6 @@ def train_dev_test_split(
     keeps the class proportions (classification labels). With big data the course's advice is small dev
     and test fractions (e.g. 1% each); with a few thousand examples 60/20/20.
     """
-    from sklearn.model_selection import train_test_split
-
     X = check_features(X, None)
     y = np.asarray(y)
     if y.shape[0] != X.shape[0]:
@@ -179,6 +177,8 @@ def train_dev_test_split(
     if n - n_test - n_dev < 1:
         raise ValueError(f"too few examples ({n}) for dev={dev} and test={test}")
     empty = lambda a: a[:0]  # noqa: E731
+    if n_test or n_dev:  # scikit-learn only for a split to make (dev=test=0 keeps every row without it)
+        from sklearn.model_selection import train_test_split
     if n_test:
         X_rest, X_test, y_rest, y_test = train_test_split(X, y, test_size=n_test, random_state=seed, stratify=labels)
     else:

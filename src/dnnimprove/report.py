@@ -23,15 +23,17 @@ import math
 import os
 import warnings
 from pathlib import Path
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 import numpy as np
-from matplotlib.figure import Figure
 
 from .optimizers import ewma
 from .search import SearchResult
 from .studies.runner import StudyResult, VariantResult, build_schedule
 from .studies.single import TrainResult
+
+if TYPE_CHECKING:  # matplotlib is imported where a figure is drawn: printing a table needs none of it
+    from matplotlib.figure import Figure
 
 Result = StudyResult | TrainResult
 """What ``write_study``, ``reading``, ``draw_cost`` and ``draw_boundary`` take: a study's result or one run's."""
@@ -158,6 +160,8 @@ def _new_figure(width: float = 7.0, height: float = 4.2, grid: tuple[int, int] |
     for the labels the figure draws; without: matplotlib's constrained layout, which measures every label at
     every save (two layout passes and an extra draw: more than half of a figure's time).
     """
+    from matplotlib.figure import Figure
+
     if grid is None:
         return Figure(figsize=(width, height), dpi=100, layout="constrained")
     rows, columns = grid

@@ -17,33 +17,39 @@ import time
 from typing import Any, Iterator, Sequence
 
 import numpy as np
-from sklearn.base import clone, is_classifier
-from sklearn.model_selection import ParameterGrid, train_test_split
 
-from .._validation import check_bool, check_choice, check_int, check_number
+from .._validation import Boolean, Integer, Options, Real, check_int, validate_params
 from .execution import ClusterLost, check_scheduler, make_executor
 from .pruning import MedianPruner, SuccessiveHalving
 from .results import SearchResult, rank_trials
 from .sampling import SAMPLERS, TpeSampler, optuna_params, random_configuration
-from .spaces import _python, check_space, describe_space, estimator_params, narrow_space
+from .spaces import NARROW_CONSTRAINTS, _python, check_space, describe_space, estimator_params, narrow_space
 from .storage import OptunaStore, Store, open_store, study_fingerprint
 from .trial import Outcome, Task, final_step
 
-__all__ = ["random_search", "coarse_to_fine", "grid_search", "MAX_TRIALS"]
+__all__ = ["random_search", "coarse_to_fine", "grid_search", "MAX_TRIALS", "SEARCH_CONSTRAINTS"]
 
 MAX_TRIALS = 100_000
 """The most trials one search takes: every trial is kept in memory and in the storage."""
 
+SEARCH_CONSTRAINTS = {
+    "n_trials": Integer(low=1),
+    "rounds": Integer(low=1),
+    "top": Real(low=0.0, high=1.0, low_open=True),
+    "margin": NARROW_CONSTRAINTS["margin"],
+    "n_jobs": Integer(none_ok=True),
+    "timeout": Real(low=0.0, low_open=True),
+    "resume": Boolean(),
+    "progress": Boolean(),
+    "sampler": Options(SAMPLERS),
+    "seed": Integer(low=0, none_ok=True),
+    "dev_fraction": Real(low=0.0, high=1.0, low_open=True, high_open=True),
+}
+"""The legal values of the searches' settings (:func:`coarse_to_fine`'s parameters). Rules between settings are
+checked after the table: ``n_trials <= MAX_TRIALS``, ``rounds <= n_trials``, ``n_jobs != 0``; ``dev_fraction``
+only when no ``dev_data`` is given. The estimator, space, storage and cluster are checked where they are used."""
+
 Key = tuple[int, int]
-
-
-def _check_n_jobs(n_jobs: Any) -> int | None:
-    if n_jobs is None:
-        return None
-    n_jobs = check_int("n_jobs", n_jobs)
-    if n_jobs == 0:
-        raise ValueError("n_jobs must be a positive number of workers or -1 for all cores; got 0")
-    return n_jobs
 
 
 def _seeded_estimator(estimator: Any, seed: int) -> Any:
@@ -52,6 +58,8 @@ def _seeded_estimator(estimator: Any, seed: int) -> Any:
     Every trial then starts from the same random numbers, so configurations are compared fairly and a
     rerun with the same search seed reproduces every score.
     """
+    from sklearn.base import clone
+
     unset = {
         name: seed
         for name, value in estimator.get_params(deep=True).items()
@@ -60,10 +68,9 @@ def _seeded_estimator(estimator: Any, seed: int) -> Any:
     return clone(estimator).set_params(**unset)
 
 
-def _resolve_seed(seed: Any) -> int:
-    if seed is None:
-        return int(np.random.SeedSequence().generate_state(1)[0])
-    return check_int("seed", seed, low=0)
+def _resolve_seed(seed: int | None) -> int:
+    """``seed`` (already checked), or a fresh one drawn from the operating system's entropy for ``None``."""
+    return int(np.random.SeedSequence().generate_state(1)[0]) if seed is None else seed
 
 
 def _split(estimator: Any, X: Any, y: Any, dev_fraction: Any, dev_data: Any, seed: int) -> tuple:
@@ -71,7 +78,10 @@ def _split(estimator: Any, X: Any, y: Any, dev_fraction: Any, dev_data: Any, see
         if not isinstance(dev_data, (tuple, list)) or len(dev_data) != 2:
             raise ValueError("dev_data must be a pair (X_dev, y_dev)")
         return (X, y, dev_data[0], dev_data[1])
-    dev_fraction = check_number("dev_fraction", dev_fraction, low=0.0, high=1.0, low_open=True, high_open=True)
+    from sklearn.base import is_classifier
+    from sklearn.model_selection import train_test_split
+
+    dev_fraction = validate_params(SEARCH_CONSTRAINTS, dev_fraction=dev_fraction)["dev_fraction"]
     stratify = y if is_classifier(estimator) else None
     X_train, X_dev, y_train, y_dev = train_test_split(X, y, test_size=dev_fraction, random_state=seed, stratify=stratify)
     return (X_train, y_train, X_dev, y_dev)
@@ -267,18 +277,16 @@ def _run(kind: str, estimator: Any, space: dict[str, Any], X: Any, y: Any, *, n_
     started = time.perf_counter()
     if not hasattr(estimator, "fit") or not hasattr(estimator, "get_params"):
         raise TypeError(f"estimator must be a scikit-learn estimator (with fit and get_params); got {estimator!r}")
-    n_trials = check_int("n_trials", n_trials, low=1)
+    checked = validate_params(SEARCH_CONSTRAINTS, n_trials=n_trials, rounds=rounds, top=top, margin=margin,
+                              n_jobs=n_jobs, timeout=timeout, resume=resume, progress=progress, sampler=sampler, seed=seed)
+    n_trials, top, margin, n_jobs = checked["n_trials"], checked["top"], checked["margin"], checked["n_jobs"]
+    timeout, resume, progress, sampler, seed = (checked[name] for name in ("timeout", "resume", "progress", "sampler", "seed"))
     if n_trials > MAX_TRIALS:
         raise ValueError(f"n_trials must be at most {MAX_TRIALS} (every trial is kept in memory and in the storage); "
                          f"got {n_trials}")
-    rounds = check_int("rounds", rounds, low=1, high=n_trials)
-    top = check_number("top", top, low=0.0, high=1.0, low_open=True)
-    margin = check_number("margin", margin, low=0.0)
-    n_jobs = _check_n_jobs(n_jobs)
-    timeout = check_number("timeout", timeout, low=0.0, low_open=True)
-    resume = check_bool("resume", resume)
-    progress = check_bool("progress", progress)
-    sampler = check_choice("sampler", sampler, SAMPLERS)
+    rounds = Integer(low=1, high=n_trials).check("rounds", checked["rounds"])  # the table's rule, bounded by n_trials
+    if n_jobs == 0:
+        raise ValueError("n_jobs must be a positive number of workers or -1 for all cores; got 0")
     if pruner is not None and not isinstance(pruner, (MedianPruner, SuccessiveHalving)):
         raise TypeError(f"pruner must be None, a MedianPruner or a SuccessiveHalving; got {pruner!r}")
     if sampler == "tpe" and rounds > 1:
@@ -331,6 +339,8 @@ def _run(kind: str, estimator: Any, space: dict[str, Any], X: Any, y: Any, *, n_
     if search.epochs is None:
         result.epochs_budget = result.epochs_trained
     if refit and result.trials and result.best["state"] == "complete" and not math.isnan(result.best_score):
+        from sklearn.base import clone
+
         result.best_estimator = clone(seeded).set_params(**result.best_params).fit(X, y)
     result.seconds = time.perf_counter() - started
     return result
@@ -485,6 +495,8 @@ def grid_search(
     for name in ("n_trials", "rounds", "top", "margin", "sampler"):
         if name in settings:
             raise TypeError(f"grid_search got an unexpected setting {name!r}")
+    from sklearn.model_selection import ParameterGrid
+
     combinations = ParameterGrid(grid)
     if len(combinations) > MAX_TRIALS:
         raise ValueError(f"grid has {len(combinations)} combinations; at most {MAX_TRIALS} (every trial is kept)")

@@ -32,12 +32,11 @@ from __future__ import annotations
 
 import copy
 import math
-from typing import Any, Sequence
+from typing import Any, ClassVar, Sequence
 
 import numpy as np
-from scipy import stats
 
-from .._validation import check_int, check_number
+from .._validation import Constraint, Integer, Real, validate_params
 
 __all__ = [
     "Dimension",
@@ -55,7 +54,19 @@ __all__ = [
     "narrow_space",
     "describe_space",
     "estimator_params",
+    "NARROW_CONSTRAINTS",
 ]
+
+NARROW_CONSTRAINTS = {"margin": Real(low=0.0)}
+"""The legal value of :func:`narrow_space`'s ``margin`` (the searches' too)."""
+
+
+def _stats() -> Any:
+    """:mod:`scipy.stats`, imported when a dimension is first sampled: building, printing or narrowing a space
+    needs none of it, so importing the search (and the studies, which import it) stays light."""
+    from scipy import stats
+
+    return stats
 
 
 def _python(value: Any) -> Any:
@@ -102,10 +113,16 @@ class _Interval(Dimension):
     """A range ``[low, high]`` sampled uniformly on an axis (``_axis``/``_value`` map to and from it)."""
 
     scale = "linear"
+    _parameter_constraints: ClassVar[dict[str, Constraint]] = {"low": Real(), "high": Real()}
+    """Each bound's legal values; an error names the class and the bound (``LogUniform low must be ...``)."""
+
+    def _checked(self, **bounds: Any) -> list[Any]:
+        """``bounds`` checked against the class's table, each named ``"<class> <bound>"`` in an error."""
+        table = type(self)._parameter_constraints
+        return [table[name].check(f"{type(self).__name__} {name}", value) for name, value in bounds.items()]
 
     def __init__(self, low: float, high: float) -> None:
-        low = check_number(f"{type(self).__name__} low", low)
-        high = check_number(f"{type(self).__name__} high", high)
+        low, high = self._checked(low=low, high=high)
         if not low < high:
             raise ValueError(f"{type(self).__name__} needs low < high; got low={low:g}, high={high:g}")
         self.low, self.high = low, high
@@ -143,7 +160,7 @@ class Uniform(_Interval):
     """``x ~ U(low, high)`` (:func:`scipy.stats.uniform`), e.g. ``keep_prob``."""
 
     def rvs(self, size: int | None = None, random_state: Any = None) -> Any:
-        draws = stats.uniform(self.low, self.high - self.low).rvs(size=size, random_state=random_state)
+        draws = _stats().uniform(self.low, self.high - self.low).rvs(size=size, random_state=random_state)
         return _python(draws)
 
 
@@ -156,7 +173,8 @@ class LogUniform(_Interval):
     scale = "log"
 
     def __init__(self, low: float, high: float) -> None:
-        if check_number("LogUniform low", low) <= 0 or check_number("LogUniform high", high) <= 0:
+        checked_low, checked_high = self._checked(low=low, high=high)
+        if checked_low <= 0 or checked_high <= 0:
             raise ValueError(f"LogUniform needs positive bounds on a log scale; got low={low:g}, high={high:g}")
         super().__init__(low, high)
 
@@ -167,7 +185,7 @@ class LogUniform(_Interval):
         return 10.0**axis
 
     def rvs(self, size: int | None = None, random_state: Any = None) -> Any:
-        return _python(stats.loguniform(self.low, self.high).rvs(size=size, random_state=random_state))
+        return _python(_stats().loguniform(self.low, self.high).rvs(size=size, random_state=random_state))
 
 
 class OneMinusLogUniform(_Interval):
@@ -178,11 +196,9 @@ class OneMinusLogUniform(_Interval):
     """
 
     scale = "log(1 - x)"
-
-    def __init__(self, low: float, high: float) -> None:
-        check_number("OneMinusLogUniform low", low, low=0.0, high=1.0, high_open=True)
-        check_number("OneMinusLogUniform high", high, low=0.0, high=1.0, high_open=True)
-        super().__init__(low, high)
+    _parameter_constraints: ClassVar[dict[str, Constraint]] = {
+        "low": Real(low=0.0, high=1.0, high_open=True), "high": Real(low=0.0, high=1.0, high_open=True),
+    }
 
     def _axis(self, value: float) -> float:
         return math.log10(1.0 - value)
@@ -191,7 +207,7 @@ class OneMinusLogUniform(_Interval):
         return 1.0 - 10.0**axis
 
     def rvs(self, size: int | None = None, random_state: Any = None) -> Any:
-        one_minus = stats.loguniform(1.0 - self.high, 1.0 - self.low).rvs(size=size, random_state=random_state)
+        one_minus = _stats().loguniform(1.0 - self.high, 1.0 - self.low).rvs(size=size, random_state=random_state)
         return _python(1.0 - one_minus)
 
 
@@ -199,18 +215,17 @@ class IntUniform(_Interval):
     """An integer in ``[low, high]`` (both included), uniformly (:func:`scipy.stats.randint`): units, layers."""
 
     scale = "integer"
+    _parameter_constraints: ClassVar[dict[str, Constraint]] = {"low": Integer(), "high": Integer()}
 
     def __init__(self, low: int, high: int) -> None:
-        name = type(self).__name__
-        super().__init__(check_int(f"{name} low", low), check_int(f"{name} high", high))
-        self.low, self.high = int(low), int(high)
+        super().__init__(low, high)
 
     def _between(self, low: float, high: float) -> Dimension:
         low, high = math.ceil(low - 1e-9), math.floor(high + 1e-9)
         return Choice([low]) if low == high else type(self)(low, high)
 
     def rvs(self, size: int | None = None, random_state: Any = None) -> Any:
-        return _python(stats.randint(self.low, self.high + 1).rvs(size=size, random_state=random_state))
+        return _python(_stats().randint(self.low, self.high + 1).rvs(size=size, random_state=random_state))
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.low}, {self.high}){self._condition_repr()}"
@@ -220,10 +235,10 @@ class PowersOfTwo(IntUniform):
     """``2**k``, ``k`` uniform in ``[log2 low, log2 high]``: mini-batch sizes (``PowersOfTwo(16, 256)``)."""
 
     scale = "log2"
+    _parameter_constraints: ClassVar[dict[str, Constraint]] = {"low": Integer(low=1), "high": Integer(low=1)}
 
     def __init__(self, low: int, high: int) -> None:
-        for name, value in (("low", low), ("high", high)):
-            check_int(f"PowersOfTwo {name}", value, low=1)
+        for name, value in zip(("low", "high"), self._checked(low=low, high=high)):
             if value & (value - 1):
                 raise ValueError(f"PowersOfTwo {name} must be a power of two (1, 2, 4, ...); got {value}")
         super().__init__(low, high)
@@ -239,7 +254,7 @@ class PowersOfTwo(IntUniform):
         return Choice([low]) if low == high else PowersOfTwo(low, high)
 
     def rvs(self, size: int | None = None, random_state: Any = None) -> Any:
-        exponents = stats.randint(int(math.log2(self.low)), int(math.log2(self.high)) + 1)
+        exponents = _stats().randint(int(math.log2(self.low)), int(math.log2(self.high)) + 1)
         draws = 2 ** exponents.rvs(size=size, random_state=random_state)
         return _python(draws)
 
@@ -258,7 +273,7 @@ class Choice(Dimension):
         self.values = list(values)
 
     def rvs(self, size: int | None = None, random_state: Any = None) -> Any:
-        index = stats.randint(0, len(self.values)).rvs(size=size, random_state=random_state)
+        index = _stats().randint(0, len(self.values)).rvs(size=size, random_state=random_state)
         if size is None:
             return self.values[int(index)]
         return [self.values[int(i)] for i in np.ravel(index)]
@@ -418,7 +433,7 @@ def narrow_space(space: dict[str, Any], best_params: Sequence[dict[str, Any]], m
     A conditional entry is narrowed to the best trials in which it was active (kept as it is when there
     are none) and keeps its condition. Other distributions (not ours) are kept as they are.
     """
-    margin = check_number("margin", margin, low=0.0)
+    margin = validate_params(NARROW_CONSTRAINTS, margin=margin)["margin"]
     narrowed = {}
     for name, dimension in space.items():
         values = [params[name] for params in best_params if params.get(name) is not None]

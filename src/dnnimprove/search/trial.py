@@ -23,8 +23,6 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 
 import numpy as np
-from sklearn.base import clone, is_classifier
-from sklearn.metrics import check_scoring
 
 __all__ = ["Task", "Outcome", "run_trial", "final_step"]
 
@@ -82,16 +80,19 @@ class _Reporter:
     """The per-epoch callback: dev score after every epoch, and the stop rule."""
 
     def __init__(self, estimator: Any, X_dev: np.ndarray, y_dev: np.ndarray, rule: Any, start: int) -> None:
+        from sklearn.base import is_classifier
+
         from ..training import Callback
 
         self.estimator, self.X_dev, self.y_dev, self.rule = estimator, X_dev, np.asarray(y_dev), rule
+        self.classifier = is_classifier(estimator)
         self.curve: list[float] = []
         self.stopped = False
         self.start = start
         self.callback = type("DevScoreReporter", (Callback,), {"on_epoch_end": lambda _, run: self.epoch_end(run)})()
 
     def score(self, model: Any) -> float:
-        if is_classifier(self.estimator):
+        if self.classifier:
             predicted = self.estimator.classes_[model.predict(self.X_dev)]
             return float(np.mean(predicted == self.y_dev))
         predicted = model.forward(self.X_dev, training=False).reshape(self.y_dev.shape)
@@ -109,6 +110,9 @@ class _Reporter:
 
 def run_trial(task: Task, data: tuple) -> Outcome:
     """Train one clone of ``task.estimator`` with ``task.params`` and score it on the dev set."""
+    from sklearn.base import clone
+    from sklearn.metrics import check_scoring
+
     from ..training import TrainingDiverged
 
     X_train, y_train, X_dev, y_dev = data

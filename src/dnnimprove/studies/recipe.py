@@ -10,12 +10,12 @@ A variant's ``settings`` is a flat dict with the keys of :data:`SETTINGS` (the s
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Mapping
+from typing import Any, ClassVar, Mapping
 
 import numpy as np
 
 from .. import data as datasets
-from .._validation import check_choice, check_number
+from .._validation import Constraint, Options, Real, check_choice, validate_params
 
 __all__ = ["SETTINGS", "DataSpec", "Data", "Variant", "CourseVersion", "Expectation", "Study", "check_settings"]
 
@@ -101,10 +101,14 @@ class DataSpec:
     split_seed: int = 0
     standardize: bool = False
 
+    _parameter_constraints: ClassVar[dict[str, Constraint]] = {
+        "dataset": datasets.LOAD_CONSTRAINTS["dataset"], **datasets.SPLIT_CONSTRAINTS,
+    }
+    """The legal values of ``name`` (called ``dataset`` in its message, as in :func:`dnnimprove.data.load`),
+    ``test`` and ``dev`` (:func:`dnnimprove._validation.validate_params`); the loader checks ``settings``."""
+
     def __post_init__(self) -> None:
-        check_choice("dataset", self.name, datasets.DATASETS)
-        check_number("test", self.test, low=0.0, high=1.0, high_open=True)
-        check_number("dev", self.dev, low=0.0, high=1.0, high_open=True)
+        validate_params(self._parameter_constraints, dataset=self.name, test=self.test, dev=self.dev)
 
     def load(self) -> Data:
         X, y = datasets.load(self.name, **self.settings)
@@ -182,10 +186,15 @@ class Expectation:
     right: str | float
     metric: str = "train_accuracy"
 
+    _parameter_constraints: ClassVar[dict[str, Constraint]] = {
+        "op": Options(OPERATORS),
+        "metric": Options(("train_accuracy", "dev_accuracy", "test_accuracy", "final_cost", "gap", "near_zero")),
+    }
+    """The legal values of ``op`` and ``metric`` (:func:`dnnimprove._validation.validate_params`); the variants
+    ``left`` and ``right`` name are checked by the :class:`Study` that holds the expectation."""
+
     def __post_init__(self) -> None:
-        check_choice("op", self.op, OPERATORS)
-        check_choice("metric", self.metric,
-                     ("train_accuracy", "dev_accuracy", "test_accuracy", "final_cost", "gap", "near_zero"))
+        validate_params(self._parameter_constraints, op=self.op, metric=self.metric)
 
     def holds(self, left: float, right: float) -> bool:
         return OPERATORS[self.op](float(left), float(right))

@@ -19,7 +19,7 @@ from typing import Any, Callable, Iterable, Mapping
 
 import numpy as np
 
-from .._validation import check_choice, check_int
+from .._validation import Integer, Options, validate_params
 from ..callbacks import EarlyStopping, IterationCost
 from .. import factory
 from ..factory import build_layers
@@ -33,6 +33,8 @@ from .recipe import CourseVersion, Data, Study, check_settings
 
 __all__ = [
     "MODES",
+    "COMPARISON_CONSTRAINTS",
+    "FIT_SETTING_CONSTRAINTS",
     "SeedRun",
     "VariantResult",
     "StudyResult",
@@ -47,6 +49,13 @@ __all__ = [
 ]
 
 MODES = ("robust", "course-exact")
+
+COMPARISON_CONSTRAINTS = {"mode": Options(MODES), "seed": Integer(low=0)}
+"""The legal values of :func:`run_comparison`'s ``mode`` and of each of its ``seeds`` (named ``seed`` in the message)."""
+
+FIT_SETTING_CONSTRAINTS = {"early_stopping": Integer(low=0, none_ok=True)}
+"""The legal values of the settings :func:`fit_and_evaluate` reads itself (the model's and the optimizer's are checked
+by :mod:`dnnimprove.factory`, the rest by ``fit``)."""
 
 def build_model(hidden: Iterable[int], n_outputs: int, settings: Mapping[str, Any], loss: str, seed: Any) -> Sequential:
     """The network of ``settings`` (the recipe's defaults filled in; see :func:`dnnimprove.factory.build_layers`)."""
@@ -181,11 +190,11 @@ def fit_and_evaluate(
     fit_options = dict(fit_options or {})
     callbacks: list[Callback] = [clock, *([IterationCost()] if record_iterations else [])]
     validation = None
-    if settings["early_stopping"] is not None:
+    patience = validate_params(FIT_SETTING_CONSTRAINTS, early_stopping=settings["early_stopping"])["early_stopping"]
+    if patience is not None:
         if data.X_dev is None:
             raise ValueError("early_stopping needs a dev set: give the dataset a dev fraction")
         validation = (data.X_dev, data.y_dev)
-        patience = check_int("early_stopping", settings["early_stopping"], low=0)
         callbacks.append(EarlyStopping(patience=patience, restore_best=True))
     callbacks.extend(fit_options.pop("callbacks", ()))
     diverged = None
@@ -412,7 +421,7 @@ def run_comparison(
     called with a label after every run; ``fit_options`` go to every ``model.fit`` (e.g. ``engine``;
     ``callbacks`` run after the study's own).
     """
-    check_choice("mode", mode, MODES)
+    validate_params(COMPARISON_CONSTRAINTS, mode=mode)
     started = time.perf_counter()
     data = study.data.load()
     results: list[VariantResult] = []
@@ -439,7 +448,7 @@ def run_comparison(
         if not study.course:  # no published figures: check the conclusions on the course's one draw
             checks = check_expectations(study, results)
     else:
-        seeds = [check_int("seed", seed, low=0) for seed in seeds]
+        seeds = [validate_params(COMPARISON_CONSTRAINTS, seed=seed)["seed"] for seed in seeds]
         n_epochs = study.epochs if epochs is None else epochs
         for variant in study.variants:
             runs = []
