@@ -218,10 +218,9 @@ def test_wide_layers_use_blas_and_train_to_the_numpy_parameters(blas, monkeypatc
     assert_same_up_to_rounding(both(make, X=X_wide, y=y_wide, epochs=10, batch_size=32, optimizer=dn.Adam(0.01), l2=0.1))
 
 
-ALL_BLAS = {  # every Dense layer has at least BLAS_FROM weights: activations stored by rows (see _generate)
-    "softmax, dropout, batch norm": (
-        lambda: [dn.Dense(64), dn.ReLU(), dn.Dropout(0.8), dn.Dense(32, use_bias=False), dn.BatchNorm(), dn.Tanh(),
-                  dn.Dense(8)],
+ALL_BLAS = {  # every Dense layer has at least BLAS_FROM weights, no batch norm: activations stored by rows
+    "softmax, dropout, no bias": (
+        lambda: [dn.Dense(64), dn.ReLU(), dn.Dropout(0.8), dn.Dense(32, use_bias=False), dn.Tanh(), dn.Dense(8)],
         "categorical_crossentropy", lambda rng: rng.integers(0, 8, 120)),
     "squared error, every output": (
         lambda: [dn.Dense(48), dn.GELU(), dn.Dense(40, l1=0.01), dn.Sigmoid(), dn.Dense(8, l2=0.2)],
@@ -246,6 +245,17 @@ def test_a_network_all_on_blas_stores_its_activations_by_rows_and_trains_to_the_
     assert _generate._rows_layout(plan) and plan.gemm == (blas == "numpy's cblas")
     results = both(make, X=X_wide, y=y_wide, epochs=6, batch_size=32, optimizer=dn.Adam(0.01), l2=0.1)
     assert_same_up_to_rounding(results)  # 24 steps, the last mini-batch shorter (120 = 3 x 32 + 24)
+
+
+def test_a_network_all_on_blas_with_batch_norm_keeps_the_column_layout_and_trains_to_the_numpy_parameters():
+    from dnnimprove.compiled import _generate, engine
+
+    rng = np.random.default_rng(4)
+    X_wide, y_wide = rng.standard_normal((120, 70)), rng.integers(0, 8, 120)
+    make = lambda: dn.Sequential([dn.Dense(64), dn.ReLU(), dn.Dense(32, use_bias=False), dn.BatchNorm(),  # noqa: E731
+                                  dn.Tanh(), dn.Dense(8)], loss="categorical_crossentropy", seed=5)
+    assert not _generate._rows_layout(engine._plan(make().build(70), dn.Adam(0.01))[0])
+    assert_same_up_to_rounding(both(make, X=X_wide, y=y_wide, epochs=6, batch_size=32, optimizer=dn.Adam(0.01)))
 
 
 @pytest.mark.parametrize("augment", [

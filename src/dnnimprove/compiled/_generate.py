@@ -80,12 +80,13 @@ def _per_batch_views(plan: Plan) -> bool:
 
 def _rows_layout(plan: Plan) -> bool:
     """Whether the activations are stored example after example (*batch x features*, NumPy's layout) rather than
-    feature after feature: every Dense layer on BLAS. The kernel still indexes them ``a[unit, example]``, through
-    transposed views, so only the views and the loops' nesting change; the products are then the very calls the
-    NumPy engine makes (``X @ W``, ``X.T @ dZ``, ``dZ @ W.T``), which BLAS runs faster than their transposes, and
-    the element-wise loops run along the features of an example, contiguous in memory."""
+    feature after feature: every Dense layer on BLAS and no batch norm. The kernel still indexes them
+    ``a[unit, example]``, through transposed views, so only the views and the loops' nesting change; the products
+    are then the very calls the NumPy engine makes (``X @ W``, ``X.T @ dZ``, ``dZ @ W.T``), which BLAS runs faster
+    than their transposes, and the element-wise loops run along the features of an example, contiguous in memory.
+    Batch norm's statistics run along a unit's examples, contiguous in the column layout: such networks keep it."""
     dense = [layer for layer in plan.layers if layer.kind == "dense"]
-    return bool(dense) and all(layer.blas for layer in dense)
+    return bool(dense) and all(layer.blas for layer in dense) and not any(layer.kind == "batch_norm" for layer in plan.layers)
 
 
 def _each(plan: Plan, width: int, body: list[str], per_unit: list[str] = ()) -> list[str]:
