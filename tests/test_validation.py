@@ -7,6 +7,7 @@ NaN/inf, empty and ragged arrays, and out-of-range or wrongly typed settings at 
 
 from __future__ import annotations
 
+import importlib.util
 import math
 import os
 import re
@@ -324,19 +325,21 @@ from dnnimprove.training import FIT_CONSTRAINTS  # noqa: E402
 TABLE_REQUIRED = {dn.Dense: {"units": 3}, dn.optimizers.GradientDescent: {"lr": 0.1}, dn.schedules.Shifted: {"schedule": dn.schedules.Constant(0.1)},
                   dn.checkpoint.Checkpoint: {"path": os.path.join(tempfile.gettempdir(), "dnnimprove-never-written.npz")},
                   dn.studies.recipe.Expectation: {"text": "He beats zeros", "left": "he", "op": ">", "right": "zeros"},
-                  TableSpec: {"path": "never-read.csv"}, babysit.ManualDecay: {"lr0": 0.1}}
+                  TableSpec: {"path": "never-read.csv"}, babysit.ManualDecay: {"lr0": 0.1},
+                  "TensorBoard": {"logdir": os.path.join(tempfile.gettempdir(), "dnnimprove-never-written")}}
 IMAGES = (dn.RandomShift, dn.RandomFlip, dn.RandomRotation, dn.RandomZoom)
 TABLED = [*dn.optimizers.OPTIMIZERS.values(), dn.Dense, dn.LeakyReLU, dn.ELU, dn.Dropout, dn.BatchNorm,
           *dn.schedules.SCHEDULES.values(), dn.schedules.Shifted, *IMAGES, dn.GaussianNoise,
           dn.callbacks.EarlyStopping, dn.health.TrainingHealth, dn.checkpoint.Checkpoint,
           dn.studies.recipe.Expectation, TableSpec, dn.search.MedianPruner, dn.search.SuccessiveHalving,
-          babysit.ManualDecay]
+          babysit.ManualDecay, dn.callbacks.ProgressBar, dn.initializers.VarianceScaling,
+          *([dn.integrations.TensorBoard] if importlib.util.find_spec("tensorboard") else [])]
 
 
 def required_arguments(cls) -> dict:
     if cls in IMAGES:
         return {"image_shape": (8, 8)}
-    return TABLE_REQUIRED.get(cls, {"lr0": 0.1} if issubclass(cls, dn.schedules.Schedule) else {})
+    return TABLE_REQUIRED.get(cls, TABLE_REQUIRED.get(cls.__name__, {"lr0": 0.1} if issubclass(cls, dn.schedules.Schedule) else {}))
 
 
 @pytest.mark.parametrize("cls", TABLED, ids=lambda cls: cls.__name__)

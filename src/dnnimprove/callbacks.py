@@ -20,7 +20,7 @@ import numpy as np
 
 from typing import Any, ClassVar
 
-from ._validation import Boolean, Constraint, Integer, Options, Real, check_bool, set_params_checked
+from ._validation import Boolean, Constraint, Integer, Options, Real, set_params_checked
 from .checkpoint import Checkpoint
 from .training import Callback, TrainingRun
 
@@ -176,8 +176,12 @@ class ProgressBar(Callback):
         Where to draw it (tqdm's default, standard error, when None).
     """
 
+    _parameter_constraints: ClassVar[dict[str, Constraint]] = {"leave": Boolean()}
+    """The checked constructor argument's legal values (``file`` is any stream tqdm accepts)."""
+    leave: bool
+
     def __init__(self, leave: bool = True, file: Any = None) -> None:
-        self.leave = check_bool("leave", leave)
+        set_params_checked(self, leave=leave)
         self.file = file
         self.bar: Any = None
 

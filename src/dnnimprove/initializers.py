@@ -21,11 +21,11 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
-from ._validation import check_choice, check_number
+from ._validation import Constraint, Options, Real, check_choice, validate_params
 
 __all__ = ["Initializer", "VarianceScaling", "Zeros", "get_initializer", "initializer_config", "INITIALIZERS"]
 
@@ -70,9 +70,13 @@ class VarianceScaling(Initializer):
     scale: float = 2.0
     name: str = "variance_scaling"
 
+    _parameter_constraints: ClassVar[dict[str, Constraint]] = {
+        "mode": Options(("constant", "fan_in", "fan_avg")), "scale": Real(low=0.0, low_open=True),
+    }
+    """Each checked argument's legal values (:func:`dnnimprove._validation.validate_params`); ``name`` is a label."""
+
     def __post_init__(self) -> None:
-        check_choice("mode", self.mode, {"constant", "fan_in", "fan_avg"})
-        check_number("scale", self.scale, low=0.0, low_open=True)
+        validate_params(self._parameter_constraints, mode=self.mode, scale=self.scale)
 
     def std(self, fan_in: int, fan_out: int) -> float:
         """The standard deviation of the weights of a ``(fan_in, fan_out)`` layer."""

@@ -22,11 +22,11 @@ from __future__ import annotations
 
 import os
 import time
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
-from .._validation import check_bool, check_int
+from .._validation import Boolean, Constraint, Integer, validate_params
 from ..health import TrainingHealth
 from ..training import Callback, TrainingRun
 from ._metrics import epoch_metrics, import_extra
@@ -50,10 +50,14 @@ class TensorBoard(Callback):
         per recorded epoch, as :class:`~dnnimprove.TrainingHealth` does).
     """
 
+    _parameter_constraints: ClassVar[dict[str, Constraint]] = {"histograms_every": Integer(low=0), "health": Boolean()}
+    """The checked constructor arguments' legal values (:func:`dnnimprove._validation.validate_params`)."""
+
     def __init__(self, logdir: str | os.PathLike, histograms_every: int = 1, health: bool = True) -> None:
         self.logdir = os.fspath(logdir)
-        self.histograms_every = check_int("histograms_every", histograms_every, low=0)
-        self.health = TrainingHealth() if check_bool("health", health) else None
+        checked = validate_params(self._parameter_constraints, histograms_every=histograms_every, health=health)
+        self.histograms_every: int = checked["histograms_every"]
+        self.health = TrainingHealth() if checked["health"] else None
         self._summary = import_extra("tensorboard.compat.proto.summary_pb2", "TensorBoard logging")
         self._event = import_extra("tensorboard.compat.proto.event_pb2", "TensorBoard logging")
         self._writer_module = import_extra("tensorboard.summary.writer.event_file_writer", "TensorBoard logging")
