@@ -319,6 +319,7 @@ def test_a_huge_float_label_is_shown_as_given_not_as_its_int64_cast():
 from dnnimprove import _validation as validation  # noqa: E402
 from dnnimprove.factory import SETTING_CONSTRAINTS  # noqa: E402
 from dnnimprove import babysit  # noqa: E402
+from dnnimprove.ewma import EWMA_CONSTRAINTS, ewma  # noqa: E402
 from dnnimprove.studies.table_data import TableSpec  # noqa: E402
 from dnnimprove.training import FIT_CONSTRAINTS  # noqa: E402
 
@@ -373,6 +374,11 @@ def test_check_gradients_refuses_each_settings_invalid_value_naming_it(name):
     assert str(caught.value).startswith(f"{name} must "), str(caught.value)
 
 
+def _enter(context):
+    with context:
+        pass
+
+
 def _continue_with_lr(**given):
     X, y = np.arange(8.0).reshape(4, 2), [0, 1, 0, 1]
     model = dn.Sequential([dn.Dense(1)], seed=0)
@@ -409,6 +415,11 @@ FUNCTION_TABLES = {
                  lambda **given: dn.diagnostics.diagnose(**{"train_error": 0.1, "dev_error": 0.2, **given})),
     "ManualDecay.set": (babysit.SET_CONSTRAINTS, lambda lr=0.01, epoch=3: babysit.ManualDecay(0.1).set(lr, epoch)),
     "continue_with_lr": (babysit.CONTINUE_CONSTRAINTS, lambda **given: _continue_with_lr(**given)),
+    "ewma": (EWMA_CONSTRAINTS, lambda beta=0.9: ewma([1.0, 2.0], beta)),
+    "blas_threads": (dn.threads.THREADS_CONSTRAINTS, lambda threads=1: _enter(dn.threads.blas_threads(threads))),
+    "priority_space": (dn.search.priorities.PRIORITY_CONSTRAINTS, lambda **given: dn.search.priorities.priority_space(**given)),
+    "fit_preprocessing": (dn.preprocessing.PREPROCESSING_CONSTRAINTS,
+                          lambda **given: dn.preprocessing.fit_preprocessing(np.arange(8.0).reshape(4, 2), [0, 1, 0, 1], **given)),
     "recipe": (dn.basic_recipe.RECIPE_CONSTRAINTS, lambda **given: dn.basic_recipe.recipe(
         np.arange(40.0).reshape(20, 2), np.arange(20) % 2, **{"epochs": 1, "max_steps": 1, **given})),
 }

@@ -13,9 +13,12 @@ from typing import Any, Iterable
 
 import numpy as np
 
-from ._validation import check_number
+from ._validation import Real, validate_params
 
-__all__ = ["ewma_step", "ewma"]
+__all__ = ["ewma_step", "ewma", "EWMA_CONSTRAINTS"]
+
+EWMA_CONSTRAINTS = {"beta": Real(low=0.0, high=1.0, high_open=True)}
+"""The legal value of :func:`ewma`'s ``beta`` (``values`` and ``v0`` are checked as data)."""
 
 
 def ewma_step(average: Any, value: Any, beta: Any, one_minus_beta: Any) -> Any:
@@ -55,7 +58,7 @@ def ewma(
     >>> ewma([1.0, 1.0, 1.0], beta=0.5).tolist()
     [1.0, 1.0, 1.0]
     """
-    beta = check_number("beta", beta, low=0.0, high=1.0, high_open=True)
+    beta = validate_params(EWMA_CONSTRAINTS, beta=beta)["beta"]
     x = np.array(values, dtype=float)
     if x.ndim == 0 or x.shape[0] == 0:
         raise ValueError(f"values must be a non-empty sequence; got shape {x.shape}")

@@ -23,7 +23,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from ._validation import Boolean, IsInstance, Real, check_features, check_number, validate_params
+from ._validation import Boolean, IsInstance, Real, check_features, validate_params
 from .model import Sequential
 
 __all__ = ["GradientCheckReport", "check_gradients", "check_derivative", "verdict", "CORRECT", "SUSPICIOUS", "WRONG"]
@@ -205,6 +205,6 @@ def check_derivative(
     >>> check_derivative(lambda t: t ** 3, lambda t: 3 * t ** 2, 2.0) < 1e-7
     True
     """
-    epsilon = check_number("epsilon", epsilon, low=0.0, low_open=True)
+    epsilon = validate_params(CHECK_GRADIENTS_CONSTRAINTS, epsilon=epsilon)["epsilon"]
     approximation = (f(x + epsilon) - f(x - epsilon)) / (2 * epsilon)
     return relative_difference(np.atleast_1d(df(x)), np.atleast_1d(approximation))

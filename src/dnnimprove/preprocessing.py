@@ -26,13 +26,16 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from ._validation import check_choice
+from ._validation import Options, validate_params
 from .tables import Table, as_table, is_table
 
-__all__ = ["TASKS", "IMPUTE", "MAX_CATEGORIES", "Preprocessing", "fit_preprocessing", "preprocessing_for_arrays", "infer_task"]
+__all__ = ["TASKS", "IMPUTE", "PREPROCESSING_CONSTRAINTS", "MAX_CATEGORIES", "Preprocessing", "fit_preprocessing",
+           "preprocessing_for_arrays", "infer_task"]
 
 TASKS = ("auto", "classification", "regression")
 IMPUTE = ("mean", "median")
+PREPROCESSING_CONSTRAINTS = {"task": Options(TASKS), "impute": Options(IMPUTE, none_ok=True)}
+"""The legal values of :func:`fit_preprocessing`'s ``task`` and ``impute`` (a data file's too)."""
 MAX_CATEGORIES = 200
 """A text column with more distinct values than this is refused as an identifier or free text."""
 _AUTO_MAX_CLASSES = 20
@@ -275,9 +278,7 @@ def fit_preprocessing(
         Naming the column: entirely missing, missing values without ``impute``, a text column with more
         than :data:`MAX_CATEGORIES` values; a target with one class.
     """
-    check_choice("task", task, TASKS)
-    if impute is not None:
-        check_choice("impute", impute, IMPUTE)
+    validate_params(PREPROCESSING_CONSTRAINTS, task=task, impute=impute)
     try:
         y = np.asarray(y)
     except (TypeError, ValueError) as error:

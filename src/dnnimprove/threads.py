@@ -12,9 +12,12 @@ import sys
 from contextlib import contextmanager
 from typing import Any, Iterator
 
-from ._validation import check_int
+from ._validation import Integer, validate_params
 
-__all__ = ["blas_threads"]
+__all__ = ["blas_threads", "THREADS_CONSTRAINTS"]
+
+THREADS_CONSTRAINTS = {"threads": Integer(low=1, none_ok=True)}
+"""The legal value of :func:`blas_threads`' ``threads``."""
 
 _CONTROLLER: tuple[int, Any] | None = None
 
@@ -43,9 +46,9 @@ def blas_threads(threads: int | None) -> Iterator[None]:
     threads : int >= 1 or None
         ``None`` leaves BLAS as it is configured (so callers can pass a user's optional setting through).
     """
+    threads = validate_params(THREADS_CONSTRAINTS, threads=threads)["threads"]
     if threads is None:
         yield
         return
-    threads = check_int("threads", threads, low=1)
     with _controller().limit(limits=threads, user_api="blas"):
         yield

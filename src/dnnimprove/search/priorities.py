@@ -24,9 +24,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from .._validation import check_choice, check_int
+from .._validation import Integer, Options, validate_params
 
-__all__ = ["PRIORITIES", "priority_space"]
+__all__ = ["PRIORITIES", "priority_space", "PRIORITY_CONSTRAINTS"]
 
 PRIORITIES: dict[int, tuple[str, ...]] = {
     1: ("lr",),
@@ -35,6 +35,12 @@ PRIORITIES: dict[int, tuple[str, ...]] = {
     4: ("beta1", "beta2", "epsilon"),
 }
 """What each priority adds to the search, in the course's order."""
+
+PRIORITY_CONSTRAINTS = {
+    "priority": Integer(low=1, high=max(PRIORITIES)),
+    "optimizer": Options(("gd", "momentum", "rmsprop", "adam", "adamw")),
+}
+"""The legal values of :func:`priority_space`'s ``priority`` and ``optimizer`` (``prefix`` is any string)."""
 
 
 def priority_space(priority: int = 1, optimizer: str = "momentum", prefix: str = "") -> dict[str, Any]:
@@ -47,8 +53,7 @@ def priority_space(priority: int = 1, optimizer: str = "momentum", prefix: str =
     """
     from .spaces import Choice, HiddenLayers, LogUniform, OneMinusLogUniform, PowersOfTwo
 
-    priority = check_int("priority", priority, low=1, high=max(PRIORITIES))
-    optimizer = check_choice("optimizer", optimizer, ("gd", "momentum", "rmsprop", "adam", "adamw"))
+    priority, optimizer = validate_params(PRIORITY_CONSTRAINTS, priority=priority, optimizer=optimizer).values()
     space: dict[str, Any] = {"lr": LogUniform(1e-4, 1.0)}
     if priority >= 2:
         if optimizer in ("momentum", "rmsprop"):

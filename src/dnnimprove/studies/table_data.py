@@ -18,8 +18,8 @@ from typing import Any, ClassVar
 import numpy as np
 
 from .. import data as datasets
-from .._validation import Constraint, Integer, Options, validate_params
-from ..preprocessing import IMPUTE, TASKS, fit_preprocessing, infer_task
+from .._validation import Constraint, Integer, validate_params
+from ..preprocessing import PREPROCESSING_CONSTRAINTS, fit_preprocessing, infer_task
 from ..tables import TableError, read_table, split_target
 from .recipe import Data
 
@@ -58,7 +58,7 @@ class TableSpec:
     standardize: bool = True
 
     _parameter_constraints: ClassVar[dict[str, Constraint]] = {
-        "task": Options(TASKS), "impute": Options(IMPUTE, none_ok=True), **datasets.SPLIT_CONSTRAINTS,
+        **PREPROCESSING_CONSTRAINTS, **datasets.SPLIT_CONSTRAINTS,
         "split_seed": Integer(low=0),
     }
     """Each setting's legal values (:func:`dnnimprove._validation.validate_params`); the file, its target and the
