@@ -327,13 +327,14 @@ TABLE_REQUIRED = {dn.Dense: {"units": 3}, dn.optimizers.GradientDescent: {"lr": 
                   dn.checkpoint.Checkpoint: {"path": os.path.join(tempfile.gettempdir(), "dnnimprove-never-written.npz")},
                   dn.studies.recipe.Expectation: {"text": "He beats zeros", "left": "he", "op": ">", "right": "zeros"},
                   TableSpec: {"path": "never-read.csv"}, babysit.ManualDecay: {"lr0": 0.1},
-                  "TensorBoard": {"logdir": os.path.join(tempfile.gettempdir(), "dnnimprove-never-written")}}
+                  "TensorBoard": {"logdir": os.path.join(tempfile.gettempdir(), "dnnimprove-never-written")},
+                  dn.losses.SampleWeighted: {"loss": "binary_crossentropy"}}
 IMAGES = (dn.RandomShift, dn.RandomFlip, dn.RandomRotation, dn.RandomZoom)
 TABLED = [*dn.optimizers.OPTIMIZERS.values(), dn.Dense, dn.LeakyReLU, dn.ELU, dn.Dropout, dn.BatchNorm,
           *dn.schedules.SCHEDULES.values(), dn.schedules.Shifted, *IMAGES, dn.GaussianNoise,
           dn.callbacks.EarlyStopping, dn.health.TrainingHealth, dn.checkpoint.Checkpoint,
           dn.studies.recipe.Expectation, TableSpec, dn.search.MedianPruner, dn.search.SuccessiveHalving,
-          babysit.ManualDecay, dn.callbacks.ProgressBar, dn.initializers.VarianceScaling,
+          babysit.ManualDecay, dn.callbacks.ProgressBar, dn.initializers.VarianceScaling, dn.losses.SampleWeighted,
           *([dn.integrations.TensorBoard] if importlib.util.find_spec("tensorboard") else [])]
 
 

@@ -27,7 +27,7 @@ import numpy as np
 
 from ._inplace import OwnsWorkspace
 from ._scalars import constant
-from ._validation import check_choice, check_finite_array, check_number
+from ._validation import Constraint, Real, check_choice, check_finite_array, validate_params
 
 __all__ = ["Loss", "ElementwiseLoss", "BinaryCrossEntropy", "CategoricalCrossEntropy", "MeanSquaredError", "SampleWeighted",
            "LOSSES", "get_loss"]
@@ -307,6 +307,8 @@ class SampleWeighted(Loss):
     """
 
     is_classifier = True
+    _parameter_constraints: ClassVar[dict[str, Constraint]] = {"scale": Real(low=0.0, low_open=True)}
+    """The checked constructor argument's legal values (``loss`` is resolved by :func:`get_loss`)."""
 
     def __init__(self, loss: str | Loss, scale: float = 1.0) -> None:
         self.base = get_loss(loss)
@@ -314,7 +316,7 @@ class SampleWeighted(Loss):
             raise TypeError("loss is already SampleWeighted")
         self.name = f"sample_weighted_{self.base.name}"  # type: ignore[misc]
         self.is_classifier = self.base.is_classifier  # type: ignore[misc]
-        self.scale = check_number("scale", scale, low=0.0, low_open=True)
+        self.scale = validate_params(self._parameter_constraints, scale=scale)["scale"]
 
     def targets(self, y: Any, sample_weight: Any, n_outputs: int, dtype: Any) -> np.ndarray:
         """``[Y | w]``: the wrapped loss's target matrix for ``y`` with the weights ``(m,)`` as last column."""
