@@ -36,7 +36,7 @@ import json, sys, time
 import numpy as np
 from threadpoolctl import threadpool_limits
 import dnnimprove as dn
-workload = sys.argv[1]
+workload, engine = sys.argv[1], sys.argv[2]
 with threadpool_limits(1):
     if workload == "tiny":
         X, y = dn.datasets.moons(300, 0.2, seed=3)
@@ -50,10 +50,11 @@ with threadpool_limits(1):
         make = lambda: dn.Sequential([dn.Dense(256), dn.ReLU(), dn.Dense(128), dn.ReLU(), dn.Dense(10)],
                                      loss="categorical_crossentropy", seed=0, dtype="float32")
         epochs, batch, lr = 1, 128, 0.001
-    make().fit(X[:batch * 2], y[:batch * 2], epochs=1, batch_size=batch, optimizer=dn.Adam(lr))  # warm up
+    make().fit(X[:batch * 2], y[:batch * 2], epochs=1, batch_size=batch, optimizer=dn.Adam(lr), engine=engine)  # warm up
     model = make()
     started = time.perf_counter()
-    history = model.fit(X, y, epochs=epochs, batch_size=batch, optimizer=dn.Adam(lr), record_every=epochs)
+    history = model.fit(X, y, epochs=epochs, batch_size=batch, optimizer=dn.Adam(lr), record_every=epochs,
+                        engine=engine)
     seconds = time.perf_counter() - started
 print(json.dumps({"us_per_step": seconds / history.steps * 1e6}))
 """
@@ -141,8 +142,8 @@ def wide_breakdown(repeats: int = 200) -> dict[str, float]:
         "loss gradient and cost": lambda: model.loss.gradient_and_cost(Z, Y_batch, True),
         "backward": lambda: model.backward(dZ),
         "the 8 GEMMs alone": gemms,
-        "first product, rows (X @ W1)": lambda: np.dot(X_batch, W[0]),
-        "first product, columns (W1.T @ X.T)": lambda: np.dot(W[0].T, X_batch.T),  # the compiled kernel's layout
+        "first product, rows (X @ W1)": lambda: np.dot(X_batch, W[0]),  # the floor's, and the kernel's for this network
+        "first product, columns (W1.T @ X.T)": lambda: np.dot(W[0].T, X_batch.T),  # the kernel's column layout
         "Adam step (with its guard)": lambda: step(0.001),
     }
     result = {}
@@ -219,30 +220,32 @@ def compiled_by_width(widths=(8, 16, 32, 64, 128), rounds: int = 3) -> list[tupl
     return rows
 
 
-def timed_run(src: Path, workload: str) -> float:
+def timed_run(src: Path, workload: str, engine: str) -> float:
     output = subprocess.run(
-        [sys.executable, "-c", DRIVER, workload], env={**os.environ, "PYTHONPATH": str(src)},
+        [sys.executable, "-c", DRIVER, workload, engine], env={**os.environ, "PYTHONPATH": str(src)},
         check=True, capture_output=True, text=True,
     ).stdout
     return json.loads(output.strip().splitlines()[-1])["us_per_step"]
 
 
-def compare(against: Path, repeats: int) -> None:
+def compare(against: Path, repeats: int, engine: str) -> None:
     print(f"{'workload':<10}{'against (' + str(against) + ')':>44}{'this tree':>14}{'change':>10}")
     for workload in ("tiny", "wide"):
         times: dict[str, list[float]] = {"against": [], "this": []}
         for _ in range(repeats):  # interleaved, so a change in machine load hits both
-            times["against"].append(timed_run(against, workload))
-            times["this"].append(timed_run(HERE_SRC, workload))
+            times["against"].append(timed_run(against, workload, engine))
+            times["this"].append(timed_run(HERE_SRC, workload, engine))
         before, after = statistics.median(times["against"]), statistics.median(times["this"])
         print(f"{workload:<10}{before:>44.1f}{after:>14.1f}{(after / before - 1) * 100:>9.0f}%")
-    print(f"us per optimizer step, medians of {repeats} interleaved runs, 1 BLAS thread")
+    print(f"us per optimizer step, medians of {repeats} interleaved runs, 1 BLAS thread, engine={engine!r}")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--against", type=Path, help="another source tree (its src/ folder) to time against")
     parser.add_argument("--repeats", type=int, default=5, help="interleaved runs per workload (default 5)")
+    parser.add_argument("--engine", default="auto", choices=["auto", "numpy", "compiled"],
+                        help="the engine of the --against runs (default auto)")
     parser.add_argument("--compiled", action="store_true", help="also time the compiled engine's gradient call (numba)")
     parser.add_argument("--wide", action="store_true", help="also break down the wide step (784-256-128-10, float32)")
     args = parser.parse_args()
@@ -265,7 +268,7 @@ def main() -> None:
             print(f"{'w = ' + str(width):<26}{numpy_us:>10.1f}{compiled_us:>13.1f}{numpy_us / compiled_us:>7.2f}x")
     if args.against is not None:
         print()
-        compare(args.against, args.repeats)
+        compare(args.against, args.repeats, args.engine)
 
 
 if __name__ == "__main__":
