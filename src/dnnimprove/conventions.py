@@ -40,7 +40,7 @@ import math
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-from ._validation import check_bool, check_choice, check_int, check_number
+from ._validation import Boolean, Integer, Real, check_choice
 
 __all__ = ["Translation", "LIBRARIES", "SETTINGS", "translate", "translate_back", "convert", "parameters"]
 
@@ -107,28 +107,14 @@ class Param:
     default: Any = _REQUIRED
 
 
-def _positive(name: str, value: Any) -> float:
-    return check_number(name, value, low=0.0, low_open=True)
-
-
-def _non_negative(name: str, value: Any) -> float:
-    return check_number(name, value, low=0.0)
-
-
-def _unit(name: str, value: Any) -> float:
-    return check_number(name, value, low=0.0, high=1.0, high_open=True)
-
-
-def _unit_open_low(name: str, value: Any) -> float:
-    return check_number(name, value, low=0.0, high=1.0, low_open=True)
-
-
-def _count(name: str, value: Any) -> int:
-    return check_int(name, value, low=1)
-
-
-def _optional_count(name: str, value: Any) -> int | None:
-    return None if value is None else check_int(name, value, low=1)
+# A Param's check is a constraint's ``check(name, value)`` (:mod:`dnnimprove._validation`): one error format.
+_positive = Real(low=0.0, low_open=True).check
+_non_negative = Real(low=0.0).check
+_unit = Real(low=0.0, high=1.0, high_open=True).check
+_unit_open_low = Real(low=0.0, high=1.0, low_open=True).check
+_count = Integer(low=1).check
+_optional_count = Integer(low=1, none_ok=True).check
+_bool = Boolean().check
 
 
 # -- one setting in one library ------------------------------------------------------------------------
@@ -218,7 +204,7 @@ def _velocity_momentum(lr: str, lr_default: float, momentum_default: float, nest
     """Keras's and scikit-learn's ``velocity = momentum velocity - lr g``: their lr is ours times (1 - beta)."""
     return {
         "params": (Param(lr, _positive, lr_default), Param("momentum", _unit, momentum_default),
-                   Param(nesterov, check_bool, nesterov_default)),
+                   Param(nesterov, _bool, nesterov_default)),
         "to_values": lambda o: {lr: o["lr"] * (1 - o["beta"]), "momentum": o["beta"], nesterov: o["nesterov"]},
         "from_values": lambda t: {"lr": t[lr] / (1 - t["momentum"]), "beta": t["momentum"], "nesterov": t[nesterov]},
     }
@@ -226,12 +212,12 @@ def _velocity_momentum(lr: str, lr_default: float, momentum_default: float, nest
 
 MOMENTUM = Setting(
     "momentum",
-    ours=(Param("lr", _positive, 0.01), Param("beta", _unit, 0.9), Param("nesterov", check_bool, False)),
+    ours=(Param("lr", _positive, 0.01), Param("beta", _unit, 0.9), Param("nesterov", _bool, False)),
     ours_snippet=lambda v: f"dn.Momentum(lr={_g(v['lr'])}, beta={_g(v['beta'])}, nesterov={v['nesterov']})",
     libraries={
         "pytorch": Mapping(
             params=(Param("lr", _positive), Param("momentum", _unit, 0.0), Param("dampening", _unit, 0.0),
-                    Param("nesterov", check_bool, False)),
+                    Param("nesterov", _bool, False)),
             to_values=lambda o: {"lr": o["lr"] * (1 - o["beta"]), "momentum": o["beta"], "nesterov": o["nesterov"]},
             from_values=_momentum_pytorch_from,
             snippet=lambda t: f"torch.optim.SGD(model.parameters(), lr={_g(t['lr'])}, momentum={_g(t['momentum'])}, "
@@ -349,7 +335,7 @@ ADAM = Setting(
 
 def _with_decay(adam: dict[str, Any], default: float) -> dict[str, Any]:
     """An Adam mapping's parameters and renaming, plus weight_decay and decay_biases (same names as ours)."""
-    extra = (Param("weight_decay", _non_negative, default), Param("decay_biases", check_bool, True))
+    extra = (Param("weight_decay", _non_negative, default), Param("decay_biases", _bool, True))
     to_values, from_values = adam["to_values"], adam["from_values"]
     keep = lambda values: {"weight_decay": values["weight_decay"], "decay_biases": values["decay_biases"]}  # noqa: E731
     return {
@@ -384,7 +370,7 @@ _ADAMW_NOTE = "ours decays the weights only (decay_biases=False, the model's wei
 
 ADAMW = Setting(
     "adamw",
-    ours=_ADAM_OURS + (Param("weight_decay", _non_negative, 0.01), Param("decay_biases", check_bool, False)),
+    ours=_ADAM_OURS + (Param("weight_decay", _non_negative, 0.01), Param("decay_biases", _bool, False)),
     ours_snippet=lambda v: _adam_ours_snippet(v).replace("dn.Adam(", "dn.AdamW(")[:-1]
     + f", weight_decay={_g(v['weight_decay'])})"
     + ("  # opt.init(params) without the weight mask decays every parameter" if v["decay_biases"] else ""),
@@ -607,13 +593,13 @@ def _invscaling_assess(o: dict, t: dict) -> tuple[bool, str, str]:
 
 INVERSE_TIME = Setting(
     "inverse_time",
-    ours=(Param("lr0", _positive), Param("decay_rate", _non_negative, 1.0), Param("per_step", check_bool, False),
+    ours=(Param("lr0", _positive), Param("decay_rate", _non_negative, 1.0), Param("per_step", _bool, False),
           Param("steps_per_epoch", _optional_count, None), Param("n_samples", _optional_count, None)),
     ours_snippet=lambda v: f"dn.InverseTimeDecay(lr0={_g(v['lr0'])}, decay_rate={_g(v['decay_rate'])}, "
     f"per_step={v['per_step']})",
     libraries={
         "pytorch": Mapping(
-            params=(Param("lr", _positive), Param("decay_rate", _non_negative, 1.0), Param("per_step", check_bool, False)),
+            params=(Param("lr", _positive), Param("decay_rate", _non_negative, 1.0), Param("per_step", _bool, False)),
             to_values=lambda o: {"lr": o["lr0"], "decay_rate": o["decay_rate"], "per_step": o["per_step"]},
             from_values=lambda t: {"lr0": t["lr"], "decay_rate": t["decay_rate"], "per_step": t["per_step"],
                                    "steps_per_epoch": None, "n_samples": None},
@@ -623,7 +609,7 @@ INVERSE_TIME = Setting(
         ),
         "keras": Mapping(
             params=(Param("initial_learning_rate", _positive), Param("decay_steps", _count),
-                    Param("decay_rate", _non_negative), Param("staircase", check_bool, False),
+                    Param("decay_rate", _non_negative), Param("staircase", _bool, False),
                     Param("steps_per_epoch", _optional_count, None)),
             to_values=_inverse_time_keras_to,
             from_values=_inverse_time_keras_from,
@@ -665,7 +651,7 @@ FIXED_INTERVAL = Setting(
         ),
         "keras": Mapping(
             params=(Param("initial_learning_rate", _positive), Param("decay_steps", _count),
-                    Param("decay_rate", _non_negative), Param("staircase", check_bool, True),
+                    Param("decay_rate", _non_negative), Param("staircase", _bool, True),
                     Param("steps_per_epoch", _count)),
             to_values=lambda o: {"initial_learning_rate": o["lr0"], "decay_steps": o["time_interval"] * _needs_steps(o),
                                  "decay_rate": o["decay_rate"], "staircase": True,
