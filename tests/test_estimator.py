@@ -528,3 +528,17 @@ def test_estimators_take_dataframes_with_text_labels():
     assert clf.score(frame, labels) > 0.8 and set(clf.predict(frame)) <= {"lower", "upper"}
     reg = dn.DNNRegressor(hidden_layer_sizes=(8,), lr=0.01, epochs=20, random_state=0).fit(frame, pd.Series(X[:, 0] * 2))
     assert reg.predict(frame).shape == (120,)
+
+
+@pytest.mark.parametrize("Estimator", [dn.DNNClassifier, dn.DNNRegressor])
+def test_inf_and_minus_inf_in_X_get_one_error_and_no_numpy_warning(Estimator):
+    import warnings
+
+    X = np.array([[np.inf, -np.inf], [1.0, 2.0]], dtype=np.float16)  # scikit-learn's finite check sums them: NaN
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a RuntimeWarning before the error would fail here
+        with pytest.raises(ValueError, match="infinity"):
+            Estimator(epochs=1, hidden_layer_sizes=(3,)).fit(X, [0, 1])
+        fitted = Estimator(epochs=1, hidden_layer_sizes=(3,)).fit(np.ones((2, 2)), [0, 1])
+        with pytest.raises(ValueError, match="infinity"):
+            fitted.predict(X)

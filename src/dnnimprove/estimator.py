@@ -34,7 +34,8 @@ import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
 from sklearn.preprocessing import LabelEncoder
 from sklearn.utils.multiclass import check_classification_targets
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.validation import check_is_fitted
+from sklearn.utils.validation import validate_data as sklearn_validate_data
 
 from sklearn.utils.validation import _check_sample_weight
 
@@ -124,6 +125,14 @@ _PARAMETERS_DOC = """
         Extra callbacks for every ``fit`` / ``partial_fit`` (e.g. trackers from
         :mod:`dnnimprove.integrations`), run before early stopping.
 """
+
+
+def _validate_data(estimator: Any, *args: Any, **kwargs: Any) -> Any:
+    """scikit-learn's ``validate_data``, without the NumPy warning its finite check can print first: it sums
+    the input, and a sum of ``inf`` and ``-inf`` warns "invalid value" before the check's own ``ValueError``
+    ("Input X contains infinity"), which is then the one message the user gets."""
+    with np.errstate(invalid="ignore", over="ignore"):
+        return sklearn_validate_data(estimator, *args, **kwargs)
 
 
 class _DNNBase(BaseEstimator):
@@ -348,7 +357,7 @@ class _DNNBase(BaseEstimator):
     def _validate_X(self, X: Any) -> np.ndarray:
         check_is_fitted(self, "model_")
         check_numeric_input("X", X)
-        return validate_data(self, X, reset=False, dtype=self.model_.dtype)
+        return _validate_data(self, X, reset=False, dtype=self.model_.dtype)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -520,7 +529,7 @@ class DNNClassifier(ClassifierMixin, _DNNBase):
         continuing = self._continues(incremental)
         dtype = self.model_.dtype if continuing else resolve_dtype(self.dtype)
         _check_numeric(X, y)
-        X, y = validate_data(self, X, y, dtype=dtype, reset=not continuing)
+        X, y = _validate_data(self, X, y, dtype=dtype, reset=not continuing)
         check_classification_targets(y)
         if incremental:
             known = getattr(self, "classes_", None) if continuing else None
@@ -603,7 +612,7 @@ class DNNRegressor(RegressorMixin, _DNNBase):
         continuing = self._continues(incremental)
         dtype = self.model_.dtype if continuing else resolve_dtype(self.dtype)
         _check_numeric(X, y)
-        X, y = validate_data(self, X, y, dtype=dtype, multi_output=True, y_numeric=True, reset=not continuing)
+        X, y = _validate_data(self, X, y, dtype=dtype, multi_output=True, y_numeric=True, reset=not continuing)
         single = y.ndim == 1
         targets = y.reshape(-1, 1) if single else y
         if continuing and targets.shape[1] != self.model_.n_outputs:
