@@ -1,0 +1,7 @@
+"""``python -m dnnimprove.cli``: the ``dnnimprove`` command."""
+
+import sys
+
+from . import main
+
+sys.exit(main())
