@@ -1,4 +1,5 @@
-"""``dnnimprove convert``: one setting in our (the course's) convention and in PyTorch's, Keras's or scikit-learn's, both ways."""
+"""``dnnimprove convert``: one setting in our (the course's) convention and in PyTorch's, Keras's or
+scikit-learn's, both ways."""
 
 from __future__ import annotations
 
