@@ -22,6 +22,7 @@ import json
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -178,6 +179,12 @@ def import_weight(repeats: int = 5) -> dict[str, object]:
         for _ in range(repeats)
     )
     python_s = statistics.median(_python_seconds("pass") for _ in range(repeats))
+    with tempfile.TemporaryDirectory() as folder:  # a short command end to end: start-up, one study, its report
+        study_s = statistics.median(
+            _python_seconds(f"import sys; from dnnimprove.cli import main; sys.exit(main(['study', 'ewma', '--quick', "
+                            f"'--no-progress', '--out', {folder!r}]))")
+            for _ in range(3)
+        )
     return {
         "heavy_loaded_by_import": _heavy_loaded("dnnimprove"),
         "heavy_loaded_by_command_modules": _heavy_loaded(", ".join(COMMAND_MODULES)),
@@ -188,6 +195,7 @@ def import_weight(repeats: int = 5) -> dict[str, object]:
         "importtime_report_ratio": round(report_us / numpy_us, 2),
         "help_seconds": round(help_s, 3),
         "bare_python_seconds": round(python_s, 3),
+        "study_ewma_quick_seconds": round(study_s, 2),
     }
 
 

@@ -151,8 +151,11 @@ def warp(images: np.ndarray, matrices: np.ndarray, offsets: np.ndarray, fill: fl
     return out.reshape(out_shape).astype(images.dtype, copy=False)
 
 
-def _center(image_shape: tuple[int, ...]) -> np.ndarray:
-    return (np.asarray(image_shape[:2], dtype=float) - 1) / 2
+def _offsets_about_center(matrices: np.ndarray, image_shape: tuple[int, ...]) -> np.ndarray:
+    """``c - M @ c`` for each ``(2, 2)`` matrix ``M`` of ``matrices`` ``(m, 2, 2)``, ``c`` the images' centre: the
+    offsets that make :func:`warp` transform each image about its centre. Shape ``(m, 2)``."""
+    center = (np.asarray(image_shape[:2], dtype=float) - 1) / 2
+    return center - (matrices[:, :, 0] * center[0] + matrices[:, :, 1] * center[1])  # spelled out: no matmul per image
 
 
 class RandomShift(Augmentation):
@@ -307,9 +310,7 @@ class RandomRotation(Augmentation):
         theta = np.radians((2 * drawn[:, 0].astype(float) - 1) * self.max_degrees)
         cos, sin = np.cos(theta), np.sin(theta)
         matrices = np.stack([np.stack([cos, -sin], -1), np.stack([sin, cos], -1)], 1)  # (m, 2, 2)
-        center = _center(self.image_shape)
-        offsets = center - (matrices[:, :, 0] * center[0] + matrices[:, :, 1] * center[1])  # center - M @ center
-        return warp(images, matrices, offsets, self.fill).reshape(X.shape)
+        return warp(images, matrices, _offsets_about_center(matrices, self.image_shape), self.fill).reshape(X.shape)
 
     def __repr__(self) -> str:
         return f"RandomRotation(image_shape={self.image_shape}, max_degrees={self.max_degrees}, fill={self.fill})"
@@ -349,9 +350,7 @@ class RandomZoom(Augmentation):
         images = _images(self, X)
         scale = 1 + (2 * drawn[:, 0].astype(float) - 1) * self.max_zoom
         matrices = np.eye(2)[None] / scale[:, None, None]
-        center = _center(self.image_shape)
-        offsets = center - (matrices[:, :, 0] * center[0] + matrices[:, :, 1] * center[1])  # center - M @ center
-        return warp(images, matrices, offsets, self.fill).reshape(X.shape)
+        return warp(images, matrices, _offsets_about_center(matrices, self.image_shape), self.fill).reshape(X.shape)
 
     def __repr__(self) -> str:
         return f"RandomZoom(image_shape={self.image_shape}, max_zoom={self.max_zoom}, fill={self.fill})"

@@ -7,8 +7,8 @@ import math
 import sys
 from typing import Any
 
-from .options import (UsageError, _add_data_options, _data_spec, _loss_for, fraction, layer_widths, nonnegative_int,
-                      positive_int, prepare_out)
+from .options import (UsageError, _add_data_options, _add_report_options, _data_spec, _loss_for, fraction, layer_widths,
+                      nonnegative_int, positive_int, prepare_out)
 
 
 def setting_text(text: str) -> Any:
@@ -59,9 +59,7 @@ def _add_compare(subparsers: Any) -> None:
     parser.add_argument("--dev-fraction", type=fraction, default=0.0, help="split off a dev set (default: 0)")
     parser.add_argument("--seed", type=nonnegative_int, default=0, help="first seed (default: 0)")
     parser.add_argument("--seeds", type=positive_int, default=3, help="seeds per variant (default: 3)")
-    parser.add_argument("--out", default="results", help="output folder (default: results)")
-    parser.add_argument("--json", action="store_true", help="print the results as JSON instead of the table")
-    parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+    _add_report_options(parser, "results", "the results as JSON")
     parser.set_defaults(handler=_run_compare)
 
 

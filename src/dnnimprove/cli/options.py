@@ -183,6 +183,14 @@ def column_names(text: str) -> tuple[str, ...]:
     return names
 
 
+def _add_report_options(parser: argparse.ArgumentParser, out: str, printed: str) -> None:
+    """``--out`` (the report's folder, default ``out``), ``--json`` (print ``printed`` instead of the table) and
+    ``--no-progress``: the options of the commands that write a report."""
+    parser.add_argument("--out", default=out, help=f"output folder (default: {out})")
+    parser.add_argument("--json", action="store_true", help=f"print {printed} instead of the table")
+    parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+
+
 def _add_model_options(parser: argparse.ArgumentParser) -> None:
     from ..initializers import INITIALIZERS
     from ..layers import ACTIVATIONS

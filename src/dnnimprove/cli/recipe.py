@@ -5,8 +5,8 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from .options import (UsageError, _add_data_options, _data_spec, fraction, nonnegative_float, nonnegative_int,
-                      positive_float, positive_int, prepare_out)
+from .options import (UsageError, _add_data_options, _add_report_options, _data_spec, fraction, nonnegative_float,
+                      nonnegative_int, positive_float, positive_int, prepare_out)
 
 
 def _add_recipe(subparsers: Any) -> None:
@@ -44,9 +44,7 @@ def _add_recipe(subparsers: Any) -> None:
                         help="keep the best step's model (trained on the train rows) instead of training it again "
                         "on train + dev")
     parser.add_argument("--seed", type=nonnegative_int, default=0, help="seed of the split and the runs (default: 0)")
-    parser.add_argument("--out", default="results/recipe", help="output folder (default: results/recipe)")
-    parser.add_argument("--json", action="store_true", help="print recipe.json instead of the table")
-    parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+    _add_report_options(parser, "results/recipe", "recipe.json")
     parser.set_defaults(handler=_run_recipe)
 
 

@@ -7,7 +7,7 @@ import json
 import sys
 from typing import Any
 
-from .options import UsageError, nonnegative_int, prepare_out, seed_count, seed_value
+from .options import UsageError, _add_report_options, nonnegative_int, prepare_out, seed_count, seed_value
 
 
 def _add_study(subparsers: Any) -> None:
@@ -18,14 +18,12 @@ def _add_study(subparsers: Any) -> None:
     )
     parser.add_argument("names", nargs="*", metavar="NAME", help="'all' (default) or study names (see --list)")
     parser.add_argument("--list", action="store_true", help="list the studies and exit")
-    parser.add_argument("--out", default="results", help="output folder (default: results)")
     parser.add_argument("--seed", type=seed_value, default=0, help="first seed of robust mode (default: 0)")
     parser.add_argument("--seeds", type=seed_count, default=3, help="seeds per variant in robust mode (default: 3)")
     parser.add_argument("--course-exact", action="store_true", help="the course's random stream and published figures")
     parser.add_argument("--quick", action="store_true", help="a few epochs per run (a smoke test, not results)")
     parser.add_argument("--epochs", type=nonnegative_int, help="override every study's epochs")
-    parser.add_argument("--json", action="store_true", help="print the results as JSON instead of tables")
-    parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+    _add_report_options(parser, "results", "the results as JSON")
     parser.set_defaults(handler=_run_study)
 
 

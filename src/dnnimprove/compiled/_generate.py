@@ -2,13 +2,14 @@
 
 The kernel runs mini-batches ``first .. last - 1`` of an epoch: for each, the gather of the shuffled rows,
 every layer's forward, the loss's gradient (and cost), every layer's backward, the L2 and L1 terms and the optimizer
-update. Activations are indexed ``[unit, example]``; a network with a narrow (loop) layer stores them as
-*features x batch* (the course's column layout: the loops with the batch innermost vectorize), a network whose
-Dense layers are all on BLAS as *batch x features* (NumPy's layout, :func:`_rows_layout`: the products are the
-NumPy engine's own calls, and the element-wise loops run along an example's features). Every formula is a call to the block's own function (a global of the generated module,
-``F*`` names); what the text spells out is only the plumbing: loops, matrix products (loops in index order for
-narrow layers, BLAS for wide ones: NumPy's own CBLAS or numba's ``np.dot``), sums over the batch and the order of the calls, which is the
-NumPy engine's order.
+update. Activations are indexed ``[unit, example]``; a network with a narrow (loop) layer or batch norm stores
+them as *features x batch* (the course's column layout: the loops with the batch innermost vectorize), a network
+whose Dense layers are all on BLAS as *batch x features* (NumPy's layout, :func:`_rows_layout`: the products are
+the NumPy engine's own calls, and the element-wise loops run along an example's features). Every formula is a
+call to the block's own function (a global of the generated module, ``F*`` names); what the text spells out is
+only the plumbing: loops, matrix products (loops in index order for narrow layers, BLAS for wide ones: NumPy's
+own CBLAS or numba's ``np.dot``), sums over the batch and the order of the calls, which is the NumPy engine's
+order.
 
 For a network of loop layers only (no BLAS), the views into ``work`` are made once per call, ``(width, B)``,
 and a shorter last mini-batch uses their first ``mb`` columns; a loop layer's product adds its terms in a
@@ -86,17 +87,16 @@ def _rows_layout(plan: Plan) -> bool:
     than their transposes, and the element-wise loops run along the features of an example, contiguous in memory.
     Batch norm's statistics run along a unit's examples, contiguous in the column layout: such networks keep it."""
     dense = [layer for layer in plan.layers if layer.kind == "dense"]
-    return bool(dense) and all(layer.blas for layer in dense) and not any(layer.kind == "batch_norm" for layer in plan.layers)
+    batch_norm = any(layer.kind == "batch_norm" for layer in plan.layers)
+    return bool(dense) and all(layer.blas for layer in dense) and not batch_norm
 
 
-def _each(plan: Plan, width: int, body: list[str], per_unit: list[str] = ()) -> list[str]:
+def _each(plan: Plan, width: int, body: list[str]) -> list[str]:
     """Lines running ``body`` (indexing ``[j, i]``) for every unit ``j < width`` and example ``i < mb``, with the
-    example loop innermost in the features-x-batch layout and outermost in the rows layout (contiguous either way).
-    ``per_unit``: lines run once per ``j`` before its examples (features x batch only; inlined in rows)."""
+    example loop innermost in the features-x-batch layout and outermost in the rows layout (contiguous either way)."""
     if _rows_layout(plan):
         return ["for i in range(mb):", f"    for j in range({width}):", *("        " + line for line in body)]
-    return [f"for j in range({width}):", *("    " + line for line in per_unit), "    for i in range(mb):",
-            *("        " + line for line in body)]
+    return [f"for j in range({width}):", "    for i in range(mb):", *("        " + line for line in body)]
 
 
 def _views(plan: Plan) -> tuple[list[str], int]:
@@ -107,18 +107,15 @@ def _views(plan: Plan) -> tuple[list[str], int]:
     columns = "mb" if _per_batch_views(plan) else "B"
     rows = _rows_layout(plan)
 
-    def view(name: str, width: int) -> None:
+    def view(name: str, width: int, by_rows: bool = rows, transposed: bool = True) -> None:
         nonlocal at
         block = f"work[{at} * B:{at} * B + {width} * {columns}]"
-        lines.append(f"{name} = {block}.reshape(({columns}, {width})).T" if rows else
+        lines.append(f"{name} = {block}.reshape(({columns}, {width}))" + (".T" if transposed else "") if by_rows else
                      f"{name} = {block}.reshape(({width}, {columns}))")
         at += width
 
     if plan.layers[0].blas:  # gathered in row layout (contiguous row copies); BLAS reads its transpose as it is
-        view("x_rows", plan.layers[0].n_in)
-        n_in = plan.layers[0].n_in
-        lines[-1] = lines[-1].replace(f"reshape((mb, {n_in})).T", f"reshape((mb, {n_in}))").replace(
-            f"reshape(({n_in}, mb))", f"reshape((mb, {n_in}))")
+        view("x_rows", plan.layers[0].n_in, by_rows=True, transposed=False)
         lines.append("a0 = x_rows.T")
     else:
         view("a0", plan.layers[0].n_in)
@@ -186,7 +183,6 @@ def generate(plan: Plan) -> str:
     """The kernel's module source: one function ``run``; see the module docstring."""
     dt = f"np.{plan.dtype}"
     layers = plan.layers
-    rows = _rows_layout(plan)
     n_layers = len(layers)
     k_out = layers[-1].n_out
     slots = [f"slot{i}" for i in range(plan.n_slots)]
@@ -284,8 +280,7 @@ def generate(plan: Plan) -> str:
             if layer.blas:
                 put(_product(plan, f"W{index}.T", a_in, a_out))
                 if layer.b_at >= 0:
-                    loop.extend(_each(plan, layer.n_out, [f"{a_out}[j, i] += " + ("bj" if not rows else f"b{index}[j]")],
-                                      [f"bj = b{index}[j]"]))
+                    loop.extend(_each(plan, layer.n_out, [f"{a_out}[j, i] += b{index}[j]"]))
             else:
                 bias = f"b{index}[j]" if layer.b_at >= 0 else None
                 loop.extend(_sum_of_products(a_out, "j", layer.n_out, "k", layer.n_in, f"W{index}[k, j]", a_in, bias))
@@ -302,7 +297,7 @@ def generate(plan: Plan) -> str:
         elif layer.kind == "batch_norm":  # constants: epsilon, momentum, 1 - momentum, 1
             bn_of[index] = bn
             unit = f"unit{bn}"
-            put(f"unbiased = DT(mb / (mb - 1))")
+            put("unbiased = DT(mb / (mb - 1))")
             put(f"for j in range({layer.n_out}):")
             put("    s = zero")
             put("    for i in range(mb):")

@@ -336,6 +336,7 @@ class CompiledEngine:
         if augment is not None:  # unsupported_reason lets through only an Augmentation, no dropout, a Generator
             self.inputs = (np.empty_like(self.X), np.empty_like(self.Y))
             self.shuffle = False  # the rows come in the epoch's order already
+        self.one_lr = np.zeros(1, dtype=np.float64)  # step()'s learning rate
         self.blas = numpy_blas(dtype) if self.plan.gemm else ()  # NumPy's CBLAS (gemm, gemv) for the BLAS layers
         self.kept = self._kept()
         self.keeps = tuple(array.copy() for array in self.kept)
@@ -441,18 +442,21 @@ class CompiledEngine:
         """The epoch's rows in its order, augmented: the permutation, every mini-batch's draws, then one apply."""
         from ..augmentation import draw_batches
 
-        source, X, Y = self.run.model.random, self.X, self.Y
+        source, X = self.run.model.random, self.X
         if self.batches.shuffled:
             order = np.asarray(source.permutation(X.shape[0], epoch), dtype=np.intp)
-            X, Y = X.take(order, 0), Y.take(order, 0)
+            X = X.take(order, 0, self.inputs[0])  # the epoch's rows in order, augmented below
+            self.Y.take(order, 0, self.inputs[1])
+        else:
+            np.copyto(self.inputs[1], self.Y)
         shapes = [(stop - start, X.shape[1]) for start, stop, *_ in self.batches.items]
         drawn = draw_batches(self.augment, shapes, source, X.dtype)
         np.copyto(self.inputs[0], self.augment.apply(X, drawn), casting="unsafe")
-        np.copyto(self.inputs[1], Y)
 
     def step(self, index: int, lr: float, need_cost: bool) -> float:
         """Mini-batch ``index``: returns its data cost (NaN when not needed)."""
-        total = self._call(index, index + 1, np.array([lr], dtype=np.float64), need_cost,
+        self.one_lr[0] = lr  # one array for every mini-batch's call, not one per call
+        total = self._call(index, index + 1, self.one_lr, need_cost,
                            self._uniforms(index, index + 1), first_epoch=self.epoch_index)
         return total / self.batch_rows(index) if need_cost else float("nan")
 
